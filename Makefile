@@ -1,0 +1,36 @@
+# Two commands matter: `make verify` (the CPU verification of the lesson's claims) and `make test` (the fast suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install test verify bench lint report clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(PY) -m ruff check .
+
+# Unit tests and every claim at smoke scale (no verdicts asserted), two workers.
+test: lint
+	$(PY) -m pytest -n 2 -q
+
+# The claims at cpu scale: verdicts with intervals; the table lands in results/cpu/.
+verify: install
+	$(PY) -m pytest -m cpu -p no:randomly
+	$(PY) -m harness report --results-dir results
+
+bench: install
+	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only
+
+report: install
+	$(PY) -m harness report --results-dir results
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

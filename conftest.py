@@ -1,0 +1,3 @@
+"""Loads the tl-claims pytest plugin; everything it does lives in harness/plugin.py."""
+
+pytest_plugins = ["harness.plugin"]
