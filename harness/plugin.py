@@ -1,0 +1,245 @@
+"""The pytest side of tl-claims: markers, options, scales, the results session and the terminal summary.
+
+- `pytest` runs the fast suite (unit tests + every claim at `smoke` scale); `pytest -m cpu` the CPU verification;
+  `pytest -m gpu` the lesson's full recipe, skipped with a reason where no GPU is visible.
+- Every claim test records its row the moment it finishes; the session assembles the table at the end, merging
+  the rows of all pytest-xdist workers.
+"""
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SCALE_MARKERS = {
+    "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
+    "cpu": "claim verdicts on the embedded default (Lite0 + synthetic flowers) on a laptop-class CPU, in minutes",
+    "gpu": "the lesson's full recipe (EfficientNetB0 imagenet, tf_flowers, 224 px); skipped without a GPU",
+}
+FAST_SUITE = "not cpu and not gpu"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
+    group.addoption("--backbone", default=None, help="backbone for every scale (default: each scale's preset)")
+    group.addoption("--dataset", default=None, help="synthetic | tfds:NAME | folder:PATH (default: preset)")
+    group.addoption("--seeds", type=int, default=None, help="number of seeds, 0..N-1 (default: preset)")
+    group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
+    group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
+    group.addoption("--results-dir", default="results", help="where tables, figures and logs go (default: results)")
+    group.addoption("--cache-dir", default=None, help="cache of weights, data, features, models "
+                    "(default: $TL_CLAIMS_CACHE or ~/.cache/tl-claims)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, description in SCALE_MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
+    overrides = _validated_overrides(config)
+    run_id = getattr(config, "workerinput", {}).get("tl_claims_run_id")
+    config.stash[SESSION_KEY] = ClaimsSession(config, overrides, run_id)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """xdist: every worker writes its rows under the controller's run id."""
+    node.workerinput["tl_claims_run_id"] = node.config.stash[SESSION_KEY].run_id
+
+
+def _validated_overrides(config: pytest.Config) -> dict:
+    """Options that override the scale presets, checked now so a typo stops the session before any training."""
+    from harness import backbones
+    from harness.errors import HarnessError
+
+    option = config.getoption
+    if option("--seeds") is not None and option("--seeds") < 1:
+        raise pytest.UsageError(f"--seeds must be at least 1 (got {option('--seeds')})")
+    for name in ("--image-size", "--n-train"):
+        if option(name) is not None and option(name) < 1:
+            raise pytest.UsageError(f"{name} must be positive (got {option(name)})")
+    if option("--image-size") is not None and option("--image-size") < 32:
+        raise pytest.UsageError(f"--image-size must be at least 32 pixels (got {option('--image-size')})")
+    if option("--backbone") is not None:
+        try:
+            backbones.get(option("--backbone"))
+        except HarnessError as error:
+            raise pytest.UsageError(f"--backbone: {error}") from None
+    dataset = option("--dataset")
+    if dataset is not None:
+        _check_dataset_option(dataset)
+    return {
+        "backbone": option("--backbone"),
+        "dataset": dataset,
+        "seeds": option("--seeds"),
+        "image_size": option("--image-size"),
+        "n_train": option("--n-train"),
+    }
+
+
+def _check_dataset_option(dataset: str) -> None:
+    if dataset == "synthetic" or dataset.startswith("tfds:") and len(dataset) > 5:
+        return
+    if dataset.startswith("folder:"):
+        folder = Path(dataset.removeprefix("folder:")).expanduser()
+        if not folder.is_dir():
+            raise pytest.UsageError(f"--dataset {dataset}: no folder at {folder.resolve()}; give a folder with "
+                                    "one sub-folder of images per class")
+        return
+    raise pytest.UsageError(f"--dataset {dataset!r}: use synthetic, tfds:NAME (e.g. tfds:tf_flowers) or folder:PATH")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without -m, run the fast suite: cpu and gpu tests only run when asked for."""
+    if config.option.markexpr:
+        return
+    slow = [item for item in items if item.get_closest_marker("cpu") or item.get_closest_marker("gpu")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item not in slow]
+
+
+def claim_cases(claim, scales: tuple[str, ...] = ("smoke", "cpu", "gpu")) -> list:
+    """One pytest param per variant × scale, carrying the scale's marker: ids read `lite0-cpu`."""
+    return [
+        pytest.param(variant, scale, marks=getattr(pytest.mark, scale), id=f"{variant}-{scale}")
+        for variant in claim.variants
+        for scale in scales
+    ]
+
+
+class ClaimsSession:
+    """Per-process state: the scales with overrides, one Lab per scale, the run id, progress output."""
+
+    def __init__(self, config: pytest.Config, overrides: dict, run_id: str | None) -> None:
+        self.config = config
+        self.overrides = overrides
+        self.run_id = run_id or _new_run_id()
+        self.results_dir = Path(config.getoption("--results-dir"))
+        cache = config.getoption("--cache-dir")
+        self.cache_dir = Path(cache).expanduser() if cache else None
+        self.worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.labs: dict = {}
+        self.scales_run: set[str] = set()
+
+    def scale(self, name: str):
+        from harness.scales import SCALES
+
+        return SCALES[name].override(**self.overrides)
+
+    def lab(self, scale_name: str):
+        from harness.lab import Lab
+        from harness.paths import default_cache_dir
+
+        if scale_name not in self.labs:
+            _pin_worker_gpu(self.worker)
+            self.labs[scale_name] = Lab(self.scale(scale_name), self.cache_dir or default_cache_dir())
+        return self.labs[scale_name]
+
+    def progress(self, scale_name: str, line: str) -> None:
+        """Progress goes to the terminal even under output capture (and from xdist workers), and to a log file."""
+        stamped = f"[{time.strftime('%H:%M:%S')} {self.worker}] {line}"
+        log = self.results_dir / scale_name / "progress.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(stamped + "\n")
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            sys.stderr.write(stamped + "\n")
+            sys.stderr.flush()
+
+
+def _new_run_id() -> str:
+    from harness.results import new_run_id
+
+    return new_run_id()
+
+
+def _pin_worker_gpu(worker: str) -> None:
+    """With several GPUs and xdist, worker gwN takes GPU N mod count; must run before TensorFlow touches a GPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) > 1 and worker.startswith("gw"):
+        tf.config.set_visible_devices(gpus[int(worker[2:]) % len(gpus)], "GPU")
+
+
+SESSION_KEY = pytest.StashKey[ClaimsSession]()
+
+
+@pytest.fixture
+def verify_claim(request: pytest.FixtureRequest):
+    """Run a claim at a scale, record its row, and pass only when the measurement confirms the claim.
+
+    At smoke scale the row is recorded and checked for sanity; no verdict is asserted (one seed, tiny data).
+    """
+    session = request.config.stash[SESSION_KEY]
+
+    def verify(claim, variant: str, scale_name: str):
+        from harness import engine, results, stats
+        from harness.backbones import WeightsUnavailableError
+
+        _skip_gpu_scale_without_gpu(scale_name)
+        lab = session.lab(scale_name)
+        try:
+            row, explanation = engine.run_claim(
+                claim, variant, lab, run_id=session.run_id,
+                progress=lambda line: session.progress(scale_name, line),
+            )
+        except WeightsUnavailableError as error:
+            pytest.skip(f"{claim.id}[{variant}]: {error}")
+        results.append_row(session.results_dir, row, session.worker)
+        session.scales_run.add(scale_name)
+        if scale_name == "smoke":
+            values = [value for arm in row.per_seed.values() for value in arm]
+            assert all(math.isfinite(value) for value in values), f"non-finite measurement: {row.per_seed}"
+        elif row.verdict != stats.CONFIRMED:
+            pytest.fail(f"{claim.id}[{variant}] at {scale_name} scale — {explanation}", pytrace=False)
+        return row
+
+    return verify
+
+
+def _skip_gpu_scale_without_gpu(scale_name: str) -> None:
+    if scale_name != "gpu":
+        return
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        pytest.skip("gpu scale: no GPU visible to TensorFlow (run `pytest -m cpu` here, or install the gpu extra "
+                    "on a GPU machine)")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller (not xdist workers) folds every scale's rows into the table files."""
+    config = session.config
+    if hasattr(config, "workerinput") or SESSION_KEY not in config.stash:
+        return
+    claims_session = config.stash[SESSION_KEY]
+    from harness.results import assemble
+
+    claims_session.tables = {}
+    for scale_dir in sorted(claims_session.results_dir.glob("*/runs")):
+        scale = scale_dir.parent.name
+        if (scale_dir / claims_session.run_id).is_dir():
+            claims_session.tables[scale] = assemble(claims_session.results_dir, scale)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
+    if not tables:
+        return
+    from harness.results import to_markdown
+
+    for scale, table in tables.items():
+        if table is None:
+            continue
+        terminalreporter.section(f"tl-claims results, {scale} scale")
+        terminalreporter.write(to_markdown(table))
+        where = config.stash[SESSION_KEY].results_dir / scale
+        terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
+
+
+# Keep TensorFlow quiet in test processes too.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

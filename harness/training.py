@@ -1,0 +1,158 @@
+"""The lesson's recipe as code: augmentation → preprocessing → base → pooling → dropout → dense, trained in two stages.
+
+Stage 1 freezes the base and warms up the head (Adam 1e-3). Stage 2 unfreezes the base (all of it, or the top
+fraction of its layers), recompiles, and trains with a low learning rate. How BatchNorm behaves in stage 2 is an
+explicit choice (`BN_POLICIES`), because the lesson's advice and Keras 3's behaviour differ (see DESIGN.md).
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from harness import backbones
+
+# Bump when a change below alters what a trained model is, so cached models are rebuilt.
+RECIPE_VERSION = 1
+
+INPUT_MODES = ("correct", "raw", "double")  # the backbone's preprocess / raw 0-255 / divided by 255 first
+BN_POLICIES = ("train", "call_inference", "frozen")  # BN updates / base(x, training=False) / BN trainable=False
+
+
+def seed_everything(seed: int, step: str) -> None:
+    """Seed Python, NumPy and Keras for one named step, so a step's randomness never depends on what ran before."""
+    digest = hashlib.sha256(f"{seed}:{step}".encode()).digest()
+    keras.utils.set_random_seed(int.from_bytes(digest[:4], "little") % (2**31 - 1))
+
+
+@keras.saving.register_keras_serializable(package="tl_claims")
+class Preprocess(keras.layers.Layer):
+    """Maps RGB 0–255 images to a backbone's input: its own preprocessing, or one of the classic mistakes."""
+
+    def __init__(self, backbone: str, mode: str = "correct", **kwargs) -> None:
+        super().__init__(**kwargs)
+        if mode not in INPUT_MODES:
+            raise ValueError(f"unknown input mode {mode!r}; choose one of {INPUT_MODES}")
+        self.backbone, self.mode = backbone, mode
+
+    def call(self, images):
+        if self.mode == "raw":
+            return images
+        if self.mode == "double":
+            images = images / 255.0
+        return backbones.get(self.backbone).preprocess(images)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "backbone": self.backbone, "mode": self.mode}
+
+
+@dataclass
+class Classifier:
+    """The whole model and a handle on its base, which stage 2 unfreezes."""
+
+    model: keras.Model
+    base: keras.Model
+    backbone: str
+
+
+def build_classifier(
+    backbone: str,
+    *,
+    image_size: int,
+    num_classes: int,
+    weights: str | None = "imagenet",
+    augmentation: keras.Layer | None = None,
+    dropout: float = 0.2,
+    input_mode: str = "correct",
+    bn_policy: str = "frozen",
+) -> Classifier:
+    """The lesson's exercise 2: `[augmentation,] preprocess, base, GlobalAvgPool, Dropout, Dense(num_classes)`.
+
+    The base starts frozen. `bn_policy="call_inference"` builds the graph as `base(x, training=False)`; the other
+    policies only matter once the base is unfrozen (`unfreeze`).
+    """
+    if bn_policy not in BN_POLICIES:
+        raise ValueError(f"unknown BatchNorm policy {bn_policy!r}; choose one of {BN_POLICIES}")
+    base = backbones.load(backbone, image_size=image_size, include_top=False, weights=weights)
+    base.trainable = False
+    inputs = keras.Input((image_size, image_size, 3), name="images_0_255")
+    x = augmentation(inputs) if augmentation is not None else inputs
+    x = Preprocess(backbone, input_mode, name="preprocess")(x)
+    x = base(x, training=False) if bn_policy == "call_inference" else base(x)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, name="logits")(x)
+    return Classifier(keras.Model(inputs, outputs, name=f"{backbone}_classifier"), base, backbone)
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
+def fit(model: keras.Model, train: tf.data.Dataset, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
+    seed_everything(seed, step)
+    return model.fit(train, epochs=epochs, verbose=0)
+
+
+def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = "frozen") -> None:
+    """Stage 2's first move: make the top `fraction` of the base's layers trainable, BatchNorm per `bn_policy`.
+
+    The caller must compile again afterwards: Keras 3 fixes the trainable variables at compile time.
+    """
+    base = classifier.base
+    base.trainable = True
+    layers = [layer for layer in base.layers if layer.weights]
+    n_frozen = len(layers) - round(fraction * len(layers))
+    for layer in layers[:n_frozen]:
+        layer.trainable = False
+    if bn_policy == "frozen":
+        for layer in backbones.get(classifier.backbone).batchnorm_layers(base):
+            layer.trainable = False
+
+
+def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> float:
+    """Top-1 accuracy in inference mode (augmentation and dropout off)."""
+    logits = model.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
+    return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_size: int = 64) -> np.ndarray:
+    """Global-average-pooled features of a frozen base, computed batch by batch."""
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        batch = preprocess(images[start:start + batch_size].astype("float32"))
+        feature_map = base(batch, training=False)
+        chunks.append(np.asarray(keras.ops.mean(feature_map, axis=(1, 2))))
+    return np.concatenate(chunks)
+
+
+def train_linear_head(
+    features: np.ndarray,
+    labels: np.ndarray,
+    *,
+    num_classes: int,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    dropout: float,
+    seed: int,
+) -> keras.Model:
+    """Feature extraction: the classifier's head (Dropout → Dense) trained on pooled features of a frozen base.
+
+    Without augmentation this is the same computation as `fit` on the whole model with the base frozen, at a
+    fraction of the cost: the base's forward pass happens once, not once per epoch.
+    """
+    seed_everything(seed, "linear_head")
+    inputs = keras.Input((features.shape[1],))
+    outputs = keras.layers.Dense(num_classes)(keras.layers.Dropout(dropout)(inputs))
+    head = keras.Model(inputs, outputs)
+    compile_model(head, learning_rate)
+    data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
+    head.fit(data, epochs=epochs, verbose=0)
+    return head

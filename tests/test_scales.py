@@ -1,0 +1,25 @@
+import pytest
+
+from harness.scales import SCALES
+
+
+def test_presets_follow_the_lesson_at_gpu_scale():
+    gpu = SCALES["gpu"]
+    assert (gpu.backbone, gpu.dataset, gpu.image_size) == ("efficientnet_b0", "tfds:tf_flowers", 224)
+    assert (gpu.stage1_epochs, gpu.stage2_epochs, len(gpu.seeds)) == (5, 10, 5)
+    assert (gpu.stage1_lr, gpu.stage2_lr) == (1e-3, 1e-5)
+
+
+def test_cpu_scale_has_enough_seeds_for_an_interval():
+    assert len(SCALES["cpu"].seeds) >= 3 and SCALES["cpu"].backbone == "efficientnet_lite0"
+
+
+def test_override_replaces_given_fields_only():
+    scale = SCALES["cpu"].override(seeds=5, image_size=None, n_train=20)
+    assert scale.seeds == (0, 1, 2, 3, 4) and scale.n_train == 20
+    assert scale.image_size == SCALES["cpu"].image_size
+
+
+def test_override_rejects_unknown_fields():
+    with pytest.raises(ValueError, match="unknown scale field"):
+        SCALES["cpu"].override(epochs=3)
