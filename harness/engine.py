@@ -21,7 +21,7 @@ def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
     started = time.perf_counter()
     arms = (claim.baseline, claim.treatment)
     values: dict[str, list[float]] = {arm.name: [] for arm in arms}
-    details: dict[str, list[float]] = defaultdict(list)
+    details: dict[str, list] = defaultdict(list)
     total, done = len(arms) * len(scale.seeds), 0
     for seed in scale.seeds:
         for arm in arms:
@@ -41,6 +41,8 @@ def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
     comparison = stats.compare(baseline, treatment)
     deltas = list(np.subtract(treatment, baseline))
     explanation = stats.explain(comparison, claim.threshold, deltas)
+    if claim.advice and stats.verdict(comparison, claim.threshold) != stats.CONFIRMED:
+        explanation += f" — {claim.advice}"
     row = Row(
         claim=claim.id, variant=variant, scale=scale.name,
         backbone=claim.backbone(variant, scale.backbone), dataset=scale.dataset,
@@ -50,10 +52,18 @@ def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
         verdict=stats.verdict(comparison, claim.threshold), seconds=round(time.perf_counter() - started, 1),
         statement=claim.statement, lesson_section=claim.lesson_section, metric=claim.metric,
         baseline_arm=claim.baseline.name, treatment_arm=claim.treatment.name, ci_method=stats.CI_METHOD,
-        explanation=explanation, per_seed=values, details={key: float(np.mean(v)) for key, v in details.items()},
+        explanation=explanation, per_seed=values, details={key: _summarise(v) for key, v in details.items()},
         run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return row, explanation
+
+
+def _summarise(values: list) -> object:
+    """Numbers are averaged over seeds; anything else (a version, a yes/no) is kept once if all seeds agree."""
+    if all(isinstance(value, int | float) and not isinstance(value, bool) for value in values):
+        return float(np.mean(values))
+    distinct = list(dict.fromkeys(values))
+    return distinct[0] if len(distinct) == 1 else distinct
 
 
 def _as_measurement(result: "float | Measurement") -> Measurement:

@@ -17,7 +17,7 @@ class Measurement:
     """An arm's metric value for one seed, with any side measurements the row should report (averaged over seeds)."""
 
     value: float
-    details: dict[str, float] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)  # numbers are averaged over seeds, text kept as is
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class Claim:
     variants: tuple[str, ...] = ("default",)
     reading: str = ""  # how we read a vague claim into the rule above, when it needs saying
     variant_backbones: dict[str, str] = field(default_factory=dict)  # variants that fix their own backbone
+    advice: str = ""  # what a student should do when the measurement does not confirm the claim
 
     def backbone(self, variant: str, default: str) -> str:
         return self.variant_backbones.get(variant, default)
