@@ -1,0 +1,89 @@
+"""The plugin's contract: markers, option checks, the fast-suite default, gpu skips, rows on disk."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+CLAIM_TESTS = Path(__file__).parent / "claims" / "test_claims.py"
+
+SCALED_TESTS = """
+import pytest
+
+@pytest.mark.cpu
+def test_cpu_only(): pass
+
+@pytest.mark.gpu
+def test_gpu_only(): pass
+
+@pytest.mark.smoke
+def test_smoke(): pass
+
+def test_unit(): pass
+"""
+
+
+@pytest.fixture
+def plugin_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    return pytester
+
+
+def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
+    plugin_pytester.makepyfile(SCALED_TESTS)
+    result = plugin_pytester.runpytest("-v")
+    result.assert_outcomes(passed=2, deselected=2)
+    result.stdout.fnmatch_lines(["*test_smoke PASSED*"])
+
+
+def test_marker_expression_selects_a_scale(plugin_pytester):
+    plugin_pytester.makepyfile(SCALED_TESTS)
+    plugin_pytester.runpytest("-m", "cpu").assert_outcomes(passed=1, deselected=3)
+
+
+def test_markers_are_registered_with_descriptions(plugin_pytester):
+    result = plugin_pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.smoke: *", "@pytest.mark.cpu: *", "@pytest.mark.gpu: *"])
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--seeds", "0"], "*--seeds must be at least 1*"),
+        (["--backbone", "resnet9000"], "*--backbone*resnet9000*efficientnet_lite0*"),
+        (["--dataset", "folder:/no/such/folder"], "*no folder at*"),
+        (["--dataset", "imagenet"], "*use synthetic, tfds:NAME*"),
+        (["--image-size", "16"], "*at least 32 pixels*"),
+    ],
+)
+def test_bad_options_stop_the_session_at_start(plugin_pytester, option, message):
+    plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
+    result = plugin_pytester.runpytest(*option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+
+
+# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports harness modules, so
+# classes would no longer match between the plugin and the claims.
+def test_gpu_scale_skips_every_claim_without_a_gpu(pytester):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible here")
+    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), "-m", "gpu", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) >= 4 and "passed" not in outcomes and "failed" not in outcomes
+    result.stdout.fnmatch_lines(["*no GPU visible*"])
+
+
+def test_a_smoke_claim_writes_its_row_and_progress(pytester, tmp_path):
+    results_dir = tmp_path / "results"
+    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), "-m", "smoke", "-k", "aug_train_only and flip",
+                                           "--results-dir", str(results_dir))
+    result.assert_outcomes(passed=1)
+    written = next((results_dir / "smoke" / "runs").glob("*/*.jsonl"))
+    rows = [json.loads(line) for line in written.read_text().splitlines()]
+    assert [row["claim"] for row in rows] == ["aug_train_only"]
+    assert (results_dir / "smoke" / "claims.csv").exists()
+    assert "seed 0" in (results_dir / "smoke" / "progress.log").read_text()
+    result.stdout.fnmatch_lines(["*tl-claims results, smoke scale*"])
