@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness import backbones, training
+from harness import backbones, measures, training
 from harness.augment import lesson_augmentation
 from harness.data import DataConfig, Splits, load_splits
 from harness.paths import default_cache_dir
@@ -25,6 +25,12 @@ def cache_key(**parts: object) -> str:
     """A short stable hash of everything that determines a cached artefact."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    accuracy: float
+    features: np.ndarray  # pooled features of the classifier's base, one row per image of the split
 
 
 @dataclass
@@ -102,29 +108,58 @@ class Lab:
             **options,
         )
 
-    def stage1(self, seed: int, *, augment: bool = True, **options) -> training.Classifier:
+    def stage1(self, seed: int, *, augment: bool = True, n_train: int | None = None,
+               **options) -> training.Classifier:
         """The lesson's stage 1 for this seed: base frozen, head warmed up with Adam at the stage-1 rate."""
 
         def train(classifier: training.Classifier) -> None:
             training.compile_model(classifier.model, self.scale.stage1_lr)
-            self._fit(classifier, seed, self.scale.stage1_epochs, "stage1")
+            self._fit(classifier, seed, self.scale.stage1_epochs, "stage1", n_train)
 
-        return self._trained(seed, "stage1", train, augment=augment, **options)
+        return self._trained(seed, "stage1", train, augment=augment, n_train=n_train, **options)
 
     def stage2(self, seed: int, *, learning_rate: float | None = None, bn_policy: str = "frozen",
-               fraction: float = 1.0) -> training.Classifier:
-        """Stage 2 from this seed's stage-1 model: unfreeze, recompile, fine-tune at a low rate."""
+               fraction: float = 1.0, early_learning_rate: float | None = None,
+               n_train: int | None = None) -> training.Classifier:
+        """Stage 2 from this seed's stage-1 model: unfreeze, recompile, fine-tune at a low rate.
+
+        `early_learning_rate` turns on differential rates: the first half of the base's weighted layers train at
+        it, the rest of the base and the head at `learning_rate`. `n_train` fine-tunes (and warms up) on a
+        smaller or larger training set than the scale's.
+        """
         learning_rate = learning_rate or self.scale.stage2_lr
 
         def train(classifier: training.Classifier) -> None:
             # Stage 1 trains a frozen base, so its weights fit every BatchNorm policy's graph.
-            classifier.model.set_weights(self.stage1(seed).model.get_weights())
+            classifier.model.set_weights(self.stage1(seed, n_train=n_train).model.get_weights())
             training.unfreeze(classifier, fraction=fraction, bn_policy=bn_policy)
-            training.compile_model(classifier.model, learning_rate)
+            if early_learning_rate is None:
+                training.compile_model(classifier.model, learning_rate)
+            else:
+                training.compile_with(classifier.model, training.differential_optimizer(
+                    classifier, early_rate=early_learning_rate, late_rate=learning_rate))
+            self._fit(classifier, seed, self.scale.stage2_epochs, "stage2", n_train)
+
+        # Options at their defaults stay out of the key, so models cached before they existed are still found.
+        extra = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
+        return self._trained(seed, "stage2", train, learning_rate=learning_rate, bn_policy=bn_policy,
+                             fraction=fraction, stage1_epochs=self.scale.stage1_epochs, n_train=n_train, **extra)
+
+    def stage2_without_recompile(self, seed: int) -> training.Classifier:
+        """Common error: stage 1's model, `base.trainable = True`, then `fit` again without `compile()`.
+
+        The model is put where a student's is after stage 1's `fit` (stage-1 weights, compiled with stage 1's
+        optimizer, its train step traced), then unfrozen like the shared stage 2 and trained for stage 2's epochs.
+        """
+
+        def train(classifier: training.Classifier) -> None:
+            classifier.model.set_weights(self.stage1(seed).model.get_weights())
+            training.compile_model(classifier.model, self.scale.stage1_lr)
+            training.trace_train_step(classifier.model, self._train_dataset(seed))
+            training.unfreeze(classifier, bn_policy="frozen")
             self._fit(classifier, seed, self.scale.stage2_epochs, "stage2")
 
-        return self._trained(seed, "stage2", train, learning_rate=learning_rate, bn_policy=bn_policy,
-                             fraction=fraction, stage1_epochs=self.scale.stage1_epochs)
+        return self._trained(seed, "stage2_without_recompile", train, stage1_epochs=self.scale.stage1_epochs)
 
     def scratch(self, seed: int) -> training.Classifier:
         """The same architecture from random weights, every layer trained for as many epochs as both stages."""
@@ -136,15 +171,18 @@ class Lab:
 
         return self._trained(seed, "scratch", train, weights=None, bn_policy="train")
 
-    def _fit(self, classifier: training.Classifier, seed: int, epochs: int, step: str) -> None:
-        train = self.splits(seed).dataset("train", self.scale.batch_size, shuffle_seed=seed)
-        training.fit(classifier.model, train, epochs=epochs, seed=seed, step=step)
+    def _fit(self, classifier: training.Classifier, seed: int, epochs: int, step: str,
+             n_train: int | None = None) -> None:
+        training.fit(classifier.model, self._train_dataset(seed, n_train), epochs=epochs, seed=seed, step=step)
+
+    def _train_dataset(self, seed: int, n_train: int | None = None):
+        return self.splits(seed, n_train).dataset("train", self.scale.batch_size, shuffle_seed=seed)
 
     def _trained(self, seed: int, step: str, train, *, augment: bool = True, weights: str | None = "imagenet",
-                 bn_policy: str = "frozen", **settings) -> training.Classifier:
+                 bn_policy: str = "frozen", n_train: int | None = None, **settings) -> training.Classifier:
         """Train once per key (memory, then disk), and give every caller its own copy with identical weights."""
         scale = self.scale
-        key = cache_key(kind=step, backbone=scale.backbone, weights=weights, data=asdict(self.data_config()),
+        key = cache_key(kind=step, backbone=scale.backbone, weights=weights, data=asdict(self.data_config(n_train)),
                         seed=seed, augment=augment, bn_policy=bn_policy, batch=scale.batch_size,
                         dropout=scale.dropout, stage1=(scale.stage1_epochs, scale.stage1_lr),
                         settings=settings, version=training.RECIPE_VERSION)
@@ -155,8 +193,56 @@ class Lab:
             self._save_weights(key, classifier.model)
             stored = classifier.model.get_weights()
         classifier.model.set_weights(stored)
+        classifier.key = key
         self._memory[key] = stored
         return classifier
+
+    # --- measurements of trained models, each made once per model ---------------------------------------------
+    def evaluate(self, classifier: training.Classifier, seed: int, split: str = "test") -> Evaluation:
+        """Accuracy on a split (inference mode) and the pooled features behind it, computed in one pass."""
+        memo = ("evaluation", classifier.key or id(classifier), seed, split)
+        if memo not in self._memory:
+            images, labels = self.splits(seed).arrays(split)
+            features, logits = training.features_and_logits(classifier.model, images)
+            self._memory[memo] = Evaluation(float(np.mean(np.argmax(logits, axis=1) == labels)), features)
+        return self._memory[memo]
+
+    def linear_probe_accuracy(self, seed: int, n_train: int, min_steps: int = 0) -> float:
+        """Feature extraction without augmentation: a head trained on frozen-base features of n_train per class."""
+
+        def train_and_score() -> float:
+            features = self.features(seed, self.scale.backbone, n_train=n_train)
+            scale = self.scale
+            head = training.train_linear_head(
+                features["train"], features["y_train"], num_classes=len(self.splits(seed).class_names),
+                epochs=scale.stage1_epochs, batch_size=scale.batch_size, learning_rate=scale.stage1_lr,
+                dropout=scale.dropout, seed=seed, min_steps=min_steps,
+            )
+            return training.accuracy(head, features["test"], features["y_test"])
+
+        return self._once(("linear probe", seed, n_train, min_steps), train_and_score)
+
+    def imagenet_agreement(self, classifier: training.Classifier, seed: int) -> float:
+        """Top-1 agreement, on augmented crops of real photos, between the original ImageNet model and the same
+        model with this classifier's base in place of its own: how much ImageNet knowledge the base kept."""
+        backbone, size = self.scale.backbone, self.scale.image_size
+        if backbone not in measures.IMAGENET_BACKBONES:
+            raise ValueError(f"no offline ImageNet head for {backbone}; only {measures.IMAGENET_BACKBONES}")
+        memo = ("imagenet agreement", classifier.key or id(classifier), seed)
+        if memo not in self._memory:
+            crops = self._once(("photo crops", seed, size), lambda: measures.photo_crops(size, seed))
+            original = self._once(("imagenet model", backbone, size), lambda: measures.imagenet_model(backbone, size))
+            reference = self._once(("imagenet top1", seed, size), lambda: measures.top1(original, crops, backbone))
+            probe = self._once(("imagenet probe model", backbone, size),
+                               lambda: measures.imagenet_model(backbone, size))
+            predicted = measures.top1(measures.with_base_weights(probe, classifier.base), crops, backbone)
+            self._memory[memo] = float(np.mean(predicted == reference))
+        return self._memory[memo]
+
+    def _once(self, memo: tuple, build):
+        if memo not in self._memory:
+            self._memory[memo] = build()
+        return self._memory[memo]
 
     def _weights_path(self, key: str) -> Path:
         return self.cache_dir / "models" / f"{key}.weights.h5"

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness import figures
 from harness.paths import REPO_ROOT
 
 # The columns every consumer can rely on, in display order.
@@ -121,6 +122,7 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     document = {"scale": scale, "environment": environment(), "rows": rows}
     (scale_dir / "claims.json").write_text(json.dumps(_finite(document), indent=2), encoding="utf-8")
     plot_deltas(table, scale_dir / "figures" / "deltas.png")
+    figures.draw_claim_figures(rows, scale_dir / "figures")
     return table
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from harness import backbones
+from harness.differential_lr import GroupRatesAdam
 
 # Bump when a change below alters what a trained model is, so cached models are rebuilt.
 RECIPE_VERSION = 1
@@ -55,6 +56,7 @@ class Classifier:
     model: keras.Model
     base: keras.Model
     backbone: str
+    key: str = ""  # the cache key of its weights (set by the lab), so measurements of one model can be reused
 
 
 def build_classifier(
@@ -88,11 +90,28 @@ def build_classifier(
 
 
 def compile_model(model: keras.Model, learning_rate: float) -> None:
+    compile_with(model, keras.optimizers.Adam(learning_rate))
+
+
+def compile_with(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
+
+
+def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
+    """Run the compiled train step on one batch at learning rate 0: the step is traced, the weights do not move.
+
+    This puts a freshly loaded model where a student's model is after stage 1's `fit`: Keras 3 then holds a traced
+    train step over stage 1's trainable variables. (Adam's step is proportional to the rate, so exactly zero.)
+    The dataset must have the structure of later `fit` calls, or Keras traces the step again.
+    """
+    rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    model.optimizer.learning_rate.assign(0.0)
+    model.fit(train.take(1), epochs=1, verbose=0)
+    model.optimizer.learning_rate.assign(rate)
 
 
 def fit(model: keras.Model, train: tf.data.Dataset, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
@@ -105,9 +124,13 @@ def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = 
 
     The caller must compile again afterwards: Keras 3 fixes the trainable variables at compile time.
     """
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction of layers to unfreeze must be in [0, 1]; got {fraction}")
+    if bn_policy not in BN_POLICIES:
+        raise ValueError(f"unknown BatchNorm policy {bn_policy!r}; choose one of {BN_POLICIES}")
     base = classifier.base
     base.trainable = True
-    layers = [layer for layer in base.layers if layer.weights]
+    layers = weighted_layers(base)
     n_frozen = len(layers) - round(fraction * len(layers))
     for layer in layers[:n_frozen]:
         layer.trainable = False
@@ -116,10 +139,39 @@ def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = 
             layer.trainable = False
 
 
+def weighted_layers(base: keras.Model) -> list[keras.Layer]:
+    """The base's layers that hold weights, input to output: what "the first N layers" counts."""
+    return [layer for layer in base.layers if layer.weights]
+
+
+def differential_optimizer(classifier: Classifier, *, early_rate: float, late_rate: float,
+                           early_fraction: float = 0.5) -> GroupRatesAdam:
+    """Adam with the lesson's differential rates: the first `early_fraction` of the base's weighted layers train at
+    `early_rate`, the rest of the base and the head at `late_rate`. Call after `unfreeze`, then `compile_with`."""
+    layers = weighted_layers(classifier.base)
+    early_layers = layers[:round(early_fraction * len(layers))]
+    early = {id(variable) for layer in early_layers for variable in layer.trainable_weights}
+    trained = classifier.model.trainable_weights
+    groups = [
+        ([v for v in trained if id(v) in early], early_rate),
+        ([v for v in trained if id(v) not in early], late_rate),
+    ]
+    return GroupRatesAdam([(variables, rate) for variables, rate in groups if variables])
+
+
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> float:
     """Top-1 accuracy in inference mode (augmentation and dropout off)."""
     logits = model.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
     return float(np.mean(np.argmax(logits, axis=1) == labels))
+
+
+def features_and_logits(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, ...]:
+    """A classifier's pooled features and logits in inference mode, in one pass. Called eagerly batch by batch:
+    for a model seen once, that is faster than `predict`, which first traces a graph."""
+    both = keras.Model(model.input, [model.get_layer("pool").output, model.output])
+    batches = [both(images[start:start + batch_size].astype("float32"), training=False)
+               for start in range(0, len(images), batch_size)]
+    return tuple(np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(2))
 
 
 def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_size: int = 64) -> np.ndarray:
@@ -142,11 +194,13 @@ def train_linear_head(
     learning_rate: float,
     dropout: float,
     seed: int,
+    min_steps: int = 0,
 ) -> keras.Model:
     """Feature extraction: the classifier's head (Dropout → Dense) trained on pooled features of a frozen base.
 
     Without augmentation this is the same computation as `fit` on the whole model with the base frozen, at a
-    fraction of the cost: the base's forward pass happens once, not once per epoch.
+    fraction of the cost: the base's forward pass happens once, not once per epoch. `min_steps` adds epochs until
+    the head has taken at least that many optimizer steps, so a small training set is not also an undertrained head.
     """
     seed_everything(seed, "linear_head")
     inputs = keras.Input((features.shape[1],))
@@ -154,5 +208,6 @@ def train_linear_head(
     head = keras.Model(inputs, outputs)
     compile_model(head, learning_rate)
     data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
-    head.fit(data, epochs=epochs, verbose=0)
+    steps_per_epoch = -(-len(labels) // batch_size)
+    head.fit(data, epochs=max(epochs, -(-min_steps // steps_per_epoch)), verbose=0)
     return head

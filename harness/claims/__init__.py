@@ -1,6 +1,19 @@
 """The claims registry: every lesson claim, declared once, by stable id."""
 
-from harness.claims import aug_train_only, augmentation_helps, preprocessing, transfer_vs_scratch
+from harness.claims import (
+    aug_train_only,
+    augmentation_helps,
+    bn_gotcha,
+    differential_lr,
+    fe_vs_ft_by_size,
+    high_lr_forgetting,
+    min_images,
+    preprocessing,
+    recompile,
+    transfer_vs_scratch,
+    two_stage,
+    unfreeze_fraction,
+)
 from harness.claims.base import Arm, Claim, Measurement, Trial
 
 CLAIMS: dict[str, Claim] = {
@@ -10,6 +23,14 @@ CLAIMS: dict[str, Claim] = {
         aug_train_only.CLAIM,
         augmentation_helps.CLAIM,
         transfer_vs_scratch.CLAIM,
+        two_stage.CLAIM,
+        high_lr_forgetting.CLAIM,
+        recompile.CLAIM,
+        bn_gotcha.CLAIM,
+        differential_lr.CLAIM,
+        fe_vs_ft_by_size.CLAIM,
+        min_images.CLAIM,
+        unfreeze_fraction.CLAIM,
     )
 }
 

@@ -1,0 +1,57 @@
+"""BN gotcha: "cuando descongelás, BN sigue actualizando moving averages → puede dañar pretraining"; "para datasets
+chicos, mantener BN en inference mode"; exercise 5: with `base.trainable = True`, pass `training=False` to the base
+during fine-tuning → BN is not updated.
+
+Arms (stage 2 from the same stage-1 model, whole base unfrozen, lesson rate, same epochs):
+- baseline: BatchNorm in training mode (batch statistics, moving averages updated);
+- `call_inference`: the lesson's fix as written, `x = base(inputs, training=False)`;
+- `bn_frozen`: BatchNorm layers set `trainable=False` (inference mode in Keras 3).
+Metric: test accuracy. Rule (the lesson's): inference-mode BN beats training-mode BN.
+Factual variant `call_freezes_bn`: metric = share of moving-statistic values left exactly as they were; rule: the
+call form keeps more of them fixed than training mode does. On Keras 3 the outer `fit` passes `training=True` down
+and overrides the call's `training=False` (keras-team/keras#20285), so the call form updates BN just the same.
+Every row carries the installed Keras version and each arm's moving-mean drift.
+"""
+
+import keras
+
+from harness import figures, measures
+from harness.claims.base import Arm, Claim, Measurement, Trial
+
+TREATMENT_POLICY = {"call_inference": "call_inference", "bn_frozen": "frozen", "call_freezes_bn": "call_inference"}
+
+
+def measure(trial: Trial, policy: str) -> Measurement:
+    lab, seed, backbone = trial.lab, trial.seed, trial.lab.scale.backbone
+    model = lab.stage2(seed, bn_policy=policy)
+    before = measures.moving_statistics(lab.stage1(seed).base, backbone)
+    after = measures.moving_statistics(model.base, backbone)
+    unchanged = measures.fraction_of_statistics_unchanged(before, after)
+    drift = measures.moving_mean_drift(before, after)
+    accuracy = lab.evaluate(model, seed).accuracy
+    details = {
+        "keras": keras.__version__,
+        "test accuracy": accuracy,
+        "moving statistics unchanged": unchanged,
+        "moving-mean drift (σ)": drift,
+        figures.bn_key(policy, "accuracy", seed): accuracy,
+        figures.bn_key(policy, "drift", seed): drift,
+    }
+    return Measurement(unchanged if trial.variant == "call_freezes_bn" else accuracy, details)
+
+
+CLAIM = Claim(
+    id="bn_gotcha",
+    statement="When fine-tuning on small data, keep BatchNorm in inference mode; passing training=False to the base "
+              "keeps its moving statistics from updating.",
+    lesson_section="Temas: BN gotcha; Ejercicio 5; Errores comunes: BatchNorm en fine-tuning",
+    metric="test accuracy after stage 2 (call_freezes_bn: share of BN moving statistics left unchanged)",
+    baseline=Arm("BN training mode", lambda trial: measure(trial, "train")),
+    treatment=Arm("BN inference mode (variant's way)", lambda trial: measure(trial, TREATMENT_POLICY[trial.variant])),
+    threshold=0.0,
+    variants=tuple(TREATMENT_POLICY),
+    reading="inference-mode BN > training-mode BN in test accuracy; call_freezes_bn checks the mechanism itself",
+    advice=f"on Keras {keras.__version__}, `base(x, training=False)` does not freeze BatchNorm under fit(): the "
+           "outer training=True overrides it (keras-team/keras#20285) and the moving statistics keep updating. "
+           "Fix: set `layer.trainable = False` on every BatchNormalization layer of the base, then compile() again",
+)

@@ -1,0 +1,41 @@
+"""Definition: "LR diferencial: capas tempranas LR bajo (1e-5), tardías más alto (1e-4)"; objective: "fine-tuning
+en 2 fases con LR diferencial".
+
+Arms: stage 2 at one uniform rate → stage 2 with differential rates (the first half of the base's weighted layers
+at 1e-5, the later half and the head at 1e-4), from the same stage-1 model, BatchNorm frozen, same epochs.
+Keras has no per-layer rate; `harness.differential_lr` runs each variable's update at its group's rate.
+Metric: test accuracy. Rule: differential > uniform.
+Variants: against uniform 1e-5 (`vs_uniform_1e-5`: does letting late layers move faster help?) and against uniform
+1e-4 (`vs_uniform_1e-4`: does holding early layers back help?).
+"""
+
+from harness.claims.base import Arm, Claim, Measurement, Trial
+
+EARLY_RATE, LATE_RATE = 1e-5, 1e-4
+UNIFORM_RATE = {"vs_uniform_1e-5": 1e-5, "vs_uniform_1e-4": 1e-4}
+
+
+def uniform_accuracy(trial: Trial) -> Measurement:
+    model = trial.lab.stage2(trial.seed, learning_rate=UNIFORM_RATE[trial.variant])
+    return Measurement(trial.lab.evaluate(model, trial.seed).accuracy, {"rate": UNIFORM_RATE[trial.variant]})
+
+
+def differential_accuracy(trial: Trial) -> Measurement:
+    model = trial.lab.stage2(trial.seed, learning_rate=LATE_RATE, early_learning_rate=EARLY_RATE)
+    details = {"early layers": "first half of the base's weighted layers", "early rate": EARLY_RATE,
+               "late rate (later half + head)": LATE_RATE}
+    return Measurement(trial.lab.evaluate(model, trial.seed).accuracy, details)
+
+
+CLAIM = Claim(
+    id="differential_lr",
+    statement="Fine-tuning with a lower learning rate for early layers than for late layers works better than "
+              "one uniform rate.",
+    lesson_section="Definiciones: LR diferencial; Objetivo: fine-tuning en 2 fases con LR diferencial",
+    metric="test accuracy after stage 2",
+    baseline=Arm("uniform rate", uniform_accuracy),
+    treatment=Arm("early 1e-5, late 1e-4", differential_accuracy),
+    threshold=0.0,
+    variants=tuple(UNIFORM_RATE),
+    reading="'differential ≥ uniform' tested as differential > uniform against each of the two rates it mixes",
+)

@@ -1,0 +1,48 @@
+"""Common error: "Forgot to recompile después de cambiar trainable → el optimizer no ve los nuevos pesos como
+trainable."
+
+Arms: the stage-1 model, `base.trainable = True`, `fit` again without `compile()` (where a student's model is after
+stage 1's `fit`: compiled, its train step traced) → the same with `compile()` at the lesson's stage-2 rate (the
+shared stage 2). Both unfreeze the whole base with BatchNorm layers frozen and train for stage 2's epochs.
+Metric: the share of the base's weight tensors that stage 2 sets out to train (every non-BatchNorm tensor) that
+changed at all. Rule: with − without > 0.99, i.e. every one moves with compile() and none without ("ignores").
+Test accuracy of both arms is reported beside it. Version-sensitive: the row carries the installed Keras version.
+"""
+
+import keras
+
+from harness import measures, training
+from harness.claims.base import Arm, Claim, Measurement, Trial
+
+
+def measure(trial: Trial, recompiled: bool) -> Measurement:
+    lab, seed = trial.lab, trial.seed
+    model = lab.stage2(seed) if recompiled else lab.stage2_without_recompile(seed)
+    changed = measures.fraction_of_tensors_changed(
+        trained_base_tensors(lab.stage1(seed)), trained_base_tensors(model))
+    accuracy = lab.evaluate(model, seed).accuracy
+    details = {"keras": keras.__version__, "base tensors changed": changed, "test accuracy": accuracy}
+    return Measurement(changed, details)
+
+
+def trained_base_tensors(classifier: training.Classifier) -> list:
+    """The base's weights that stage 2 sets out to train: every layer's except BatchNorm's (kept frozen)."""
+    return [weight for layer in training.weighted_layers(classifier.base)
+            if not isinstance(layer, keras.layers.BatchNormalization) for weight in layer.get_weights()]
+
+
+CLAIM = Claim(
+    id="recompile",
+    statement="After changing `trainable`, the model must be compiled again; otherwise the optimizer ignores the "
+              "newly trainable weights.",
+    lesson_section="Errores comunes: forgot to recompile; Ejercicio 4",
+    metric="share of the base's trainable weight tensors changed by stage 2's fit",
+    baseline=Arm("unfrozen, not recompiled", lambda trial: measure(trial, recompiled=False)),
+    treatment=Arm("unfrozen, recompiled", lambda trial: measure(trial, recompiled=True)),
+    threshold=0.99,
+    variants=("unfreeze_all",),
+    reading="'the optimizer does not see the new weights' read strictly: without compile() no base tensor moves, "
+            "with it every one does",
+    advice="on this Keras, unfreezing without compile() did not leave the base untouched; whatever the version, "
+           "call compile() after changing `trainable` — it is what makes the change take effect",
+)
