@@ -1,0 +1,74 @@
+"""BUG (Errores comunes, row 2): augmentation is mapped over the validation dataset too.
+
+Caught by check_augmentation_absent_from_val.
+
+Everything else is as in student_correct.py.
+"""
+
+import keras
+import tensorflow as tf
+
+from harness import backbones
+
+BACKBONE = "efficientnet_lite0"
+STAGE1_LR = 1e-3  # head warm-up (the lesson)
+# Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
+# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+STAGE2_LR = 1e-4
+
+
+def augmentation(seed: int) -> keras.Sequential:
+    """The lesson's augmentation as layers: active in fit, identity in predict/evaluate."""
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomRotation(0.1, seed=seed),
+            keras.layers.RandomZoom(0.1, seed=seed),
+        ],
+        name="augmentation",
+    )
+
+
+def build_datasets(config):
+    """Batches of augmented 0-255 images."""
+    augment = augmentation(config.seed)
+    prepare = lambda images, labels: (augment(tf.cast(images, tf.float32), training=True), labels)  # noqa: E731
+    train = tf.data.Dataset.from_tensor_slices((config.x_train, config.y_train))
+    train = train.shuffle(len(config.x_train), seed=config.seed).batch(config.batch_size)
+    val = tf.data.Dataset.from_tensor_slices((config.x_val, config.y_val)).batch(config.batch_size)
+    # BUG: the same augmenting map for train and val
+    return train.map(prepare).prefetch(tf.data.AUTOTUNE), val.map(prepare).prefetch(tf.data.AUTOTUNE)
+
+
+def build_model(config):
+    """Lite0's preprocessing, (x - 127) / 128 -> base (frozen) -> pool -> dropout -> dense."""
+    base = backbones.load(BACKBONE, image_size=config.image_size, weights=config.weights)
+    base.trainable = False
+    inputs = keras.Input((config.image_size, config.image_size, 3))
+    x = keras.layers.Rescaling(1 / 128, offset=-127 / 128, name="preprocess")(inputs)
+    x = base(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.2)(x)
+    outputs = keras.layers.Dense(config.num_classes)(x)
+    return keras.Model(inputs, outputs), base
+
+
+def compile_with(model, learning_rate: float) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
+def compile_stage1(model, base):
+    compile_with(model, STAGE1_LR)
+
+
+def unfreeze_and_compile_stage2(model, base):
+    """Unfreeze the base but keep BatchNorm in inference mode (trainable=False), then compile again."""
+    base.trainable = True
+    for layer in base.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    compile_with(model, STAGE2_LR)

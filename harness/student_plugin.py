@@ -1,0 +1,135 @@
+"""pytest options for students: `--student PATH` runs the teaching checks, `--homework PATH` runs the grader.
+
+    pytest --student examples/student_bn_updating.py            # one test per check, failures explain the fix
+    pytest --student my_pipeline.py --lang es                   # the messages in Spanish
+    pytest --homework my_pipeline.py                            # smoke scale: runs and writes rows, no verdict
+    pytest --homework my_pipeline.py -m cpu                     # cpu scale: the lesson's acceptance criteria
+
+The student module is loaded and its contract validated at start-up, so a missing or misspelled function stops the
+session with one sentence. The student's file then becomes the collected test module, but its tests are those of
+harness/student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and
+conftest files are the student's own, wherever the file lives. Without explicit paths the session runs just these
+tests; with paths, they are added.
+The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
+directory, run id and scale options (--image-size, --seeds, --n-train, --dataset).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from harness import messages
+
+pytest_plugins = ["harness.plugin"]
+
+TESTS_MODULE = "harness.student_tests"
+TARGETS = {"student": "test_check", "homework": "test_homework"}
+CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
+STUDENTS = pytest.StashKey[dict]()  # option -> Student
+REPLACED = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
+    group.addoption("--student", metavar="PATH", default=None,
+                    help="run the teaching checks on a student pipeline (see docs/student-contract.md)")
+    group.addoption("--homework", metavar="PATH", default=None,
+                    help="grade a student pipeline: phase 1, phase 2 and from-scratch accuracy into the results "
+                    "table; smoke scale by default, -m cpu / -m gpu for the acceptance criteria")
+    group.addoption("--lang", choices=messages.LANGUAGES, default="en",
+                    help="language of the check and grader messages (default: en)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[STUDENTS] = {}
+    for option in TARGETS:
+        path = config.getoption(f"--{option}")
+        if path is not None:
+            config.stash[STUDENTS][option] = load(option, Path(path), config.getoption("--lang"))
+            add_to_collection(config, path)
+
+
+def load(option: str, path: Path, lang: str):
+    """The validated student, or a usage error that says what to change."""
+    from harness.student import ContractError, load_student
+
+    if not path.is_file():
+        raise pytest.UsageError(messages.text(lang, "contract_no_file", option=option, path=path))
+    try:
+        return load_student(path, lang=lang)
+    except ContractError as error:
+        raise pytest.UsageError(f"--{option} {path}: {error}") from None
+
+
+def add_to_collection(config: pytest.Config, path: str) -> None:
+    """Paths given on the command line are kept; the default (testpaths / current folder) is replaced."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS and not config.stash.get(REPLACED, False):
+        config.args[:] = []
+        config.stash[REPLACED] = True
+    if path not in config.args:
+        config.args.append(path)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
+    """The student's file is collected as `StudentTests`, not imported as a test module."""
+    students = parent.config.stash.get(STUDENTS, {})
+    if any(Path(student.module.__file__).resolve() == module_path.resolve() for student in students.values()):
+        return StudentTests.from_parent(parent, path=module_path)
+    return None
+
+
+class StudentTests(pytest.Module):
+    """A student's file as a node whose tests come from harness/student_tests.py, for the options that name it."""
+
+    def _getobj(self):
+        return importlib.import_module(TESTS_MODULE)
+
+    def collect(self):
+        students = self.config.stash[STUDENTS]
+        wanted = {TARGETS[option] for option, student in students.items()
+                  if Path(student.module.__file__).resolve() == self.path.resolve()}
+        return [node for node in super().collect() if getattr(node, "originalname", node.name) in wanted]
+
+
+@pytest.fixture
+def grade_homework(request: pytest.FixtureRequest):
+    """Grade a student at a scale, record the rows, and at cpu/gpu scale fail unless the acceptance criteria hold."""
+    from harness.plugin import SESSION_KEY
+
+    session = request.config.stash[SESSION_KEY]
+    lang = request.config.getoption("--lang")
+
+    def grade(student, scale_name: str):
+        from harness import homework, results
+        from harness.backbones import WeightsUnavailableError
+
+        skip_gpu_scale_without_gpu(scale_name)
+        try:
+            result = homework.grade(student, session.scale(scale_name), cache_dir=session.cache_dir,
+                                    progress=lambda line: session.progress(scale_name, line))
+        except WeightsUnavailableError as error:
+            pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
+        for row in homework.rows(result, session.run_id):
+            results.append_row(session.results_dir, row, session.worker)
+        session.scales_run.add(scale_name)
+        session.progress(scale_name, homework.summary(result, lang))
+        if scale_name == "smoke":
+            assert homework.all_finite(result), f"accuracies outside [0, 1]: {result.per_seed}"
+        elif problems := homework.failures(result, lang):
+            pytest.fail("\n".join([homework.summary(result, lang), *problems]), pytrace=False)
+        return result
+
+    return grade
+
+
+def skip_gpu_scale_without_gpu(scale_name: str) -> None:
+    if scale_name != "gpu":
+        return
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        pytest.skip("gpu scale: no GPU visible to TensorFlow (use -m cpu here)")

@@ -1,0 +1,224 @@
+"""The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
+
+Fast tests use the tiny student (tests/tiny_student.py); the examples/ pipelines, on the real EfficientNet-Lite0 at
+32 px, cost seconds each (mostly tracing the training step twice), so only a few run in the fast suite and the full
+set runs with `-m cpu`.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tiny_student
+
+from harness import checks
+from harness.checks import CHECKS, CheckFailure, Pipeline, parametrize_with_checks, run_checks
+from harness.paths import REPO_ROOT
+from harness.student import ContractError, load_student, probe_config
+
+EXAMPLES = REPO_ROOT / "examples"
+
+# bug -> the checks it must fail (every other check must pass)
+TINY_BUGS = {
+    "raw_pixels": {"preprocessing_matches_backbone"},
+    "double_scaling": {"preprocessing_matches_backbone"},
+    "aug_on_val": {"augmentation_absent_from_val"},
+    "aug_at_inference": {"augmentation_inactive_at_inference"},
+    "base_not_frozen": {"stage1_trains_only_head"},
+    "high_lr": {"finetune_lr_10x_lower"},
+    "no_recompile": {"recompiled_after_unfreezing"},
+    "bn_updating": {"batchnorm_frozen_in_finetuning"},
+    "bn_training_false": {"batchnorm_frozen_in_finetuning"},
+}
+
+# example file -> (the checks it must fail, a phrase its message must contain)
+EXAMPLE_BUGS = {
+    "student_correct": (set(), ""),
+    "student_wrong_preprocessing": ({"preprocessing_matches_backbone"}, "raw 0-255 pixels"),
+    "student_double_scaling": ({"preprocessing_matches_backbone"}, "scaled twice"),
+    "student_aug_on_val": ({"augmentation_absent_from_val"}, "two passes over the validation dataset"),
+    "student_aug_at_inference": ({"augmentation_inactive_at_inference"}, "tf.image.random_*"),
+    "student_base_not_frozen": ({"stage1_trains_only_head"}, "base.trainable = False"),
+    "student_high_finetune_lr": ({"finetune_lr_10x_lower"}, "only 1x lower"),
+    "student_no_recompile": ({"recompiled_after_unfreezing"}, "moved none of the base's weights"),
+    "student_bn_updating": ({"batchnorm_frozen_in_finetuning"}, "layer.trainable = False"),
+    "student_bn_training_false": ({"batchnorm_frozen_in_finetuning"}, "calls the base with training=False"),
+}
+FAST_EXAMPLES = ("student_correct", "student_bn_training_false")  # the rest: -m cpu
+
+
+def tiny(tmp_path: Path, *bugs: str, name: str = "tiny"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(tiny_student.variant_source(*bugs), encoding="utf-8")
+    return load_student(path)
+
+
+def failed(table) -> set[str]:
+    assert set(table["status"]) <= {"passed", "failed"}, table.to_dict("records")
+    return set(table.loc[table["status"] == "failed", "check"])
+
+
+def test_a_correct_tiny_pipeline_passes_every_check(tmp_path):
+    table = run_checks(tiny(tmp_path))
+    assert list(table.columns) == ["check", "status", "message"]
+    assert list(table["check"]) == list(CHECKS)
+    assert failed(table) == set()
+
+
+@pytest.mark.parametrize("bug", TINY_BUGS)
+def test_each_bug_fails_exactly_its_check(tmp_path, bug):
+    table = run_checks(tiny(tmp_path, bug))
+    assert failed(table) == TINY_BUGS[bug]
+    message = table.loc[table["status"] == "failed", "message"].iloc[0]
+    for part in ("seen:", "rule:", "why:", "fix:"):
+        assert part in message
+
+
+def test_preprocessing_message_names_the_ranges_and_the_fix(tmp_path):
+    pipeline = Pipeline.build(tiny(tmp_path, "raw_pixels"))
+    with pytest.raises(CheckFailure) as failure:
+        checks.check_preprocessing_matches_backbone(pipeline)
+    message = str(failure.value)
+    assert "[0, 255]" in message and "look like raw 0-255 pixels" in message
+    assert "mobilenet_v2 expects its input in [-1, 1]" in message
+    assert "(x - 127.5) / 127.5" in message
+
+
+def test_double_scaling_into_a_net_that_rescales_itself_is_named(tmp_path):
+    pipeline = Pipeline.build(tiny(tmp_path, "double_scaling"))
+    with pytest.raises(CheckFailure, match="scaled twice") as failure:
+        checks.check_preprocessing_matches_backbone(pipeline)
+    assert "remove your Rescaling(1/255)" in str(failure.value)
+
+
+def test_bn_message_explains_the_keras3_training_false_pitfall(tmp_path):
+    pipeline = Pipeline.build(tiny(tmp_path, "bn_training_false"))
+    with pytest.raises(CheckFailure) as failure:
+        checks.check_batchnorm_frozen_in_finetuning(pipeline)
+    message = str(failure.value)
+    assert "although the model calls the base with training=False" in message
+    assert "keras-team/keras#20285" in message and "layer.trainable = False" in message
+
+
+def test_shuffled_validation_data_is_not_mistaken_for_augmentation(tmp_path):
+    student = tiny(tmp_path)
+    pipeline = Pipeline.build(student)
+    pipeline.val = pipeline.val.unbatch().shuffle(100, reshuffle_each_iteration=True).batch(4)
+    checks.check_augmentation_absent_from_val(pipeline)
+
+
+def test_checks_never_change_the_students_objects(tmp_path):
+    pipeline = Pipeline.build(tiny(tmp_path, "bn_updating"))
+    model = pipeline.model
+    weights = [w.copy() for w in model.get_weights()]
+    flags = [layer.trainable for layer in model.layers] + [layer.trainable for layer in pipeline.base.layers]
+    optimizer, rate = model.optimizer, checks.learning_rate(model)
+    run_checks(pipeline)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+    assert flags == [layer.trainable for layer in model.layers] + [layer.trainable for layer in pipeline.base.layers]
+    assert model.optimizer is optimizer and checks.learning_rate(model) == rate
+    assert int(optimizer.iterations.numpy()) == 0
+
+
+def test_spanish_messages(tmp_path):
+    table = run_checks(tiny(tmp_path, "high_lr"), lang="es")
+    message = table.loc[table["check"] == "finetune_lr_10x_lower", "message"].iloc[0]
+    assert "visto:" in message and "arreglo:" in message and "al menos 10x menor" in message
+
+
+def test_an_error_in_the_students_code_is_reported_and_the_other_checks_still_run(tmp_path):
+    source = tiny_student.variant_source().replace(
+        "def unfreeze_and_compile_stage2(model, base):\n", "def unfreeze_and_compile_stage2(model, base):\n"
+        "    raise RuntimeError('half-written stage 2')\n")
+    path = tmp_path / "broken.py"
+    path.write_text(source, encoding="utf-8")
+    table = run_checks(load_student(path)).set_index("check")
+    assert table.loc["preprocessing_matches_backbone", "status"] == "passed"
+    assert table.loc["recompiled_after_unfreezing", "status"] == "error"
+    assert "RuntimeError: half-written stage 2 (broken.py, line" in table.loc["recompiled_after_unfreezing", "message"]
+
+
+def test_parametrize_with_checks_gives_one_lazy_case_per_check(tmp_path):
+    mark = parametrize_with_checks(tiny(tmp_path, "high_lr"))
+    names, cases = mark.args
+    assert names == "check" and [case.name for case in cases] == list(CHECKS)
+    assert cases[0].pipeline.pipeline is None  # nothing built at collection
+    cases[0]()
+    with pytest.raises(CheckFailure, match="finetune_lr_10x_lower"):
+        cases[-1]()
+
+
+# ------------------------------------------------------------------------------------------------- contract
+
+
+def write(tmp_path: Path, source: str) -> Path:
+    path = tmp_path / "student.py"
+    path.write_text(source, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("def build_model(config):", "def build_modle(config):"),
+         "build_model is missing from student: the contract needs build_model(config) -> (model, base). "
+         "Did you mean to name 'build_modle' 'build_model'?"),
+        (("def compile_stage1(model, base):", "def compile_stage1(model):"),
+         "compile_stage1 in student must take compile_stage1(model, base); yours is compile_stage1(model)."),
+        (('BACKBONE = "efficientnet_b0" if "double_scaling" in BUGS else "mobilenet_v2"', 'BACKBONE = "resnet50"'),
+         "BACKBONE = 'resnet50' in student is not a known backbone; use one of: efficientnet_lite0"),
+        (("import keras\n", "import keras\nimport not_a_module\n"),
+         "could not import the student module"),
+    ],
+)
+def test_contract_errors_are_one_clear_sentence(tmp_path, change, expected):
+    path = write(tmp_path, tiny_student.variant_source().replace(*change, 1))
+    with pytest.raises(ContractError) as error:
+        load_student(path)
+    assert expected in str(error.value)
+
+
+def test_import_error_points_at_the_students_line(tmp_path):
+    path = write(tmp_path, tiny_student.variant_source().replace("import keras\n", "import keras\n1 / 0\n", 1))
+    with pytest.raises(ContractError, match=r"ZeroDivisionError: division by zero \(student.py, line \d+\)"):
+        load_student(path)
+
+
+def test_wrong_return_values_are_explained(tmp_path):
+    source = tiny_student.variant_source().replace("    return keras.Model(inputs, outputs), base",
+                                                   "    return keras.Model(inputs, outputs)")
+    student = load_student(write(tmp_path, source))
+    with pytest.raises(ContractError, match=r"build_model\(...\) in student must return \(model, base\)"):
+        Pipeline.build(student)
+
+
+def test_a_base_outside_the_model_is_explained(tmp_path):
+    source = tiny_student.variant_source().replace("    return keras.Model(inputs, outputs), base",
+                                                   "    return keras.Model(inputs, outputs), tiny_base(32)")
+    with pytest.raises(ContractError, match="not a layer of the model"):
+        Pipeline.build(load_student(write(tmp_path, source)))
+
+
+def test_probe_config_spans_0_to_255():
+    config = probe_config(32)
+    assert config.x_val.dtype == np.uint8 and config.x_val.min() == 0 and config.x_val.max() == 255
+    assert config.x_train.shape == (10, 32, 32, 3) and set(config.y_train) == set(range(5))
+
+
+# ------------------------------------------------------------------------------------------------- examples
+
+
+def example_cases():
+    return [
+        pytest.param(name, id=name, marks=() if name in FAST_EXAMPLES else pytest.mark.cpu)
+        for name in EXAMPLE_BUGS
+    ]
+
+
+@pytest.mark.parametrize("name", example_cases())
+def test_examples_fail_exactly_their_checks(name):
+    expected, phrase = EXAMPLE_BUGS[name]
+    table = run_checks(EXAMPLES / f"{name}.py")
+    assert failed(table) == expected
+    messages = "\n".join(table["message"])
+    assert phrase in messages

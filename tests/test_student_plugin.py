@@ -1,0 +1,100 @@
+"""`pytest --student` and `pytest --homework` end to end, in a fresh pytest session (pytester).
+
+The tiny student (tests/tiny_student.py) keeps these fast; one real example checks the whole path on Lite0.
+"""
+
+import json
+
+import pytest
+import tiny_student
+
+from harness.paths import REPO_ROOT
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+@pytest.fixture
+def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.student_plugin"]')
+    return pytester
+
+
+def write_student(pytester: pytest.Pytester, *bugs: str, name: str = "tiny") -> str:
+    pytester.path.joinpath(f"{name}.py").write_text(tiny_student.variant_source(*bugs), encoding="utf-8")
+    return f"{name}.py"
+
+
+def test_student_option_runs_one_test_per_check_and_nothing_else(student_pytester):
+    student_pytester.makepyfile(test_unrelated="def test_unrelated(): pass")
+    result = student_pytester.runpytest("--student", write_student(student_pytester), "-v")
+    result.assert_outcomes(passed=7)
+    result.stdout.fnmatch_lines(["tiny.py::test_check?preprocessing_matches_backbone? PASSED*"])
+    result.stdout.no_fnmatch_line("*test_unrelated*")
+
+
+def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_traceback(student_pytester):
+    result = student_pytester.runpytest("--student", write_student(student_pytester, "no_recompile"))
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines([
+        "*[[]recompiled_after_unfreezing[]] stage 2 does not train the base",
+        "*seen:*moved none of the base's weights.",
+        "*rule:*",
+        "*why:*",
+        "*fix:*Call model.compile(*",
+    ])
+    result.stdout.no_fnmatch_line("*harness/checks.py:*")
+
+
+def test_lang_es_gives_spanish_messages(student_pytester):
+    result = student_pytester.runpytest("--student", write_student(student_pytester, "high_lr"), "--lang", "es")
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto", "*arreglo:*Adam(1e-5)*"])
+
+
+def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytester):
+    path = student_pytester.path / "tiny.py"
+    path.write_text(tiny_student.variant_source().replace("def build_datasets(", "def build_dataset("))
+    result = student_pytester.runpytest("--student", "tiny.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --student tiny.py: build_datasets is missing from tiny*Did you mean to name "
+                                 "'build_dataset' 'build_datasets'?*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_missing_file_is_a_usage_error(student_pytester):
+    result = student_pytester.runpytest("--homework", "nowhere.py")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --homework nowhere.py: no such file*"])
+
+
+def test_paths_given_on_the_command_line_still_run(student_pytester):
+    student_pytester.makepyfile(test_mine="def test_mine(): pass")
+    result = student_pytester.runpytest("--student", write_student(student_pytester), "test_mine.py")
+    result.assert_outcomes(passed=8)
+
+
+def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester):
+    results_dir = student_pytester.path / "results"
+    result = student_pytester.runpytest("--homework", write_student(student_pytester), "--results-dir", results_dir)
+    result.assert_outcomes(passed=1, deselected=2)  # cpu and gpu need -m
+    rows = read_rows(results_dir / "smoke")
+    assert {row["variant"] for row in rows} == {"tiny:two_stage", "tiny:transfer_vs_scratch"}
+    assert all(row["claim"] == "homework" for row in rows)
+    assert set(rows[0]["per_seed"]) == {"phase 1 (head warm-up)", "phase 2 (fine-tuned)", "from scratch"}
+    assert (results_dir / "smoke" / "claims.csv").is_file()
+
+
+def read_rows(scale_dir):
+    return [json.loads(line) for path in scale_dir.glob("runs/*/*.jsonl") for line in path.read_text().splitlines()]
+
+
+def test_a_real_example_fails_its_check(student_pytester):
+    example = "student_wrong_preprocessing.py"
+    student_pytester.path.joinpath(example).write_text((EXAMPLES / example).read_text(encoding="utf-8"))
+    result = student_pytester.runpytest("--student", example, "-v")
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines([
+        "*[[]preprocessing_matches_backbone[]] preprocessing does not match the backbone",
+        "*seen:*as values in [[]0, 255[]] - these look like raw 0-255 pixels*",
+        "*rule:*efficientnet_lite0 expects its input in [[]-0.992, 1[]]*",
+    ])
