@@ -63,23 +63,25 @@ class Lab:
 
     def features(self, seed: int, backbone: str, input_mode: str = "correct",
                  n_train: int | None = None) -> dict[str, np.ndarray]:
-        """Pooled features of the frozen ImageNet base for train and test images, and their labels."""
+        """Pooled features of the frozen ImageNet base for train and test images, and their labels.
+
+        The test set is the same for every seed and training size, so its features are computed once per backbone
+        and input mode, not once per (seed, n_train): learning curves then cost only their training images.
+        """
         config = self.data_config(n_train)
-        key = cache_key(kind="features", backbone=backbone, input_mode=input_mode, data=asdict(config), seed=seed,
-                        version=training.RECIPE_VERSION)
+        recipe = dict(backbone=backbone, input_mode=input_mode, version=training.RECIPE_VERSION)
+        test_data = {name: value for name, value in asdict(config).items() if name != "n_train"}
 
-        def build() -> dict[str, np.ndarray]:
-            splits = self.splits(seed, n_train)
-            base = self.frozen_base(backbone)
-            preprocess = training.Preprocess(backbone, input_mode)
-            return {
-                "train": training.pooled_features(base, splits.x_train, preprocess),
-                "test": training.pooled_features(base, splits.x_test, preprocess),
-                "y_train": splits.y_train,
-                "y_test": splits.y_test,
-            }
+        def pooled(split: str) -> dict[str, np.ndarray]:
+            images, labels = self.splits(seed, n_train).arrays(split)
+            base, preprocess = self.frozen_base(backbone), training.Preprocess(backbone, input_mode)
+            return {"features": training.pooled_features(base, images, preprocess), "labels": labels}
 
-        return self._cached_arrays(key, build)
+        train = self._cached_arrays(cache_key(kind="train features", data=asdict(config), seed=seed, **recipe),
+                                    lambda: pooled("train"))
+        test = self._cached_arrays(cache_key(kind="test features", data=test_data, **recipe), lambda: pooled("test"))
+        return {"train": train["features"], "y_train": train["labels"],
+                "test": test["features"], "y_test": test["labels"]}
 
     def _cached_arrays(self, key: str, build) -> dict[str, np.ndarray]:
         if key in self._memory:

@@ -65,7 +65,7 @@ def test_recompile(verify_claim, variant, scale):
     verify_claim(recompile.CLAIM, variant, scale)
 
 
-@pytest.mark.parametrize(("variant", "scale"), smoke_once(bn_gotcha.CLAIM, "call_freezes_bn"))
+@pytest.mark.parametrize(("variant", "scale"), smoke_once(bn_gotcha.CLAIM, "bn_frozen"))
 def test_bn_gotcha(verify_claim, variant, scale):
     verify_claim(bn_gotcha.CLAIM, variant, scale)
 
