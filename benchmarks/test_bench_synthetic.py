@@ -1,0 +1,21 @@
+"""Synthetic flower generation throughput (one process, JPEG included), at the CPU and the lesson's image sizes."""
+
+import pytest
+
+from harness.data.synthetic import flower_jpeg
+
+BATCH = 10
+
+
+@pytest.mark.parametrize("size", [96, 224])
+def test_synthetic_generation_images_per_second(benchmark, size):
+    counter = iter(range(10**9))
+
+    def generate_batch():
+        start = next(counter) * BATCH
+        return [flower_jpeg(0, index, size) for index in range(start, start + BATCH)]
+
+    images = benchmark.pedantic(generate_batch, rounds=5, iterations=1, warmup_rounds=1)
+    assert len(images) == BATCH
+    if benchmark.stats is not None:  # None when benchmarks are disabled (e.g. under xdist)
+        benchmark.extra_info["images_per_second"] = round(BATCH / benchmark.stats.stats.mean, 1)

@@ -1,0 +1,29 @@
+"""Data for the claims: synthetic flowers, tfds and folder sources, deterministic splits, validation, pictures.
+
+    from harness.data import DataConfig, Splits, load_splits, CLASS_NAMES
+    splits = load_splits(DataConfig(image_size=96, n_train=50), seed=0)
+    train = splits.dataset("train", 32, shuffle_seed=0, augmentation=lesson_augmentation(0))
+
+The names are imported lazily (PEP 562): the processes that generate synthetic images import
+`harness.data.synthetic` and must not pay for importing TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from harness.data.synthetic import CLASS_NAMES
+
+if TYPE_CHECKING:
+    from harness.data.sources import DataConfig, Splits, load_splits
+    from harness.data.validate import DataError
+
+__all__ = ["CLASS_NAMES", "DataConfig", "DataError", "Splits", "load_splits"]
+_LAZY = {"DataConfig": "sources", "Splits": "sources", "load_splits": "sources", "DataError": "validate"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"harness.data.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'harness.data' has no attribute {name!r}")

@@ -1,0 +1,117 @@
+"""`python -m harness data ...`: calibrate the synthetic flowers, and draw the data.
+
+    python -m harness data calibrate [--json]
+    python -m harness data show [--dataset SRC] [--out FILE]
+    python -m harness data show-augmentations [--dataset SRC] [--out FILE] [--n N]
+
+Every user error is a HarnessError (DataError, a missing backbone's weights, ...), which `harness.cli` prints as a
+message without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+FIGURES = Path("results") / "figures"
+
+
+def register(subparsers) -> None:
+    data = subparsers.add_parser("data", help="synthetic flowers and other sources: calibrate, show")
+    commands = data.add_subparsers(dest="data_command", required=True)
+
+    calibrate = commands.add_parser("calibrate", help="the four calibration accuracies and their gates")
+    calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
+    calibrate.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    calibrate.add_argument("--image-size", type=int, default=96)
+    calibrate.add_argument("--n-train", type=int, default=50, help="training images per class")
+    calibrate.add_argument("--n-test", type=int, default=100, help="test images per class")
+    calibrate.add_argument("--epochs", type=int, default=40, help="epochs for the from-scratch CNN")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.set_defaults(handler=run_calibrate)
+
+    show = commands.add_parser("show", help="a PNG grid of training samples per class")
+    add_picture_options(show, FIGURES / "data-samples.png")
+    show.add_argument("--per-class", type=int, default=6, help="images per class")
+    show.set_defaults(handler=run_show)
+
+    augmentations = commands.add_parser("show-augmentations", help="originals next to augmented versions (PNG)")
+    add_picture_options(augmentations, FIGURES / "augmentations.png")
+    augmentations.add_argument("--n", type=int, default=4, help="augmented versions per original")
+    augmentations.set_defaults(handler=run_show_augmentations)
+
+
+def add_picture_options(parser: argparse.ArgumentParser, default_out: Path) -> None:
+    parser.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    parser.add_argument("--out", type=Path, default=default_out, help=f"PNG file (default {default_out})")
+    parser.add_argument("--image-size", type=int, default=96)
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    """Exit 0 when every gate holds, 1 when one misses (the failures go to stderr)."""
+    from harness.data.calibrate import CalibrationSettings, calibrate, gate_failures
+
+    require_positive(epochs=args.epochs, n_train=args.n_train, n_test=args.n_test)
+    settings = CalibrationSettings(source=args.dataset, image_size=args.image_size, n_train=args.n_train,
+                                   n_test=args.n_test, seed=args.seed, scratch_epochs=args.epochs)
+    results = calibrate(settings)
+    failures = gate_failures(results)
+    if args.json:
+        print(json.dumps({key: round(value, 4) for key, value in results.items()}))
+    else:
+        print(format_calibration(results, settings))
+    for failure in failures:
+        print(f"gate missed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def format_calibration(results: dict[str, float], settings) -> str:
+    from harness.data import calibrate as gates
+
+    low, high = gates.PROBE_RANGE
+    rules = {
+        "color_histogram": f"<= {gates.COLOR_HISTOGRAM_MAX:.2f}",
+        "linear_probe": f"in [{low:.2f}, {high:.2f}]",
+        "linear_probe_raw": f"<= probe - {gates.RAW_PROBE_MIN_DROP:.2f}",
+        "scratch_cnn": f"<= probe - {gates.SCRATCH_MIN_GAP:.2f}",
+    }
+    lines = [f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "
+             f"{settings.n_test} test per class, seed {settings.seed}"]
+    lines += [f"  {key:<18} {value:6.3f}   gate {rules[key]}" for key, value in results.items()]
+    return "\n".join(lines)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from harness.data.show import sample_grid
+
+    require_positive(per_class=args.per_class)
+    splits = picture_splits(args.dataset, args.image_size, args.per_class, args.seed)
+    print(f"wrote {sample_grid(splits, args.out, args.per_class)}")
+    return 0
+
+
+def run_show_augmentations(args: argparse.Namespace) -> int:
+    from harness.data.show import augmentation_grid
+
+    require_positive(n=args.n)
+    splits = picture_splits(args.dataset, args.image_size, 1, args.seed)
+    print(f"wrote {augmentation_grid(splits, args.out, args.n, args.seed)}")
+    return 0
+
+
+def picture_splits(source: str, image_size: int, per_class: int, seed: int):
+    """Just enough images for a picture: `per_class` training images, one test image, no val."""
+    from harness.data.sources import DataConfig, load_splits
+
+    return load_splits(DataConfig(source=source, image_size=image_size, n_train=per_class, n_val=0, n_test=1), seed)
+
+
+def require_positive(**values: int) -> None:
+    bad = [f"--{name.replace('_', '-')}={value}" for name, value in values.items() if value < 1]
+    if bad:
+        raise HarnessError(f"{', '.join(bad)}: must be at least 1")

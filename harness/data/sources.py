@@ -1,0 +1,397 @@
+"""Data sources behind one interface, and the deterministic splits every claim shares.
+
+A source turns into `Pools`: per-class images for training (and, where the source has them, ready-made val and test
+images). `make_splits` then draws the splits with these rules, which the claims' paired statistics rely on:
+
+- stratified: every split has the same count per class;
+- the test set (and the val set) never depend on the seed: every seed and arm is scored on the same images;
+- for one seed, training subsets are nested in `n_train` (10 ⊂ 25 ⊂ 50 ...), so learning curves are paired;
+- different seeds draw different training subsets from the pool;
+- val is disjoint from train and test; asking for more images than a source has is a DataError with the counts.
+
+Sources: `synthetic` (procedural flowers, written once as JPEG class folders in the cache and read back with
+`keras.utils.image_dataset_from_directory`, the lesson's loader), `tfds:NAME` (`tfds.load(NAME, split="train")`,
+resized, split here) and `folder:PATH` (a class-folder tree, with or without train/ val/ test/ sub-folders,
+validated first; see `validate.py`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from harness.data import synthetic
+from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
+from harness.paths import default_cache_dir
+
+SPLITS = ("train", "val", "test")
+SYNTHETIC_TRAIN_POOL = 300  # per class: learning curves go to 200, and seeds still draw different subsets there
+SYNTHETIC_STREAMS = {"train": 1, "val": 2, "test": 3}  # generator seed per split: the splits never share an image
+FIXED_SPLIT_SEED = 131  # carves val/test out of sources without them, identically for every seed
+GENERATION_WORKERS = 2  # processes for generating synthetic images (the CPU suite targets a 2-core machine)
+PARALLEL_THRESHOLD = 200  # below this many images a worker pool's start-up costs more than it saves
+LOAD_BATCH = 256
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = "synthetic"  # "synthetic" | "tfds:NAME" | "folder:PATH"
+    image_size: int = 96  # square side in pixels
+    n_train: int = 50  # training images per class (subsampled from the train pool)
+    n_val: int = 10  # per class
+    n_test: int = 100  # per class (the same test set for every seed)
+    cache_dir: Path | None = None  # None -> default_cache_dir()
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare with ==, and identity is what the cache gives
+class Splits:
+    class_names: tuple[str, ...]
+    x_train: np.ndarray  # uint8 (N, H, W, 3) RGB
+    y_train: np.ndarray  # int32 (N,)
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    def arrays(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        return getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
+
+    def dataset(self, split: str, batch_size: int, *, shuffle_seed: int | None = None,
+                augmentation: keras.Layer | None = None) -> tf.data.Dataset:
+        """Batches of (float32 images in 0..255, int32 labels), prefetched; augmentation only for "train"."""
+        if augmentation is not None and split != "train":
+            raise ValueError(f"augmentation never touches val/test: got augmentation for split={split!r}; "
+                             "evaluate on clean images and pass augmentation only for split='train'")
+        x, y = self.arrays(split)
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle_seed is not None:
+            data = data.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+        data = data.batch(batch_size).map(lambda images, labels: (tf.cast(images, tf.float32), labels),
+                                          num_parallel_calls=tf.data.AUTOTUNE)
+        if augmentation is not None:  # sequential map: seeded augmentation stays reproducible
+            data = data.map(lambda images, labels: (augmentation(images, training=True), labels))
+        return data.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The images of one split of a source: labels known up front, pixels fetched by position on demand.
+
+    On demand because the synthetic train pool is 1500 images, while a smoke test needs twenty of them.
+    """
+
+    labels: np.ndarray  # int32, one per image
+    fetch: Callable[[np.ndarray], np.ndarray]  # positions -> uint8 images
+
+    @classmethod
+    def of_arrays(cls, x: np.ndarray, y: np.ndarray) -> Pool:
+        return cls(np.asarray(y, np.int32), lambda index: x[index])
+
+    def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return read_only(self.fetch(index)), read_only(self.labels[index])
+
+
+@dataclass(frozen=True)
+class Pools:
+    """What a source provides before splitting: the train pool, and val/test pools where the source has them."""
+
+    name: str
+    class_names: tuple[str, ...]
+    train: Pool
+    val: Pool | None = None
+    test: Pool | None = None
+
+
+# ---------------------------------------------------------------------------------------------------- public
+
+
+@functools.lru_cache(maxsize=256)
+def load_splits(config: DataConfig, seed: int) -> Splits:
+    """The splits for `config` and `seed`: deterministic, and the same object for the same arguments."""
+    check_config(config)
+    fixed = fixed_splits(config)
+    chosen = training_choice(fixed.train_pool.labels[fixed.candidates], len(fixed.class_names), config.n_train, seed)
+    x_train, y_train = fixed.train_pool.take(fixed.candidates[chosen])
+    return Splits(fixed.class_names, x_train, y_train, *fixed.val, *fixed.test)
+
+
+def check_config(config: DataConfig) -> None:
+    if config.image_size < 8:
+        raise DataError(f"image_size={config.image_size} is too small; use at least 8 pixels (96 is the CPU scale)")
+    if config.n_train < 1 or config.n_val < 0 or config.n_test < 1:
+        raise DataError(f"n_train={config.n_train}, n_val={config.n_val}, n_test={config.n_test}: need n_train >= 1, "
+                        "n_val >= 0 and n_test >= 1 images per class")
+    source_kind(config.source)
+
+
+def source_kind(source: str) -> tuple[str, str]:
+    """("synthetic", ""), ("tfds", NAME) or ("folder", PATH); anything else is a DataError that lists the forms."""
+    if source == "synthetic":
+        return "synthetic", ""
+    kind, _, argument = source.partition(":")
+    if kind in ("tfds", "folder") and argument:
+        return kind, argument
+    raise DataError(f"unknown data source {source!r}; use 'synthetic', 'tfds:NAME' (e.g. tfds:tf_flowers) or "
+                    "'folder:PATH' (a folder with one sub-folder per class)")
+
+
+# ---------------------------------------------------------------------------------------------------- splitting
+
+
+@dataclass(frozen=True)
+class FixedSplits:
+    """Everything about the splits that does not depend on the seed: shared by every seed's Splits."""
+
+    class_names: tuple[str, ...]
+    train_pool: Pool
+    candidates: np.ndarray  # positions in train_pool that training may draw from (not carved into val/test)
+    val: tuple[np.ndarray, np.ndarray]
+    test: tuple[np.ndarray, np.ndarray]
+
+
+@functools.lru_cache(maxsize=8)
+def fixed_splits(config: DataConfig) -> FixedSplits:
+    """Val and test carved (or subsampled) with a fixed seed; what is left is the pool training draws from."""
+    pools = load_pools(config)
+    n_classes = len(pools.class_names)
+    remaining = fixed_orders(pools.train.labels, n_classes)
+    check_counts(pools, remaining, config)
+    test = take_fixed(pools.test, config.n_test, n_classes) if pools.test else take_first(pools.train, remaining,
+                                                                                            config.n_test)
+    val = take_fixed(pools.val, config.n_val, n_classes) if pools.val else take_first(pools.train, remaining,
+                                                                                       config.n_val)
+    return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test)
+
+
+def fixed_orders(labels: np.ndarray, n_classes: int) -> list[np.ndarray]:
+    """Per class, its positions in a fixed shuffled order (the same for every seed)."""
+    return [np.random.default_rng([FIXED_SPLIT_SEED, c]).permutation(np.flatnonzero(labels == c))
+            for c in range(n_classes)]
+
+
+def take_first(pool: Pool, remaining: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first n per class of the fixed orders, removed from `remaining` (so later takes are disjoint)."""
+    chosen = []
+    for c, positions in enumerate(remaining):
+        chosen.append(positions[:n])
+        remaining[c] = positions[n:]
+    return pool.take(np.concatenate(chosen))
+
+
+def take_fixed(pool: Pool, n: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """n per class from a ready-made val/test pool, in a fixed order (all of it when it holds exactly n)."""
+    return take_first(pool, fixed_orders(pool.labels, n_classes), n)
+
+
+def training_choice(labels: np.ndarray, n_classes: int, n_train: int, seed: int) -> np.ndarray:
+    """n_train per class: a prefix of a per-seed permutation of each class, hence nested in n_train."""
+    chosen = [np.random.default_rng([seed, c, 7]).permutation(np.flatnonzero(labels == c))[:n_train]
+              for c in range(n_classes)]
+    return np.random.default_rng([seed, 11]).permutation(np.concatenate(chosen))  # classes mixed, even unshuffled
+
+
+def check_counts(pools: Pools, remaining: list[np.ndarray], config: DataConfig) -> None:
+    """Every class must hold what the config asks for; one DataError names every short class and split."""
+    carved = [split for split in ("test", "val") if getattr(pools, split) is None]
+    need = config.n_train + sum(getattr(config, f"n_{split}") for split in carved)
+    asked = " + ".join(f"n_{split}={getattr(config, 'n_' + split)}" for split in ["train", *carved])
+    shortages = []
+    for c, name in enumerate(pools.class_names):
+        if len(remaining[c]) < need:
+            shortages.append(f"class {name!r} has {len(remaining[c])} training-pool images, {asked} needs {need}")
+        for split in ("val", "test"):
+            pool, wanted = getattr(pools, split), getattr(config, f"n_{split}")
+            if pool is not None and np.sum(pool.labels == c) < wanted:
+                shortages.append(f"class {name!r} has {int(np.sum(pool.labels == c))} {split} images, "
+                                 f"n_{split}={wanted} asks for more")
+    if shortages:
+        raise DataError(f"source {pools.name!r} is too small for the requested split: " + "; ".join(shortages)
+                        + ". Lower n_train/n_val/n_test or add images.")
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """Cached arrays are shared between callers: an in-place edit would silently change everyone's data."""
+    array = np.ascontiguousarray(array)
+    array.setflags(write=False)
+    return array
+
+
+# ---------------------------------------------------------------------------------------------------- sources
+
+
+def load_pools(config: DataConfig) -> Pools:
+    kind, argument = source_kind(config.source)
+    cache_dir = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
+    if kind == "synthetic":
+        return synthetic_pools(config.image_size, config.n_val, config.n_test, cache_dir)
+    if kind == "tfds":
+        return tfds_pools(argument, config.image_size)
+    return folder_pools(Path(argument).expanduser().resolve(), config.image_size, cache_dir)
+
+
+def synthetic_pools(image_size: int, n_val: int, n_test: int, cache_dir: Path) -> Pools:
+    """Three generator streams: a fixed train pool, and the first n_val / n_test flowers per class of the others."""
+    n_classes = len(synthetic.CLASS_NAMES)
+    sizes = {"train": SYNTHETIC_TRAIN_POOL, "val": n_val, "test": n_test}
+    pools = {split: Pool(np.arange(per_class * n_classes, dtype=np.int32) % n_classes,
+                         flower_stream(Path(cache_dir), SYNTHETIC_STREAMS[split], image_size).fetch)
+             for split, per_class in sizes.items()}
+    return Pools("synthetic", synthetic.CLASS_NAMES, pools["train"], pools["val"], pools["test"])
+
+
+def synthetic_folder(cache_dir: Path, stream: int, image_size: int) -> Path:
+    """Cache key = generator version + every parameter that changes the pictures."""
+    return Path(cache_dir) / "synthetic" / f"flowers-v{synthetic.GENERATOR_VERSION}-seed{stream}-{image_size}px"
+
+
+@functools.lru_cache(maxsize=16)
+def flower_stream(cache_dir: Path, stream: int, image_size: int) -> FlowerStream:
+    return FlowerStream(synthetic_folder(cache_dir, stream, image_size), stream, image_size)
+
+
+class FlowerStream:
+    """One generator stream as a JPEG class-folder tree in the cache, read back with the lesson's loader.
+
+    A flower is generated the first time any split asks for it and written once; the folder is then read with
+    `image_dataset_from_directory` and kept in memory. Files appear atomically, so concurrent processes (xdist
+    workers) may fill the same folder: they write identical bytes.
+    """
+
+    def __init__(self, folder: Path, stream: int, image_size: int):
+        self.folder, self.stream, self.image_size = folder, stream, image_size
+        self.images: dict[int, np.ndarray] = {}
+
+    def fetch(self, index: np.ndarray) -> np.ndarray:
+        wanted = [int(i) for i in index]
+        if any(i not in self.images for i in wanted):
+            self.write_missing(wanted)
+            self.read_folder()
+        if not wanted:
+            return np.zeros((0, self.image_size, self.image_size, 3), np.uint8)
+        return np.stack([self.images[i] for i in wanted])
+
+    def write_missing(self, wanted: list[int]) -> None:
+        missing = [i for i in wanted if not synthetic.flower_path(self.folder, i).exists()]
+        if missing:
+            workers = GENERATION_WORKERS if len(missing) >= PARALLEL_THRESHOLD else 1
+            synthetic.write_flower_folders(self.folder, self.stream, self.image_size, missing, workers)
+
+    def read_folder(self) -> None:
+        x, _, paths = read_class_folders(self.folder, self.image_size, synthetic.CLASS_NAMES)
+        self.images = {synthetic.flower_index(path): image for path, image in zip(paths, x)}
+
+
+def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ...] | None = None):
+    """Read a class-folder tree with `keras.utils.image_dataset_from_directory` into uint8 arrays.
+
+    shuffle=False keeps the file order (class, then file name), so the result is deterministic.
+    Returns (images, labels, file paths).
+    """
+    with contextlib.redirect_stdout(io.StringIO()):  # the loader prints "Found N files"; --json must stay JSON
+        data = keras.utils.image_dataset_from_directory(
+            folder, labels="inferred", label_mode="int", class_names=list(class_names) if class_names else None,
+            color_mode="rgb", batch_size=LOAD_BATCH, image_size=(image_size, image_size), shuffle=False,
+            verbose=False)
+    xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
+    for images, labels in data.as_numpy_iterator():
+        xs.append(np.clip(np.round(images), 0, 255).astype(np.uint8))
+        ys.append(labels.astype(np.int32))
+    return np.concatenate(xs), np.concatenate(ys), list(data.file_paths)
+
+
+@functools.lru_cache(maxsize=4)
+def tfds_pools(name: str, image_size: int) -> Pools:
+    """`tfds.load(name, split="train", as_supervised=True)`, resized like the folder loader; split here."""
+    import tensorflow_datasets as tfds
+
+    try:
+        data, info = tfds.load(name, split="train", as_supervised=True, with_info=True)
+    except Exception as error:  # offline, unknown name, failed download: all end the same way for the user
+        raise DataError(
+            f"tfds:{name} could not be loaded ({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
+            f"Run once on a connected machine so TensorFlow Datasets downloads it (or `tfds build {name}`), "
+            "copy ~/tensorflow_datasets here, or use folder:PATH with one sub-folder per class") from error
+    class_names = tuple(info.features["label"].names) if "label" in info.features else ()
+    x, y = materialise(data, image_size)
+    if not class_names:
+        class_names = tuple(str(i) for i in range(int(y.max()) + 1))
+    return Pools(f"tfds:{name}", class_names, Pool.of_arrays(x, y))
+
+
+def materialise(data: tf.data.Dataset, image_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """(image, label) pairs of any size -> resized uint8 arrays (bilinear, no crop: what the folder loader does)."""
+
+    def resize(image, label):
+        image = tf.image.resize(image[..., :3] if image.shape[-1] != 1 else tf.image.grayscale_to_rgb(image),
+                                (image_size, image_size))
+        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), tf.cast(label, tf.int32)
+
+    xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
+    for images, labels in data.map(resize, num_parallel_calls=tf.data.AUTOTUNE).batch(LOAD_BATCH).as_numpy_iterator():
+        xs.append(images)
+        ys.append(labels)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+@functools.lru_cache(maxsize=4)
+def folder_pools(root: Path, image_size: int, cache_dir: Path) -> Pools:
+    """Validate the folder, normalise it into the cache if some files need converting, then read each split."""
+    report = inspect_folder(root)
+    readable = normalised_copy(report, cache_dir) if report.to_convert else report.root
+    arrays = {}
+    for split, split_dir in report.splits.items():
+        x, y, _ = read_class_folders(readable / split_dir.relative_to(report.root), image_size, report.class_names)
+        arrays[split] = Pool.of_arrays(x, y)
+    train = arrays.get("train", arrays.get("all"))
+    return Pools(f"folder:{root}", report.class_names, train, arrays.get("val"), arrays.get("test"))
+
+
+def normalised_copy(report: FolderReport, cache_dir: Path) -> Path:
+    """A copy of the tree the loader reads correctly: converted files as RGB PNG, the others hard-linked."""
+    files = [path for classes in report.files.values() for paths in classes.values() for path in paths]
+    fingerprint = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        fingerprint.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    target = Path(cache_dir) / "folders" / f"{report.root.name}-{fingerprint.hexdigest()[:16]}"
+    if (target / ".complete").exists():
+        return target
+    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    convert = set(report.to_convert)
+    for path in files:
+        destination = staging / path.relative_to(report.root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if path in convert:
+            from PIL import Image
+
+            with Image.open(path) as image:
+                to_rgb(image).save(destination.with_name(destination.name + ".png"))
+        else:
+            link_or_copy(path, destination)
+    (staging / ".complete").write_text("ok\n")
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)

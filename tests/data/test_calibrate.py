@@ -1,0 +1,64 @@
+"""Calibration: the numpy logistic regression, the gates, a smoke run of the whole path, and the cpu-scale gates."""
+
+import json
+
+import numpy as np
+import pytest
+
+from harness.data import calibrate
+from harness.data.calibrate import CalibrationSettings, gate_failures
+
+PASSING = {"color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41}
+
+
+def test_softmax_regression_separates_separable_data():
+    rng = np.random.default_rng(0)
+    centres = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0]])
+    y = np.repeat(np.arange(3), 30)
+    x = centres[y] + rng.normal(0, 0.5, (90, 2))
+    weights = calibrate.fit_softmax_regression(x, y, 3, l2=1e-3)
+    assert calibrate.accuracy(calibrate.predict(weights, x), y) == 1.0
+
+
+def test_colour_histogram_is_a_normalised_colour_only_descriptor():
+    images = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3)).astype(np.uint8)
+    features = calibrate.colour_histogram_features(images)
+    assert features.shape == (4, calibrate.HISTOGRAM_BINS**3)
+    assert np.allclose((features**2).sum(axis=1), 1.0)
+    shuffled = images.reshape(4, 64, 3)[:, ::-1].reshape(images.shape)  # same colours, other places
+    assert np.allclose(calibrate.colour_histogram_features(shuffled), features)
+
+
+def test_gates_pass_on_good_numbers_and_name_each_miss():
+    assert gate_failures(PASSING) == []
+    bad = {"color_histogram": 0.6, "linear_probe": 0.95, "linear_probe_raw": 0.93, "scratch_cnn": 0.9}
+    failures = gate_failures(bad)
+    assert len(failures) == 4
+    assert "too easy" in failures[1]
+
+
+@pytest.mark.smoke
+def test_scratch_cnn_is_reproducible_for_a_seed():
+    from harness.data import DataConfig, load_splits
+
+    splits = load_splits(DataConfig(image_size=32, n_train=3, n_val=2, n_test=3), seed=0)
+    runs = [calibrate.scratch_cnn_accuracy(splits, epochs=1, seed=5) for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+@pytest.mark.smoke
+def test_calibrate_smoke_runs_the_whole_path_and_prints_json(capsys):
+    """Tiny sizes, no gates: every classifier runs and the JSON has the promised keys and ranges."""
+    from harness.cli import main
+
+    main(["data", "calibrate", "--json", "--image-size", "32", "--n-train", "3", "--n-test", "3", "--epochs", "1"])
+    results = json.loads(capsys.readouterr().out)
+    assert set(results) == {"color_histogram", "linear_probe", "linear_probe_raw", "scratch_cnn"}
+    assert all(0.0 <= value <= 1.0 for value in results.values())
+
+
+@pytest.mark.cpu
+def test_synthetic_flowers_meet_the_calibration_gates():
+    """96 px, 50 train / 100 test per class: colour alone fails, ImageNet features help, scratch lags far behind."""
+    results = calibrate.calibrate(CalibrationSettings())
+    assert gate_failures(results) == [], results

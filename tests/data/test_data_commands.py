@@ -1,0 +1,77 @@
+"""`python -m harness data ...`: pictures are written, output is what was promised, user errors are one line."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from harness.cli import main
+from harness.data import calibrate
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def fake_calibration(monkeypatch):
+    monkeypatch.setattr(calibrate, "calibrate", lambda settings: {
+        "color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41})
+
+
+def test_calibrate_json_prints_exactly_the_four_accuracies(capsys, fake_calibration):
+    code, out, _ = run(capsys, "data", "calibrate", "--json")
+    assert code == 0
+    assert json.loads(out) == {"color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52,
+                               "scratch_cnn": 0.41}
+
+
+def test_calibrate_table_names_the_gates(capsys, fake_calibration):
+    code, out, _ = run(capsys, "data", "calibrate")
+    assert code == 0 and "linear_probe" in out and "in [0.70, 0.92]" in out
+
+
+def test_a_missed_gate_exits_1_and_says_which(capsys, monkeypatch):
+    monkeypatch.setattr(calibrate, "calibrate", lambda settings: {
+        "color_histogram": 0.9, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41})
+    code, _, err = run(capsys, "data", "calibrate", "--json")
+    assert code == 1 and "colour histogram 0.900" in err
+
+
+@pytest.mark.smoke
+def test_show_writes_a_png_grid(capsys, tmp_path):
+    out = tmp_path / "samples.png"
+    code, printed, _ = run(capsys, "data", "show", "--out", str(out), "--image-size", "32", "--per-class", "2")
+    assert code == 0 and str(out) in printed
+    picture = np.asarray(Image.open(out))
+    assert picture.shape[0] > 100 and picture.std() > 10
+
+
+@pytest.mark.smoke
+def test_show_augmentations_writes_a_png(capsys, tmp_path):
+    out = tmp_path / "aug.png"
+    code, _, _ = run(capsys, "data", "show-augmentations", "--out", str(out), "--image-size", "32", "--n", "2")
+    assert code == 0 and Image.open(out).size[0] > 100
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["data", "show", "--dataset", "folder:/no/such/folder"], "no such folder"),
+    (["data", "show", "--dataset", "ftp:x"], "unknown data source"),
+    (["data", "show-augmentations", "--n", "0"], "--n=0: must be at least 1"),
+])
+def test_user_errors_are_one_message_without_traceback(capsys, argv, expected):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and expected in err
+    assert "Traceback" not in err
+
+
+def test_bad_files_in_a_folder_are_listed_without_traceback(capsys, tmp_path):
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / name / "ok.png")
+    (tmp_path / "cats" / "broken.jpg").write_bytes(b"\xff\xd8\xffnot really")
+    code, _, err = run(capsys, "data", "show", "--dataset", f"folder:{tmp_path}")
+    assert code == 2 and "broken.jpg" in err and "Traceback" not in err

@@ -1,0 +1,191 @@
+"""Sources and splits: the rules the claims' paired statistics rely on, on tiny synthetic, tfds-mock and folder data."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from harness.data import CLASS_NAMES, DataConfig, DataError, Splits, load_splits, sources
+
+POOL = 12  # a tiny synthetic train pool per class keeps generation well under a second
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A DataConfig factory on a private cache with a 12-image train pool per class, 16 px images."""
+    cache = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sources, "SYNTHETIC_TRAIN_POOL", POOL)
+
+        def make(**overrides) -> DataConfig:
+            values = dict(source="synthetic", image_size=16, n_train=4, n_val=2, n_test=3, cache_dir=cache)
+            values.update(overrides)
+            return DataConfig(**values)
+
+        yield make
+
+
+def rows(x: np.ndarray) -> set[bytes]:
+    return {image.tobytes() for image in x}
+
+
+def test_splits_have_the_documented_types_and_stratified_counts(tiny):
+    splits = load_splits(tiny(), seed=0)
+    assert splits.class_names == CLASS_NAMES
+    for split, per_class in (("train", 4), ("val", 2), ("test", 3)):
+        x, y = splits.arrays(split)
+        assert x.dtype == np.uint8 and x.shape == (5 * per_class, 16, 16, 3)
+        assert y.dtype == np.int32 and np.bincount(y, minlength=5).tolist() == [per_class] * 5
+
+
+def test_same_config_and_seed_give_the_same_object_and_it_is_read_only(tiny):
+    splits = load_splits(tiny(), seed=0)
+    assert load_splits(tiny(), seed=0) is splits
+    with pytest.raises(ValueError):
+        splits.x_train[0, 0, 0, 0] = 1
+
+
+def test_training_subsets_are_nested_in_n_train(tiny):
+    subsets = [rows(load_splits(tiny(n_train=n), seed=1).x_train) for n in (2, 4, 8)]
+    assert subsets[0] < subsets[1] < subsets[2]
+
+
+def test_seeds_draw_different_training_subsets_but_share_val_and_test(tiny):
+    a, b = load_splits(tiny(), seed=0), load_splits(tiny(), seed=1)
+    assert rows(a.x_train) != rows(b.x_train)
+    assert np.array_equal(a.x_test, b.x_test) and np.array_equal(a.x_val, b.x_val)
+
+
+def test_val_is_disjoint_from_train_and_test(tiny):
+    splits = load_splits(tiny(n_train=POOL), seed=2)
+    assert not rows(splits.x_val) & rows(splits.x_train)
+    assert not rows(splits.x_val) & rows(splits.x_test)
+    assert not rows(splits.x_train) & rows(splits.x_test)
+
+
+def test_asking_for_more_than_the_pool_names_the_counts(tiny):
+    with pytest.raises(DataError, match=r"12 training-pool images.*n_train=13"):
+        load_splits(tiny(n_train=POOL + 1), seed=0)
+
+
+def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
+    config = tiny(n_test=4)
+    first = load_splits(config, seed=0)
+    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["test"], 16)
+    assert sorted(p.name for p in (folder / "daisy").glob("*.jpg")) == [f"{k:05d}.jpg" for k in range(4)]
+    sources.flower_stream.cache_clear()  # a new process: nothing in memory, everything on disk
+    monkeypatch.setattr(sources.synthetic, "write_flower_folders", pytest.fail)  # must not regenerate
+    again = load_splits(tiny(n_test=4, n_train=3), seed=0)
+    assert np.array_equal(again.x_test, first.x_test)
+
+
+def test_only_the_requested_synthetic_images_are_generated(tiny):
+    config = tiny(n_train=2, image_size=20)
+    load_splits(config, seed=0)
+    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["train"], 20)
+    assert len(list(folder.rglob("*.jpg"))) == 2 * 5  # not the whole 12-per-class pool
+
+
+def test_dataset_batches_float_images_and_int_labels(tiny):
+    splits = load_splits(tiny(), seed=0)
+    images, labels = next(iter(splits.dataset("train", 8, shuffle_seed=0)))
+    assert images.dtype == tf.float32 and labels.dtype == tf.int32 and images.shape == (8, 16, 16, 3)
+    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 255.0
+    assert sum(int(b[1].shape[0]) for b in splits.dataset("test", 4)) == 15
+
+
+def test_augmentation_never_touches_val_or_test(tiny):
+    from harness.augment import lesson_augmentation
+
+    splits = load_splits(tiny(), seed=0)
+    for split in ("val", "test"):
+        with pytest.raises(ValueError, match="augmentation never touches val/test"):
+            splits.dataset(split, 4, augmentation=lesson_augmentation(0))
+    augmented = splits.dataset("train", 20, augmentation=lesson_augmentation(0))
+    epochs = [next(iter(augmented))[0].numpy() for _ in range(2)]
+    assert epochs[0].shape == (20, 16, 16, 3)
+    assert not np.allclose(epochs[0], splits.x_train) and not np.allclose(epochs[0], epochs[1])
+    again = next(iter(splits.dataset("train", 20, augmentation=lesson_augmentation(0))))[0].numpy()
+    assert np.allclose(again, epochs[0])  # seeded: reproducible
+
+
+def test_unknown_source_and_bad_sizes_are_data_errors(tiny):
+    with pytest.raises(DataError, match="tfds:NAME"):
+        load_splits(tiny(source="s3://bucket"), seed=0)
+    with pytest.raises(DataError, match="n_train"):
+        load_splits(tiny(n_train=0), seed=0)
+
+
+def test_splits_is_the_public_class():
+    assert sources.Splits is Splits
+
+
+# ---------------------------------------------------------------------------------------------------- tfds
+
+
+@pytest.mark.parametrize("name, class_names", [
+    ("tf_flowers", ("dandelion", "daisy", "tulips", "sunflowers", "roses")),
+    ("cats_vs_dogs", ("cat", "dog")),
+])
+def test_tfds_source_offline_with_mock_data(name, class_names, tmp_path):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=120):
+        splits = load_splits(DataConfig(f"tfds:{name}", image_size=24, n_train=4, n_val=2, n_test=3,
+                                        cache_dir=tmp_path), seed=0)
+    assert splits.class_names == class_names
+    assert splits.x_train.shape == (4 * len(class_names), 24, 24, 3) and splits.x_train.dtype == np.uint8
+    assert np.bincount(splits.y_test).tolist() == [3] * len(class_names)
+    assert not rows(splits.x_test) & rows(splits.x_train)
+
+
+def test_tfds_without_data_says_how_to_get_it(monkeypatch):
+    import tensorflow_datasets as tfds
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Failed to resolve storage.googleapis.com")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(DataError, match=r"tfds build tf_flowers.*folder:PATH"):
+        sources.tfds_pools.__wrapped__("tf_flowers", 32)
+
+
+# ---------------------------------------------------------------------------------------------------- folders
+
+
+def write_tree(root, layout: dict[str, int], value: int, size: int = 20) -> None:
+    """`layout` maps "split/class" (or "class") to an image count; every pixel of a split has one grey value."""
+    for i, (folder, count) in enumerate(layout.items()):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        for k in range(count):
+            pixels = np.full((size, size, 3), value, np.uint8)
+            pixels[0, 0], pixels[0, 1] = k, i  # distinct images
+            Image.fromarray(pixels).save(root / folder / f"{k:03d}.png")
+
+
+def test_plain_class_folder_tree_is_split_here(tmp_path):
+    write_tree(tmp_path / "photos", {"cat": 9, "dog": 9}, value=100)
+    splits = load_splits(DataConfig(f"folder:{tmp_path / 'photos'}", 20, 4, 2, 3, tmp_path / "cache"), seed=0)
+    assert splits.class_names == ("cat", "dog")
+    assert (len(splits.y_train), len(splits.y_val), len(splits.y_test)) == (8, 4, 6)
+    assert not rows(splits.x_test) & rows(splits.x_train) and not rows(splits.x_val) & rows(splits.x_train)
+
+
+@pytest.mark.parametrize("val_name", ["val", "validation"])
+def test_ready_made_train_val_test_folders_are_kept(tmp_path, val_name):
+    root = tmp_path / "split"
+    write_tree(root, {"train/cat": 6, "train/dog": 6}, value=10)
+    write_tree(root, {f"{val_name}/cat": 2, f"{val_name}/dog": 2}, value=120)
+    write_tree(root, {"test/cat": 3, "test/dog": 3}, value=240)
+    splits = load_splits(DataConfig(f"folder:{root}", 20, 5, 2, 3, tmp_path / "cache"), seed=0)
+    assert np.all(splits.x_train[:, 5, 5] == 10)
+    assert np.all(splits.x_val[:, 5, 5] == 120)
+    assert np.all(splits.x_test[:, 5, 5] == 240)
+    assert np.bincount(splits.y_test).tolist() == [3, 3]
+
+
+def test_ready_made_test_folder_too_small_names_the_counts(tmp_path):
+    root = tmp_path / "split"
+    write_tree(root, {"train/cat": 6, "train/dog": 6, "test/cat": 1, "test/dog": 3}, value=10)
+    with pytest.raises(DataError, match=r"'cat' has 1 test images, n_test=3"):
+        load_splits(DataConfig(f"folder:{root}", 20, 2, 0, 3, tmp_path / "cache"), seed=0)

@@ -1,0 +1,180 @@
+"""Bad input: each case either loads as RGB or is a DataError that names the file and the fix, before training."""
+
+import io
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from harness.data import DataConfig, DataError, load_splits, sources
+from harness.data.validate import inspect_folder
+
+SIZE = 12
+
+
+def rgb(value=(200, 40, 40)) -> np.ndarray:
+    return np.tile(np.array(value, np.uint8), (SIZE, SIZE, 1))
+
+
+def jpeg_bytes(pixels: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A valid two-class folder (three plain images each) to which a test adds one odd file."""
+    root = tmp_path / "photos"
+    for name, value in (("cats", (30, 30, 30)), ("dogs", (90, 90, 90))):
+        (root / name).mkdir(parents=True)
+        for k in range(3):
+            Image.fromarray(rgb(value)).save(root / name / f"plain{k}.png")
+    return root
+
+
+def load_pool(root, tmp_path) -> tuple[np.ndarray, np.ndarray]:
+    """Every image of a plain tree as the loader returns it (no splitting)."""
+    return sources.folder_pools(root.resolve(), SIZE, tmp_path / "cache").train
+
+
+def loaded(root, tmp_path) -> np.ndarray:
+    """The pixels the loader returns for the one odd image, cats/odd.* (it sorts before cats/plain*.png)."""
+    x, y = load_pool(root, tmp_path)
+    return x[y == 0][0]
+
+
+def fails(root, *patterns: str) -> str:
+    with pytest.raises(DataError) as error:
+        inspect_folder(root)
+    message = str(error.value)
+    for pattern in patterns:
+        assert pattern in message, message
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------- reported
+
+
+def test_truncated_jpeg_is_reported_with_its_name(tree):
+    data = jpeg_bytes(rgb())
+    (tree / "cats" / "odd.jpg").write_bytes(data[: len(data) // 2])
+    fails(tree, "odd.jpg", "cannot be decoded", "re-export")
+
+
+def test_corrupt_jpeg_is_reported(tree):
+    data = bytearray(jpeg_bytes(rgb()))
+    data[200:] = b"\x00" * (len(data) - 200)  # header intact, entropy-coded data garbage
+    (tree / "cats" / "odd.jpg").write_bytes(bytes(data))
+    fails(tree, "odd.jpg", "cannot be decoded")
+
+
+def test_non_image_with_an_image_extension_is_reported(tree):
+    (tree / "dogs" / "notes.png").write_text("not a picture")
+    fails(tree, "notes.png", "is not an image", "rename it")
+
+
+def test_empty_class_folder_is_never_silent(tree):
+    (tree / "birds").mkdir()
+    (tree / "birds" / "readme.txt").write_text("only text here")
+    fails(tree, "birds", "empty class folder", "add images")
+
+
+def test_single_class_is_reported(tmp_path):
+    (tmp_path / "only" / "cats").mkdir(parents=True)
+    Image.fromarray(rgb()).save(tmp_path / "only" / "cats" / "a.png")
+    fails(tmp_path / "only", "single class folder (cats/)", "at least two classes")
+
+
+def test_class_names_that_differ_between_splits_are_reported(tmp_path):
+    root = tmp_path / "split"
+    for folder in ("train/cats", "train/dogs", "test/cats", "test/dog"):
+        (root / folder).mkdir(parents=True)
+        Image.fromarray(rgb()).save(root / folder / "a.png")
+    fails(root, "test", "lacks ['dogs']", "has extra ['dog']", "same class folder names")
+
+
+def test_missing_path_and_a_file_instead_of_a_folder(tmp_path):
+    fails(tmp_path / "nowhere", "nowhere", "no such folder")
+    (tmp_path / "file.jpg").write_bytes(b"x")
+    fails(tmp_path / "file.jpg", "is a file, not a folder")
+
+
+def test_images_outside_class_folders_and_two_validation_folders(tmp_path, tree):
+    Image.fromarray(rgb()).save(tree / "loose.png")
+    fails(tree, "outside any class folder", "loose.png")
+    root = tmp_path / "split"
+    for folder in ("train/a", "train/b", "val/a", "val/b", "validation/a", "validation/b"):
+        (root / folder).mkdir(parents=True)
+        Image.fromarray(rgb()).save(root / folder / "x.png")
+    fails(root, "both val/ and validation/")
+
+
+def test_all_problems_are_reported_together(tree):
+    (tree / "cats" / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    (tree / "dogs" / "notes.png").write_text("text")
+    (tree / "birds").mkdir()
+    message = fails(tree, "3 problem(s)", "bad.jpg", "notes.png", "birds")
+    assert message.count("\n  - ") == 3
+
+
+def test_load_splits_reports_before_training(tree):
+    (tree / "cats" / "odd.jpg").write_bytes(b"not a jpeg")
+    with pytest.raises(DataError, match="odd.jpg"):
+        load_splits(DataConfig(f"folder:{tree}", SIZE, 1, 0, 1, tree.parent / "cache"), seed=0)
+
+
+# ---------------------------------------------------------------------------------------------------- loaded
+
+
+def test_grayscale_loads_as_rgb(tree, tmp_path):
+    Image.fromarray(np.full((SIZE, SIZE), 77, np.uint8)).save(tree / "cats" / "odd.jpg", quality=100)
+    pixels = loaded(tree, tmp_path)
+    assert np.allclose(pixels, 77, atol=2)
+
+
+def test_rgba_is_composited_over_white(tree, tmp_path):
+    pixels = np.zeros((SIZE, SIZE, 4), np.uint8)  # transparent black ...
+    pixels[:, : SIZE // 2] = (10, 200, 10, 255)  # ... except an opaque green left half
+    Image.fromarray(pixels, "RGBA").save(tree / "cats" / "odd.png")
+    out = loaded(tree, tmp_path)
+    assert np.allclose(out[:, 1], (10, 200, 10), atol=2)
+    assert np.allclose(out[:, -2], 255, atol=2)
+    assert not list(tree.rglob("*.png.png"))  # the user's folder is never modified
+
+
+def test_palette_png_loads_with_its_colours(tree, tmp_path):
+    Image.fromarray(rgb((200, 40, 40))).convert("P", palette=Image.ADAPTIVE, colors=4).save(tree / "cats" / "odd.png")
+    assert np.allclose(loaded(tree, tmp_path), (200, 40, 40), atol=3)
+
+
+def test_palette_png_with_transparency_is_composited(tree, tmp_path):
+    image = Image.fromarray(rgb((0, 0, 0))).convert("P")
+    image.save(tree / "cats" / "odd.png", transparency=image.getpixel((0, 0)))
+    assert np.allclose(loaded(tree, tmp_path), 255, atol=2)
+
+
+def test_16_bit_grey_png_is_scaled_not_clipped(tree, tmp_path):
+    Image.fromarray(np.full((SIZE, SIZE), 32896, np.uint16)).save(tree / "cats" / "odd.png")  # 128 * 257
+    assert Image.open(tree / "cats" / "odd.png").mode.startswith("I;16")
+    assert np.allclose(loaded(tree, tmp_path), 128, atol=1)
+
+
+def test_16_bit_rgb_png_is_scaled(tree, tmp_path):
+    pixels = rgb((200, 40, 40)).astype(np.uint16) * 257
+    (tree / "cats" / "odd.png").write_bytes(tf.io.encode_png(tf.constant(pixels)).numpy())
+    assert np.allclose(loaded(tree, tmp_path), (200, 40, 40), atol=1)
+
+
+def test_cmyk_jpeg_is_converted_to_rgb(tree, tmp_path):
+    Image.fromarray(rgb((200, 40, 40))).convert("CMYK").save(tree / "cats" / "odd.jpg", quality=100)
+    assert inspect_folder(tree).to_convert == [tree / "cats" / "odd.jpg"]
+    assert np.allclose(loaded(tree, tmp_path), (200, 40, 40), atol=6)
+
+
+def test_files_without_an_image_extension_are_ignored(tree, tmp_path):
+    (tree / "cats" / ".DS_Store").write_bytes(b"\x00\x01")
+    (tree / "cats" / "notes.txt").write_text("ignored")
+    x, y = load_pool(tree, tmp_path)
+    assert np.bincount(y).tolist() == [3, 3]
