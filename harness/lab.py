@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness import backbones, measures, training
+from harness import augment, backbones, measures, training
 from harness.augment import lesson_augmentation
 from harness.data import DataConfig, Splits, load_splits
 from harness.paths import default_cache_dir
@@ -119,6 +119,20 @@ class Lab:
             self._fit(classifier, seed, self.scale.stage1_epochs, "stage1", n_train)
 
         return self._trained(seed, "stage1", train, augment=augment, n_train=n_train, **options)
+
+    def stage1_batch_augmented(self, seed: int, augmentation: str) -> training.Classifier:
+        """`stage1` plus one of `augment.BATCH_AUGMENTATIONS` (MixUp, CutMix, RandAugment) on every training batch;
+        mixed labels are soft, so this stage 1 trains with cross-entropy on probabilities."""
+
+        def train(classifier: training.Classifier) -> None:
+            classifier.model.compile(optimizer=keras.optimizers.Adam(self.scale.stage1_lr),
+                                     loss=augment.soft_label_loss(), metrics=["accuracy"])
+            batches = augment.augment_training_batches(self._train_dataset(seed), augmentation, seed,
+                                                       len(self.splits(seed).class_names))
+            training.fit(classifier.model, batches, epochs=self.scale.stage1_epochs, seed=seed, step="stage1")
+
+        return self._trained(seed, "stage1", train, batch_augmentation=augmentation,
+                             recipe=augment.BATCH_AUGMENTATIONS[augmentation])
 
     def stage2(self, seed: int, *, learning_rate: float | None = None, bn_policy: str = "frozen",
                fraction: float = 1.0, early_learning_rate: float | None = None,

@@ -8,9 +8,11 @@ from harness.claims import (
     fe_vs_ft_by_size,
     high_lr_forgetting,
     min_images,
+    modern_augs,
     preprocessing,
     recompile,
     transfer_vs_scratch,
+    tta,
     two_stage,
     unfreeze_fraction,
 )
@@ -31,6 +33,8 @@ CLAIMS: dict[str, Claim] = {
         fe_vs_ft_by_size.CLAIM,
         min_images.CLAIM,
         unfreeze_fraction.CLAIM,
+        tta.CLAIM,
+        modern_augs.CLAIM,
     )
 }
 

@@ -14,9 +14,11 @@ from harness.claims import (
     fe_vs_ft_by_size,
     high_lr_forgetting,
     min_images,
+    modern_augs,
     preprocessing,
     recompile,
     transfer_vs_scratch,
+    tta,
     two_stage,
     unfreeze_fraction,
 )
@@ -88,3 +90,13 @@ def test_min_images(verify_claim, variant, scale):
 @pytest.mark.parametrize(("variant", "scale"), smoke_once(unfreeze_fraction.CLAIM, "all_vs_top50"))
 def test_unfreeze_fraction(verify_claim, variant, scale):
     verify_claim(unfreeze_fraction.CLAIM, variant, scale)
+
+
+@pytest.mark.parametrize(("variant", "scale"), claim_cases(tta.CLAIM))
+def test_tta(verify_claim, variant, scale):
+    verify_claim(tta.CLAIM, variant, scale)
+
+
+@pytest.mark.parametrize(("variant", "scale"), smoke_once(modern_augs.CLAIM, "cutmix"))
+def test_modern_augs(verify_claim, variant, scale):
+    verify_claim(modern_augs.CLAIM, variant, scale)

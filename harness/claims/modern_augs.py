@@ -1,0 +1,44 @@
+"""Lesson: "MixUp, CutMix, RandAugment como augmentations modernas (anticipo)" — a preview with no number attached.
+
+Arms: the lab's shared stage 1 with the lesson's augmentation layers → the same stage 1 (same data, epochs, optimizer,
+seed) with one modern augmentation added to each training batch in tf.data, before the model's own layers: Keras'
+MixUp (alpha 0.2), CutMix (Beta(1, 1) areas) or RandAugment (2 ops, strength 0.5), one variant each. MixUp and CutMix
+make soft labels, so that arm trains with cross-entropy on probabilities; evaluation never mixes anything.
+Rule: the direction (delta > 0), reported with the delta. At the cpu scale's budget (10 epochs, 50 images per class)
+these regularisers may cost more than they give: a REFUTED row is a finding, not a bug.
+"""
+
+from harness import augment, training
+from harness.claims.base import Arm, Claim, Measurement, Trial
+
+
+def lesson_augmentation_accuracy(trial: Trial) -> Measurement:
+    return _evaluate(trial, trial.lab.stage1(trial.seed))
+
+
+def modern_augmentation_accuracy(trial: Trial) -> Measurement:
+    return _evaluate(trial, trial.lab.stage1_batch_augmented(trial.seed, trial.variant))
+
+
+def _evaluate(trial: Trial, classifier: training.Classifier) -> Measurement:
+    """Test accuracy, with clean training accuracy beside it: regularisers show as a lower train score."""
+    lab, seed = trial.lab, trial.seed
+    return Measurement(lab.evaluate(classifier, seed).accuracy,
+                       {"clean train accuracy": lab.evaluate(classifier, seed, "train").accuracy})
+
+
+CLAIM = Claim(
+    id="modern_augs",
+    statement="Modern augmentations (MixUp, CutMix, RandAugment) improve on the lesson's augmentation.",
+    lesson_section="Temas: MixUp, CutMix, RandAugment como augmentations modernas (anticipo)",
+    metric="test accuracy after stage 1",
+    baseline=Arm("lesson augmentation", lesson_augmentation_accuracy),
+    treatment=Arm("+ modern augmentation (variant)", modern_augmentation_accuracy),
+    threshold=0.0,
+    variants=tuple(augment.BATCH_AUGMENTATIONS),
+    reading="The lesson gives no number: verdict on the direction (treatment − baseline > 0), reported with the "
+            "delta. Settings per variant: " + "; ".join(f"{name} {settings}" for name, settings in
+                                                         augment.BATCH_AUGMENTATIONS.items()) + ".",
+    advice="Mixing augmentations are regularisers that usually need longer training than a short head warm-up "
+           "to pay off; compare at your real budget before adopting one.",
+)
