@@ -36,7 +36,8 @@ def tree(tmp_path):
 
 def load_pool(root, tmp_path) -> tuple[np.ndarray, np.ndarray]:
     """Every image of a plain tree as the loader returns it (no splitting)."""
-    return sources.folder_pools(root.resolve(), SIZE, tmp_path / "cache").train
+    pool = sources.folder_pools(root.resolve(), SIZE, tmp_path / "cache").train
+    return pool.take(np.arange(len(pool.labels)))
 
 
 def loaded(root, tmp_path) -> np.ndarray:
