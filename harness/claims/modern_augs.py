@@ -39,6 +39,7 @@ CLAIM = Claim(
     reading="The lesson gives no number: verdict on the direction (treatment − baseline > 0), reported with the "
             "delta. Settings per variant: " + "; ".join(f"{name} {settings}" for name, settings in
                                                          augment.BATCH_AUGMENTATIONS.items()) + ".",
-    advice="Mixing augmentations are regularisers that usually need longer training than a short head warm-up "
-           "to pay off; compare at your real budget before adopting one.",
+    advice="MixUp, CutMix and RandAugment are strong regularisers that usually need longer training than a short "
+           "head warm-up to pay off (see the lower clean train accuracy in the details); compare them at your real "
+           "budget before adopting one.",
 )
