@@ -31,7 +31,7 @@ from harness.errors import HarnessError
 from harness.student import ContractError, Student, StudentConfig, load_student, probe_config
 
 RANGE_TOLERANCE = 0.05  # fraction of the expected input span each end of the seen range may be off by
-OUTPUT_TOLERANCE = 1e-5  # two inference calls on the same images may differ by float noise only
+OUTPUT_TOLERANCE = 1e-5  # relative to the tensor's scale: two inference calls may differ by float noise only
 MAX_VAL_BATCHES = 64  # bounds a pass over a (possibly repeated) validation dataset
 MIN_LR_RATIO = 10.0  # the lesson: fine-tuning 10-100x below the stage-1 rate
 
@@ -115,30 +115,35 @@ def rehearse(pipeline: Pipeline) -> Rehearsal:
     """Stage-1 step, then the student's stage-2 function, then a stage-2 step, all on a twin."""
     keras.utils.set_random_seed(pipeline.config.seed)
     model, base = pipeline.twin()
-    images, labels = pipeline.first_batch("train")
+    batch = pipeline.first_batch("train")
+    stage1 = stage1_step(model, base, batch)
+    pipeline.student.unfreeze_and_compile_stage2(model, base)
+    stage2 = stage2_step(model, base, batch)
+    return Rehearsal(**stage1, **stage2, calls_base_with_training_false=calls_with_training_false(base))
+
+
+def stage1_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
+    """One head warm-up step: which variables of the base (weights and BN statistics) and of the head moved."""
     base_ids = {id(variable) for variable in base.weights}
     head = [variable for variable in model.trainable_variables if id(variable) not in base_ids]
-    stage1_lr = learning_rate(model)
     base_before, head_before = snapshot(base.weights), snapshot(head)
-    model.train_on_batch(images, labels)
-    stage1_base_changed, stage1_head_changed = changed(base.weights, base_before), changed(head, head_before)
+    stage1_lr = learning_rate(model)
+    model.train_on_batch(*batch)
+    return dict(stage1_lr=stage1_lr, base_total=len(base.weights), stage1_base_changed=changed(base.weights,
+                base_before), head_total=len(head), stage1_head_changed=changed(head, head_before))
 
-    pipeline.student.unfreeze_and_compile_stage2(model, base)
-    stage2_lr = learning_rate(model)
-    trainable = base.trainable_variables
-    norms = backbones.batchnorm_layers(base)
+
+def stage2_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
+    """One fine-tuning step after the student's stage-2 setup: which base weights and BN statistics moved."""
+    trainable, norms = base.trainable_variables, backbones.batchnorm_layers(base)
     trainable_before = snapshot(trainable)
     statistics_before = [snapshot([layer.moving_mean, layer.moving_variance]) for layer in norms]
-    model.train_on_batch(images, labels)
+    stage2_lr = learning_rate(model)
+    model.train_on_batch(*batch)
     bn_changed = [layer.name for layer, before in zip(norms, statistics_before)
                   if changed([layer.moving_mean, layer.moving_variance], before)]
-    return Rehearsal(
-        stage1_lr=stage1_lr, base_total=len(base.weights), stage1_base_changed=stage1_base_changed,
-        head_total=len(head), stage1_head_changed=stage1_head_changed, stage2_lr=stage2_lr,
-        stage2_base_trainable=len(trainable), stage2_base_changed=changed(trainable, trainable_before),
-        bn_total=len(norms), bn_changed=bn_changed,
-        calls_base_with_training_false=calls_with_training_false(base),
-    )
+    return dict(stage2_lr=stage2_lr, stage2_base_trainable=len(trainable),
+                stage2_base_changed=changed(trainable, trainable_before), bn_total=len(norms), bn_changed=bn_changed)
 
 
 def snapshot(variables: Iterable) -> list[np.ndarray]:
@@ -162,7 +167,7 @@ def calls_with_training_false(base: keras.Model) -> bool:
     return any(node.arguments.kwargs.get("training") is False for node in getattr(base, "_inbound_nodes", []))
 
 
-def tensor_entering(model: keras.Model, base: keras.Model) -> keras.Model:
+def tensor_entering(model: keras.Model, base: keras.Model, lang: str = "en") -> keras.Model:
     """A sub-model from the model's input to the tensor the base receives: what really reaches its first layer."""
     inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
     for node in getattr(base, "_inbound_nodes", []):
@@ -170,8 +175,7 @@ def tensor_entering(model: keras.Model, base: keras.Model) -> keras.Model:
             return keras.Model(inputs, node.input_tensors[0])
         except ValueError:  # a call of the base outside this model's graph
             continue
-    raise ContractError("the base is not called on the model's input: build the model as "
-                        "`x = base(x)` inside it and return that same base from build_model")
+    raise ContractError(messages.text(lang, "contract_base_not_called"))
 
 
 # -------------------------------------------------------------------------------------------------------- checks
@@ -180,7 +184,7 @@ def tensor_entering(model: keras.Model, base: keras.Model) -> keras.Model:
 def check_preprocessing_matches_backbone(pipeline: Pipeline) -> None:
     """What reaches the base's first layer spans the range its weights expect (catches raw 0-255, double scaling)."""
     spec = backbones.get(pipeline.student.backbone)
-    probe = tensor_entering(pipeline.model, pipeline.base)
+    probe = tensor_entering(pipeline.model, pipeline.base, pipeline.student.lang)
     seen = [np.asarray(probe(images, training=False)) for images, _ in batches(pipeline.val)]
     seen_low, seen_high = min(float(s.min()) for s in seen), max(float(s.max()) for s in seen)
     expected = np.asarray(spec.preprocess(pipeline.config.x_val))
@@ -200,17 +204,22 @@ def check_preprocessing_matches_backbone(pipeline: Pipeline) -> None:
 def check_augmentation_inactive_at_inference(pipeline: Pipeline) -> None:
     """With training=False (what predict and evaluate pass) the model is deterministic: augmentation is identity.
 
-    In Keras 3 a functional model's training=False reaches every layer, even one called with training=True inside;
-    what breaks it is randomness that ignores the flag, such as tf.image.random_* in a Lambda layer. (A plain
-    `model(x)` is not checked: Keras' augmentation layers default to augmenting when no flag is given at all.)
+    Both the tensor entering the base and the output are compared across two calls: the first sees augmentation
+    even when a (random-init) network maps everything to nearly the same output, the second sees dropout and
+    anything after the base. In Keras 3 a functional model's training=False reaches every layer, even one called
+    with training=True inside; what breaks it is randomness that ignores the flag (tf.image.random_* in a Lambda).
+    A plain `model(x)` is not checked: Keras' augmentation layers default to augmenting when given no flag at all.
     """
     images, _ = pipeline.first_batch("val")
-    first = np.asarray(pipeline.model(images, training=False))
-    second = np.asarray(pipeline.model(images, training=False))
-    delta = float(np.max(np.abs(first - second)))
-    if delta > OUTPUT_TOLERANCE * max(1.0, float(np.max(np.abs(first)))):
-        raise CheckFailure("augmentation_inactive_at_inference", "nondeterministic",
-                           dict(call="model(images, training=False)", n=len(first), delta=delta))
+    probes = (("where_base_input", tensor_entering(pipeline.model, pipeline.base, pipeline.student.lang)),
+              ("where_output", pipeline.model))
+    for where, probe in probes:
+        first, second = np.asarray(probe(images, training=False)), np.asarray(probe(images, training=False))
+        delta = float(np.max(np.abs(first - second)))
+        if delta > OUTPUT_TOLERANCE * float(np.max(np.abs(first))):
+            raise CheckFailure("augmentation_inactive_at_inference", "nondeterministic",
+                               dict(call="model(images, training=False)", n=len(first), delta=delta),
+                               {"where": where})
 
 
 def check_augmentation_absent_from_val(pipeline: Pipeline) -> None:

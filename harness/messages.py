@@ -74,7 +74,7 @@ CHECKS = {
             fix="Apply the backbone's own preprocessing exactly once, between the images and the base: {fix_hint}.",
         ),
         ("augmentation_inactive_at_inference", "nondeterministic"): Message(
-            seen="two inference calls {call} on the same {n} images gave different outputs (largest difference "
+            seen="two inference calls {call} on the same {n} images gave different {where} (largest difference "
             "{delta:.3g}).",
             rule="At inference the model is deterministic: augmentation layers and dropout are off.",
             why="Predictions would be made on randomly transformed images: they change from call to call, and "
@@ -152,7 +152,7 @@ CHECKS = {
             "base: {fix_hint}.",
         ),
         ("augmentation_inactive_at_inference", "nondeterministic"): Message(
-            seen="dos llamadas de inferencia {call} sobre las mismas {n} imágenes dieron salidas distintas (mayor "
+            seen="dos llamadas de inferencia {call} sobre las mismas {n} imágenes dieron {where} distintos (mayor "
             "diferencia {delta:.3g}).",
             rule="En inferencia el modelo es determinista: augmentation y dropout apagados.",
             why="Las predicciones se harían sobre imágenes transformadas al azar: cambian de una llamada a otra, y "
@@ -239,6 +239,8 @@ TEXTS = {
         "fix_scaled": "{backbone} needs {formula}; add it once, e.g. as a Rescaling layer, and remove any other "
         "scaling",
         "call_note": " - although the model calls the base with training=False",
+        "where_base_input": "images entering the base",
+        "where_output": "outputs",
         "status_passed": "passed",
         "status_failed": "failed",
         "status_error": "error",
@@ -252,8 +254,11 @@ TEXTS = {
         "contract_returns": "{name}(...) in {module} must return {needs}; it returned {got}.",
         "contract_base_outside": "build_model returned a base that is not a layer of the model: return the base "
         "object you called inside the model, e.g. `x = base(x)` ... `return model, base`.",
-        "contract_no_file": "--{option} {path}: no such file; give the path of a Python file that implements "
-        "docs/student-contract.md.",
+        "contract_no_file": "no such file; give the path of a Python file that implements docs/student-contract.md.",
+        "contract_base_not_called": "the base is not called on the model's input: build the model as `x = base(x)` "
+        "inside it and return that same base from build_model.",
+        "contract_elements": "{name}(...) in {module} must give datasets of (images, labels) pairs; its elements "
+        "are {got}.",
         "homework_rows": "homework at {scale} scale: phase 1 {phase1:.3f}, phase 2 {phase2:.3f}, from scratch "
         "{scratch:.3f} (test accuracy, mean over {seeds} seed(s))",
         "homework_two_stage": "phase 2 must beat phase 1 by at least {need:.0f} pp (the lesson's acceptance "
@@ -274,6 +279,8 @@ TEXTS = {
         "fix_scaled": "{backbone} necesita {formula}; agregalo una vez, p. ej. como capa Rescaling, y quitá "
         "cualquier otro escalado",
         "call_note": " - aunque el modelo llama a la base con training=False",
+        "where_base_input": "tensores de entrada a la base",
+        "where_output": "resultados",
         "status_passed": "pasó",
         "status_failed": "falló",
         "status_error": "error",
@@ -288,8 +295,12 @@ TEXTS = {
         "contract_returns": "{name}(...) en {module} tiene que devolver {needs}; devolvió {got}.",
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",
-        "contract_no_file": "--{option} {path}: no existe el archivo; indicá la ruta de un archivo Python que "
-        "implemente docs/student-contract.md.",
+        "contract_no_file": "no existe el archivo; indicá la ruta de un archivo Python que implemente "
+        "docs/student-contract.md.",
+        "contract_base_not_called": "la base no se llama sobre la entrada del modelo: armá el modelo con "
+        "`x = base(x)` adentro y devolvé esa misma base desde build_model.",
+        "contract_elements": "{name}(...) en {module} tiene que dar datasets de pares (images, labels); sus "
+        "elementos son {got}.",
         "homework_rows": "tarea a escala {scale}: fase 1 {phase1:.3f}, fase 2 {phase2:.3f}, desde cero "
         "{scratch:.3f} (accuracy de test, promedio de {seeds} semilla(s))",
         "homework_two_stage": "la fase 2 tiene que superar a la fase 1 en al menos {need:.0f} pp (criterio de "

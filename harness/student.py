@@ -94,6 +94,10 @@ class Student:
         if not (isinstance(result, tuple | list) and len(result) == 2
                 and all(isinstance(item, tf.data.Dataset) for item in result)):
             self._wrong_return("build_datasets", "(train, val), two tf.data.Dataset of (images, labels)", result)
+        for dataset in result:
+            if not (isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2):
+                raise ContractError(messages.text(self.lang, "contract_elements", name="build_datasets",
+                                                  module=self.name, got=dataset.element_spec))
         return tuple(result)
 
     def build_model(self, config: StudentConfig):
@@ -157,7 +161,7 @@ def load_student(source: str | Path | ModuleType | object, *, lang: str = "en") 
 def import_file(path: Path, lang: str) -> ModuleType:
     """Import a student's file under its own module name; an error in it becomes one line with its location."""
     if not path.is_file():
-        raise ContractError(messages.text(lang, "contract_no_file", option="student", path=path))
+        raise ContractError(f"{path}: {messages.text(lang, 'contract_no_file')}")
     module_name = f"tl_claims_student_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)

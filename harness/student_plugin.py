@@ -57,7 +57,7 @@ def load(option: str, path: Path, lang: str):
     from harness.student import ContractError, load_student
 
     if not path.is_file():
-        raise pytest.UsageError(messages.text(lang, "contract_no_file", option=option, path=path))
+        raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_no_file')}")
     try:
         return load_student(path, lang=lang)
     except ContractError as error:

@@ -73,6 +73,22 @@ def test_paths_given_on_the_command_line_still_run(student_pytester):
     result.assert_outcomes(passed=8)
 
 
+def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester):
+    write_student(student_pytester, "aug_on_val")
+    student_pytester.makepyfile(test_mine="""
+        import tiny
+        from harness.checks import parametrize_with_checks
+
+        @parametrize_with_checks(tiny)
+        def test_tiny(check):
+            check()
+    """)
+    result = student_pytester.runpytest("test_mine.py", "-v")
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*test_tiny?augmentation_absent_from_val? FAILED*",
+                                 "*CheckFailure: [[]augmentation_absent_from_val[]]*"])
+
+
 def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester):
     results_dir = student_pytester.path / "results"
     result = student_pytester.runpytest("--homework", write_student(student_pytester), "--results-dir", results_dir)
