@@ -122,12 +122,14 @@ def answer(bottlenecks: pd.DataFrame, gpu_visible: bool) -> str:
     """The plain-words answer to the lesson's FAQ ("augmentation on GPU or CPU?") from the measured rows."""
     if bottlenecks.empty:
         return "No bottleneck rows: the whole-stack and training-step benchmarks did not both run."
-    stack = bottlenecks[bottlenecks["transform"] == STACK]
+    keras_rows = bottlenecks[bottlenecks["placement"].isin([TF_DATA, IN_MODEL])]  # not the peer library's rows
+    stack = keras_rows[keras_rows["transform"] == STACK]
     parts = [_starvation(stack, "the five-layer stack")] if not stack.empty else []
-    heavy = bottlenecks[bottlenecks["transform"] == HEAVY]
+    heavy = keras_rows[keras_rows["transform"] == HEAVY]
     if not heavy.empty:
         parts.append(_starvation(heavy, "RandAugment (heavy augmentation)"))
-    worst = bottlenecks.loc[bottlenecks["epoch_time_factor"].idxmax()].to_dict()
+    worst = (keras_rows if not keras_rows.empty else bottlenecks)
+    worst = worst.loc[worst["epoch_time_factor"].idxmax()].to_dict()
     parts.append("Worst case: {transform} {placement} on {augment_on} feeding {train_step} on {train_on} at "
                  "{image_size} px ({dtype}) makes an epoch {epoch_time_factor:.2f}× as long as training alone."
                  .format(**worst))
@@ -136,12 +138,17 @@ def answer(bottlenecks: pd.DataFrame, gpu_visible: bool) -> str:
     else:
         parts.append("Would moving it onto the GPU help? Not measurable here: no GPU was visible. Run "
                      "`pytest benchmarks --benchmark-only -m 'gpu or not gpu'` on a GPU machine for the GPU rows.")
-    for row in bottlenecks.sort_values(["transform", "image_size", "dtype"]).itertuples(index=False):
-        parts.append(f"- {row.transform}, {row.image_size} px, {row.dtype}, {row.placement} on {row.augment_on} → "
-                     f"{row.train_step} on {row.train_on}: {row.augment_images_per_s:.0f} vs "
-                     f"{row.train_images_per_s:.0f} img/s (ratio {row.ratio:.2f}): {row.reading}; epoch time × "
-                     f"{row.epoch_time_factor:.2f}.")
+    for (transform, size, placement), rows in bottlenecks.groupby(["transform", "image_size", "placement"],
+                                                                  sort=False):
+        spans = [f"× {_span(group['epoch_time_factor'])} with {step}" for step, group in rows.groupby("train_step")]
+        parts.append(f"- {transform} at {size} px in {placement} ({', '.join(sorted(set(rows['dtype'])))}): "
+                     "epoch time " + "; ".join(spans) + ".")
     return "\n".join(parts)
+
+
+def _span(values: pd.Series) -> str:
+    low, high = float(values.min()), float(values.max())
+    return f"{low:.2f}" if round(low, 2) == round(high, 2) else f"{low:.2f}–{high:.2f}"
 
 
 def _starvation(rows: pd.DataFrame, what: str) -> str:
@@ -188,17 +195,22 @@ def to_markdown(table: pd.DataFrame, bottlenecks: pd.DataFrame, answer_text: str
 
 
 def _throughput_markdown(table: pd.DataFrame) -> str:
-    """Transforms down, (size, placement · device, dtype) across; cells in images/s, '—' where it did not run."""
+    """One table per image size: transforms down, placement · device · dtype across, images/s in the cells."""
     if table.empty:
         return "No throughput recorded."
-    label = [f"{size} px {placement}·{device} {dtype}" for size, placement, device, dtype in
-             zip(table["image_size"], table["placement"], table["device"], table["dtype"])]
+    return "\n\n".join(_size_markdown(table[table["image_size"] == size], size)
+                       for size in sorted(set(table["image_size"])))
+
+
+def _size_markdown(table: pd.DataFrame, size: int) -> str:
+    label = [f"{device} {dtype}" if placement == "-" else f"{placement}·{device} {dtype}"
+             for placement, device, dtype in zip(table["placement"], table["device"], table["dtype"])]
     cells = table.assign(column=label, value=[_cell(v) for v in table["images_per_s"]])
-    order = list(dict.fromkeys(cells.sort_values(["image_size", "placement", "device", "dtype"])["column"]))
+    order = list(dict.fromkeys(cells.sort_values(["placement", "device", "dtype"])["column"]))
     wide = cells.pivot_table(index="transform", columns="column", values="value", aggfunc="first", sort=False)
     wide = wide.reindex(columns=order).fillna("")
-    header = "| transform | " + " | ".join(wide.columns) + " |"
-    lines = [header, "|---" * (len(wide.columns) + 1) + "|"]
+    lines = [f"### {size} px, batch {int(table['batch_size'].iloc[0])}", "",
+             "| transform | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in zip(wide.index, wide.values.tolist())]
     return "\n".join(lines)
 

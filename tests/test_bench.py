@@ -90,3 +90,10 @@ def test_report_files(tmp_path):
 def test_thread_settings_are_recorded():
     settings = bench.thread_settings()
     assert {"cpu_count", "tf_intra_op", "tf_inter_op", "OMP_NUM_THREADS"} <= set(settings)
+
+
+def test_the_peer_librarys_rows_do_not_answer_for_keras():
+    peer = record(bench.STACK, "albumentations 1 thread", 10.0)  # slower than the step: would read as starvation
+    text = bench.answer(bench.bottleneck_table(bench.throughput_table([*records(), peer])), gpu_visible=False)
+    assert "five-layer stack starve training here? No" in text
+    assert "- stack at 96 px in albumentations 1 thread" in text
