@@ -234,7 +234,7 @@ def plot(table: pd.DataFrame, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     measured = table[table["images_per_s"].notna()] if not table.empty else table
     sizes = sorted(set(measured["image_size"])) if not measured.empty else []
-    figure, axes = plt.subplots(1, max(1, len(sizes)), figsize=(7 * max(1, len(sizes)), 4.5), squeeze=False)
+    figure, axes = plt.subplots(1, max(1, len(sizes)), figsize=(7 * max(1, len(sizes)), 5.5), squeeze=False)
     for axis, size in zip(axes[0], sizes):
         _plot_size(axis, measured[measured["image_size"] == size], size)
     figure.tight_layout()
@@ -252,8 +252,9 @@ def _plot_size(axis, rows: pd.DataFrame, size: int) -> None:
         part = bars[(bars["placement"] == placement) & (bars["device"] == device) & (bars["dtype"] == dtype)]
         values = dict(zip(part["transform"], part["images_per_s"]))
         xs = [j + i * width for j, name in enumerate(transforms) if name in values]
+        where = "reference" if placement == "-" else placement
         axis.bar(xs, [values[name] for name in transforms if name in values], width,
-                 label=f"{placement}·{device} {dtype}")
+                 label=f"{where}·{device} {dtype}")
     for step in rows[rows["transform"].isin(list(TRAIN_STEPS))].itertuples(index=False):
         style = "--" if step.transform == "train_stage1" else ":"
         axis.axhline(step.images_per_s, linestyle=style, color="black", linewidth=1)
@@ -263,7 +264,7 @@ def _plot_size(axis, rows: pd.DataFrame, size: int) -> None:
     axis.set_yscale("log")
     axis.set_ylabel("images / s (median round)")
     axis.set_title(f"{size} px, batch {int(rows['batch_size'].iloc[0])}")
-    axis.legend(fontsize=7)
+    axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
