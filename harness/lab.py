@@ -196,22 +196,31 @@ class Lab:
 
     def _trained(self, seed: int, step: str, train, *, augment: bool = True, weights: str | None = "imagenet",
                  bn_policy: str = "frozen", n_train: int | None = None, **settings) -> training.Classifier:
-        """Train once per key (memory, then disk), and give every caller its own copy with identical weights."""
+        """Train once per key (memory, then disk), and give every caller its own copy with identical weights
+        (a fresh model: base frozen, not compiled; built when first used)."""
         scale = self.scale
         key = cache_key(kind=step, backbone=scale.backbone, weights=weights, data=asdict(self.data_config(n_train)),
                         seed=seed, augment=augment, bn_policy=bn_policy, batch=scale.batch_size,
                         dropout=scale.dropout, stage1=(scale.stage1_epochs, scale.stage1_lr),
                         settings=settings, version=training.RECIPE_VERSION)
-        classifier = self.classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)
-        stored = self._memory.get(key) or self._load_weights(key, classifier.model)
-        if stored is None:
+
+        def stored_copy() -> training.Classifier:
+            classifier = self.classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)
+            classifier.model.set_weights(self._memory[key])
+            classifier.key = key
+            return classifier
+
+        if key not in self._memory:
+            classifier = self.classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)
+            stored = self._load_weights(key, classifier.model)
+            if stored is not None:  # from disk: this model already holds the weights
+                self._memory[key], classifier.key = stored, key
+                return classifier
             train(classifier)
             self._save_weights(key, classifier.model)
-            stored = classifier.model.get_weights()
-        classifier.model.set_weights(stored)
-        classifier.key = key
-        self._memory[key] = stored
-        return classifier
+            self._memory[key] = classifier.model.get_weights()
+        # Built on first use only: a caller that reads memoised measurements of this key never pays for a build.
+        return training.Classifier.deferred(stored_copy, scale.backbone, key)
 
     # --- measurements of trained models, each made once per model ---------------------------------------------
     def evaluate(self, classifier: training.Classifier, seed: int, split: str = "test") -> Evaluation:
@@ -222,6 +231,11 @@ class Lab:
             features, logits = training.features_and_logits(classifier.model, images)
             self._memory[memo] = Evaluation(float(np.mean(np.argmax(logits, axis=1) == labels)), features)
         return self._memory[memo]
+
+    def moving_statistics(self, classifier: training.Classifier) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The base's BatchNorm moving means and variances, input to output."""
+        return self._once(("moving statistics", classifier.key or id(classifier)),
+                          lambda: measures.moving_statistics(classifier.base, classifier.backbone))
 
     def linear_probe_accuracy(self, seed: int, n_train: int, min_steps: int = 0) -> float:
         """Feature extraction without augmentation: a head trained on frozen-base features of n_train per class."""

@@ -22,10 +22,9 @@ TREATMENT_POLICY = {"call_inference": "call_inference", "bn_frozen": "frozen", "
 
 
 def measure(trial: Trial, policy: str) -> Measurement:
-    lab, seed, backbone = trial.lab, trial.seed, trial.lab.scale.backbone
+    lab, seed = trial.lab, trial.seed
     model = lab.stage2(seed, bn_policy=policy)
-    before = measures.moving_statistics(lab.stage1(seed).base, backbone)
-    after = measures.moving_statistics(model.base, backbone)
+    before, after = lab.moving_statistics(lab.stage1(seed)), lab.moving_statistics(model)
     unchanged = measures.fraction_of_statistics_unchanged(before, after)
     drift = measures.moving_mean_drift(before, after)
     accuracy = lab.evaluate(model, seed).accuracy
