@@ -125,8 +125,9 @@ class Lab:
         mixed labels are soft, so this stage 1 trains with cross-entropy on probabilities."""
 
         def train(classifier: training.Classifier) -> None:
+            # loss only, like `training.compile_with`: a training metric would make TensorFlow trace the step twice
             classifier.model.compile(optimizer=keras.optimizers.Adam(self.scale.stage1_lr),
-                                     loss=augment.soft_label_loss(), metrics=["accuracy"])
+                                     loss=augment.soft_label_loss())
             batches = augment.augment_training_batches(self._train_dataset(seed), augmentation, seed,
                                                        len(self.splits(seed).class_names))
             training.fit(classifier.model, batches, epochs=self.scale.stage1_epochs, seed=seed, step="stage1")
