@@ -17,9 +17,9 @@ install: $(STAMP)
 lint: install
 	$(PY) -m ruff check .
 
-# Unit tests and every claim at smoke scale (no verdicts asserted), two workers.
+# Unit tests, every claim at smoke scale (no verdicts asserted) and the benchmarks' code paths, two workers.
 test: lint
-	$(PY) -m pytest -n 2 -q
+	$(PY) -m pytest -n 2 -q --benchmark-disable
 
 # The claims at cpu scale: verdicts with intervals; the table lands in results/cpu/.
 verify: install
