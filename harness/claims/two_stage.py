@@ -32,6 +32,6 @@ CLAIM = Claim(
     threshold=0.02,
     variants=tuple(STAGE2_RATES),
     reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",
-    advice="at this budget stage 2 did not add 2 pp; the lesson's 1e-5 for a few epochs hardly moves the base — "
-           "compare the lr_1e-4 row and the learning curves before concluding fine-tuning does not pay",
+    advice="stage 2 was not shown to add 2 pp at this budget; the lesson's 1e-5 for a few epochs hardly moves the "
+           "base — compare the lr_1e-4 row and the learning curves before concluding that fine-tuning does not pay",
 )

@@ -32,7 +32,7 @@ CLAIM = Claim(
     threshold=-0.01,
     variants=tuple(PARTIAL_FRACTION),
     reading="'empezá con todo' read as non-inferiority: whole-base fine-tuning within 1 pp of a partial unfreeze",
-    advice="here unfreezing everything did worse than a partial unfreeze: compare the train − test gaps in the "
-           "row; a larger gap with everything unfrozen is the overfitting the lesson says to answer by freezing "
-           "the first layers",
+    advice="unfreezing everything was not shown to be within 1 pp of the partial unfreeze: compare the train − test "
+           "gaps in the row; a larger gap with everything unfrozen is the overfitting the lesson answers by "
+           "freezing the first layers",
 )
