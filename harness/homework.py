@@ -116,7 +116,7 @@ def scratch_accuracy(student: Student, config: StudentConfig, train, test, scale
     model, base = student.build_model(replace(config, weights=None))
     student.compile_stage1(model, base)
     optimizer, loss = model.optimizer, model.loss
-    base.trainable = True
+    training.unfreeze_for_scratch(base)
     model.compile(optimizer=type(optimizer).from_config(optimizer.get_config()), loss=loss)
     training.seed_everything(config.seed, "homework-scratch")
     model.fit(train, epochs=scale.stage1_epochs + scale.stage2_epochs, shuffle=False, verbose=0)

@@ -20,11 +20,6 @@ from harness.data import DataConfig, Splits, load_splits
 from harness.paths import default_cache_dir
 from harness.scales import Scale
 
-# A random network's BatchNorm statistics must be learned from scratch. With a few hundred steps, Keras' default
-# momentum 0.99 leaves the moving averages near their initial values, and the trained network then predicts one
-# class in inference mode however much it learned; 0.9 lets them follow the data, so scratch is judged fairly.
-SCRATCH_BN_MOMENTUM = 0.9
-
 
 def cache_key(**parts: object) -> str:
     """A short stable hash of everything that determines a cached artefact."""
@@ -187,14 +182,12 @@ class Lab:
         """The same architecture from random weights, every layer trained for as many epochs as both stages."""
 
         def train(classifier: training.Classifier) -> None:
-            classifier.base.trainable = True
-            for layer in backbones.get(self.scale.backbone).batchnorm_layers(classifier.base):
-                layer.momentum = SCRATCH_BN_MOMENTUM
+            training.unfreeze_for_scratch(classifier.base)
             training.compile_model(classifier.model, self.scale.stage1_lr)
             self._fit(classifier, seed, self.scale.stage1_epochs + self.scale.stage2_epochs, "scratch")
 
         return self._trained(seed, "scratch", train, weights=None, bn_policy="train",
-                             bn_momentum=SCRATCH_BN_MOMENTUM)
+                             bn_momentum=training.SCRATCH_BN_MOMENTUM)
 
     def _fit(self, classifier: training.Classifier, seed: int, epochs: int, step: str,
              n_train: int | None = None) -> None:

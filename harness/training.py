@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from harness import backbones
+from harness.backbones.spec import batchnorm_layers
 from harness.differential_lr import GroupRatesAdam
 
 # Bump when a change below alters what a trained model is, so cached models are rebuilt.
@@ -188,6 +189,19 @@ def differential_optimizer(classifier: Classifier, *, early_rate: float, late_ra
         ([v for v in trained if id(v) not in early], late_rate),
     ]
     return GroupRatesAdam([(variables, rate) for variables, rate in groups if variables])
+
+
+# A random network's BatchNorm statistics must be learned from scratch. With a few hundred steps, Keras' default
+# momentum 0.99 leaves the moving averages near their initial values, and the trained network then predicts one
+# class in inference mode however much it learned; 0.9 lets them follow the data, so scratch is judged fairly.
+SCRATCH_BN_MOMENTUM = 0.9
+
+
+def unfreeze_for_scratch(base: keras.Model) -> None:
+    """Make a randomly initialised base fully trainable, with BatchNorm statistics that can keep up."""
+    base.trainable = True
+    for layer in batchnorm_layers(base):
+        layer.momentum = SCRATCH_BN_MOMENTUM
 
 
 def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> float:
