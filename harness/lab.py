@@ -21,9 +21,21 @@ from harness.paths import default_cache_dir
 from harness.scales import Scale
 
 
+def _code_fingerprint() -> str:
+    """A hash of the code that decides what a cached artefact holds: any change there rebuilds the caches, so a
+    stale model can never stand in for the current recipe."""
+    package = Path(__file__).parent
+    sources = [package / name for name in ("lab.py", "training.py", "augment.py", "differential_lr.py", "measures.py")]
+    sources += sorted((package / "backbones").glob("*.py")) + sorted((package / "data").glob("*.py"))
+    return hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()[:12]
+
+
+CODE_FINGERPRINT = _code_fingerprint()
+
+
 def cache_key(**parts: object) -> str:
-    """A short stable hash of everything that determines a cached artefact."""
-    text = json.dumps(parts, sort_keys=True, default=str)
+    """A short stable hash of everything that determines a cached artefact, the recipe's code included."""
+    text = json.dumps({**parts, "code": CODE_FINGERPRINT}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -69,7 +81,7 @@ class Lab:
         and input mode, not once per (seed, n_train): learning curves then cost only their training images.
         """
         config = self.data_config(n_train)
-        recipe = dict(backbone=backbone, input_mode=input_mode, version=training.RECIPE_VERSION)
+        recipe = dict(backbone=backbone, input_mode=input_mode)
         test_data = {name: value for name, value in asdict(config).items() if name != "n_train"}
 
         def pooled(split: str) -> dict[str, np.ndarray]:
@@ -204,7 +216,7 @@ class Lab:
         key = cache_key(kind=step, backbone=scale.backbone, weights=weights, data=asdict(self.data_config(n_train)),
                         seed=seed, augment=augment, bn_policy=bn_policy, batch=scale.batch_size,
                         dropout=scale.dropout, stage1=(scale.stage1_epochs, scale.stage1_lr),
-                        settings=settings, version=training.RECIPE_VERSION)
+                        settings=settings)
 
         def stored_copy() -> training.Classifier:
             classifier = self.classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)

@@ -16,9 +16,6 @@ from harness import backbones
 from harness.backbones.spec import batchnorm_layers
 from harness.differential_lr import GroupRatesAdam
 
-# Bump when a change below alters what a trained model is, so cached models are rebuilt.
-RECIPE_VERSION = 1
-
 INPUT_MODES = ("correct", "raw", "double")  # the backbone's preprocess / raw 0-255 / divided by 255 first
 BN_POLICIES = ("train", "call_inference", "frozen")  # BN updates / base(x, training=False) / BN trainable=False
 
