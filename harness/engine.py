@@ -20,24 +20,25 @@ def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
     scale = lab.scale
     started = time.perf_counter()
     arms = (claim.baseline, claim.treatment)
-    values: dict[str, list[float]] = {arm.name: [] for arm in arms}
+    labels = {arm.name: arm.label(variant) for arm in arms}
+    values: dict[str, list[float]] = {labels[arm.name]: [] for arm in arms}
     details: dict[str, list] = defaultdict(list)
     total, done = len(arms) * len(scale.seeds), 0
     for seed in scale.seeds:
         for arm in arms:
             arm_started = time.perf_counter()
             measurement = _as_measurement(arm.measure(Trial(lab, variant, seed)))
-            values[arm.name].append(measurement.value)
+            values[labels[arm.name]].append(measurement.value)
             for key, value in measurement.details.items():
-                details[f"{arm.name}: {key}"].append(value)
+                details[f"{labels[arm.name]}: {key}"].append(value)
             done += 1
             elapsed = time.perf_counter() - started
             progress(
-                f"{claim.id}[{variant}-{scale.name}] {arm.name} · seed {seed} · {measurement.value:.3f} "
+                f"{claim.id}[{variant}-{scale.name}] {labels[arm.name]} · seed {seed} · {measurement.value:.3f} "
                 f"({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} s, "
                 f"ETA {elapsed / done * (total - done):.0f} s)"
             )
-    baseline, treatment = values[claim.baseline.name], values[claim.treatment.name]
+    baseline, treatment = values[labels[claim.baseline.name]], values[labels[claim.treatment.name]]
     comparison = stats.compare(baseline, treatment)
     deltas = list(np.subtract(treatment, baseline))
     explanation = stats.explain(comparison, claim.threshold, deltas)
@@ -51,7 +52,7 @@ def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
         ci_low=comparison.ci_low, ci_high=comparison.ci_high, threshold=claim.threshold,
         verdict=stats.verdict(comparison, claim.threshold), seconds=round(time.perf_counter() - started, 1),
         statement=claim.statement, lesson_section=claim.lesson_section, metric=claim.metric,
-        baseline_arm=claim.baseline.name, treatment_arm=claim.treatment.name, ci_method=stats.CI_METHOD,
+        baseline_arm=labels[claim.baseline.name], treatment_arm=labels[claim.treatment.name], ci_method=stats.CI_METHOD,
         explanation=explanation, per_seed=values, details={key: _summarise(v) for key, v in details.items()},
         run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )

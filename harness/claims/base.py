@@ -33,6 +33,11 @@ class Trial:
 class Arm:
     name: str
     measure: Callable[[Trial], "float | Measurement"]
+    names_by_variant: dict[str, str] = field(default_factory=dict)  # where the arm differs per variant
+
+    def label(self, variant: str) -> str:
+        """What the table calls this arm in this variant."""
+        return self.names_by_variant.get(variant, self.name)
 
 
 @dataclass(frozen=True)

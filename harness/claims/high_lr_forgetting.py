@@ -51,7 +51,8 @@ CLAIM = Claim(
     lesson_section="Errores comunes: fine-tuning con LR=1e-3",
     metric="test accuracy after stage 2 (stage 1 for the forgetting variant)",
     baseline=Arm("stage 2 at 1e-3", baseline),
-    treatment=Arm("stage 2 at the lower rate (stage 1 for 1e-3_below_stage1)", treatment),
+    treatment=Arm("stage 2 at a lower rate", treatment, names_by_variant={
+        "1e-4_vs_1e-3": "stage 2 at 1e-4", "1e-5_vs_1e-3": "stage 2 at 1e-5", "1e-3_below_stage1": "stage 1"}),
     threshold=0.0,
     variants=tuple(VARIANTS),
     reading="forgetting = ending below the stage-1 model one started from; the fix = 10× (1e-4) or 100× (1e-5) "

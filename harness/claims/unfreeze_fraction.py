@@ -27,7 +27,9 @@ CLAIM = Claim(
     statement="Start by unfreezing the whole base; freeze the first layers only if it overfits.",
     lesson_section="Preguntas frecuentes: ¿qué proporción de capas descongelo?",
     metric="test accuracy after stage 2",
-    baseline=Arm("top part unfrozen", lambda trial: measure(trial, PARTIAL_FRACTION[trial.variant])),
+    baseline=Arm("top part unfrozen", lambda trial: measure(trial, PARTIAL_FRACTION[trial.variant]),
+                 names_by_variant={variant: f"top {fraction:.0%} unfrozen" if fraction else "base kept frozen"
+                                   for variant, fraction in PARTIAL_FRACTION.items()}),
     treatment=Arm("whole base unfrozen", lambda trial: measure(trial, 1.0)),
     threshold=-0.01,
     variants=tuple(PARTIAL_FRACTION),
