@@ -87,3 +87,40 @@ def test_a_smoke_claim_writes_its_row_and_progress(pytester, tmp_path):
     assert (results_dir / "smoke" / "claims.csv").exists()
     assert "seed 0" in (results_dir / "smoke" / "progress.log").read_text()
     result.stdout.fnmatch_lines(["*tl-claims results, smoke scale*"])
+
+
+SMOKE_PAIR = ["-m", "smoke", "-k", "preprocessing and lite0 or aug_train_only and flip"]
+VOLATILE = {"seconds", "run_id", "finished_at"}
+
+
+def _rows(results_dir: Path) -> list[dict]:
+    table = json.loads((results_dir / "smoke" / "claims.json").read_text())["rows"]
+    return [{key: value for key, value in row.items() if key not in VOLATILE} for row in table]
+
+
+def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_path):
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial)).assert_outcomes(
+        passed=2)
+    pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "-n", "2", "--results-dir", str(parallel)
+                                  ).assert_outcomes(passed=2)
+    assert len(list((parallel / "smoke" / "runs").glob("*/gw*.jsonl"))) == 2  # both workers wrote rows
+    assert _rows(serial) == _rows(parallel)
+
+
+def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
+    """The process dies hard after the first claim test: no session end, yet its row is on disk for `report`."""
+    pytester.makepyfile(die_after_first_test=(
+        "import os\n"
+        "def pytest_runtest_logfinish(nodeid, location):\n"
+        "    os._exit(9)\n"
+    ))
+    results_dir = tmp_path / "results"
+    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "-p", "die_after_first_test", "--results-dir",
+                                           str(results_dir))
+    assert result.ret == 9
+    assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
+    from harness import results
+
+    assert [row["claim"] for row in results.read_rows(results_dir / "smoke")] == ["preprocessing"]
+    assert list(results.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
