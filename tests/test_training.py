@@ -182,3 +182,14 @@ def test_stage2_arms_start_from_the_identical_stage1_model(lab):
                 assert np.array_equal(a, b), f"{name} differs from stage 1 after stage 2 at {rate}"
         assert not np.array_equal(stage1.base.get_layer("conv1").kernel.numpy(),
                                   stage2.base.get_layer("conv1").kernel.numpy())
+
+
+def test_the_same_seed_trains_the_same_model_from_scratch(lab, tmp_path_factory):
+    """Determinism: a second lab with an empty model cache retrains stage 2 (and its stage 1) bit for bit."""
+    other_dir = tmp_path_factory.mktemp("other-cache")
+    (other_dir / "data").symlink_to(lab.cache_dir / "data", target_is_directory=True)
+    first = lab.stage2(1, learning_rate=1e-3).model.get_weights()
+    second = Lab(lab.scale, other_dir).stage2(1, learning_rate=1e-3).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    different_seed = lab.stage2(2, learning_rate=1e-3).model.get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(first, different_seed))
