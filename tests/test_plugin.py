@@ -124,3 +124,32 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
 
     assert [row["claim"] for row in results.read_rows(results_dir / "smoke")] == ["preprocessing"]
     assert list(results.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
+
+
+TOY_CLAIM_TESTS = """
+from harness.claims.base import Arm, Claim
+
+def claim(baseline, treatment):
+    return Claim(id="toy", statement="s", lesson_section="l", metric="m", threshold=0.0,
+                 baseline=Arm("low", lambda trial: baseline + 0.01 * trial.seed),
+                 treatment=Arm("high", lambda trial: treatment + 0.02 * trial.seed),
+                 advice="the fix")
+
+def test_true_claim(verify_claim):
+    verify_claim(claim(0.5, 0.8), "default", "cpu")
+
+def test_flipped_arms(verify_claim):
+    verify_claim(claim(0.8, 0.5), "default", "cpu")
+
+def test_smoke_asserts_no_verdict(verify_claim):
+    verify_claim(claim(0.8, 0.5), "default", "smoke")
+"""
+
+
+def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
+    pytester.makepyfile(TOY_CLAIM_TESTS)
+    result = pytester.runpytest_subprocess("-p", "harness.plugin", "--results-dir", str(tmp_path), "--seeds", "3")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*toy[default] at cpu scale — REFUTED: delta -29.0 pp*the fix*"])
+    verdicts = {row["verdict"] for row in json.loads((tmp_path / "cpu" / "claims.json").read_text())["rows"]}
+    assert verdicts == {"REFUTED"}  # the newest cpu row for (toy, default) is the flipped one
