@@ -150,6 +150,6 @@ def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     pytester.makepyfile(TOY_CLAIM_TESTS)
     result = pytester.runpytest_subprocess("-p", "harness.plugin", "--results-dir", str(tmp_path), "--seeds", "3")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*toy[default] at cpu scale — REFUTED: delta -29.0 pp*the fix*"])
+    result.stdout.fnmatch_lines(["toy[[]default] at cpu scale — REFUTED: delta -29.0 pp*the fix*"])
     verdicts = {row["verdict"] for row in json.loads((tmp_path / "cpu" / "claims.json").read_text())["rows"]}
     assert verdicts == {"REFUTED"}  # the newest cpu row for (toy, default) is the flipped one
