@@ -48,11 +48,18 @@ def results_section(documents: dict[str, dict]) -> str:
         versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
         parts.append(
             f"### {scale} scale\n\nMeasured {env['date']} on {env['machine']}"
-            f"{'; GPUs: ' + ', '.join(env['gpus']) if env['gpus'] else ''}; {versions}; commit {env['git_commit']}."
+            f"{'; GPUs: ' + ', '.join(env['gpus']) if env['gpus'] else ''}; {versions}; "
+            f"measured at commit(s) {_measured_commits(document['rows'])}."
             f"\nInterval: {document['rows'][0].get('ci_method', '')}. Rule: treatment − baseline > threshold.\n\n"
             + results.to_markdown(pd.DataFrame(document["rows"]))
         )
     return "\n".join(parts)
+
+
+def _measured_commits(rows: list[dict]) -> str:
+    """Rows carry the commit that measured them; older rows without one are counted as unrecorded."""
+    commits = sorted({row.get("git_commit") or "unrecorded" for row in rows})
+    return ", ".join(commits)
 
 
 def update_readme(readme: Path, section: str) -> None:

@@ -31,6 +31,15 @@ MARKDOWN_COLUMNS = ["claim", "variant", "baseline_arm", "baseline", "treatment_a
                     "threshold", "verdict"]
 
 
+def _git_commit() -> str:
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=5, check=False)
+    except OSError:
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
 @dataclass
 class Row:
     claim: str
@@ -60,6 +69,7 @@ class Row:
     details: dict = field(default_factory=dict)  # extra measurements a claim reports (drift, gaps, versions)
     run_id: str = ""
     finished_at: str = ""
+    git_commit: str = field(default_factory=_git_commit)  # the code that measured this row
 
 
 def new_run_id() -> str:
@@ -193,12 +203,3 @@ def environment() -> dict:
                      "pandas": pd.__version__},
         "git_commit": _git_commit(),
     }
-
-
-def _git_commit() -> str:
-    try:
-        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                text=True, timeout=5, check=False)
-    except OSError:
-        return "unknown"
-    return result.stdout.strip() or "unknown"
