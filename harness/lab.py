@@ -1,8 +1,8 @@
 """Shared steps that several claims reuse, each built once per configuration and cached in memory and on disk.
 
 A `Lab` is made per scale with its options; the claim arms ask it for data, frozen-base features and trained
-stage-1 models. Cache keys hold everything that determines the result (scale fields, data, backbone, seed and
-recipe version), so a change of any of them builds afresh, and the same key always gives identical weights.
+stage-1 models. Cache keys hold everything that determines the result (scale fields, data, backbone, seed and a
+hash of the recipe's code), so a change of any of them builds afresh, and the same key always gives identical weights.
 """
 
 import hashlib

@@ -130,14 +130,14 @@ def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
     rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     build_optimizer(model)
     model.optimizer.learning_rate.assign(0.0)
-    model.fit(train.take(1), epochs=1, verbose=0)
+    model.fit(train.take(1), epochs=1, shuffle=False, verbose=0)
     model.optimizer.learning_rate.assign(rate)
 
 
 def fit(model: keras.Model, train: tf.data.Dataset, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
     seed_everything(seed, step)
     build_optimizer(model)
-    return model.fit(train, epochs=epochs, verbose=0)
+    return model.fit(train, epochs=epochs, shuffle=False, verbose=0)  # the dataset shuffles itself
 
 
 def build_optimizer(model: keras.Model) -> None:
@@ -251,5 +251,5 @@ def train_linear_head(
     compile_model(head, learning_rate)
     data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
     steps_per_epoch = -(-len(labels) // batch_size)
-    head.fit(data, epochs=max(epochs, -(-min_steps // steps_per_epoch)), verbose=0)
+    head.fit(data, epochs=max(epochs, -(-min_steps // steps_per_epoch)), shuffle=False, verbose=0)
     return head
