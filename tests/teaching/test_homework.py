@@ -4,11 +4,12 @@ import math
 
 import pytest
 
-from harness import homework, results
+from harness import results
 from harness.paths import REPO_ROOT
 from harness.plugin import SESSION_KEY
 from harness.scales import SCALES
-from harness.student import load_student
+from harness.teaching import homework
+from harness.teaching.student import load_student
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 

@@ -22,12 +22,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness import messages, stats, training
+from harness import stats, training
 from harness.data import DataConfig, load_splits
 from harness.paths import default_cache_dir
 from harness.results import Row
 from harness.scales import Scale
-from harness.student import Student, StudentConfig
+from harness.teaching import messages
+from harness.teaching.student import Student, StudentConfig
 
 CLAIM_ID = "homework"
 LESSON_SECTION = "Homework verificable: criterio de aceptación"

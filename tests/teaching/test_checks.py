@@ -1,8 +1,8 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
-Fast tests use the tiny student (tests/tiny_student.py); the examples/ pipelines, on the real EfficientNet-Lite0 at
+Fast tests use the tiny student (tiny_student.py); the examples/ pipelines, on the real EfficientNet-Lite0 at
 32 px, cost 10-40 s each (mostly tracing the training step twice), so only the correct one runs in the fast suite;
-every buggy one runs with `-m cpu` (and one more through `pytest --student` in test_student_plugin.py).
+every buggy one runs with `-m cpu` (and one more through `pytest --student` in teaching/test_teaching_plugin.py).
 """
 
 from pathlib import Path
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import tiny_student
 
-from harness import checks
-from harness.checks import CHECKS, CheckFailure, Pipeline, parametrize_with_checks, run_checks
 from harness.paths import REPO_ROOT
-from harness.student import ContractError, load_student, probe_config
+from harness.teaching import checks
+from harness.teaching.checks import CHECKS, CheckFailure, Pipeline, parametrize_with_checks, run_checks
+from harness.teaching.student import ContractError, load_student, probe_config
 
 EXAMPLES = REPO_ROOT / "examples"
 

@@ -1,4 +1,4 @@
-"""The tests run by `pytest --student PATH` and `pytest --homework PATH` (harness/student_plugin.py collects them
+"""The tests run by `pytest --student PATH` and `pytest --homework PATH` (harness/teaching/plugin.py collects them
 under the student's file when one of those options names it).
 
 One test per teaching check, sharing one built pipeline; one homework test per scale, marked like the claims
@@ -7,9 +7,9 @@ One test per teaching check, sharing one built pipeline; one homework test per s
 
 import pytest
 
-from harness.checks import CHECKS, CheckFailure, Pipeline
-from harness.student import ContractError, probe_config
-from harness.student_plugin import CHECK_IMAGE_SIZE, STUDENTS
+from harness.teaching.checks import CHECKS, CheckFailure, Pipeline
+from harness.teaching.plugin import CHECK_IMAGE_SIZE, STUDENTS
+from harness.teaching.student import ContractError, probe_config
 
 
 @pytest.fixture(scope="module")

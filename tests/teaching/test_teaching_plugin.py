@@ -1,6 +1,6 @@
 """`pytest --student` and `pytest --homework` end to end, in a fresh pytest session (pytester).
 
-The tiny student (tests/tiny_student.py) keeps these fast; one real example checks the whole path on Lite0.
+The tiny student (tests/teaching/tiny_student.py) keeps these fast; one real example checks the whole path on Lite0.
 """
 
 import json
@@ -15,7 +15,7 @@ EXAMPLES = REPO_ROOT / "examples"
 
 @pytest.fixture
 def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.student_plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     return pytester
 
 
@@ -42,7 +42,7 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
         "*why:*",
         "*fix:*Call model.compile(*",
     ])
-    result.stdout.no_fnmatch_line("*harness/checks.py:*")
+    result.stdout.no_fnmatch_line("*harness/teaching/checks.py:*")
 
 
 def test_lang_es_gives_spanish_messages(student_pytester):
@@ -77,7 +77,7 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester):
     write_student(student_pytester, "aug_on_val")
     student_pytester.makepyfile(test_mine="""
         import tiny
-        from harness.checks import parametrize_with_checks
+        from harness.teaching.checks import parametrize_with_checks
 
         @parametrize_with_checks(tiny)
         def test_tiny(check):

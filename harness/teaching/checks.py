@@ -4,7 +4,7 @@ In the style of scikit-learn's estimator checks, each `check_<property>(pipeline
 student's pipeline on tiny probe data (`student.probe_config`: random 0-255 images fed through the student's own
 dataset builders) and raises `CheckFailure` - what was seen, the rule, why it matters, the fix - when it does not
 hold. Entry points: `run_checks` (a DataFrame, one row per check), `parametrize_with_checks` (a student's own pytest
-file) and `pytest --student path.py` (harness/student_plugin.py).
+file) and `pytest --student path.py` (harness/teaching/plugin.py).
 
 The student's objects are never changed. Checks that look (preprocessing, augmentation) call the student's model in
 inference mode and iterate its datasets. Checks that need training steps run them on a *twin*: the student's
@@ -26,9 +26,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import backbones, messages
+from harness import backbones
 from harness.errors import HarnessError
-from harness.student import ContractError, Student, StudentConfig, load_student, probe_config
+from harness.teaching import messages
+from harness.teaching.student import ContractError, Student, StudentConfig, load_student, probe_config
 
 RANGE_TOLERANCE = 0.05  # fraction of the expected input span each end of the seen range may be off by
 OUTPUT_TOLERANCE = 1e-5  # relative to the tensor's scale: two inference calls may differ by float noise only

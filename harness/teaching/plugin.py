@@ -7,7 +7,7 @@
 
 The student module is loaded and its contract validated at start-up, so a missing or misspelled function stops the
 session with one sentence. The student's file then becomes the collected test module, but its tests are those of
-harness/student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and
+student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and
 conftest files are the student's own, wherever the file lives. Without explicit paths the session runs just these
 tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import messages
+from harness.teaching import messages
 
 pytest_plugins = ["harness.plugin"]
 
-TESTS_MODULE = "harness.student_tests"
+TESTS_MODULE = "harness.teaching.student_tests"
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
 STUDENTS = pytest.StashKey[dict]()  # option -> Student
@@ -54,7 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def load(option: str, path: Path, lang: str):
     """The validated student, or a usage error that says what to change."""
-    from harness.student import ContractError, load_student
+    from harness.teaching.student import ContractError, load_student
 
     if not path.is_file():
         raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_no_file')}")
@@ -83,7 +83,7 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
 
 
 class StudentTests(pytest.Module):
-    """A student's file as a node whose tests come from harness/student_tests.py, for the options that name it."""
+    """A student's file as a node whose tests come from student_tests.py, for the options that name it."""
 
     def _getobj(self):
         return importlib.import_module(TESTS_MODULE)
@@ -104,8 +104,9 @@ def grade_homework(request: pytest.FixtureRequest):
     lang = request.config.getoption("--lang")
 
     def grade(student, scale_name: str):
-        from harness import homework, results
+        from harness import results
         from harness.backbones import WeightsUnavailableError
+        from harness.teaching import homework
 
         skip_gpu_scale_without_gpu(scale_name)
         try:

@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from harness import messages
 from harness.errors import HarnessError
+from harness.teaching import messages
 
 # name -> (what it must be, number of positional arguments it is called with; None for a constant)
 CONTRACT: dict[str, tuple[str, int | None]] = {
