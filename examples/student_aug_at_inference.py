@@ -14,18 +14,16 @@ from harness import backbones
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)
 # Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
-# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+# far from the forgetting regime of 1e-3 (docs/measured-facts.md, fine-tuning rates).
 STAGE2_LR = 1e-4
 
 
-def augmentation(seed: int) -> keras.layers.Layer:
-    """BUG: tf.image's random ops know nothing of `training`, so they flip images in predict/evaluate too."""
-
-    def random_flips(images):
-        images = tf.image.random_flip_left_right(images, seed=seed)
-        return tf.image.random_flip_up_down(images, seed=seed + 1)
-
-    return keras.layers.Lambda(random_flips, name="augmentation")
+def augmentation(seed: int) -> keras.layers.Layer:  # BUG
+    """BUG: tf.image's random ops know nothing of `training`, so they flip images in predict/evaluate too."""  # BUG
+    def random_flips(images):  # BUG
+        images = tf.image.random_flip_left_right(images, seed=seed)  # BUG
+        return tf.image.random_flip_up_down(images, seed=seed + 1)  # BUG
+    return keras.layers.Lambda(random_flips, name="augmentation")  # BUG
 
 
 def build_datasets(config):

@@ -13,7 +13,7 @@ from harness import backbones
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)
 # Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
-# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+# far from the forgetting regime of 1e-3 (docs/measured-facts.md, fine-tuning rates).
 STAGE2_LR = 1e-4
 
 
@@ -30,22 +30,22 @@ def augmentation(seed: int) -> keras.Sequential:
 
 
 def build_datasets(config):
-    """Batches of augmented 0-255 images."""
-    augment = augmentation(config.seed)
-    prepare = lambda images, labels: (augment(tf.cast(images, tf.float32), training=True), labels)  # noqa: E731
+    """Batches of augmented 0-255 images."""  # BUG
+    augment = augmentation(config.seed)  # BUG
+    prepare = lambda images, labels: (augment(tf.cast(images, tf.float32), training=True), labels)  # BUG  # noqa: E731
     train = tf.data.Dataset.from_tensor_slices((config.x_train, config.y_train))
     train = train.shuffle(len(config.x_train), seed=config.seed).batch(config.batch_size)
     val = tf.data.Dataset.from_tensor_slices((config.x_val, config.y_val)).batch(config.batch_size)
     # BUG: the same augmenting map for train and val
-    return train.map(prepare).prefetch(tf.data.AUTOTUNE), val.map(prepare).prefetch(tf.data.AUTOTUNE)
+    return train.map(prepare).prefetch(tf.data.AUTOTUNE), val.map(prepare).prefetch(tf.data.AUTOTUNE)  # BUG
 
 
 def build_model(config):
-    """Lite0's preprocessing, (x - 127) / 128 -> base (frozen) -> pool -> dropout -> dense."""
+    """Lite0's preprocessing, (x - 127) / 128 -> base (frozen) -> pool -> dropout -> dense."""  # BUG
     base = backbones.load(BACKBONE, image_size=config.image_size, weights=config.weights)
     base.trainable = False
     inputs = keras.Input((config.image_size, config.image_size, 3))
-    x = keras.layers.Rescaling(1 / 128, offset=-127 / 128, name="preprocess")(inputs)
+    x = keras.layers.Rescaling(1 / 128, offset=-127 / 128, name="preprocess")(inputs)  # BUG
     x = base(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dropout(0.2)(x)

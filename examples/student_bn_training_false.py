@@ -15,7 +15,7 @@ from harness import backbones
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)
 # Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
-# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+# far from the forgetting regime of 1e-3 (docs/measured-facts.md, fine-tuning rates).
 STAGE2_LR = 1e-4
 
 
@@ -67,6 +67,6 @@ def compile_stage1(model, base):
 
 
 def unfreeze_and_compile_stage2(model, base):
-    """Unfreeze the whole base, then compile again."""
-    base.trainable = True  # relies on base(x, training=False) in build_model to keep BatchNorm frozen
+    """Unfreeze the whole base, then compile again."""  # BUG
+    base.trainable = True  # relies on base(x, training=False) in build_model to keep BatchNorm frozen  # BUG
     compile_with(model, STAGE2_LR)

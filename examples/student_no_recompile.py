@@ -14,7 +14,7 @@ from harness import backbones
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)
 # Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
-# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+# far from the forgetting regime of 1e-3 (docs/measured-facts.md, fine-tuning rates).
 STAGE2_LR = 1e-4
 
 
@@ -66,7 +66,7 @@ def compile_stage1(model, base):
 
 
 def unfreeze_and_compile_stage2(model, base):
-    """Unfreeze the base but keep BatchNorm in inference mode (trainable=False), and lower the rate."""
+    """Unfreeze the base but keep BatchNorm in inference mode (trainable=False), and lower the rate."""  # BUG
     base.trainable = True
     for layer in base.layers:
         if isinstance(layer, keras.layers.BatchNormalization):

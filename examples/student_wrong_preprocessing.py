@@ -13,7 +13,7 @@ from harness import backbones
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)
 # Fine-tuning: 10x below stage 1. The lesson says 1e-5; on a small budget (a few epochs) 1e-4 gains more and is still
-# far from the forgetting regime of 1e-3 (DESIGN.md, two-stage prototype).
+# far from the forgetting regime of 1e-3 (docs/measured-facts.md, fine-tuning rates).
 STAGE2_LR = 1e-4
 
 
@@ -39,7 +39,7 @@ def build_datasets(config):
 
 
 def build_model(config):
-    """augmentation -> base (frozen) -> pool -> dropout -> dense."""
+    """augmentation -> base (frozen) -> pool -> dropout -> dense."""  # BUG
     base = backbones.load(BACKBONE, image_size=config.image_size, weights=config.weights)
     base.trainable = False
     inputs = keras.Input((config.image_size, config.image_size, 3))

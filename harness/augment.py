@@ -67,9 +67,13 @@ def view_probabilities(model: keras.Model, images: np.ndarray, views: tuple[str,
     return np.stack(outputs)
 
 
+def tta_correct(probabilities: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per image: is the views' mean probability right (averaging probabilities, not logits: one vote per view)?"""
+    return np.argmax(probabilities.mean(axis=0), axis=-1) == labels
+
+
 def tta_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Accuracy of the views' mean probability (averaging probabilities, not logits: each view gets one vote)."""
-    return float(np.mean(np.argmax(probabilities.mean(axis=0), axis=-1) == labels))
+    return float(np.mean(tta_correct(probabilities, labels)))
 
 
 # --- modern augmentations (training only) --------------------------------------------------------------------------

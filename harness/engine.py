@@ -1,62 +1,95 @@
-"""Runs a claim: both arms on every seed, paired by seed, into one results row."""
+"""Runs a claim: both arms on every seed, paired by seed and by test image, into one results row.
+
+Data flows one way: claim + variant + lab → per-seed measurements (per-image scores) → statistics → row.
+"""
+
+from __future__ import annotations
 
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from harness import stats
-from harness.claims.base import Claim, Measurement, Trial
-from harness.lab import Lab
+from harness import records, stats
+from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Trial, Variant
 from harness.results import Row
 
 
-def run_claim(claim: Claim, variant: str, lab: Lab, *, run_id: str,
-              progress: Callable[[str], None] = print) -> tuple[Row, str]:
-    """Measure baseline and treatment on each seed of the lab's scale; return the row and a one-line explanation."""
-    if variant not in claim.variants:
-        raise ValueError(f"claim {claim.id!r} has no variant {variant!r}; variants: {claim.variants}")
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """Per-image scores of both arms, shape (seeds, images): what every interval can be recomputed from."""
+
+    seeds: tuple[int, ...]
+    baseline: np.ndarray
+    treatment: np.ndarray
+
+
+def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id: str,
+              progress: Callable[[str], None] = print) -> tuple[Row, Outcomes]:
+    """Measure baseline and treatment on each seed of the lab's scale; return the row and the per-image outcomes."""
+    variant = claim.variant(variant) if isinstance(variant, str) else variant
     scale = lab.scale
     started = time.perf_counter()
-    arms = (claim.baseline, claim.treatment)
-    labels = {arm.name: arm.label(variant) for arm in arms}
-    values: dict[str, list[float]] = {labels[arm.name]: [] for arm in arms}
+    arms = {"baseline": claim.baseline, "treatment": claim.treatment}
+    labels = {side: arm.label_for(variant) for side, arm in arms.items()}
+    scores: dict[str, list[np.ndarray]] = {side: [] for side in arms}
     details: dict[str, list] = defaultdict(list)
+    found: list[dict] = []
     total, done = len(arms) * len(scale.seeds), 0
     for seed in scale.seeds:
-        for arm in arms:
+        for side, arm in arms.items():
             arm_started = time.perf_counter()
-            measurement = _as_measurement(arm.measure(Trial(lab, variant, seed)))
-            values[labels[arm.name]].append(measurement.value)
+            measurement = measure(claim, arm, Trial(lab, variant, seed))
+            scores[side].append(measurement.scores)
             for key, value in measurement.details.items():
-                details[f"{labels[arm.name]}: {key}"].append(value)
+                details[f"{labels[side]}: {key}"].append(value)
+            found += [records.to_dict(record) for record in measurement.records]
             done += 1
             elapsed = time.perf_counter() - started
-            progress(
-                f"{claim.id}[{variant}-{scale.name}] {labels[arm.name]} · seed {seed} · {measurement.value:.3f} "
-                f"({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} s, "
-                f"ETA {elapsed / done * (total - done):.0f} s)"
-            )
-    baseline, treatment = values[labels[claim.baseline.name]], values[labels[claim.treatment.name]]
-    comparison = stats.compare(baseline, treatment)
-    deltas = list(np.subtract(treatment, baseline))
-    explanation = stats.explain(comparison, claim.threshold, deltas)
-    if claim.advice and stats.verdict(comparison, claim.threshold) != stats.CONFIRMED:
+            progress(f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
+                     f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} s, "
+                     f"ETA {elapsed / done * (total - done):.0f} s)")
+    outcomes = Outcomes(tuple(scale.seeds), *(_stack(scores[side], claim.id) for side in arms))
+    per_seed = {labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in arms}
+    comparison = stats.compare(per_seed[labels["baseline"]], per_seed[labels["treatment"]])
+    verdict = stats.verdict(comparison, claim.threshold)
+    explanation = stats.explain(comparison, claim.threshold, list(np.subtract(per_seed[labels["treatment"]],
+                                                                              per_seed[labels["baseline"]])))
+    if claim.advice and verdict != stats.CONFIRMED:
         explanation += f" — {claim.advice}"
     row = Row(
-        claim=claim.id, variant=variant, scale=scale.name,
-        backbone=claim.backbone(variant, scale.backbone), dataset=scale.dataset,
-        image_size=scale.image_size, n_train=scale.n_train, seeds=len(scale.seeds),
+        claim=claim.id, variant=variant.name, scale=scale.name, backbone=claim.backbone(variant, scale.backbone),
+        dataset=scale.dataset, image_size=scale.image_size, n_train=scale.n_train, seeds=len(scale.seeds),
         baseline=comparison.baseline, treatment=comparison.treatment, delta=comparison.delta,
-        ci_low=comparison.ci_low, ci_high=comparison.ci_high, threshold=claim.threshold,
-        verdict=stats.verdict(comparison, claim.threshold), seconds=round(time.perf_counter() - started, 1),
-        statement=claim.statement, lesson_section=claim.lesson_section, metric=claim.metric,
-        baseline_arm=labels[claim.baseline.name], treatment_arm=labels[claim.treatment.name], ci_method=stats.CI_METHOD,
-        explanation=explanation, per_seed=values, details={key: _summarise(v) for key, v in details.items()},
-        run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        ci_low=comparison.ci_low, ci_high=comparison.ci_high, threshold=claim.threshold, verdict=verdict,
+        seconds=round(time.perf_counter() - started, 1), statement=claim.statement,
+        lesson_section=claim.lesson_section, metric=claim.metric.name, baseline_arm=labels["baseline"],
+        treatment_arm=labels["treatment"], ci_method=stats.CI_METHOD, explanation=explanation, per_seed=per_seed,
+        details={key: _summarise(values) for key, values in details.items()}, records=found,
+        primary=variant.name == claim.primary_variant, claim_version=claim.version,
+        expected=variant.expected.get(scale.name, ""), run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
-    return row, explanation
+    return row, outcomes
+
+
+def measure(claim: Claim, arm: Arm, trial: Trial) -> Measurement:
+    """An arm's measurement: its own, or the claim's metric applied to the model it trained."""
+    result = arm.run(trial)
+    if isinstance(result, Measurement):
+        return result
+    if claim.metric.measure is None:
+        raise TypeError(f"claim {claim.id!r}: arm {arm.label!r} returned a model, but the claim's metric "
+                        f"{claim.metric.name!r} has no measure; return a Measurement or give the metric one")
+    return claim.metric.measure(trial, result)
+
+
+def _stack(per_seed: list[np.ndarray], claim_id: str) -> np.ndarray:
+    sizes = {scores.shape for scores in per_seed}
+    if len(sizes) != 1:
+        raise ValueError(f"claim {claim_id!r}: an arm measured a different number of images per seed: {sizes}")
+    return np.stack(per_seed)
 
 
 def _summarise(values: list) -> object:
@@ -65,9 +98,3 @@ def _summarise(values: list) -> object:
         return float(np.mean(values))
     distinct = list(dict.fromkeys(values))
     return distinct[0] if len(distinct) == 1 else distinct
-
-
-def _as_measurement(result: "float | Measurement") -> Measurement:
-    if isinstance(result, Measurement):
-        return result
-    return Measurement(float(result))

@@ -4,17 +4,18 @@
   mean ± 95 % t-interval over seeds (claims `fe_vs_ft_by_size` and `min_images`).
 - `batchnorm.png`: test accuracy and moving-mean drift per BatchNorm policy in stage 2 (claim `bn_gotcha`).
 
-Claims put per-seed numbers in their rows' `details` under the keys made by `curve_key` and `bn_key`; one seed per
-key means the engine's averaging over seeds leaves them as they were measured.
+Claims put typed records (`harness.records.CurvePoint`, `BatchNormPoint`) in their rows; the figures read them.
 """
 
 import math
-import re
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 from scipy import stats as scipy_stats
+
+from harness import records
+from harness.records import BatchNormPoint, CurvePoint
 
 REGIMES = {  # curve id -> legend label
     "fe_stage1": "feature extraction (stage 1: frozen base, head, augmentation)",
@@ -27,40 +28,36 @@ BN_POLICY_LABELS = {
     "frozen": "BN trainable=False",
 }
 BN_POLICY_COLOURS = {"train": "tab:red", "call_inference": "tab:orange", "frozen": "tab:green"}
-CURVE_PATTERN = re.compile(r"curve\[(\w+)\] n=(\d+) seed=(\d+)$")
-BN_PATTERN = re.compile(r"bn\[(\w+)\] (\w+) seed=(\d+)$")
-
-
-def curve_key(regime: str, n_per_class: int, seed: int) -> str:
-    return f"curve[{regime}] n={n_per_class} seed={seed}"
-
-
-def bn_key(policy: str, quantity: str, seed: int) -> str:
-    return f"bn[{policy}] {quantity} seed={seed}"
 
 
 def draw_claim_figures(rows: list[dict], figures_dir: Path) -> list[Path]:
     """Every figure the rows have data for; returns the files written."""
     written = []
-    curves = collect(rows, CURVE_PATTERN)
+    curves = curve_series(records.read(rows, CurvePoint))
     if curves:
         written.append(plot_learning_curves(curves, Path(figures_dir) / "learning_curves.png", _scale(rows)))
-    batchnorm = collect(rows, BN_PATTERN)
+    batchnorm = batchnorm_series(records.read(rows, BatchNormPoint))
     if batchnorm:
         written.append(plot_batchnorm(batchnorm, Path(figures_dir) / "batchnorm.png", _scale(rows)))
     return written
 
 
-def collect(rows: list[dict], pattern: re.Pattern) -> dict[str, dict[object, dict[int, float]]]:
-    """{series: {x: {seed: value}}} from every detail key that matches `pattern` (series, x, seed)."""
-    found: dict = defaultdict(lambda: defaultdict(dict))
-    for row in rows:
-        for key, value in (row.get("details") or {}).items():
-            match = pattern.search(key)
-            if match and isinstance(value, int | float) and math.isfinite(value):
-                series, x, seed = match.groups()
-                found[series][int(x) if x.isdigit() else x][int(seed)] = float(value)
-    return {series: dict(points) for series, points in found.items()}
+def curve_series(points: list[CurvePoint]) -> dict[str, dict[int, dict[int, float]]]:
+    """{regime: {n per class: {seed: accuracy}}}"""
+    series: dict = defaultdict(lambda: defaultdict(dict))
+    for point in points:
+        if math.isfinite(point.accuracy):
+            series[point.regime][point.n_per_class][point.seed] = point.accuracy
+    return {regime: dict(by_size) for regime, by_size in series.items()}
+
+
+def batchnorm_series(points: list[BatchNormPoint]) -> dict[str, dict[str, dict[int, float]]]:
+    """{policy: {"accuracy" | "drift": {seed: value}}}"""
+    series: dict = defaultdict(lambda: defaultdict(dict))
+    for point in points:
+        series[point.policy]["accuracy"][point.seed] = point.accuracy
+        series[point.policy]["drift"][point.seed] = point.drift
+    return {policy: dict(quantities) for policy, quantities in series.items()}
 
 
 def mean_and_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:

@@ -23,10 +23,10 @@ def fraction_of_tensors_changed(before: list[np.ndarray], after: list[np.ndarray
 
 
 # --- BatchNorm moving statistics -----------------------------------------------------------------------------------
-def moving_statistics(base: keras.Model, backbone: str) -> list[tuple[np.ndarray, np.ndarray]]:
+def moving_statistics(base: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
     """(moving mean, moving variance) of every BatchNormalization layer in the base, input to output."""
     return [(np.array(layer.moving_mean), np.array(layer.moving_variance))
-            for layer in backbones.get(backbone).batchnorm_layers(base)]
+            for layer in backbones.batchnorm_layers(base)]
 
 
 def fraction_of_statistics_unchanged(before: list, after: list) -> float:

@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from harness import figures
@@ -67,6 +68,10 @@ class Row:
     explanation: str = ""
     per_seed: dict = field(default_factory=dict)  # arm -> list of per-seed values
     details: dict = field(default_factory=dict)  # extra measurements a claim reports (drift, gaps, versions)
+    records: list = field(default_factory=list)  # typed per-seed side measurements (harness.records), as dicts
+    primary: bool = True  # the claim's own reading of the lesson; other variants are exploratory
+    claim_version: int = 1  # the claim's experiment version (bumped when the experiment changes)
+    expected: str = ""  # a known finding on this setup: the verdict the test expects instead of CONFIRMED
     run_id: str = ""
     finished_at: str = ""
     git_commit: str = field(default_factory=_git_commit)  # the code that measured this row
@@ -85,6 +90,17 @@ def append_row(results_dir: Path, row: Row, worker: str = "main") -> Path:
         handle.write(json.dumps(_finite(asdict(row))) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+    return path
+
+
+def append_outcomes(results_dir: Path, row: Row, outcomes) -> Path:
+    """Per-image scores of both arms (seeds × images) next to the row, so every interval can be recomputed."""
+    path = Path(results_dir) / row.scale / "runs" / row.run_id / "outcomes" / f"{row.claim}-{row.variant}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
+    np.savez_compressed(partial, seeds=np.asarray(outcomes.seeds), baseline=outcomes.baseline.astype("float32"),
+                        treatment=outcomes.treatment.astype("float32"))
+    partial.replace(path)
     return path
 
 
@@ -127,7 +143,8 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
         return None
     table = pd.DataFrame(rows)
     table = table[COLUMNS + [c for c in table.columns if c not in COLUMNS]]
-    table.drop(columns=["per_seed", "details"]).to_csv(scale_dir / "claims.csv", index=False)
+    flat = table.drop(columns=["per_seed", "details", "records"], errors="ignore")
+    flat.to_csv(scale_dir / "claims.csv", index=False)
     (scale_dir / "claims.md").write_text(to_markdown(table), encoding="utf-8")
     document = {"scale": scale, "environment": environment(), "rows": rows}
     (scale_dir / "claims.json").write_text(json.dumps(_finite(document), indent=2), encoding="utf-8")

@@ -3,7 +3,18 @@
 Command-line options override single fields (`Scale.override`). Each default has a reason next to it.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.data import DataConfig
+
+MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
 
 
 @dataclass(frozen=True)
@@ -24,16 +35,70 @@ class Scale:
     dropout: float = 0.2
     learning_curve_sizes: tuple[int, ...] = field(default=(10, 25, 50, 100, 200))
 
-    def override(self, **changes: object) -> "Scale":
-        """A copy with the non-None `changes` applied; `seeds=N` means seeds 0..N-1."""
+    def __post_init__(self) -> None:
+        """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ScaleError(f"{self.name}: seeds must be distinct and at least one (got {self.seeds}); --seeds N "
+                             "runs seeds 0..N-1")
+        if self.image_size < MIN_IMAGE_SIZE:
+            raise ScaleError(f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels (got "
+                             f"{self.image_size})")
+        for name in ("n_train", "n_test", "batch_size", "stage1_epochs", "stage2_epochs"):
+            if getattr(self, name) < 1:
+                raise ScaleError(f"{self.name}: {name.replace('_', '-')} must be positive (got {getattr(self, name)})")
+        if self.n_val < 0:
+            raise ScaleError(f"{self.name}: n-val must be zero or more (got {self.n_val})")
+
+    def override(self, **changes: object) -> Scale:
+        """A copy with the non-None `changes` applied (`seeds=N` means seeds 0..N-1); backbone and data-set names
+        are checked against their registries here, where they come from a user."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown scale field(s) {sorted(unknown)}; known: {sorted(known)}")
         applied = {key: value for key, value in changes.items() if value is not None}
         if isinstance(applied.get("seeds"), int):
+            if applied["seeds"] < 1:
+                raise ScaleError(f"{self.name}: --seeds must be at least 1 (got {applied['seeds']})")
             applied["seeds"] = tuple(range(applied["seeds"]))
-        return replace(self, **applied)
+        scale = replace(self, **applied)
+        if "backbone" in applied:
+            _check_backbone(scale.backbone)
+        if "dataset" in applied:
+            _check_dataset(scale.dataset)
+        return scale
+
+    def data_config(self, cache_dir: Path, n_train: int | None = None) -> DataConfig:
+        """The data this scale trains and tests on (`n_train` per class instead of the scale's, if given)."""
+        from harness.data import DataConfig
+
+        return DataConfig(source=self.dataset, image_size=self.image_size, n_train=n_train or self.n_train,
+                          n_val=self.n_val, n_test=self.n_test, cache_dir=Path(cache_dir) / "data")
+
+
+class ScaleError(HarnessError, ValueError):
+    """A scale setting that cannot work; the message says which and what is allowed."""
+
+
+def _check_backbone(name: str) -> None:
+    from harness import backbones
+
+    try:
+        backbones.get(name)
+    except HarnessError as error:
+        raise ScaleError(f"--backbone: {error}") from None
+
+
+def _check_dataset(spec: str) -> None:
+    from harness.data.sources import source_kind
+
+    try:
+        kind, argument = source_kind(spec)
+    except HarnessError as error:
+        raise ScaleError(f"--dataset {spec!r}: {error}") from None
+    if kind == "folder" and not Path(argument).expanduser().is_dir():
+        raise ScaleError(f"--dataset {spec}: no folder at {Path(argument).expanduser().resolve()}; give a folder "
+                         "with one sub-folder of images per class")
 
 
 SCALES: dict[str, Scale] = {
@@ -52,8 +117,8 @@ SCALES: dict[str, Scale] = {
         seeds=(0,),
         learning_curve_sizes=(2, 4),
     ),
-    # Verdicts on a 2-core CPU: 96 px keeps Lite0 fine-tuning near 40 img/s (DESIGN.md), 50 images per class is the
-    # lesson's "small data", 200 test images per class keep test noise well under the effects measured.
+    # Verdicts on a 2-core CPU: 96 px keeps Lite0 fine-tuning near 40 img/s (docs/measured-facts.md), 50 per class
+    # is the lesson's "small data", 200 test images per class keep test noise well under the effects measured.
     "cpu": Scale(
         name="cpu",
         backbone="efficientnet_lite0",

@@ -2,17 +2,21 @@
 
 Stage 1 freezes the base and warms up the head (Adam 1e-3). Stage 2 unfreezes the base (all of it, or the top
 fraction of its layers), recompiles, and trains with a low learning rate. How BatchNorm behaves in stage 2 is an
-explicit choice (`BN_POLICIES`), because the lesson's advice and Keras 3's behaviour differ (see DESIGN.md).
+explicit choice (`BN_POLICIES`), because the lesson's advice and Keras 3's behaviour differ
+(docs/measured-facts.md). The recipes at the end (`stage1`, `stage2`, ...) are plain functions: a classifier and its
+training data in, trained weights out; `harness.lab` decides what to train and keeps the results.
 """
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from harness import backbones
+from harness import augment, backbones
 from harness.backbones.spec import batchnorm_layers
 from harness.differential_lr import GroupRatesAdam
 
@@ -90,6 +94,7 @@ def build_classifier(
     dropout: float = 0.2,
     input_mode: str = "correct",
     bn_policy: str = "frozen",
+    cache_dir: Path | None = None,
 ) -> Classifier:
     """The lesson's exercise 2: `[augmentation,] preprocess, base, GlobalAvgPool, Dropout, Dense(num_classes)`.
 
@@ -98,7 +103,7 @@ def build_classifier(
     """
     if bn_policy not in BN_POLICIES:
         raise ValueError(f"unknown BatchNorm policy {bn_policy!r}; choose one of {BN_POLICIES}")
-    base = backbones.load(backbone, image_size=image_size, include_top=False, weights=weights)
+    base = backbones.load(backbone, image_size=image_size, include_top=False, weights=weights, cache_dir=cache_dir)
     base.trainable = False
     inputs = keras.Input((image_size, image_size, 3), name="images_0_255")
     x = augmentation(inputs) if augmentation is not None else inputs
@@ -164,7 +169,7 @@ def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = 
     for layer in layers[:n_frozen]:
         layer.trainable = False
     if bn_policy == "frozen":
-        for layer in backbones.get(classifier.backbone).batchnorm_layers(base):
+        for layer in batchnorm_layers(base):
             layer.trainable = False
 
 
@@ -201,19 +206,34 @@ def unfreeze_for_scratch(base: keras.Model) -> None:
         layer.momentum = SCRATCH_BN_MOMENTUM
 
 
-def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 64) -> float:
-    """Top-1 accuracy in inference mode (augmentation and dropout off)."""
-    logits = model.predict(images.astype("float32"), batch_size=batch_size, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=1) == labels))
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """A model's predictions on a split, image by image: the per-image outcomes every interval is built from."""
+
+    predictions: np.ndarray  # predicted class per image
+    labels: np.ndarray  # true class per image
+    features: np.ndarray | None = None  # pooled features of the classifier's base, one row per image
+
+    @property
+    def correct(self) -> np.ndarray:
+        return (self.predictions == self.labels).astype("float64")
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.correct))
 
 
-def features_and_logits(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, ...]:
-    """A classifier's pooled features and logits in inference mode, in one pass. Called eagerly batch by batch:
-    for a model seen once, that is faster than `predict`, which first traces a graph."""
-    both = keras.Model(model.input, [model.get_layer("pool").output, model.output])
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, *, with_features: bool = False,
+             batch_size: int = 64) -> Evaluation:
+    """Predictions in inference mode (augmentation and dropout off), and the pooled features if asked for, in one
+    pass. Called eagerly batch by batch: for a model seen once, that is faster than `predict`, which first traces."""
+    outputs = [model.get_layer("pool").output, model.output] if with_features else [model.output]
+    both = keras.Model(model.input, outputs)
     batches = [both(images[start:start + batch_size].astype("float32"), training=False)
                for start in range(0, len(images), batch_size)]
-    return tuple(np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(2))
+    batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
+    parts = [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(outputs))]
+    return Evaluation(np.argmax(parts[-1], axis=1), np.asarray(labels), parts[0] if with_features else None)
 
 
 def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_size: int = 64) -> np.ndarray:
@@ -253,3 +273,57 @@ def train_linear_head(
     steps_per_epoch = -(-len(labels) // batch_size)
     head.fit(data, epochs=max(epochs, -(-min_steps // steps_per_epoch)), shuffle=False, verbose=0)
     return head
+
+
+# --- the recipes: what each training stage does to a classifier -----------------------------------------------------
+def stage1(classifier: Classifier, train: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int) -> None:
+    """The lesson's stage 1: base frozen (as built), head warmed up with Adam."""
+    compile_model(classifier.model, learning_rate)
+    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage1")
+
+
+def stage1_batch_augmented(classifier: Classifier, batches: tf.data.Dataset, *, learning_rate: float, epochs: int,
+                           seed: int) -> None:
+    """Stage 1 on batches mixed by MixUp / CutMix / RandAugment: soft labels, so cross-entropy on probabilities."""
+    classifier.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=augment.soft_label_loss())
+    fit(classifier.model, batches, epochs=epochs, seed=seed, step="stage1")
+
+
+def stage2(classifier: Classifier, stage1_weights: list[np.ndarray], train: tf.data.Dataset, *, learning_rate: float,
+           epochs: int, seed: int, bn_policy: str = "frozen", fraction: float = 1.0,
+           early_learning_rate: float | None = None) -> None:
+    """The lesson's stage 2 from a stage-1 model: unfreeze, compile again, fine-tune at a low rate.
+
+    `early_learning_rate` turns on differential rates: the first half of the base's weighted layers train at it,
+    the rest of the base and the head at `learning_rate`. Stage 1 trains a frozen base, so its weights fit every
+    BatchNorm policy's graph.
+    """
+    classifier.model.set_weights(stage1_weights)
+    unfreeze(classifier, fraction=fraction, bn_policy=bn_policy)
+    if early_learning_rate is None:
+        compile_model(classifier.model, learning_rate)
+    else:
+        compile_with(classifier.model, differential_optimizer(classifier, early_rate=early_learning_rate,
+                                                              late_rate=learning_rate))
+    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
+
+
+def stage2_without_recompile(classifier: Classifier, stage1_weights: list[np.ndarray], train: tf.data.Dataset, *,
+                             stage1_learning_rate: float, epochs: int, seed: int) -> None:
+    """Common error: `base.trainable = True`, then `fit` again without `compile()`.
+
+    The model is put where a student's is after stage 1's `fit` (stage-1 weights, compiled with stage 1's optimizer,
+    its train step traced), then unfrozen like `stage2` and trained for as many epochs.
+    """
+    classifier.model.set_weights(stage1_weights)
+    compile_model(classifier.model, stage1_learning_rate)
+    trace_train_step(classifier.model, train)
+    unfreeze(classifier, bn_policy="frozen")
+    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
+
+
+def scratch(classifier: Classifier, train: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int) -> None:
+    """The same architecture from random weights, every layer trained (BatchNorm statistics that can keep up)."""
+    unfreeze_for_scratch(classifier.base)
+    compile_model(classifier.model, learning_rate)
+    fit(classifier.model, train, epochs=epochs, seed=seed, step="scratch")

@@ -1,24 +1,34 @@
-"""The engine pairs arms by seed, labels them per variant, summarises details and explains failures."""
+"""The engine pairs arms by seed and image, labels them from the variant's parameters, applies the claim's metric
+to models, summarises details, keeps typed records and explains failures."""
 
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from harness import engine, stats
-from harness.claims.base import Arm, Claim, Measurement
+from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
+from harness.records import CurvePoint
 from harness.scales import SCALES
 
 TREATMENT_BY_SEED = {0: 0.70, 1: 0.72, 2: 0.74}
 
 
+def treatment(trial) -> Measurement:
+    accuracy = TREATMENT_BY_SEED[trial.seed] * trial.params.get("scale", 1.0)
+    return Measurement.of(np.full(50, accuracy), {"seen": trial.seed, "keras": "3.x"},
+                          (CurvePoint("fe_probe", 10, trial.seed, accuracy),))
+
+
 def make_claim(**changes) -> Claim:
     fields = dict(
-        id="toy", statement="treatment beats baseline", lesson_section="nowhere", metric="accuracy",
-        baseline=Arm("base", lambda trial: 0.5),
-        treatment=Arm("treat", lambda trial: Measurement(TREATMENT_BY_SEED[trial.seed],
-                                                          {"seen": trial.seed, "keras": "3.x"}),
-                      names_by_variant={"b": "treat (b)"}),
-        threshold=0.0, variants=("a", "b"), advice="do the other thing",
+        id="toy", statement="treatment beats baseline", lesson_section="nowhere",
+        baseline=Arm("base", lambda trial: "a model"),
+        treatment=Arm("treat ({label})", treatment),
+        metric=Metric("accuracy", lambda trial, model: Measurement.of(np.full(50, 0.5))),
+        threshold=0.0, variants=(Variant("a", {"label": "a"}), Variant("b", {"label": "b", "scale": 1.0},
+                                                                          expected={"cpu": "REFUTED"})),
+        primary="b", advice="do the other thing",
     )
     return Claim(**{**fields, **changes})
 
@@ -27,28 +37,43 @@ def lab(seeds=(0, 1, 2)):
     return SimpleNamespace(scale=SCALES["smoke"].override(seeds=len(seeds)))
 
 
-def test_arms_are_paired_by_seed_and_labelled_per_variant():
-    row, _ = engine.run_claim(make_claim(), "b", lab(), run_id="r", progress=lambda line: None)
-    assert row.per_seed == {"base": [0.5, 0.5, 0.5], "treat (b)": [0.70, 0.72, 0.74]}
-    assert (row.baseline_arm, row.treatment_arm) == ("base", "treat (b)")
+def test_arms_are_paired_by_seed_and_labelled_from_the_variant():
+    row, outcomes = engine.run_claim(make_claim(), "b", lab(), run_id="r", progress=lambda line: None)
+    assert row.per_seed == {"base": [0.5, 0.5, 0.5], "treat (b)": pytest.approx([0.70, 0.72, 0.74])}
+    assert (row.baseline_arm, row.treatment_arm, row.metric) == ("base", "treat (b)", "accuracy")
     assert row.delta == pytest.approx(0.22) and row.verdict == stats.CONFIRMED
     assert row.details == {"treat (b): seen": pytest.approx(1.0), "treat (b): keras": "3.x"}
+    assert outcomes.baseline.shape == outcomes.treatment.shape == (3, 50) and outcomes.seeds == (0, 1, 2)
+    assert [record["seed"] for record in row.records] == [0, 1, 2] and row.records[0]["kind"] == "CurvePoint"
+    assert row.primary and row.claim_version == 1 and row.expected == ""
 
 
 def test_a_claim_that_does_not_hold_is_explained_with_its_advice():
-    claim = make_claim(threshold=0.5)
-    row, explanation = engine.run_claim(claim, "a", lab(), run_id="r", progress=lambda line: None)
-    assert row.verdict == stats.REFUTED
-    assert explanation.startswith("REFUTED: delta +22.0 pp") and explanation.endswith("do the other thing")
+    row, _ = engine.run_claim(make_claim(threshold=0.5), "a", lab(), run_id="r", progress=lambda line: None)
+    assert row.verdict == stats.REFUTED and not row.primary
+    assert row.explanation.startswith("REFUTED: delta +22.0 pp") and row.explanation.endswith("do the other thing")
 
 
 def test_progress_names_claim_arm_seed_and_eta():
     lines = []
     engine.run_claim(make_claim(), "a", lab(), run_id="r", progress=lines.append)
     assert len(lines) == 6
-    assert lines[-1].startswith("toy[a-smoke] treat · seed 2 · 0.740") and "ETA 0 s" in lines[-1]
+    assert lines[-1].startswith("toy[a-smoke] treat (a) · seed 2 · 0.740") and "ETA 0 s" in lines[-1]
 
 
 def test_unknown_variant_is_refused():
     with pytest.raises(ValueError, match="no variant 'c'"):
         engine.run_claim(make_claim(), "c", lab(), run_id="r")
+
+
+def test_a_model_without_a_metric_to_measure_it_is_an_error():
+    claim = make_claim(metric=Metric("described only"))
+    with pytest.raises(TypeError, match="returned a model"):
+        engine.run_claim(claim, "a", lab(), run_id="r", progress=lambda line: None)
+
+
+def test_claims_check_their_variant_names():
+    with pytest.raises(ValueError, match="unknown variant 'z'"):
+        make_claim(primary="z")
+    with pytest.raises(ValueError, match="distinct variants"):
+        make_claim(variants=(Variant("a"), Variant("a")))

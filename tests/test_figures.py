@@ -1,38 +1,39 @@
-"""The claim figures are drawn from rows alone: keys in `details`, per seed, as the engine records them."""
+"""The claim figures are drawn from rows alone: typed records (harness.records), as the engine stores them."""
 
 import pytest
 
-from harness import figures
+from harness import figures, records
+from harness.records import BatchNormPoint, CurvePoint
 
 
-def row(claim: str, details: dict) -> dict:
-    return {"claim": claim, "variant": "v", "scale": "smoke", "details": details}
+def row(claim: str, found: list) -> dict:
+    return {"claim": claim, "variant": "v", "scale": "smoke", "details": {"keras": "3.15.1"},
+            "records": [records.to_dict(record) for record in found]}
 
 
 def curve_rows() -> list[dict]:
-    details = {}
+    points = []
     for seed, offset in enumerate((0.0, 0.02, -0.02)):
         for n, accuracy in ((10, 0.6), (25, 0.7), (50, 0.75)):
-            details[f"FT − FE at the largest n: {figures.curve_key('fe_stage1', n, seed)}"] = accuracy + offset
-            details[f"FT − FE at the largest n: {figures.curve_key('ft_stage2', n, seed)}"] = accuracy + 0.05
-    return [row("fe_vs_ft_by_size", details),
-            row("min_images", {figures.curve_key("fe_probe", 200, 0): 0.8, "n per class": 200.0})]
+            points += [CurvePoint("fe_stage1", n, seed, accuracy + offset), CurvePoint("ft_stage2", n, seed,
+                                                                                      accuracy + 0.05)]
+    return [row("fe_vs_ft_by_size", points), row("min_images", [CurvePoint("fe_probe", 200, 0, 0.8)])]
 
 
 def bn_rows() -> list[dict]:
-    details = {}
-    for seed in range(2):
-        for policy, accuracy, drift in (("train", 0.7, 0.4), ("call_inference", 0.7, 0.4), ("frozen", 0.8, 0.0)):
-            details[f"arm: {figures.bn_key(policy, 'accuracy', seed)}"] = accuracy + seed / 100
-            details[f"arm: {figures.bn_key(policy, 'drift', seed)}"] = drift
-    return [row("bn_gotcha", {**details, "keras": "3.15.1"})]
+    points = [BatchNormPoint(policy, seed, accuracy + seed / 100, drift) for seed in range(2)
+              for policy, accuracy, drift in (("train", 0.7, 0.4), ("call_inference", 0.7, 0.4), ("frozen", 0.8, 0.0))]
+    return [row("bn_gotcha", points), row("bn_gotcha", points[:2])]  # arms sharing a model repeat their points
 
 
-def test_collect_groups_detail_keys_by_series_size_and_seed():
-    curves = figures.collect(curve_rows(), figures.CURVE_PATTERN)
+def test_records_group_by_series_size_and_seed():
+    curves = figures.curve_series(records.read(curve_rows(), CurvePoint))
     assert set(curves) == {"fe_stage1", "ft_stage2", "fe_probe"}
     assert curves["fe_stage1"][25] == {0: 0.7, 1: pytest.approx(0.72), 2: pytest.approx(0.68)}
     assert curves["fe_probe"] == {200: {0: 0.8}}
+    batchnorm = figures.batchnorm_series(records.read(bn_rows(), BatchNormPoint))
+    assert batchnorm["frozen"] == {"accuracy": {0: 0.8, 1: pytest.approx(0.81)}, "drift": {0: 0.0, 1: 0.0}}
+    assert len(records.read(bn_rows(), BatchNormPoint)) == 6
 
 
 def test_mean_and_interval_is_a_student_t_interval():
@@ -49,5 +50,5 @@ def test_draw_claim_figures_writes_the_learning_curves_and_batchnorm_figures(tmp
 
 
 def test_rows_without_figure_data_draw_nothing(tmp_path):
-    assert figures.draw_claim_figures([row("two_stage", {"keras": "3.15.1"})], tmp_path) == []
+    assert figures.draw_claim_figures([row("two_stage", [])], tmp_path) == []
     assert not list(tmp_path.iterdir())

@@ -187,9 +187,10 @@ def _load_weights_into(model: keras.Model, weights_path: Path, name: str) -> ker
 
 
 def builder(name: str):
-    """The `(image_size, include_top, weights) -> keras.Model` function for one keras.applications entry."""
+    """The `(image_size, include_top, weights, cache_dir) -> keras.Model` function for one keras.applications entry
+    (Keras keeps its own weights cache under ~/.keras/models, so `cache_dir` is not used)."""
 
-    def build(image_size: int, include_top: bool, weights: Weights) -> keras.Model:
+    def build(image_size: int, include_top: bool, weights: Weights, cache_dir: Path | None = None) -> keras.Model:
         if weights is None:
             return _build_random(name, image_size, include_top)
         path = imagenet_weights_path(name, include_top) if weights == "imagenet" else Path(weights)

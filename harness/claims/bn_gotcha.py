@@ -15,28 +15,24 @@ Every row carries the installed Keras version and each arm's moving-mean drift.
 
 import keras
 
-from harness import figures, measures
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness import measures
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.records import BatchNormPoint
 
-TREATMENT_POLICY = {"call_inference": "call_inference", "bn_frozen": "frozen", "call_freezes_bn": "call_inference"}
 
-
-def measure(trial: Trial, policy: str) -> Measurement:
+def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
+    """Stage 2 under one BatchNorm policy: accuracy (or, for call_freezes_bn, the share of moving statistics left
+    unchanged), with drift and the Keras version beside it, and a point for the BatchNorm figure."""
     lab, seed = trial.lab, trial.seed
     model = lab.stage2(seed, bn_policy=policy)
     before, after = lab.moving_statistics(lab.stage1(seed)), lab.moving_statistics(model)
     unchanged = measures.fraction_of_statistics_unchanged(before, after)
     drift = measures.moving_mean_drift(before, after)
-    accuracy = lab.evaluate(model, seed).accuracy
-    details = {
-        "keras": keras.__version__,
-        "test accuracy": accuracy,
-        "moving statistics unchanged": unchanged,
-        "moving-mean drift (σ)": drift,
-        figures.bn_key(policy, "accuracy", seed): accuracy,
-        figures.bn_key(policy, "drift", seed): drift,
-    }
-    return Measurement(unchanged if trial.variant == "call_freezes_bn" else accuracy, details)
+    evaluation = lab.evaluate(model, seed)
+    details = {"keras": keras.__version__, "test accuracy": evaluation.accuracy,
+               "moving statistics unchanged": unchanged, "moving-mean drift (σ)": drift}
+    value = unchanged if trial.params.get("measure") == "unchanged" else evaluation
+    return Measurement.of(value, details, (BatchNormPoint(policy, seed, evaluation.accuracy, drift),))
 
 
 CLAIM = Claim(
@@ -44,13 +40,18 @@ CLAIM = Claim(
     statement="When fine-tuning on small data, keep BatchNorm in inference mode; passing training=False to the base "
               "keeps its moving statistics from updating.",
     lesson_section="Temas: BN gotcha; Ejercicio 5; Errores comunes: BatchNorm en fine-tuning",
-    metric="test accuracy after stage 2 (call_freezes_bn: share of BN moving statistics left unchanged)",
-    baseline=Arm("BN training mode", lambda trial: measure(trial, "train")),
-    treatment=Arm("BN inference mode", lambda trial: measure(trial, TREATMENT_POLICY[trial.variant]),
-                  names_by_variant={"call_inference": "base(x, training=False)", "bn_frozen": "BN trainable=False",
-                                    "call_freezes_bn": "base(x, training=False)"}),
+    metric=Metric("test accuracy after stage 2 (call_freezes_bn: share of BN moving statistics left unchanged)"),
+    baseline=Arm("BN training mode", lambda trial: stage2_with_policy(trial, "train")),
+    treatment=Arm("{arm}", lambda trial: stage2_with_policy(trial, trial.params["policy"])),
     threshold=0.0,
-    variants=tuple(TREATMENT_POLICY),
+    variants=(
+        Variant("call_inference", {"policy": "call_inference", "arm": "base(x, training=False)"},
+                expected={"cpu": "REFUTED"}),
+        Variant("bn_frozen", {"policy": "frozen", "arm": "BN trainable=False"}),
+        Variant("call_freezes_bn", {"policy": "call_inference", "arm": "base(x, training=False)",
+                                    "measure": "unchanged"}, expected={"cpu": "REFUTED"}),
+    ),
+    smoke=("bn_frozen",),
     reading="inference-mode BN > training-mode BN in test accuracy; call_freezes_bn checks the mechanism itself",
     advice=f"on Keras {keras.__version__}, `base(x, training=False)` does not freeze BatchNorm under fit(): the "
            "outer training=True overrides it (keras-team/keras#20285) and the moving statistics keep updating. "

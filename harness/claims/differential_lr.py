@@ -9,22 +9,21 @@ Variants: against uniform 1e-5 (`vs_uniform_1e-5`: does letting late layers move
 1e-4 (`vs_uniform_1e-4`: does holding early layers back help?).
 """
 
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 
 EARLY_RATE, LATE_RATE = 1e-5, 1e-4
-UNIFORM_RATE = {"vs_uniform_1e-5": 1e-5, "vs_uniform_1e-4": 1e-4}
 
 
-def uniform_accuracy(trial: Trial) -> Measurement:
-    model = trial.lab.stage2(trial.seed, learning_rate=UNIFORM_RATE[trial.variant])
-    return Measurement(trial.lab.evaluate(model, trial.seed).accuracy, {"rate": UNIFORM_RATE[trial.variant]})
+def uniform(trial: Trial) -> Measurement:
+    model = trial.lab.stage2(trial.seed, learning_rate=trial.params["uniform_rate"])
+    return Measurement.of(trial.lab.evaluate(model, trial.seed), {"rate": trial.params["uniform_rate"]})
 
 
-def differential_accuracy(trial: Trial) -> Measurement:
+def differential(trial: Trial) -> Measurement:
     model = trial.lab.stage2(trial.seed, learning_rate=LATE_RATE, early_learning_rate=EARLY_RATE)
     details = {"early layers": "first half of the base's weighted layers", "early rate": EARLY_RATE,
                "late rate (later half + head)": LATE_RATE}
-    return Measurement(trial.lab.evaluate(model, trial.seed).accuracy, details)
+    return Measurement.of(trial.lab.evaluate(model, trial.seed), details)
 
 
 CLAIM = Claim(
@@ -32,11 +31,14 @@ CLAIM = Claim(
     statement="Fine-tuning with a lower learning rate for early layers than for late layers works better than "
               "one uniform rate.",
     lesson_section="Definiciones: LR diferencial; Objetivo: fine-tuning en 2 fases con LR diferencial",
-    metric="test accuracy after stage 2",
-    baseline=Arm("uniform rate", uniform_accuracy,
-                 names_by_variant={variant: variant.replace("vs_uniform_", "uniform ") for variant in UNIFORM_RATE}),
-    treatment=Arm("early 1e-5, late 1e-4", differential_accuracy),
+    metric=Metric("test accuracy after stage 2"),
+    baseline=Arm("uniform {uniform}", uniform),
+    treatment=Arm("early 1e-5, late 1e-4", differential),
     threshold=0.0,
-    variants=tuple(UNIFORM_RATE),
+    variants=(
+        Variant("vs_uniform_1e-5", {"uniform_rate": 1e-5, "uniform": "1e-5"}, expected={"cpu": "INCONCLUSIVE"}),
+        Variant("vs_uniform_1e-4", {"uniform_rate": 1e-4, "uniform": "1e-4"}, expected={"cpu": "INCONCLUSIVE"}),
+    ),
+    smoke=("vs_uniform_1e-5",),
     reading="'differential ≥ uniform' tested as differential > uniform against each of the two rates it mixes",
 )

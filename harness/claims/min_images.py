@@ -10,8 +10,8 @@ the test set is shared. Rule: FE at 100 per class is within 2 pp of FE at the la
 Not built: the fine-tuning half (200–500 per class) needs fine-tuning at 500+ images per class, beyond the cpu budget.
 """
 
-from harness import figures
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.records import CurvePoint
 
 STATED_SIZE = 100  # per class: the upper end of the lesson's 50–100 for feature extraction
 MIN_STEPS = 300
@@ -26,31 +26,27 @@ def sizes(trial: Trial) -> tuple[int, int]:
     return (below_largest[-1] if below_largest else available[0]), available[-1]
 
 
-def probe(trial: Trial, n_per_class: int) -> float:
-    return trial.lab.linear_probe_accuracy(trial.seed, n_per_class, min_steps=MIN_STEPS)
+def probe(trial: Trial, n_per_class: int) -> Measurement:
+    evaluation = trial.lab.linear_probe(trial.seed, n_train=n_per_class, min_steps=MIN_STEPS)
+    record = CurvePoint("fe_probe", n_per_class, trial.seed, evaluation.accuracy)
+    return Measurement.of(evaluation, {"n per class": n_per_class}, (record,))
 
 
-def fe_at_largest(trial: Trial) -> Measurement:
+def probe_at_largest(trial: Trial) -> Measurement:
     """FE at the largest size; the whole curve goes into the row for the learning-curve figure."""
-    curve = {figures.curve_key("fe_probe", n, trial.seed): probe(trial, n)
-             for n in sorted(trial.lab.scale.learning_curve_sizes)}
-    largest = sizes(trial)[1]
-    return Measurement(probe(trial, largest), {"n per class": largest, **curve})
-
-
-def fe_at_stated(trial: Trial) -> Measurement:
-    stated = sizes(trial)[0]
-    return Measurement(probe(trial, stated), {"n per class": stated})
+    curve = [probe(trial, n) for n in sorted(trial.lab.scale.learning_curve_sizes)]
+    largest = probe(trial, sizes(trial)[1])
+    return Measurement(largest.scores, largest.details, tuple(point for m in curve for point in m.records))
 
 
 CLAIM = Claim(
     id="min_images",
     statement="50–100 images per class are enough for feature extraction (200–500 for full fine-tuning).",
     lesson_section="Preguntas frecuentes: ¿cuántas imágenes mínimas?",
-    metric="test accuracy of feature extraction (linear probe on frozen features)",
-    baseline=Arm("FE at the largest size", fe_at_largest),
-    treatment=Arm("FE at 100 per class", fe_at_stated),
+    metric=Metric("test accuracy of feature extraction (linear probe on frozen features)"),
+    baseline=Arm("FE at the largest size", probe_at_largest),
+    treatment=Arm("FE at 100 per class", lambda trial: probe(trial, sizes(trial)[0])),
     threshold=-0.02,
-    variants=("feature_extraction",),
+    variants=(Variant("feature_extraction", expected={"cpu": "INCONCLUSIVE"}),),
     reading="'enough' read as a plateau: at 100 per class FE is within 2 pp of FE with the most data available",
 )

@@ -6,8 +6,8 @@ Arms: the realistic mistake for each backbone → its own preprocessing. Network
 Metric: test accuracy of feature extraction (frozen ImageNet base, head trained on its pooled features).
 """
 
-from harness import backbones, training
-from harness.claims.base import Arm, Claim, Trial
+from harness import backbones
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 
 BACKBONE_OF_VARIANT = {
     "lite0": "efficientnet_lite0",
@@ -23,34 +23,20 @@ def mistaken_mode(backbone: str) -> str:
     return "double" if high > 1 else "raw"
 
 
-def mistaken_accuracy(trial: Trial) -> float:
-    return feature_extraction_accuracy(trial, mistaken_mode(BACKBONE_OF_VARIANT[trial.variant]))
-
-
-def correct_accuracy(trial: Trial) -> float:
-    return feature_extraction_accuracy(trial, "correct")
-
-
-def feature_extraction_accuracy(trial: Trial, input_mode: str) -> float:
-    lab, scale = trial.lab, trial.lab.scale
-    features = lab.features(trial.seed, BACKBONE_OF_VARIANT[trial.variant], input_mode)
-    head = training.train_linear_head(
-        features["train"], features["y_train"], num_classes=int(features["y_train"].max()) + 1,
-        epochs=scale.stage1_epochs, batch_size=scale.batch_size, learning_rate=scale.stage1_lr,
-        dropout=scale.dropout, seed=trial.seed,
-    )
-    return training.accuracy(head, features["test"], features["y_test"])
+def feature_extraction(trial: Trial, *, mistaken: bool) -> Measurement:
+    backbone = trial.params["backbone"]
+    mode = mistaken_mode(backbone) if mistaken else "correct"
+    return Measurement.of(trial.lab.linear_probe(trial.seed, backbone=backbone, input_mode=mode))
 
 
 CLAIM = Claim(
     id="preprocessing",
     statement="Each network expects its own input scaling; the wrong range breaks the pretrained features.",
     lesson_section="Temas: preprocess_input por modelo; Errores comunes: imágenes en [0, 255]",
-    metric="test accuracy, frozen ImageNet base + trained head",
-    baseline=Arm("wrong scaling", mistaken_accuracy),
-    treatment=Arm("backbone's preprocess", correct_accuracy),
+    metric=Metric("test accuracy, frozen ImageNet base + trained head"),
+    baseline=Arm("wrong scaling", lambda trial: feature_extraction(trial, mistaken=True)),
+    treatment=Arm("backbone's preprocess", lambda trial: feature_extraction(trial, mistaken=False)),
     threshold=0.0,
-    variants=tuple(BACKBONE_OF_VARIANT),
-    variant_backbones=BACKBONE_OF_VARIANT,
+    variants=tuple(Variant(name, {"backbone": backbone}) for name, backbone in BACKBONE_OF_VARIANT.items()),
     reading="correct preprocessing beats the backbone's realistic mistake (raw 0–255, or /255 twice)",
 )

@@ -12,20 +12,18 @@ Test accuracy of both arms is reported beside it. Version-sensitive: the row car
 import keras
 
 from harness import measures, training
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.training import Classifier
 
 
-def measure(trial: Trial, recompiled: bool) -> Measurement:
+def share_of_base_tensors_moved(trial: Trial, model: Classifier) -> Measurement:
     lab, seed = trial.lab, trial.seed
-    model = lab.stage2(seed) if recompiled else lab.stage2_without_recompile(seed)
-    changed = measures.fraction_of_tensors_changed(
-        trained_base_tensors(lab.stage1(seed)), trained_base_tensors(model))
-    accuracy = lab.evaluate(model, seed).accuracy
-    details = {"keras": keras.__version__, "base tensors changed": changed, "test accuracy": accuracy}
-    return Measurement(changed, details)
+    changed = measures.fraction_of_tensors_changed(trained_base_tensors(lab.stage1(seed)), trained_base_tensors(model))
+    details = {"keras": keras.__version__, "test accuracy": lab.evaluate(model, seed).accuracy}
+    return Measurement.of(changed, details)
 
 
-def trained_base_tensors(classifier: training.Classifier) -> list:
+def trained_base_tensors(classifier: Classifier) -> list:
     """The base's weights that stage 2 sets out to train: every layer's except BatchNorm's (kept frozen)."""
     return [weight for layer in training.weighted_layers(classifier.base)
             if not isinstance(layer, keras.layers.BatchNormalization) for weight in layer.get_weights()]
@@ -36,11 +34,11 @@ CLAIM = Claim(
     statement="After changing `trainable`, the model must be compiled again; otherwise the optimizer ignores the "
               "newly trainable weights.",
     lesson_section="Errores comunes: forgot to recompile; Ejercicio 4",
-    metric="share of the base's trainable weight tensors changed by stage 2's fit",
-    baseline=Arm("unfrozen, not recompiled", lambda trial: measure(trial, recompiled=False)),
-    treatment=Arm("unfrozen, recompiled", lambda trial: measure(trial, recompiled=True)),
+    metric=Metric("share of the base's trainable weight tensors changed by stage 2's fit", share_of_base_tensors_moved),
+    baseline=Arm("unfrozen, not recompiled", lambda trial: trial.lab.stage2_without_recompile(trial.seed)),
+    treatment=Arm("unfrozen, recompiled", lambda trial: trial.lab.stage2(trial.seed)),
     threshold=0.99,
-    variants=("unfreeze_all",),
+    variants=(Variant("unfreeze_all"),),
     reading="'the optimizer does not see the new weights' read strictly: without compile() no base tensor moves, "
             "with it every one does",
     advice="on this Keras, unfreezing without compile() did not leave the base untouched; whatever the version, "

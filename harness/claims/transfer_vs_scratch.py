@@ -7,28 +7,16 @@ meant to protect pretrained weights and would only slow a random network down.
 Metric: test accuracy. Rule: at least 10 pp, our reading of "por mucho margen".
 """
 
-from harness import training
-from harness.claims.base import Arm, Claim, Trial
-
-
-def scratch_accuracy(trial: Trial) -> float:
-    splits = trial.lab.splits(trial.seed)
-    return training.accuracy(trial.lab.scratch(trial.seed).model, splits.x_test, splits.y_test)
-
-
-def transfer_accuracy(trial: Trial) -> float:
-    splits = trial.lab.splits(trial.seed)
-    return training.accuracy(trial.lab.stage2(trial.seed).model, splits.x_test, splits.y_test)
-
+from harness.claims.base import TEST_ACCURACY, Arm, Claim, Metric, Variant
 
 CLAIM = Claim(
     id="transfer_vs_scratch",
     statement="On a small data set, transfer learning beats training the same network from scratch by far.",
     lesson_section="Homework: criterio de aceptación",
-    metric="test accuracy, same data and epochs",
-    baseline=Arm("from scratch", scratch_accuracy),
-    treatment=Arm("ImageNet transfer, two stages", transfer_accuracy),
+    metric=Metric("test accuracy, same data and epochs", TEST_ACCURACY.measure),
+    baseline=Arm("from scratch", lambda trial: trial.lab.scratch(trial.seed)),
+    treatment=Arm("ImageNet transfer, two stages", lambda trial: trial.lab.stage2(trial.seed, **trial.params)),
     threshold=0.10,
-    variants=("same_budget",),
+    variants=(Variant("same_budget"),),
     reading="'por mucho margen' read as at least 10 pp",
 )

@@ -11,29 +11,30 @@ Rule: any gain (delta > 0). The lesson's 0.5–2 pp band is reported beside it, 
 import numpy as np
 
 from harness import augment
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 
 LESSON_BAND = (0.005, 0.020)  # the lesson's "0.5-2 pp", as fractions
 FLIP_ONLY = ("identity", "flip")
 
 
-def single_view_accuracy(trial: Trial) -> float:
-    probabilities, labels = _view_probabilities(trial, views=("identity",))
-    return augment.tta_accuracy(probabilities, labels)
+def single_view(trial: Trial) -> Measurement:
+    probabilities, labels = view_probabilities(trial, views=("identity",))
+    return Measurement.of(augment.tta_correct(probabilities, labels))
 
 
-def tta_accuracy(trial: Trial) -> Measurement:
-    probabilities, labels = _view_probabilities(trial, views=augment.TTA_VIEWS)
+def averaged_views(trial: Trial) -> Measurement:
+    probabilities, labels = view_probabilities(trial, views=augment.TTA_VIEWS)
     single = augment.tta_accuracy(probabilities[:1], labels)
-    averaged = augment.tta_accuracy(probabilities, labels)
+    correct = augment.tta_correct(probabilities, labels)
+    gain = float(np.mean(correct)) - single
     flips = [augment.TTA_VIEWS.index(view) for view in FLIP_ONLY]
-    return Measurement(averaged, {
+    return Measurement.of(correct, {
         "views": ", ".join(augment.TTA_VIEWS),
-        "gain (pp)": round((averaged - single) * 100, 2),
+        "gain (pp)": round(gain * 100, 2),
         "gain with identity + flip only (pp)": round((augment.tta_accuracy(probabilities[flips], labels) - single)
                                                      * 100, 2),
-        "lesson band 0.5–2 pp": band_position(averaged - single),
-        "share of seeds inside the band": float(LESSON_BAND[0] <= averaged - single <= LESSON_BAND[1]),
+        "lesson band 0.5–2 pp": band_position(gain),
+        "share of seeds inside the band": float(LESSON_BAND[0] <= gain <= LESSON_BAND[1]),
     })
 
 
@@ -44,21 +45,21 @@ def band_position(gain: float, band: tuple[float, float] = LESSON_BAND) -> str:
     return "inside" if gain <= band[1] else "above"
 
 
-def _view_probabilities(trial: Trial, views: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    splits = trial.lab.splits(trial.seed)
+def view_probabilities(trial: Trial, views: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = trial.lab.splits(trial.seed).arrays("test")
     model = trial.lab.stage1(trial.seed).model
-    return augment.view_probabilities(model, splits.x_test, views), splits.y_test
+    return augment.view_probabilities(model, images, views), labels
 
 
 CLAIM = Claim(
     id="tta",
     statement="Test-time augmentation (averaging predictions over augmented views) improves accuracy by 0.5–2 pp.",
     lesson_section="Preguntas frecuentes: ¿Test-time augmentation (TTA)?",
-    metric="test accuracy of one stage-1 model",
-    baseline=Arm("single view", single_view_accuracy),
-    treatment=Arm("mean of 4 views (flip × centre crop)", tta_accuracy),
+    metric=Metric("test accuracy of one stage-1 model"),
+    baseline=Arm("single view", single_view),
+    treatment=Arm("mean of 4 views (flip × centre crop)", averaged_views),
     threshold=0.0,
-    variants=("flip_crop",),
+    variants=(Variant("flip_crop", expected={"cpu": "INCONCLUSIVE"}),),
     reading="Verdict on the direction (delta > 0); whether the gain lies inside the lesson's 0.5–2 pp band is "
             "reported per seed in the details ('lesson band 0.5–2 pp', 'share of seeds inside the band').",
     advice="TTA is not free accuracy: it helps when the views are ones the model learned to be invariant to; "

@@ -9,30 +9,31 @@ overfitting signal the lesson's advice turns on (train accuracy in inference mod
 set stands in for validation because it is 20× larger at cpu scale and never used to choose anything).
 """
 
-from harness.claims.base import Arm, Claim, Measurement, Trial
+from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.training import Classifier
 
-PARTIAL_FRACTION = {"all_vs_none": 0.0, "all_vs_top25": 0.25, "all_vs_top50": 0.5}
 
-
-def measure(trial: Trial, fraction: float) -> Measurement:
-    lab, seed = trial.lab, trial.seed
-    model = lab.stage2(seed, fraction=fraction)
-    test = lab.evaluate(model, seed).accuracy
-    train = lab.evaluate(model, seed, split="train").accuracy
-    return Measurement(test, {"fraction unfrozen": fraction, "train accuracy": train, "train − test gap": train - test})
+def accuracy_and_gap(trial: Trial, model: Classifier) -> Measurement:
+    test = trial.lab.evaluate(model, trial.seed)
+    train = trial.lab.evaluate(model, trial.seed, split="train").accuracy
+    return Measurement.of(test, {"train accuracy": train, "train − test gap": train - test.accuracy})
 
 
 CLAIM = Claim(
     id="unfreeze_fraction",
     statement="Start by unfreezing the whole base; freeze the first layers only if it overfits.",
     lesson_section="Preguntas frecuentes: ¿qué proporción de capas descongelo?",
-    metric="test accuracy after stage 2",
-    baseline=Arm("top part unfrozen", lambda trial: measure(trial, PARTIAL_FRACTION[trial.variant]),
-                 names_by_variant={variant: f"top {fraction:.0%} unfrozen" if fraction else "base kept frozen"
-                                   for variant, fraction in PARTIAL_FRACTION.items()}),
-    treatment=Arm("whole base unfrozen", lambda trial: measure(trial, 1.0)),
+    metric=Metric("test accuracy after stage 2", accuracy_and_gap),
+    baseline=Arm("{arm}", lambda trial: trial.lab.stage2(trial.seed, fraction=trial.params["fraction"])),
+    treatment=Arm("whole base unfrozen", lambda trial: trial.lab.stage2(trial.seed, fraction=1.0)),
     threshold=-0.01,
-    variants=tuple(PARTIAL_FRACTION),
+    variants=(
+        Variant("all_vs_none", {"fraction": 0.0, "arm": "base kept frozen"}),
+        Variant("all_vs_top25", {"fraction": 0.25, "arm": "top 25% unfrozen"}),
+        Variant("all_vs_top50", {"fraction": 0.5, "arm": "top 50% unfrozen"}),
+    ),
+    primary="all_vs_top50",
+    smoke=("all_vs_top50",),
     reading="'empezá con todo' read as non-inferiority: whole-base fine-tuning within 1 pp of a partial unfreeze",
     advice="unfreezing everything was not shown to be within 1 pp of the partial unfreeze: compare the train − test "
            "gaps in the row; a larger gap with everything unfrozen is the overfitting the lesson answers by "

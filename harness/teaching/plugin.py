@@ -98,7 +98,7 @@ class StudentTests(pytest.Module):
 @pytest.fixture
 def grade_homework(request: pytest.FixtureRequest):
     """Grade a student at a scale, record the rows, and at cpu/gpu scale fail unless the acceptance criteria hold."""
-    from harness.plugin import SESSION_KEY
+    from harness.plugin import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
     lang = request.config.getoption("--lang")
@@ -111,26 +111,18 @@ def grade_homework(request: pytest.FixtureRequest):
         skip_gpu_scale_without_gpu(scale_name)
         try:
             result = homework.grade(student, session.scale(scale_name), cache_dir=session.cache_dir,
+                                    run_id=session.run_id,
                                     progress=lambda line: session.progress(scale_name, line))
         except WeightsUnavailableError as error:
             pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
-        for row in homework.rows(result, session.run_id):
+        for row, outcomes in zip(result.rows, result.outcomes, strict=True):
             results.append_row(session.results_dir, row, session.worker)
-        session.scales_run.add(scale_name)
-        session.progress(scale_name, homework.summary(result, lang))
+            results.append_outcomes(session.results_dir, row, outcomes)
+        session.progress(scale_name, result.summary(lang))
         if scale_name == "smoke":
-            assert homework.all_finite(result), f"accuracies outside [0, 1]: {result.per_seed}"
-        elif problems := homework.failures(result, lang):
-            pytest.fail("\n".join([homework.summary(result, lang), *problems]), pytrace=False)
+            assert result.all_finite(), f"accuracies outside [0, 1]: {[row.per_seed for row in result.rows]}"
+        elif problems := result.failures(lang):
+            pytest.fail("\n".join([result.summary(lang), *problems]), pytrace=False)
         return result
 
     return grade
-
-
-def skip_gpu_scale_without_gpu(scale_name: str) -> None:
-    if scale_name != "gpu":
-        return
-    import tensorflow as tf
-
-    if not tf.config.list_physical_devices("GPU"):
-        pytest.skip("gpu scale: no GPU visible to TensorFlow (use -m cpu here)")

@@ -171,7 +171,7 @@ def test_chelsea_is_an_egyptian_cat(cache_dir):
 
 @pytest.mark.cpu
 def test_real_photos_classify_right_only_with_the_right_preprocessing(cache_dir):
-    """DESIGN.md: chelsea -> 285 (p ~0.79), coffee -> 967 (p ~0.91); raw 0-255 pixels change both top-1s."""
+    """docs/measured-facts.md: chelsea -> 285 (p ~0.79), coffee -> 967 (p ~0.91); raw 0-255 pixels change both."""
     spec = backbones.get("efficientnet_lite0")
     model = backbones.load(spec.name, image_size=224, include_top=True)
     images = np.stack([photo(skimage.data.chelsea), photo(skimage.data.coffee)])

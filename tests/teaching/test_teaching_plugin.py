@@ -94,9 +94,10 @@ def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester):
     result = student_pytester.runpytest("--homework", write_student(student_pytester), "--results-dir", results_dir)
     result.assert_outcomes(passed=1, deselected=2)  # cpu and gpu need -m
     rows = read_rows(results_dir / "smoke")
-    assert {row["variant"] for row in rows} == {"tiny:two_stage", "tiny:transfer_vs_scratch"}
-    assert all(row["claim"] == "homework" for row in rows)
-    assert set(rows[0]["per_seed"]) == {"phase 1 (head warm-up)", "phase 2 (fine-tuned)", "from scratch"}
+    assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}  # the claims, on the student's recipe
+    assert all(row["variant"] == "student:tiny" for row in rows)
+    two_stage = next(row for row in rows if row["claim"] == "two_stage")
+    assert set(two_stage["per_seed"]) == {"stage 1 (frozen base)", "stage 2 (base unfrozen)"}
     assert (results_dir / "smoke" / "claims.csv").is_file()
 
 

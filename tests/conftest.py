@@ -1,0 +1,49 @@
+"""Helpers shared by the tests: a tiny backbone that trains in well under a second, and labs' cache folders."""
+
+import itertools
+
+import keras
+import pytest
+
+from harness import backbones
+from harness.backbones.spec import BackboneSpec, center_127_scale_128
+from harness.paths import default_cache_dir
+
+TINY = "tiny_bn_test"
+
+
+def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> keras.Model:
+    """Two conv → BatchNorm → ReLU blocks: enough to check recipes and Keras' behaviour, not pretrained weights."""
+    inputs = keras.Input((image_size, image_size, 3))
+    x = inputs
+    for index, filters in enumerate((4, 8)):
+        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name=f"conv{index}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{index}")(x)
+        x = keras.layers.ReLU(name=f"relu{index}")(x)
+    return keras.Model(inputs, x, name="tiny_base")
+
+
+@pytest.fixture
+def tiny_backbone(monkeypatch) -> str:
+    """Registers the tiny base as a backbone for one test; returns its name."""
+    spec = BackboneSpec(name=TINY, input_range=(-1.0, 1.0), default_image_size=32, weights_source="random",
+                        preprocess=center_127_scale_128, builder=tiny_base)
+    monkeypatch.setitem(backbones.REGISTRY, TINY, spec)
+    return TINY
+
+
+@pytest.fixture
+def shared_data_cache(tmp_path):
+    """A factory of empty cache folders that share the machine's generated synthetic data (generating it again
+    would cost seconds per test and prove nothing)."""
+    shared = default_cache_dir() / "data"
+    shared.mkdir(parents=True, exist_ok=True)
+    counter = itertools.count()
+
+    def make():
+        folder = tmp_path / f"cache-{next(counter)}"
+        folder.mkdir()
+        (folder / "data").symlink_to(shared, target_is_directory=True)
+        return folder
+
+    return make

@@ -1,0 +1,68 @@
+"""The lab: arms sharing a stage-1 model start from identical weights, stored models reload bit for bit, the same
+seed retrains the same model, and evaluations keep per-image outcomes. On the tiny backbone of tests/conftest.py."""
+
+import numpy as np
+import pytest
+
+from harness.lab import Lab
+from harness.scales import SCALES
+
+
+@pytest.fixture
+def lab(tiny_backbone, shared_data_cache) -> Lab:
+    """A smoke-scale lab on the tiny backbone: models stored in a temporary folder, the synthetic data shared."""
+    return Lab(SCALES["smoke"].override(backbone=tiny_backbone), shared_data_cache())
+
+
+def test_stage1_copies_have_identical_weights_and_are_independent(lab):
+    first, second = lab.stage1(0), lab.stage1(0)
+    assert first.model is not second.model
+    assert all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), second.model.get_weights()))
+    first.model.get_layer("logits").kernel.assign_add(np.ones_like(first.model.get_layer("logits").kernel))
+    assert np.array_equal(second.model.get_layer("logits").kernel.numpy(), lab.stage1(0).model.get_layer(
+        "logits").kernel.numpy())
+
+
+def test_stage1_from_disk_is_identical_to_the_trained_one(lab):
+    trained = lab.stage1(0).model.get_weights()
+    reloaded = Lab(lab.scale, lab.cache_dir).stage1(0).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(trained, reloaded))
+
+
+def test_stage2_arms_start_from_the_identical_stage1_model(lab):
+    """Two arms at different rates, half the base unfrozen: what they did not train is stage 1's, bit for bit."""
+    stage1 = lab.stage1(0)
+    for rate in (1e-3, 1e-5):
+        stage2 = lab.stage2(0, learning_rate=rate, fraction=0.5)
+        for name in ("conv0", "bn0", "bn1"):  # frozen: the bottom half, and every BatchNorm (policy "frozen")
+            for a, b in zip(stage1.base.get_layer(name).get_weights(), stage2.base.get_layer(name).get_weights()):
+                assert np.array_equal(a, b), f"{name} differs from stage 1 after stage 2 at {rate}"
+        assert not np.array_equal(stage1.base.get_layer("conv1").kernel.numpy(),
+                                  stage2.base.get_layer("conv1").kernel.numpy())
+
+
+def test_the_same_seed_trains_the_same_model_from_scratch(lab, shared_data_cache):
+    """Determinism: a second lab with an empty model cache retrains stage 2 (and its stage 1) bit for bit."""
+    other_dir = shared_data_cache()
+    first = lab.stage2(1, learning_rate=1e-3).model.get_weights()
+    second = Lab(lab.scale, other_dir).stage2(1, learning_rate=1e-3).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    different_seed = lab.stage2(2, learning_rate=1e-3).model.get_weights()
+    assert not all(np.array_equal(a, b) for a, b in zip(first, different_seed))
+
+
+def test_evaluations_keep_per_image_outcomes_and_features(lab):
+    evaluation = lab.evaluate(lab.stage1(0), 0)
+    _, labels = lab.splits(0).arrays("test")
+    assert evaluation.correct.shape == labels.shape and set(np.unique(evaluation.correct)) <= {0.0, 1.0}
+    assert evaluation.accuracy == pytest.approx(float(np.mean(evaluation.predictions == labels)))
+    assert evaluation.features.shape[0] == len(labels)
+    assert lab.evaluate(lab.stage1(0), 0) is evaluation  # memoised per model key
+
+
+def test_a_torn_stored_model_is_retrained_not_loaded(lab):
+    trained = lab.stage1(0).model.get_weights()
+    stored = next((lab.cache_dir / "models").glob("*.weights.h5"))
+    stored.write_bytes(stored.read_bytes()[:100])
+    again = Lab(lab.scale, lab.cache_dir).stage1(0).model.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(trained, again))
