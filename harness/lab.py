@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from harness import backbones, measures, training
-from harness.augment import lesson_augmentation
+from harness.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesson_augmentation
 from harness.data import DataConfig, Splits, load_splits
 from harness.scales import Scale
 from harness.store import ArtefactStore
