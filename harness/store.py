@@ -100,7 +100,7 @@ class ArtefactStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name.removesuffix(suffix)}.{os.getpid()}.partial{suffix}")
         write(partial)
-        _sidecar(partial).write_text(_sha256(partial), encoding="utf-8")
+        _sidecar(partial).write_text(sha256_of(partial), encoding="utf-8")
         partial.replace(path)
         _sidecar(partial).replace(_sidecar(path))
 
@@ -109,7 +109,7 @@ class ArtefactStore:
         sidecar = _sidecar(path)
         if not (path.is_file() and sidecar.is_file()):
             return False
-        if sidecar.read_text(encoding="utf-8").strip() == _sha256(path):
+        if sidecar.read_text(encoding="utf-8").strip() == sha256_of(path):
             return True
         self._remove(path)
         return False
@@ -124,7 +124,8 @@ def _sidecar(path: Path) -> Path:
     return path.with_name(path.name + ".sha256")
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB chunks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

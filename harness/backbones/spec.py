@@ -19,10 +19,23 @@ import numpy as np
 from harness.errors import HarnessError
 
 Weights = str | os.PathLike | None
+MIN_IMAGE_SIZE = 32  # five stride-2 stages: smaller inputs leave no spatial extent
 
 
 class WeightsUnavailableError(HarnessError, FileNotFoundError):
     """Pretrained weights were asked for but cannot be had here; the message lists the ways out."""
+
+
+class InvalidImageSizeError(HarnessError, ValueError):
+    """An image size the backbones cannot take."""
+
+
+def check_image_size(name: str, image_size: object) -> None:
+    """Raise InvalidImageSizeError unless `image_size` is an int >= MIN_IMAGE_SIZE (a bool is no size)."""
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < MIN_IMAGE_SIZE:
+        raise InvalidImageSizeError(
+            f"{name}: image_size must be an integer >= {MIN_IMAGE_SIZE} (pixels per side); got {image_size!r}"
+        )
 
 
 def _as_float32(images):

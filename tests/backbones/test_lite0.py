@@ -18,15 +18,6 @@ from harness.errors import HarnessError
 CAT, ESPRESSO, LOUDSPEAKER = 285, 967, 632
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    """A private, empty weights cache (default_cache_dir() follows $TL_CLAIMS_CACHE) and no in-memory copies."""
-    monkeypatch.setenv("TL_CLAIMS_CACHE", str(tmp_path / "cache"))
-    lite0.forget_in_memory_weights()
-    yield tmp_path / "cache"
-    lite0.forget_in_memory_weights()
-
-
 def photo(loader, size: int = 224) -> np.ndarray:
     return np.asarray(Image.fromarray(loader()).resize((size, size), Image.BILINEAR))
 

@@ -18,10 +18,11 @@ def random_base(name: str) -> keras.Model:
     return backbones.load(name, image_size=32, weights=None)
 
 
-EXPECTED_NAMES = ["efficientnet_lite0", "efficientnet_b0", "mobilenet_v3_small", "mobilenet_v2"]
+EXPECTED_NAMES = ["efficientnet_lite0", "efficientnet_lite1", "efficientnet_b0", "mobilenet_v3_small", "mobilenet_v2"]
+NATIVE_SIZE = {"efficientnet_lite1": 240}  # the others: 224
 
 
-def test_names_lists_the_four_entries_default_first():
+def test_names_lists_the_five_entries_default_first():
     assert backbones.names() == EXPECTED_NAMES
     assert all(backbones.get(name).name == name for name in EXPECTED_NAMES)
 
@@ -38,7 +39,7 @@ def test_unknown_name_is_a_harness_value_error_listing_the_choices():
 @pytest.mark.parametrize("name", EXPECTED_NAMES)
 def test_spec_declares_its_input_contract(name):
     spec = backbones.get(name)
-    assert spec.default_image_size == 224
+    assert spec.default_image_size == NATIVE_SIZE.get(name, 224)
     assert isinstance(spec.weights_source, str) and spec.weights_source
     low, high = spec.input_range
     mapped = spec.preprocess(np.array([0, 255], dtype=np.uint8))
@@ -50,6 +51,7 @@ def test_spec_declares_its_input_contract(name):
     "name, pixel, expected",
     [
         ("efficientnet_lite0", 127.0, 0.0),
+        ("efficientnet_lite1", 127.0, 0.0),
         ("efficientnet_b0", 200.0, 200.0),
         ("mobilenet_v3_small", 200.0, 200.0),
         ("mobilenet_v2", 127.5, 0.0),
