@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import HarnessError
 
@@ -49,7 +49,7 @@ class Scale:
         if self.n_val < 0:
             raise ScaleError(f"{self.name}: n-val must be zero or more (got {self.n_val})")
 
-    def override(self, **changes: object) -> Scale:
+    def override(self, **changes: Any) -> Scale:
         """A copy with the non-None `changes` applied (`seeds=N` means seeds 0..N-1); backbone and data-set names
         are checked against their registries here, where they come from a user."""
         known = {f.name for f in fields(self)}
