@@ -25,7 +25,8 @@ FAST_SUITE = "not cpu and not gpu"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
     group.addoption("--backbone", default=None, help="backbone for every scale (default: each scale's preset)")
-    group.addoption("--dataset", default=None, help="synthetic | tfds:NAME | folder:PATH (default: preset)")
+    group.addoption("--dataset", default=None, help="synthetic[:flowers|objects] | tfds:NAME | folder:PATH "
+                    "(default: preset)")
     group.addoption("--seeds", type=int, default=None, help="number of seeds, 0..N-1 (default: preset)")
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
@@ -79,15 +80,12 @@ def _validated_overrides(config: pytest.Config) -> dict:
 
 
 def _check_dataset_option(dataset: str) -> None:
-    if dataset == "synthetic" or dataset.startswith("tfds:") and len(dataset) > 5:
-        return
-    if dataset.startswith("folder:"):
-        folder = Path(dataset.removeprefix("folder:")).expanduser()
-        if not folder.is_dir():
-            raise pytest.UsageError(f"--dataset {dataset}: no folder at {folder.resolve()}; give a folder with "
-                                    "one sub-folder of images per class")
-        return
-    raise pytest.UsageError(f"--dataset {dataset!r}: use synthetic, tfds:NAME (e.g. tfds:tf_flowers) or folder:PATH")
+    from harness.data.spec import DataError, parse_dataset_spec  # the one parser for data-set specs
+
+    try:
+        parse_dataset_spec(dataset, require_folder=True)
+    except DataError as error:
+        raise pytest.UsageError(f"--dataset {dataset!r}: {error}") from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

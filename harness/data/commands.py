@@ -1,6 +1,6 @@
-"""`python -m harness data ...`: calibrate the synthetic flowers, and draw the data.
+"""`python -m harness data ...`: calibrate a synthetic family (or any source), and draw the data.
 
-    python -m harness data calibrate [--json]
+    python -m harness data calibrate [--dataset SRC] [--json]
     python -m harness data show [--dataset SRC] [--out FILE]
     python -m harness data show-augmentations [--dataset SRC] [--out FILE] [--n N]
 
@@ -15,18 +15,19 @@ import json
 import sys
 from pathlib import Path
 
+from harness.data.spec import HELP
 from harness.errors import HarnessError
 
 FIGURES = Path("results") / "figures"
 
 
 def register(subparsers) -> None:
-    data = subparsers.add_parser("data", help="synthetic flowers and other sources: calibrate, show")
+    data = subparsers.add_parser("data", help="synthetic families and other sources: calibrate, show")
     commands = data.add_subparsers(dest="data_command", required=True)
 
     calibrate = commands.add_parser("calibrate", help="the four calibration accuracies and their gates")
     calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
-    calibrate.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    calibrate.add_argument("--dataset", default="synthetic", help=HELP)
     calibrate.add_argument("--image-size", type=int, default=96)
     calibrate.add_argument("--n-train", type=int, default=50, help="training images per class")
     calibrate.add_argument("--n-test", type=int, default=100, help="test images per class")
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
 
 
 def add_picture_options(parser: argparse.ArgumentParser, default_out: Path) -> None:
-    parser.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    parser.add_argument("--dataset", default="synthetic", help=HELP)
     parser.add_argument("--out", type=Path, default=default_out, help=f"PNG file (default {default_out})")
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument("--seed", type=int, default=0)
