@@ -82,9 +82,20 @@ def format_calibration(results: dict[str, float], settings) -> str:
         "scratch_cnn": f"<= probe - {gates.SCRATCH_MIN_GAP:.2f}",
     }
     lines = [f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "
-             f"{settings.n_test} test per class, seed {settings.seed}"]
+             f"{settings.n_test} test per class, seed {settings.seed}", f"  images: {calibration_images(settings)}"]
     lines += [f"  {key:<18} {value:6.3f}   gate {rules[key]}" for key, value in results.items()]
     return "\n".join(lines)
+
+
+def calibration_images(settings) -> str:
+    """Where the calibration's images come from, in words."""
+    from harness.data.sources import SYNTHETIC_STREAMS
+    from harness.data.spec import parse_dataset_spec
+
+    if parse_dataset_spec(settings.source).kind != "synthetic":
+        return "the source's own splits (no second stream: the same images the claims use)"
+    seeds = "/".join(str(seed) for seed in SYNTHETIC_STREAMS["calibration"].values())
+    return f"the calibration's own generator streams (train/val/test seeds {seeds}), never read by a claim"
 
 
 def run_show(args: argparse.Namespace) -> int:
