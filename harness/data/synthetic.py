@@ -1,4 +1,5 @@
-"""Procedural flowers: an offline stand-in for `tf_flowers` on which ImageNet features help a lot, but not fully.
+"""Procedural flowers (family `flowers`, the default `synthetic`): an offline stand-in for `tf_flowers` on which
+ImageNet features help a lot, but not fully. `objects.py` is the second, independently designed family.
 
 Why procedural: the claims need a small natural-image-like task without the network. A task that is too easy (one
 colour per class, plain backgrounds) lets a colour histogram or a tiny CNN solve it and hides every effect of
