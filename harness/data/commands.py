@@ -14,9 +14,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.data.spec import HELP
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.data.calibrate import CalibrationSettings
 
 FIGURES = Path("results") / "figures"
 
@@ -87,7 +91,7 @@ def format_calibration(results: dict[str, float], settings) -> str:
     return "\n".join(lines)
 
 
-def calibration_images(settings) -> str:
+def calibration_images(settings: CalibrationSettings) -> str:
     """Where the calibration's images come from, in words."""
     from harness.data.sources import SYNTHETIC_STREAMS
     from harness.data.spec import parse_dataset_spec

@@ -52,6 +52,11 @@ def test_calibration_and_claims_images_are_disjoint_by_index_seed_and_content(fa
     calibration = load_splits(CalibrationSettings(source, SIZE, n_train=POOL, n_val=3, n_test=4,
                                                   cache_dir=tmp_path).data_config(), 0)
 
+    for splits in (*claims, calibration):  # stratified: every split holds the same count per class
+        assert splits.class_names == families.get_family(family).class_names
+        for split, per_class in (("train", POOL), ("val", 3), ("test", 4)):
+            assert np.bincount(splits.arrays(split)[1], minlength=5).tolist() == [per_class] * 5
+
     claim_images = set().union(*(digests(s.arrays(split)[0]) for s in claims for split in sources.SPLITS))
     calibration_images = set().union(*(digests(calibration.arrays(split)[0]) for split in sources.SPLITS))
     assert len(calibration_images) == 5 * (POOL + 3 + 4)  # no duplicates inside the calibration either
