@@ -1,19 +1,21 @@
-"""Synthetic flower generation throughput (one process, JPEG included), at the CPU and the lesson's image sizes."""
+"""Synthetic generation throughput per family (one process, JPEG included), at the CPU and the lesson's image sizes."""
 
 import pytest
 
-from harness.data.synthetic import flower_jpeg
+from harness.data.families import FAMILIES
 
 BATCH = 10
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
 @pytest.mark.parametrize("size", [96, 224])
-def test_synthetic_generation_images_per_second(benchmark, size):
+def test_synthetic_generation_images_per_second(benchmark, size, family):
     counter = iter(range(10**9))
+    jpeg = FAMILIES[family].jpeg
 
     def generate_batch():
         start = next(counter) * BATCH
-        return [flower_jpeg(0, index, size) for index in range(start, start + BATCH)]
+        return [jpeg(0, index, size) for index in range(start, start + BATCH)]
 
     images = benchmark.pedantic(generate_batch, rounds=5, iterations=1, warmup_rounds=1)
     assert len(images) == BATCH

@@ -23,7 +23,8 @@ SCALE_MARKERS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
     group.addoption("--backbone", default=None, help="backbone for every scale (default: each scale's preset)")
-    group.addoption("--dataset", default=None, help="synthetic | tfds:NAME | folder:PATH (default: preset)")
+    group.addoption("--dataset", default=None, help="synthetic[:flowers|objects] | tfds:NAME | folder:PATH "
+                    "(default: preset)")
     group.addoption("--seeds", type=int, default=None, help="number of seeds, 0..N-1 (default: preset)")
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")

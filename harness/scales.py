@@ -90,15 +90,12 @@ def _check_backbone(name: str) -> None:
 
 
 def _check_dataset(spec: str) -> None:
-    from harness.data.sources import source_kind
+    from harness.data.spec import parse_dataset_spec  # the one parser for data-set specs
 
     try:
-        kind, argument = source_kind(spec)
+        parse_dataset_spec(spec, require_folder=True)
     except HarnessError as error:
         raise ScaleError(f"--dataset {spec!r}: {error}") from None
-    if kind == "folder" and not Path(argument).expanduser().is_dir():
-        raise ScaleError(f"--dataset {spec}: no folder at {Path(argument).expanduser().resolve()}; give a folder "
-                         "with one sub-folder of images per class")
 
 
 SCALES: dict[str, Scale] = {

@@ -21,7 +21,7 @@ def test_rows_from_every_worker_are_assembled(tmp_path):
     table = results.assemble(tmp_path, "smoke")
     assert list(table["claim"]) == ["a", "b"]
     csv = pd.read_csv(tmp_path / "smoke" / "claims.csv")
-    assert results.COLUMNS == list(csv.columns[: len(results.COLUMNS)])
+    assert list(csv.columns[: len(results.COLUMNS)]) == results.COLUMNS
     document = json.loads((tmp_path / "smoke" / "claims.json").read_text())
     assert {"date", "machine", "versions", "git_commit"} <= set(document["environment"])
     assert "| a | v |" in (tmp_path / "smoke" / "claims.md").read_text()

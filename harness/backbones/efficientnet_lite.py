@@ -174,7 +174,7 @@ def _check_coefficient(what: str, value: object) -> None:
         raise ValueError(f"{what} must be a positive finite number (1.0 is Lite0's); got {value!r}")
 
 
-def EfficientNetLite(  # noqa: N802 -- named like the keras.applications constructors
+def EfficientNetLite(
     width_coefficient: float,
     depth_coefficient: float,
     *,
@@ -377,7 +377,7 @@ BASE_DOCSTRING = """{title} in Keras layers{weights_note}.
 """
 
 
-def EfficientNetLite0(  # noqa: N802
+def EfficientNetLite0(
     image_size: int = 224,
     include_top: bool = True,
     weights: Weights = "imagenet",
@@ -386,7 +386,7 @@ def EfficientNetLite0(  # noqa: N802
     return load(LITE0, image_size, include_top, weights, cache_dir)
 
 
-def EfficientNetLite1(  # noqa: N802
+def EfficientNetLite1(
     image_size: int = 240,
     include_top: bool = True,
     weights: Weights = "imagenet",

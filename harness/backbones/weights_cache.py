@@ -100,9 +100,8 @@ def _write_cache(converted: Converted, paths: tuple[Path, Path], source: Path, s
     arrays_path, sidecar_path = paths
     arrays_path.parent.mkdir(parents=True, exist_ok=True)
     flat = {_flat_key(name, i): w for name, weights in converted.items() for i, w in enumerate(weights)}
-    with _atomic_path(arrays_path) as temporary:
-        with open(temporary, "wb") as file:
-            np.savez(file, **flat)
+    with _atomic_path(arrays_path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **flat)
     sidecar = {
         "source": str(source),
         "source_sha256": source_sha256,

@@ -1,11 +1,13 @@
-"""Data for the claims: synthetic flowers, tfds and folder sources, deterministic splits, validation, pictures.
+"""Data for the claims: synthetic families (flowers, objects), tfds and folder sources, deterministic splits,
+validation, calibration, pictures.
 
-    from harness.data import DataConfig, Splits, load_splits, CLASS_NAMES
+    from harness.data import DataConfig, Splits, load_splits, CLASS_NAMES, parse_dataset_spec
     splits = load_splits(DataConfig(image_size=96, n_train=50), seed=0)
+    objects = load_splits(DataConfig("synthetic:objects", image_size=96, n_train=50), seed=0)
     train = splits.dataset("train", 32, shuffle_seed=0, augmentation=lesson_augmentation(0))
 
-The names are imported lazily (PEP 562): the processes that generate synthetic images import
-`harness.data.synthetic` and must not pay for importing TensorFlow.
+The TensorFlow-backed names are imported lazily (PEP 562): the processes that generate synthetic images import
+`harness.data.families` and must not pay for importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from harness.data.spec import DatasetSpec, parse_dataset_spec
 from harness.data.synthetic import CLASS_NAMES
 
 if TYPE_CHECKING:
     from harness.data.sources import DataConfig, Splits, load_splits
     from harness.data.validate import DataError
 
-__all__ = ["CLASS_NAMES", "DataConfig", "DataError", "Splits", "load_splits"]
+__all__ = ["CLASS_NAMES", "DataConfig", "DataError", "DatasetSpec", "Splits", "load_splits", "parse_dataset_spec"]
 _LAZY = {"DataConfig": "sources", "Splits": "sources", "load_splits": "sources", "DataError": "validate"}
 
 

@@ -1,4 +1,4 @@
-"""Calibration of the synthetic flowers: is the task one on which transfer learning means something?
+"""Calibration of a synthetic family (or any source): is the task one on which transfer learning means something?
 
 Four classifiers on the same split (96 px, 50 training images per class, >= 100 test images per class by default):
 
@@ -7,6 +7,10 @@ Four classifiers on the same split (96 px, 50 training images per class, >= 100 
   pooled). Gate in [0.70, 0.92]: the ImageNet features are useful, and fine-tuning has headroom.
 - `linear_probe_raw`: the same probe fed raw 0..255 pixels. Gate: clearly lower (the preprocessing claim).
 - `scratch_cnn`: a small CNN trained from scratch with the lesson's augmentation. Gate: >= 15 pp below the probe.
+
+The split comes from the calibration's own generator streams (`DataConfig(purpose="calibration")`, see
+`sources.SYNTHETIC_STREAMS`): a generator is tuned on images that no claim ever trains, selects or tests on. For
+tfds and folder sources there is no second stream, so the calibration then reads the same images as the claims.
 
 The logistic regressions are plain numpy (scikit-learn is not a dependency): softmax regression on standardised
 features, L2 strength chosen on the val split, fitted with Nesterov-accelerated gradient descent (convex, so the
@@ -46,7 +50,8 @@ class CalibrationSettings:
     cache_dir: Path | None = None
 
     def data_config(self) -> DataConfig:
-        return DataConfig(self.source, self.image_size, self.n_train, self.n_val, self.n_test, self.cache_dir)
+        return DataConfig(self.source, self.image_size, self.n_train, self.n_val, self.n_test, self.cache_dir,
+                          purpose="calibration")
 
 
 def calibrate(settings: CalibrationSettings = CalibrationSettings()) -> dict[str, float]:

@@ -1,6 +1,6 @@
-"""`python -m harness data ...`: calibrate the synthetic flowers, and draw the data.
+"""`python -m harness data ...`: calibrate a synthetic family (or any source), and draw the data.
 
-    python -m harness data calibrate [--json]
+    python -m harness data calibrate [--dataset SRC] [--json]
     python -m harness data show [--dataset SRC] [--out FILE]
     python -m harness data show-augmentations [--dataset SRC] [--out FILE] [--n N]
 
@@ -14,19 +14,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from harness.data.spec import HELP
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.data.calibrate import CalibrationSettings
 
 FIGURES = Path("results") / "figures"
 
 
 def register(subparsers) -> None:
-    data = subparsers.add_parser("data", help="synthetic flowers and other sources: calibrate, show")
+    data = subparsers.add_parser("data", help="synthetic families and other sources: calibrate, show")
     commands = data.add_subparsers(dest="data_command", required=True)
 
     calibrate = commands.add_parser("calibrate", help="the four calibration accuracies and their gates")
     calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
-    calibrate.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    calibrate.add_argument("--dataset", default="synthetic", help=HELP)
     calibrate.add_argument("--image-size", type=int, default=96)
     calibrate.add_argument("--n-train", type=int, default=50, help="training images per class")
     calibrate.add_argument("--n-test", type=int, default=100, help="test images per class")
@@ -46,7 +51,7 @@ def register(subparsers) -> None:
 
 
 def add_picture_options(parser: argparse.ArgumentParser, default_out: Path) -> None:
-    parser.add_argument("--dataset", default="synthetic", help="synthetic | tfds:NAME | folder:PATH")
+    parser.add_argument("--dataset", default="synthetic", help=HELP)
     parser.add_argument("--out", type=Path, default=default_out, help=f"PNG file (default {default_out})")
     parser.add_argument("--image-size", type=int, default=96)
     parser.add_argument("--seed", type=int, default=0)
@@ -81,9 +86,20 @@ def format_calibration(results: dict[str, float], settings) -> str:
         "scratch_cnn": f"<= probe - {gates.SCRATCH_MIN_GAP:.2f}",
     }
     lines = [f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "
-             f"{settings.n_test} test per class, seed {settings.seed}"]
+             f"{settings.n_test} test per class, seed {settings.seed}", f"  images: {calibration_images(settings)}"]
     lines += [f"  {key:<18} {value:6.3f}   gate {rules[key]}" for key, value in results.items()]
     return "\n".join(lines)
+
+
+def calibration_images(settings: CalibrationSettings) -> str:
+    """Where the calibration's images come from, in words."""
+    from harness.data.sources import SYNTHETIC_STREAMS
+    from harness.data.spec import parse_dataset_spec
+
+    if parse_dataset_spec(settings.source).kind != "synthetic":
+        return "the source's own splits (no second stream: the same images the claims use)"
+    seeds = "/".join(str(seed) for seed in SYNTHETIC_STREAMS["calibration"].values())
+    return f"the calibration's own generator streams (train/val/test seeds {seeds}), never read by a claim"
 
 
 def run_show(args: argparse.Namespace) -> int:

@@ -9,10 +9,16 @@ images). `make_splits` then draws the splits with these rules, which the claims'
 - different seeds draw different training subsets from the pool;
 - val is disjoint from train and test; asking for more images than a source has is a DataError with the counts.
 
-Sources: `synthetic` (procedural flowers, written once as JPEG class folders in the cache and read back with
+Sources (parsed in one place, `spec.py`): `synthetic[:FAMILY]` (a procedural family, `flowers` by default or
+`objects`, written once as JPEG class folders in the cache and read back with
 `keras.utils.image_dataset_from_directory`, the lesson's loader), `tfds:NAME` (`tfds.load(NAME, split="train")`,
 resized, split here) and `folder:PATH` (a class-folder tree, with or without train/ val/ test/ sub-folders,
 validated first; see `validate.py`).
+
+Synthetic images come in generator streams (one generator seed each). The claims draw train / val / test from
+streams 1 / 2 / 3; the calibration (`DataConfig(purpose="calibration")`) from streams 101 / 102 / 103, which no claim
+ever reads: the data are tuned on images that never decide a claim. Real sources (tfds, folders) have no second
+stream, so for them the calibration describes the same images the claims use.
 """
 
 from __future__ import annotations
@@ -32,13 +38,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from harness.data import synthetic
+from harness.data import families
+from harness.data.spec import parse_dataset_spec
 from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
 from harness.paths import default_cache_dir
 
 SPLITS = ("train", "val", "test")
 SYNTHETIC_TRAIN_POOL = 300  # per class: learning curves go to 200, and seeds still draw different subsets there
-SYNTHETIC_STREAMS = {"train": 1, "val": 2, "test": 3}  # generator seed per split: the splits never share an image
+PURPOSES = ("claims", "calibration")
+# Generator seed per purpose and split: no two (purpose, split) pairs share a stream, hence never an image.
+SYNTHETIC_STREAMS = {
+    "claims": {"train": 1, "val": 2, "test": 3},
+    "calibration": {"train": 101, "val": 102, "test": 103},
+}
 FIXED_SPLIT_SEED = 131  # carves val/test out of sources without them, identically for every seed
 GENERATION_WORKERS = 2  # processes for generating synthetic images (the CPU suite targets a 2-core machine)
 PARALLEL_THRESHOLD = 200  # below this many images a worker pool's start-up costs more than it saves
@@ -47,12 +59,13 @@ LOAD_BATCH = 256
 
 @dataclass(frozen=True)
 class DataConfig:
-    source: str = "synthetic"  # "synthetic" | "tfds:NAME" | "folder:PATH"
+    source: str = "synthetic"  # "synthetic[:FAMILY]" | "tfds:NAME" | "folder:PATH" (see spec.py)
     image_size: int = 96  # square side in pixels
     n_train: int = 50  # training images per class (subsampled from the train pool)
     n_val: int = 10  # per class
     n_test: int = 100  # per class (the same test set for every seed)
     cache_dir: Path | None = None  # None -> default_cache_dir()
+    purpose: str = "claims"  # "claims" | "calibration": which synthetic streams the images come from
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare with ==, and identity is what the cache gives
@@ -135,18 +148,9 @@ def check_config(config: DataConfig) -> None:
     if config.n_train < 1 or config.n_val < 0 or config.n_test < 1:
         raise DataError(f"n_train={config.n_train}, n_val={config.n_val}, n_test={config.n_test}: need n_train >= 1, "
                         "n_val >= 0 and n_test >= 1 images per class")
-    source_kind(config.source)
-
-
-def source_kind(source: str) -> tuple[str, str]:
-    """("synthetic", ""), ("tfds", NAME) or ("folder", PATH); anything else is a DataError that lists the forms."""
-    if source == "synthetic":
-        return "synthetic", ""
-    kind, _, argument = source.partition(":")
-    if kind in ("tfds", "folder") and argument:
-        return kind, argument
-    raise DataError(f"unknown data source {source!r}; use 'synthetic', 'tfds:NAME' (e.g. tfds:tf_flowers) or "
-                    "'folder:PATH' (a folder with one sub-folder per class)")
+    if config.purpose not in PURPOSES:
+        raise DataError(f"purpose={config.purpose!r}: use one of {', '.join(PURPOSES)}")
+    parse_dataset_spec(config.source)
 
 
 # ---------------------------------------------------------------------------------------------------- splitting
@@ -234,45 +238,52 @@ def read_only(array: np.ndarray) -> np.ndarray:
 
 
 def load_pools(config: DataConfig) -> Pools:
-    kind, argument = source_kind(config.source)
+    spec = parse_dataset_spec(config.source)
     cache_dir = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
-    if kind == "synthetic":
-        return synthetic_pools(config.image_size, config.n_val, config.n_test, cache_dir)
-    if kind == "tfds":
-        return tfds_pools(argument, config.image_size)
-    return folder_pools(Path(argument).expanduser().resolve(), config.image_size, cache_dir)
+    if spec.kind == "synthetic":
+        return synthetic_pools(spec.argument, config.image_size, config.n_val, config.n_test, cache_dir,
+                               config.purpose)
+    if spec.kind == "tfds":
+        return tfds_pools(spec.argument, config.image_size)
+    return folder_pools(Path(spec.argument).expanduser().resolve(), config.image_size, cache_dir)
 
 
-def synthetic_pools(image_size: int, n_val: int, n_test: int, cache_dir: Path) -> Pools:
-    """Three generator streams: a fixed train pool, and the first n_val / n_test flowers per class of the others."""
-    n_classes = len(synthetic.CLASS_NAMES)
+def synthetic_pools(family_name: str, image_size: int, n_val: int, n_test: int, cache_dir: Path,
+                    purpose: str = "claims") -> Pools:
+    """Three generator streams: a fixed train pool, and the first n_val / n_test images per class of the others."""
+    family = families.get_family(family_name)
+    n_classes = len(family.class_names)
     sizes = {"train": SYNTHETIC_TRAIN_POOL, "val": n_val, "test": n_test}
+    streams = SYNTHETIC_STREAMS[purpose]
     pools = {split: Pool(np.arange(per_class * n_classes, dtype=np.int32) % n_classes,
-                         flower_stream(Path(cache_dir), SYNTHETIC_STREAMS[split], image_size).fetch)
+                         image_stream(Path(cache_dir), family.name, streams[split], image_size).fetch)
              for split, per_class in sizes.items()}
-    return Pools("synthetic", synthetic.CLASS_NAMES, pools["train"], pools["val"], pools["test"])
+    name = "synthetic" if family.name == families.DEFAULT_FAMILY else f"synthetic:{family.name}"
+    return Pools(name, family.class_names, pools["train"], pools["val"], pools["test"])
 
 
-def synthetic_folder(cache_dir: Path, stream: int, image_size: int) -> Path:
-    """Cache key = generator version + every parameter that changes the pictures."""
-    return Path(cache_dir) / "synthetic" / f"flowers-v{synthetic.GENERATOR_VERSION}-seed{stream}-{image_size}px"
+def synthetic_folder(cache_dir: Path, stream: int, image_size: int, family: str = families.DEFAULT_FAMILY) -> Path:
+    """Cache key = family + generator version + every parameter that changes the pictures."""
+    version = families.get_family(family).version
+    return Path(cache_dir) / "synthetic" / f"{family}-v{version}-seed{stream}-{image_size}px"
 
 
-@functools.lru_cache(maxsize=16)
-def flower_stream(cache_dir: Path, stream: int, image_size: int) -> FlowerStream:
-    return FlowerStream(synthetic_folder(cache_dir, stream, image_size), stream, image_size)
+@functools.lru_cache(maxsize=32)
+def image_stream(cache_dir: Path, family: str, stream: int, image_size: int) -> ImageStream:
+    return ImageStream(synthetic_folder(cache_dir, stream, image_size, family), families.get_family(family), stream,
+                       image_size)
 
 
-class FlowerStream:
-    """One generator stream as a JPEG class-folder tree in the cache, read back with the lesson's loader.
+class ImageStream:
+    """One generator stream of a family as a JPEG class-folder tree in the cache, read back with the lesson's loader.
 
-    A flower is generated the first time any split asks for it and written once; the folder is then read with
+    An image is generated the first time any split asks for it and written once; the folder is then read with
     `image_dataset_from_directory` and kept in memory. Files appear atomically, so concurrent processes (xdist
     workers) may fill the same folder: they write identical bytes.
     """
 
-    def __init__(self, folder: Path, stream: int, image_size: int):
-        self.folder, self.stream, self.image_size = folder, stream, image_size
+    def __init__(self, folder: Path, family: families.Family, stream: int, image_size: int):
+        self.folder, self.family, self.stream, self.image_size = folder, family, stream, image_size
         self.images: dict[int, np.ndarray] = {}
 
     def fetch(self, index: np.ndarray) -> np.ndarray:
@@ -285,14 +296,14 @@ class FlowerStream:
         return np.stack([self.images[i] for i in wanted])
 
     def write_missing(self, wanted: list[int]) -> None:
-        missing = [i for i in wanted if not synthetic.flower_path(self.folder, i).exists()]
+        missing = [i for i in wanted if not families.image_path(self.family, self.folder, i).exists()]
         if missing:
             workers = GENERATION_WORKERS if len(missing) >= PARALLEL_THRESHOLD else 1
-            synthetic.write_flower_folders(self.folder, self.stream, self.image_size, missing, workers)
+            families.write_folders(self.family, self.folder, self.stream, self.image_size, missing, workers)
 
     def read_folder(self) -> None:
-        x, _, paths = read_class_folders(self.folder, self.image_size, synthetic.CLASS_NAMES)
-        self.images = {synthetic.flower_index(path): image for path, image in zip(paths, x)}
+        x, _, paths = read_class_folders(self.folder, self.image_size, self.family.class_names)
+        self.images = {families.image_index(self.family, path): image for path, image in zip(paths, x)}
 
 
 def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ...] | None = None):

@@ -1,4 +1,5 @@
-"""Procedural flowers: an offline stand-in for `tf_flowers` on which ImageNet features help a lot, but not fully.
+"""Procedural flowers (family `flowers`, the default `synthetic`): an offline stand-in for `tf_flowers` on which
+ImageNet features help a lot, but not fully. `objects.py` is the second, independently designed family.
 
 Why procedural: the claims need a small natural-image-like task without the network. A task that is too easy (one
 colour per class, plain backgrounds) lets a colour histogram or a tiny CNN solve it and hides every effect of
@@ -19,9 +20,6 @@ from __future__ import annotations
 
 import colorsys
 import io
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +30,6 @@ from PIL import Image, ImageDraw, ImageFilter
 GENERATOR_VERSION = 1
 CLASS_NAMES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")
 SUPERSAMPLE = 2  # draw at 2x, then reduce: cheap anti-aliasing
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # so helper processes import this very checkout
 
 PALETTE = {
     "white": (246, 245, 238),
@@ -96,45 +93,10 @@ def flower_index(path: Path) -> int:
 
 
 def write_flower_folders(folder: Path, seed: int, size: int, indices: Sequence[int], workers: int = 1) -> None:
-    """Write the given flowers into a class-folder tree (see `flower_path`), sharing the work among `workers`.
+    """Write the given flowers into a class-folder tree (see `flower_path`); `families.write_folders` does the work."""
+    from harness.data import families  # imported here: families imports this module
 
-    Helpers are plain `python -c` subprocesses rather than multiprocessing: spawn would re-run an unguarded
-    caller's main script, and fork is unsafe once TensorFlow has started threads.
-    """
-    folder = Path(folder)
-    for name in CLASS_NAMES:
-        (folder / name).mkdir(parents=True, exist_ok=True)
-    indices = list(indices)
-    shares = [indices[i::workers] for i in range(max(workers, 1))]
-    helpers = [start_helper(folder, seed, size, share) for share in shares[1:] if share]
-    write_flower_files(folder, seed, size, shares[0])
-    for helper in helpers:
-        _, error = helper.communicate()
-        if helper.returncode:
-            raise RuntimeError(f"flower generation helper failed ({helper.returncode}): {error.decode()[-2000:]}")
-
-
-def start_helper(folder: Path, seed: int, size: int, share: list[int]) -> subprocess.Popen:
-    code = "import sys; from harness.data.synthetic import write_flower_files_cli; write_flower_files_cli(sys.argv[1:])"
-    arguments = [str(folder), str(seed), str(size), ",".join(map(str, share))]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.Popen([sys.executable, "-c", code, *arguments], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-
-
-def write_flower_files_cli(argv: list[str]) -> None:
-    folder, seed, size, indices = argv
-    write_flower_files(Path(folder), int(seed), int(size), [int(i) for i in indices.split(",")])
-
-
-def write_flower_files(folder: Path, seed: int, size: int, indices: Sequence[int]) -> None:
-    """Each file appears atomically (written as .part, then renamed): a concurrent reader never sees half a JPEG."""
-    for index in indices:
-        data, _ = flower_jpeg(seed, index, size)
-        path = flower_path(folder, index)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+    families.write_folders(families.get_family("flowers"), folder, seed, size, indices, workers)
 
 
 def render_scene(class_name: str, rng: np.random.Generator, size: int) -> Image.Image:

@@ -38,23 +38,27 @@ def test_gates_pass_on_good_numbers_and_name_each_miss():
 
 
 @pytest.mark.smoke
-def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys):
+@pytest.mark.parametrize("dataset", ["synthetic", "synthetic:objects"])
+def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys, dataset):
     """Tiny sizes, no gates: every classifier runs, the JSON has the promised keys and ranges, and the seeded
     from-scratch CNN (the only stochastic part) gives the same number when trained again."""
     from harness.cli import main
     from harness.data import load_splits
 
-    main(["data", "calibrate", "--json", "--image-size", "32", "--n-train", "3", "--n-test", "3", "--epochs", "1"])
+    main(["data", "calibrate", "--json", "--dataset", dataset, "--image-size", "32", "--n-train", "3", "--n-test",
+          "3", "--epochs", "1"])
     results = json.loads(capsys.readouterr().out)
     assert set(results) == {"color_histogram", "linear_probe", "linear_probe_raw", "scratch_cnn"}
     assert all(0.0 <= value <= 1.0 for value in results.values())
-    settings = CalibrationSettings(image_size=32, n_train=3, n_test=3, scratch_epochs=1)
+    settings = CalibrationSettings(source=dataset, image_size=32, n_train=3, n_test=3, scratch_epochs=1)
     again = calibrate.scratch_cnn_accuracy(load_splits(settings.data_config(), 0), epochs=1, seed=0)
     assert round(again, 4) == results["scratch_cnn"]
 
 
 @pytest.mark.cpu
-def test_synthetic_flowers_meet_the_calibration_gates():
-    """96 px, 50 train / 100 test per class: colour alone fails, ImageNet features help, scratch lags far behind."""
-    results = calibrate.calibrate(CalibrationSettings())
+@pytest.mark.parametrize("dataset", ["synthetic:flowers", "synthetic:objects"])
+def test_synthetic_families_meet_the_calibration_gates(dataset):
+    """96 px, 50 train / 100 test per class, on the calibration's own streams: colour alone fails, ImageNet
+    features help, scratch lags far behind."""
+    results = calibrate.calibrate(CalibrationSettings(source=dataset))
     assert gate_failures(results) == [], results

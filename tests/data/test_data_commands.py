@@ -32,6 +32,16 @@ def test_calibrate_json_prints_exactly_the_four_accuracies(capsys, fake_calibrat
 def test_calibrate_table_names_the_gates(capsys, fake_calibration):
     code, out, _ = run(capsys, "data", "calibrate")
     assert code == 0 and "linear_probe" in out and "in [0.70, 0.92]" in out
+    assert "own generator streams (train/val/test seeds 101/102/103)" in out
+
+
+def test_calibrate_accepts_the_objects_family_and_says_where_its_images_come_from(capsys, monkeypatch):
+    seen = []
+    monkeypatch.setattr(calibrate, "calibrate", lambda settings: seen.append(settings) or {
+        "color_histogram": 0.25, "linear_probe": 0.8, "linear_probe_raw": 0.55, "scratch_cnn": 0.35})
+    code, out, _ = run(capsys, "data", "calibrate", "--dataset", "synthetic:objects")
+    assert code == 0 and seen[0].source == "synthetic:objects" and seen[0].data_config().purpose == "calibration"
+    assert "calibration: synthetic:objects" in out
 
 
 def test_a_missed_gate_exits_1_and_says_which(capsys, monkeypatch):
@@ -60,6 +70,7 @@ def test_show_augmentations_writes_a_png(capsys, tmp_path):
 @pytest.mark.parametrize("argv, expected", [
     (["data", "show", "--dataset", "folder:/no/such/folder"], "no such folder"),
     (["data", "show", "--dataset", "ftp:x"], "unknown data source"),
+    (["data", "calibrate", "--dataset", "synthetic:cars"], "known families: flowers, objects"),
     (["data", "show-augmentations", "--n", "0"], "--n=0: must be at least 1"),
 ])
 def test_user_errors_are_one_message_without_traceback(capsys, argv, expected):

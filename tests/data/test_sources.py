@@ -71,10 +71,10 @@ def test_asking_for_more_than_the_pool_names_the_counts(tiny):
 def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
     config = tiny(n_test=4)
     first = load_splits(config, seed=0)
-    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["test"], 16)
+    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["claims"]["test"], 16)
     assert sorted(p.name for p in (folder / "daisy").glob("*.jpg")) == [f"{k:05d}.jpg" for k in range(4)]
-    sources.flower_stream.cache_clear()  # a new process: nothing in memory, everything on disk
-    monkeypatch.setattr(sources.synthetic, "write_flower_folders", pytest.fail)  # must not regenerate
+    sources.image_stream.cache_clear()  # a new process: nothing in memory, everything on disk
+    monkeypatch.setattr(sources.families, "write_folders", pytest.fail)  # must not regenerate
     again = load_splits(tiny(n_test=4, n_train=3), seed=0)
     assert np.array_equal(again.x_test, first.x_test)
 
@@ -82,7 +82,7 @@ def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
 def test_only_the_requested_synthetic_images_are_generated(tiny):
     config = tiny(n_train=2, image_size=20)
     load_splits(config, seed=0)
-    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["train"], 20)
+    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["claims"]["train"], 20)
     assert len(list(folder.rglob("*.jpg"))) == 2 * 5  # not the whole 12-per-class pool
 
 
@@ -90,7 +90,7 @@ def test_dataset_batches_float_images_and_int_labels(tiny):
     splits = load_splits(tiny(), seed=0)
     images, labels = next(iter(splits.dataset("train", 8, shuffle_seed=0)))
     assert images.dtype == tf.float32 and labels.dtype == tf.int32 and images.shape == (8, 16, 16, 3)
-    assert 0.0 <= float(tf.reduce_min(images)) and float(tf.reduce_max(images)) <= 255.0
+    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 255.0
     assert sum(int(b[1].shape[0]) for b in splits.dataset("test", 4)) == 15
 
 
