@@ -174,9 +174,9 @@ class Lab:
 
         def measure() -> float:
             crops = self._once(("photo crops", seed, size), lambda: measures.photo_crops(size, seed))
-            original = self._once(("imagenet model", backbone, size), lambda: self._imagenet_model())
+            original = self._once(("imagenet model", backbone, size), self._imagenet_model)
             reference = self._once(("imagenet top1", seed, size), lambda: measures.top1(original, crops, backbone))
-            probe = self._once(("imagenet probe model", backbone, size), lambda: self._imagenet_model())
+            probe = self._once(("imagenet probe model", backbone, size), self._imagenet_model)
             predicted = measures.top1(measures.with_base_weights(probe, classifier.base), crops, backbone)
             return float(np.mean(predicted == reference))
 

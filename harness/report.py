@@ -5,7 +5,6 @@ hand, so the README always shows what was last measured, with date, machine and 
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -29,36 +28,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    documents = {}
+    tables = {}
     for scale in SCALE_ORDER:
-        if results.assemble(args.results_dir, scale) is not None and scale in args.scales:
-            documents[scale] = json.loads((args.results_dir / scale / "claims.json").read_text(encoding="utf-8"))
-    update_readme(args.readme, results_section(documents))
-    shown = ", ".join(documents) or "none yet"
+        table = results.assemble(args.results_dir, scale)
+        if table is not None and scale in args.scales:
+            tables[scale] = table
+    update_readme(args.readme, results_section(tables))
+    shown = ", ".join(tables) or "none yet"
     print(f"tables under {args.results_dir}/<scale>/; README Results section regenerated (scales: {shown})")
     return 0
 
 
-def results_section(documents: dict[str, dict]) -> str:
-    if not documents:
+def results_section(tables: dict[str, pd.DataFrame]) -> str:
+    if not tables:
         return "No results recorded yet: run `make verify`.\n"
     parts = []
-    for scale, document in documents.items():
-        env = document["environment"]
+    for scale, table in tables.items():
+        env = table.attrs["environment"]
         versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
         parts.append(
             f"### {scale} scale\n\nMeasured {env['date']} on {env['machine']}"
             f"{'; GPUs: ' + ', '.join(env['gpus']) if env['gpus'] else ''}; {versions}; "
-            f"measured at commit(s) {_measured_commits(document['rows'])}."
-            f"\nInterval: {document['rows'][0].get('ci_method', '')}. Rule: treatment − baseline > threshold.\n\n"
-            + results.to_markdown(pd.DataFrame(document["rows"]))
+            f"measured at commit(s) {_measured_commits(table)}."
+            f"\nInterval: {table['ci_method'].iloc[0]}. Rule: treatment − baseline > threshold.\n\n"
+            + results.to_markdown(table)
         )
     return "\n".join(parts)
 
 
-def _measured_commits(rows: list[dict]) -> str:
+def _measured_commits(table: pd.DataFrame) -> str:
     """Rows carry the commit that measured them; older rows without one are counted as unrecorded."""
-    commits = sorted({row.get("git_commit") or "unrecorded" for row in rows})
+    recorded = table.get("git_commit", [])
+    commits = sorted({commit if isinstance(commit, str) and commit else "unrecorded" for commit in recorded})
     return ", ".join(commits)
 
 

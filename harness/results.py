@@ -136,7 +136,8 @@ def latest_rows(rows: list[dict]) -> list[dict]:
 
 
 def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
-    """Fold all recorded rows of one scale into claims.csv / .md / .json and the deltas figure."""
+    """Fold all recorded rows of one scale into claims.csv / .md / .json and the figures; the table comes back with
+    the measuring environment in `table.attrs["environment"]`."""
     scale_dir = Path(results_dir) / scale
     rows = latest_rows(read_rows(scale_dir))
     if not rows:
@@ -146,7 +147,8 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     flat = table.drop(columns=["per_seed", "details", "records"], errors="ignore")
     flat.to_csv(scale_dir / "claims.csv", index=False)
     (scale_dir / "claims.md").write_text(to_markdown(table), encoding="utf-8")
-    document = {"scale": scale, "environment": environment(), "rows": rows}
+    table.attrs["environment"] = environment()
+    document = {"scale": scale, "environment": table.attrs["environment"], "rows": rows}
     (scale_dir / "claims.json").write_text(json.dumps(_finite(document), indent=2), encoding="utf-8")
     plot_deltas(table, scale_dir / "figures" / "deltas.png")
     figures.draw_claim_figures(rows, scale_dir / "figures")

@@ -45,7 +45,7 @@ def test_randaugment_changes_images_but_never_labels():
 @pytest.mark.parametrize("name", ["mixup", "cutmix"])
 def test_same_seed_same_training_batches(name):
     def run(seed: int) -> list[np.ndarray]:
-        images, labels = batch(n=32)
+        images, _labels = batch(n=32)
         data = tf.data.Dataset.from_tensor_slices((images, np.arange(32) % CLASSES)).batch(8)
         return [np.asarray(x) for x, _ in augment.augment_training_batches(data, name, seed, CLASSES)]
 

@@ -106,17 +106,16 @@ def round_filters(filters: int, width_coefficient: float) -> int:
 
 
 def round_repeats(repeats: int, depth_coefficient: float) -> int:
-    return int(math.ceil(depth_coefficient * repeats))
+    return math.ceil(depth_coefficient * repeats)
 
 
 def scaled_stages(width_coefficient: float, depth_coefficient: float) -> list[tuple[int, int, int, int, int, int]]:
     """BASE_STAGES scaled the Lite way: first and last stage keep their repeats, stage 1 takes the fixed stem."""
     stages = []
     last = len(BASE_STAGES) - 1
-    for index, (repeats, kernel, stride, expand, filters_in, filters_out) in enumerate(BASE_STAGES):
-        if index not in (0, last):
-            repeats = round_repeats(repeats, depth_coefficient)
-        filters_in = STEM_FILTERS if index == 0 else round_filters(filters_in, width_coefficient)
+    for index, (base_repeats, kernel, stride, expand, base_in, filters_out) in enumerate(BASE_STAGES):
+        repeats = base_repeats if index in (0, last) else round_repeats(base_repeats, depth_coefficient)
+        filters_in = STEM_FILTERS if index == 0 else round_filters(base_in, width_coefficient)
         stages.append((repeats, kernel, stride, expand, filters_in, round_filters(filters_out, width_coefficient)))
     return stages
 

@@ -135,7 +135,7 @@ def vary(rgb: Colour, rng: np.random.Generator, hue: float = 0.025, sat: float =
     h = (h + rng.uniform(-hue, hue)) % 1.0
     s = float(np.clip(s * rng.uniform(1 - sat, 1 + sat), 0, 1))
     v = float(np.clip(v * rng.uniform(1 - val, 1 + val), 0, 1))
-    r, g, b = (int(round(c * 255)) for c in colorsys.hsv_to_rgb(h, s, v))
+    r, g, b = (round(c * 255) for c in colorsys.hsv_to_rgb(h, s, v))
     return r, g, b
 
 
@@ -183,7 +183,7 @@ class Sketch:
         self.draw.polygon(self.at.place(points).ravel().tolist(), fill=fill, outline=outline)
 
     def line(self, points, fill: Colour, width: float) -> None:
-        pixels = max(int(round(width * self.at.scale)), 1)
+        pixels = max(round(width * self.at.scale), 1)
         self.draw.line(self.at.place(points).ravel().tolist(), fill=fill, width=pixels, joint="curve")
 
     def ellipse(self, cx: float, cy: float, rx: float, ry: float, fill: Colour, outline: Colour | None = None,
@@ -696,5 +696,5 @@ def motion_kernel(rng: np.random.Generator) -> ImageFilter.Kernel:
     angle = rng.uniform(0, np.pi)
     weights = np.zeros((5, 5), np.float32)
     for t in np.linspace(-2, 2, 9):
-        weights[int(round(2 + t * np.sin(angle))), int(round(2 + t * np.cos(angle)))] += 1
+        weights[round(2 + t * np.sin(angle)), round(2 + t * np.cos(angle))] += 1
     return ImageFilter.Kernel((5, 5), (weights / weights.sum()).ravel().tolist(), scale=1)

@@ -128,7 +128,7 @@ def jitter(rgb: tuple[int, int, int], rng: np.random.Generator, hue=0.03, sat=0.
     h = (h + rng.uniform(-hue, hue)) % 1.0
     s = float(np.clip(s * rng.uniform(1 - sat, 1 + sat), 0, 1))
     v = float(np.clip(v * rng.uniform(1 - val, 1 + val), 0, 1))
-    return tuple(int(round(c * 255)) for c in colorsys.hsv_to_rgb(h, s, v))
+    return tuple(round(c * 255) for c in colorsys.hsv_to_rgb(h, s, v))
 
 
 def shade(rgb: tuple[int, ...], factor: float) -> tuple[int, ...]:

@@ -92,7 +92,7 @@ def test_lite1_conversion_uses_every_tensor_and_lite0_layer_names_are_unchanged(
 
 def test_a_state_dict_of_another_lite_variant_is_refused_not_half_used():
     lite1_state = read_state_dict(efficientnet_lite.installed_weights_path(LITE1))
-    with pytest.raises(HarnessError, match="an EfficientNet-Lite0 does not use .*another Lite variant"):
+    with pytest.raises(HarnessError, match=r"an EfficientNet-Lite0 does not use .*another Lite variant"):
         efficientnet_lite.convert_state_dict(lite1_state, LITE0)
     lite0_state = read_state_dict(efficientnet_lite.installed_weights_path(LITE0))
     with pytest.raises(HarnessError, match="not an EfficientNet-Lite1 state dict"):
@@ -133,7 +133,7 @@ def test_generic_builder_refuses_bad_arguments_before_building_anything(monkeypa
 
 def test_named_variant_refuses_weights_of_the_wrong_type_early(monkeypatch):
     monkeypatch.setattr(efficientnet_lite, "_conv_bn_relu6", lambda *a, **k: pytest.fail("built a layer"))
-    with pytest.raises(ValueError, match="weights must be 'imagenet', None .*got 3"):
+    with pytest.raises(ValueError, match=r"weights must be 'imagenet', None .*got 3"):
         efficientnet_lite.EfficientNetLite1(weights=3)
 
 

@@ -68,7 +68,7 @@ def test_a_failed_download_is_reported_the_same_way(empty_keras_home, monkeypatc
         raise OSError("connection reset")
 
     monkeypatch.setattr(keras.utils, "get_file", refuse)
-    with pytest.raises(backbones.WeightsUnavailableError, match="download failed .*connection reset"):
+    with pytest.raises(backbones.WeightsUnavailableError, match=r"download failed .*connection reset"):
         backbones.load("mobilenet_v2", image_size=32)
 
 
@@ -95,7 +95,7 @@ def test_missing_or_mismatched_weights_path_is_a_clear_error(tmp_path):
     with pytest.raises(backbones.WeightsUnavailableError, match="does not exist"):
         backbones.load("mobilenet_v2", image_size=32, weights=tmp_path / "absent.weights.h5")
     random_base("mobilenet_v3_small").save_weights(tmp_path / "v3.weights.h5")
-    with pytest.raises(HarnessError, match="could not load weights .*same backbone"):
+    with pytest.raises(HarnessError, match=r"could not load weights .*same backbone"):
         backbones.load("mobilenet_v2", image_size=32, weights=tmp_path / "v3.weights.h5")
 
 

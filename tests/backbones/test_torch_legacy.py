@@ -163,7 +163,7 @@ def test_a_reduce_on_an_allowed_global_cannot_reach_arbitrary_callables(tmp_path
     path = tmp_path / "sneaky.pth"
     call_namedtuple = _global("collections", "namedtuple") + _tuple(_text("x"), _text("a")) + b"R."
     path.write_bytes(_header() + b"\x80\x02" + call_namedtuple)
-    with pytest.raises(UnsafePickleError, match="collections.namedtuple"):
+    with pytest.raises(UnsafePickleError, match=r"collections.namedtuple"):
         read_state_dict(path)
 
 

@@ -122,7 +122,7 @@ def test_all_problems_are_reported_together(tree):
 
 def test_load_splits_reports_before_training(tree):
     (tree / "cats" / "odd.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(DataError, match="odd.jpg"):
+    with pytest.raises(DataError, match=r"odd.jpg"):
         load_splits(DataConfig(f"folder:{tree}", SIZE, 1, 0, 1, tree.parent / "cache"), seed=0)
 
 
@@ -177,5 +177,5 @@ def test_cmyk_jpeg_is_converted_to_rgb(tree, tmp_path):
 def test_files_without_an_image_extension_are_ignored(tree, tmp_path):
     (tree / "cats" / ".DS_Store").write_bytes(b"\x00\x01")
     (tree / "cats" / "notes.txt").write_text("ignored")
-    x, y = load_pool(tree, tmp_path)
+    _x, y = load_pool(tree, tmp_path)
     assert np.bincount(y).tolist() == [3, 3]
