@@ -1,6 +1,6 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
-Fast tests use the tiny student (tiny_student.py); the examples/ pipelines, on the real EfficientNet-Lite0 at
+Fast tests use the tiny student (fixtures/tiny_student.py); the examples/ pipelines, on the real Lite0 at
 32 px, cost 10-40 s each (mostly tracing the training step twice), so only the correct one runs in the fast suite;
 every buggy one runs with `-m cpu` (and one more through `pytest --student` in teaching/test_teaching_plugin.py).
 """
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tiny_student
 
 from harness.paths import REPO_ROOT
 from harness.teaching import checks
@@ -47,35 +46,29 @@ EXAMPLE_BUGS = {
 FAST_EXAMPLES = ("student_correct",)  # the rest: -m cpu (the tiny student covers every bug in the fast suite)
 
 
-def tiny(tmp_path: Path, *bugs: str, name: str = "tiny"):
-    path = tmp_path / f"{name}.py"
-    path.write_text(tiny_student.variant_source(*bugs), encoding="utf-8")
-    return load_student(path)
-
-
 def failed(table) -> set[str]:
     assert set(table["status"]) <= {"passed", "failed"}, table.to_dict("records")
     return set(table.loc[table["status"] == "failed", "check"])
 
 
-def test_a_correct_tiny_pipeline_passes_every_check(tmp_path):
-    table = run_checks(tiny(tmp_path))
+def test_a_correct_tiny_pipeline_passes_every_check(tiny, tmp_path):
+    table = run_checks(tiny())
     assert list(table.columns) == ["check", "status", "message"]
     assert list(table["check"]) == list(CHECKS)
     assert failed(table) == set()
 
 
 @pytest.mark.parametrize("bug", TINY_BUGS)
-def test_each_bug_fails_exactly_its_check(tmp_path, bug):
-    table = run_checks(tiny(tmp_path, bug))
+def test_each_bug_fails_exactly_its_check(tiny, tmp_path, bug):
+    table = run_checks(tiny(bug))
     assert failed(table) == TINY_BUGS[bug]
     message = table.loc[table["status"] == "failed", "message"].iloc[0]
     for part in ("seen:", "rule:", "why:", "fix:"):
         assert part in message
 
 
-def test_preprocessing_message_names_the_ranges_and_the_fix(tmp_path):
-    pipeline = Pipeline.build(tiny(tmp_path, "raw_pixels"))
+def test_preprocessing_message_names_the_ranges_and_the_fix(tiny, tmp_path):
+    pipeline = Pipeline.build(tiny("raw_pixels"))
     with pytest.raises(CheckFailure) as failure:
         checks.check_preprocessing_matches_backbone(pipeline)
     message = str(failure.value)
@@ -84,15 +77,15 @@ def test_preprocessing_message_names_the_ranges_and_the_fix(tmp_path):
     assert "(x - 127.5) / 127.5" in message
 
 
-def test_double_scaling_into_a_net_that_rescales_itself_is_named(tmp_path):
-    pipeline = Pipeline.build(tiny(tmp_path, "double_scaling"))
+def test_double_scaling_into_a_net_that_rescales_itself_is_named(tiny, tmp_path):
+    pipeline = Pipeline.build(tiny("double_scaling"))
     with pytest.raises(CheckFailure, match="scaled twice") as failure:
         checks.check_preprocessing_matches_backbone(pipeline)
     assert "remove your Rescaling(1/255)" in str(failure.value)
 
 
-def test_bn_message_explains_the_keras3_training_false_pitfall(tmp_path):
-    pipeline = Pipeline.build(tiny(tmp_path, "bn_training_false"))
+def test_bn_message_explains_the_keras3_training_false_pitfall(tiny, tmp_path):
+    pipeline = Pipeline.build(tiny("bn_training_false"))
     with pytest.raises(CheckFailure) as failure:
         checks.check_batchnorm_frozen_in_finetuning(pipeline)
     message = str(failure.value)
@@ -100,15 +93,15 @@ def test_bn_message_explains_the_keras3_training_false_pitfall(tmp_path):
     assert "keras-team/keras#20285" in message and "layer.trainable = False" in message
 
 
-def test_shuffled_validation_data_is_not_mistaken_for_augmentation(tmp_path):
-    student = tiny(tmp_path)
+def test_shuffled_validation_data_is_not_mistaken_for_augmentation(tiny, tmp_path):
+    student = tiny()
     pipeline = Pipeline.build(student)
     pipeline.val = pipeline.val.unbatch().shuffle(100, reshuffle_each_iteration=True).batch(4)
     checks.check_augmentation_absent_from_val(pipeline)
 
 
-def test_checks_never_change_the_students_objects(tmp_path):
-    pipeline = Pipeline.build(tiny(tmp_path, "bn_updating"))
+def test_checks_never_change_the_students_objects(tiny, tmp_path):
+    pipeline = Pipeline.build(tiny("bn_updating"))
     model = pipeline.model
     variables = [v.numpy().copy() for v in model.variables]  # weights, BN statistics, augmentation seed states
     flags = [layer.trainable for layer in model.layers] + [layer.trainable for layer in pipeline.base.layers]
@@ -120,14 +113,14 @@ def test_checks_never_change_the_students_objects(tmp_path):
     assert int(optimizer.iterations.numpy()) == 0
 
 
-def test_spanish_messages(tmp_path):
-    table = run_checks(tiny(tmp_path, "high_lr"), lang="es")
+def test_spanish_messages(tiny, tmp_path):
+    table = run_checks(tiny("high_lr"), lang="es")
     message = table.loc[table["check"] == "finetune_lr_10x_lower", "message"].iloc[0]
     assert "visto:" in message and "arreglo:" in message and "al menos 10x menor" in message
 
 
-def test_an_error_in_the_students_code_is_reported_and_the_other_checks_still_run(tmp_path):
-    source = tiny_student.variant_source().replace(
+def test_an_error_in_the_students_code_is_reported_and_the_other_checks_still_run(student_source, tmp_path):
+    source = student_source().replace(
         "def unfreeze_and_compile_stage2(model, base):\n", "def unfreeze_and_compile_stage2(model, base):\n"
         "    raise RuntimeError('half-written stage 2')\n")
     path = tmp_path / "broken.py"
@@ -138,8 +131,8 @@ def test_an_error_in_the_students_code_is_reported_and_the_other_checks_still_ru
     assert "RuntimeError: half-written stage 2 (broken.py, line" in table.loc["recompiled_after_unfreezing", "message"]
 
 
-def test_parametrize_with_checks_gives_one_lazy_case_per_check(tmp_path):
-    mark = parametrize_with_checks(tiny(tmp_path, "high_lr"))
+def test_parametrize_with_checks_gives_one_lazy_case_per_check(tiny, tmp_path):
+    mark = parametrize_with_checks(tiny("high_lr"))
     names, cases = mark.args
     assert names == "check" and [case.name for case in cases] == list(CHECKS)
     assert cases[0].pipeline.pipeline is None  # nothing built at collection
@@ -171,29 +164,29 @@ def write(tmp_path: Path, source: str) -> Path:
          "could not import the student module"),
     ],
 )
-def test_contract_errors_are_one_clear_sentence(tmp_path, change, expected):
-    path = write(tmp_path, tiny_student.variant_source().replace(*change, 1))
+def test_contract_errors_are_one_clear_sentence(student_source, tmp_path, change, expected):
+    path = write(tmp_path, student_source().replace(*change, 1))
     with pytest.raises(ContractError) as error:
         load_student(path)
     assert expected in str(error.value)
 
 
-def test_import_error_points_at_the_students_line(tmp_path):
-    path = write(tmp_path, tiny_student.variant_source().replace("import keras\n", "import keras\n1 / 0\n", 1))
+def test_import_error_points_at_the_students_line(student_source, tmp_path):
+    path = write(tmp_path, student_source().replace("import keras\n", "import keras\n1 / 0\n", 1))
     with pytest.raises(ContractError, match=r"ZeroDivisionError: division by zero \(student.py, line \d+\)"):
         load_student(path)
 
 
-def test_wrong_return_values_are_explained(tmp_path):
-    source = tiny_student.variant_source().replace("    return keras.Model(inputs, outputs), base",
+def test_wrong_return_values_are_explained(student_source, tmp_path):
+    source = student_source().replace("    return keras.Model(inputs, outputs), base",
                                                    "    return keras.Model(inputs, outputs)")
     student = load_student(write(tmp_path, source))
     with pytest.raises(ContractError, match=r"build_model\(...\) in student must return \(model, base\)"):
         Pipeline.build(student)
 
 
-def test_a_base_outside_the_model_is_explained(tmp_path):
-    source = tiny_student.variant_source().replace("    return keras.Model(inputs, outputs), base",
+def test_a_base_outside_the_model_is_explained(student_source, tmp_path):
+    source = student_source().replace("    return keras.Model(inputs, outputs), base",
                                                    "    return keras.Model(inputs, outputs), tiny_base(32)")
     with pytest.raises(ContractError, match="not a layer of the model"):
         Pipeline.build(load_student(write(tmp_path, source)))

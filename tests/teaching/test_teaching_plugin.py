@@ -1,12 +1,11 @@
 """`pytest --student` and `pytest --homework` end to end, in a fresh pytest session (pytester).
 
-The tiny student (tests/teaching/tiny_student.py) keeps these fast; one real example checks the whole path on Lite0.
+The tiny student (fixtures/tiny_student.py) keeps these fast; one real example checks the whole path on Lite0.
 """
 
 import json
 
 import pytest
-import tiny_student
 
 from harness.paths import REPO_ROOT
 
@@ -19,12 +18,18 @@ def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def write_student(pytester: pytest.Pytester, *bugs: str, name: str = "tiny") -> str:
-    pytester.path.joinpath(f"{name}.py").write_text(tiny_student.variant_source(*bugs), encoding="utf-8")
-    return f"{name}.py"
+@pytest.fixture
+def write_student(student_source):
+    """A factory: the tiny student with the given bugs written into a pytester folder; returns its file name."""
+
+    def write(pytester: pytest.Pytester, *bugs: str, name: str = "tiny") -> str:
+        pytester.path.joinpath(f"{name}.py").write_text(student_source(*bugs), encoding="utf-8")
+        return f"{name}.py"
+
+    return write
 
 
-def test_student_option_runs_one_test_per_check_and_nothing_else(student_pytester):
+def test_student_option_runs_one_test_per_check_and_nothing_else(student_pytester, write_student):
     student_pytester.makepyfile(test_unrelated="def test_unrelated(): pass")
     result = student_pytester.runpytest("--student", write_student(student_pytester), "-v")
     result.assert_outcomes(passed=7)
@@ -32,7 +37,7 @@ def test_student_option_runs_one_test_per_check_and_nothing_else(student_pyteste
     result.stdout.no_fnmatch_line("*test_unrelated*")
 
 
-def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_traceback(student_pytester):
+def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_traceback(student_pytester, write_student):
     result = student_pytester.runpytest("--student", write_student(student_pytester, "no_recompile"))
     result.assert_outcomes(passed=6, failed=1)
     result.stdout.fnmatch_lines([
@@ -45,15 +50,15 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
     result.stdout.no_fnmatch_line("*harness/teaching/checks.py:*")
 
 
-def test_lang_es_gives_spanish_messages(student_pytester):
+def test_lang_es_gives_spanish_messages(student_pytester, write_student):
     result = student_pytester.runpytest("--student", write_student(student_pytester, "high_lr"), "--lang", "es")
     result.assert_outcomes(passed=6, failed=1)
     result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto", "*arreglo:*Adam(1e-5)*"])
 
 
-def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytester):
+def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytester, student_source):
     path = student_pytester.path / "tiny.py"
-    path.write_text(tiny_student.variant_source().replace("def build_datasets(", "def build_dataset("))
+    path.write_text(student_source().replace("def build_datasets(", "def build_dataset("))
     result = student_pytester.runpytest("--student", "tiny.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --student tiny.py: build_datasets is missing from tiny*Did you mean to name "
@@ -67,13 +72,13 @@ def test_a_missing_file_is_a_usage_error(student_pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework nowhere.py: no such file*"])
 
 
-def test_paths_given_on_the_command_line_still_run(student_pytester):
+def test_paths_given_on_the_command_line_still_run(student_pytester, write_student):
     student_pytester.makepyfile(test_mine="def test_mine(): pass")
     result = student_pytester.runpytest("--student", write_student(student_pytester), "test_mine.py")
     result.assert_outcomes(passed=8)
 
 
-def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester):
+def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, write_student):
     write_student(student_pytester, "aug_on_val")
     student_pytester.makepyfile(test_mine="""
         import tiny
@@ -89,7 +94,7 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester):
                                  "*CheckFailure: [[]augmentation_absent_from_val[]]*"])
 
 
-def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester):
+def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester, write_student):
     results_dir = student_pytester.path / "results"
     result = student_pytester.runpytest("--homework", write_student(student_pytester), "--results-dir", results_dir)
     result.assert_outcomes(passed=1, deselected=2)  # cpu and gpu need -m
