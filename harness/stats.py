@@ -74,6 +74,9 @@ class Summary:
         """Two-sided interval at `confidence` (default: the summary's own)."""
         level = self.confidence if confidence is None else confidence
         tail = (1 - level) / 2
+        if self.draws is None and 0 < self.se < math.inf:
+            half_width = float(scipy_stats.t.isf(tail, self.df)) * self.se
+            return self.delta - half_width, self.delta + half_width
         return self.quantile(tail), self.quantile(1 - tail)
 
     def quantile(self, q: float) -> float:
@@ -223,12 +226,19 @@ def crossed_bootstrap(baseline: np.ndarray, treatment: np.ndarray, confidence: f
     delta_matrix, base, treat = _paired_matrix(baseline, treatment)
     n_seeds, n_images = delta_matrix.shape
     rng = np.random.default_rng(rng_seed)
-    seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), size=n_resamples)
-    image_counts = rng.multinomial(n_images, np.full(n_images, 1 / n_images), size=n_resamples)
-    means = np.einsum("bi,bi->b", seed_counts @ delta_matrix, image_counts) / (n_seeds * n_images)
+    seed_counts = _resample_counts(rng, n_resamples, n_seeds)
+    image_counts = _resample_counts(rng, n_resamples, n_images)
+    per_seed = image_counts @ delta_matrix.T  # (resamples, seeds): each seed's total over the resampled images
+    means = np.einsum("bs,bs->b", per_seed, seed_counts) / (n_seeds * n_images)
     common = _common_fields(base, treat, delta_matrix, confidence)
     return Summary(**common, se=float(means.std(ddof=1)), df=math.inf, method=BOOTSTRAP_METHOD,
                    floor=_floor(delta_matrix, confidence), draws=tuple(np.sort(means).tolist()))
+
+
+def _resample_counts(rng: np.random.Generator, n_resamples: int, size: int) -> np.ndarray:
+    """How often each of `size` units is drawn in each of `n_resamples` resamples with replacement."""
+    draws = rng.integers(0, size, size=(n_resamples, size)) + size * np.arange(n_resamples)[:, None]
+    return np.bincount(draws.ravel(), minlength=n_resamples * size).reshape(n_resamples, size).astype(float)
 
 
 # ---------------------------------------------------------------------------------------------------------------
