@@ -121,20 +121,31 @@ def stagewise_p(design: Design, look_index: int, z_value: float) -> float:
     """Stage-wise ordering p-value of stopping at look `look_index` (0-based) with statistic `z_value`:
     α spent before this look + P(H0: no crossing before, Z ≥ z here). A valid p-value for H0 "claim false" across
     the looks, so a family adjustment (Holm) can take it; it is below α(t_k) exactly when z crosses the boundary."""
-    fractions, bounds = design.fractions, design.boundaries()
     if look_index == 0:
         return float(scipy_stats.norm.sf(z_value))
-    grid = _grid()
-    density = scipy_stats.norm.pdf(grid, scale=math.sqrt(fractions[0]))
-    for k in range(1, look_index + 1):
-        masses = _truncated(density, grid, bounds[k - 1] * math.sqrt(fractions[k - 1]))
-        spread = math.sqrt(fractions[k] - fractions[k - 1])
-        if k < look_index:
-            density = _propagate(masses, spread)
-    tail = 0.0 if z_value == math.inf else _tail(masses, grid, spread, z_value * math.sqrt(fractions[look_index]))
-    if z_value == -math.inf:
+    fractions = design.fractions
+    masses = _masses_before(design.spending, design.alpha, fractions, look_index)
+    if z_value == math.inf:
+        tail = 0.0
+    elif z_value == -math.inf:
         tail = float(np.sum(masses))
+    else:
+        spread = math.sqrt(fractions[look_index] - fractions[look_index - 1])
+        tail = _tail(masses, _grid(), spread, z_value * math.sqrt(fractions[look_index]))
     return min(1.0, design.spent(fractions[look_index - 1]) + tail)
+
+
+@lru_cache(maxsize=64)
+def _masses_before(kind: str, alpha: float, fractions: tuple[float, ...], look_index: int) -> np.ndarray:
+    """Grid masses of the B-value at look `look_index − 1` on the paths that have not crossed by then."""
+    bounds, grid = _boundaries(kind, alpha, fractions), _grid()
+    density = scipy_stats.norm.pdf(grid, scale=math.sqrt(fractions[0]))
+    masses = _truncated(density, grid, bounds[0] * math.sqrt(fractions[0]))
+    for k in range(1, look_index):
+        density = _propagate(masses, math.sqrt(fractions[k] - fractions[k - 1]))
+        masses = _truncated(density, grid, bounds[k] * math.sqrt(fractions[k]))
+    masses.setflags(write=False)
+    return masses
 
 
 @dataclass(frozen=True)

@@ -112,29 +112,39 @@ def test_mean_squares_match_the_textbook_sums():
     assert stats.mean_squares(delta) == pytest.approx(_mean_squares_by_loops(delta.tolist()))
 
 
-def test_variance_is_the_largest_of_the_two_way_and_one_way_estimates():
+def test_variance_is_the_seed_term_plus_the_image_term():
     base, treat = _arms()
     delta = treat - base
     ms_seed, ms_image, ms_resid = stats.mean_squares(delta)
     summary = stats.summarize(base, treat)
-    cells = delta.size
-    assert summary.se**2 == pytest.approx(max(ms_seed + ms_image - ms_resid, ms_seed, ms_image) / cells)
+    expected = (max(ms_seed, ms_resid) + max(ms_image - ms_resid, 0)) / delta.size
+    assert summary.se**2 == pytest.approx(expected)
     assert summary.delta == pytest.approx(delta.mean())
     assert (summary.baseline, summary.treatment) == (pytest.approx(base.mean()), pytest.approx(treat.mean()))
     assert summary.method == stats.CHOSEN_METHOD == stats.VC_METHOD
 
 
 def test_satterthwaite_degrees_of_freedom_by_hand():
-    # Seed effects large, image effects large: the two-way estimate wins; check its df against the formula.
     rng = np.random.default_rng(3)
     delta = rng.normal(0, 1, (4, 50)) + rng.normal(0, 3, (4, 1)) + rng.normal(0, 3, (1, 50))
     summary = stats.summarize(np.zeros_like(delta), delta)
     ms_s, ms_i, ms_r = stats.mean_squares(delta)
-    combined = ms_s + ms_i - ms_r
-    expected = combined**2 / (ms_s**2 / 3 + ms_i**2 / 49 + ms_r**2 / (3 * 49))
+    cells = delta.size
+    seed_term, image_term = ms_s / cells, (ms_i - ms_r) / cells
+    expected = (seed_term + image_term) ** 2 / (seed_term**2 / 3 + (ms_i**2 / 49 + ms_r**2 / (3 * 49)) / cells**2)
     assert summary.df == pytest.approx(expected)
     half = summary.ci_high - summary.delta
-    assert half == pytest.approx(float(scipy_t.isf(0.025, expected)) * math.sqrt(combined / delta.size))
+    assert half == pytest.approx(float(scipy_t.isf(0.025, expected)) * math.sqrt(seed_term + image_term))
+
+
+def test_with_no_image_component_the_interval_is_the_paired_t_over_seeds():
+    # Every image differs alike within a seed: no image or residual variation, so the seed t with S − 1 df remains.
+    per_seed = np.array([0.01, 0.03, 0.05])
+    treat = np.repeat(per_seed[:, None], 40, axis=1)
+    summary = stats.summarize(np.zeros_like(treat), treat)
+    legacy = stats.compare([0.0] * 3, list(per_seed))
+    assert summary.df == pytest.approx(2.0)
+    assert (summary.ci_low, summary.ci_high) == (pytest.approx(legacy.ci_low), pytest.approx(legacy.ci_high))
 
 
 def test_per_seed_scalar_metric_falls_back_to_the_legacy_paired_t():
@@ -228,6 +238,9 @@ def test_interval_contains_the_estimate_and_ignores_the_order_of_seeds_and_image
                                treat[list(seed_order)][:, list(image_order)])
     assert shuffled.delta == pytest.approx(summary.delta, abs=1e-12)
     assert shuffled.se == pytest.approx(summary.se, abs=1e-12)
+    # never below either one-way estimate: the per-seed t, or the per-image paired one
+    ms_seed, ms_image, _ = stats.mean_squares(treat - base)
+    assert summary.se**2 >= max(ms_seed, ms_image) / base.size - 1e-12
 
 
 @settings(max_examples=60, deadline=None)
