@@ -132,6 +132,15 @@ class Setting:
         return THRESHOLD + OFFSETS[self.relation]
 
     @property
+    def most_seeds(self) -> int:
+        """Seeds drawn per replicate: the fixed count, or the last planned look."""
+        if self.looks is not None:
+            return self.looks[-1]
+        if self.n_seeds is None:
+            raise ValueError("a setting needs n_seeds or looks")
+        return self.n_seeds
+
+    @property
     def plan(self) -> str:
         return f"fixed {self.n_seeds} seeds" if self.looks is None else f"auto looks {list(self.looks)}"
 
@@ -189,8 +198,7 @@ def run_setting(setting: Setting, rng: np.random.Generator, replicates: int, wit
     means = setting.scenario.means(setting.true_delta)
     chosen, runner_up = _Tally(), _Tally()
     for _ in range(replicates):
-        most = setting.n_seeds if setting.looks is None else setting.looks[-1]
-        base, treat = simulate_outcomes(rng, setting.scenario, means, most, setting.n_images)
+        base, treat = simulate_outcomes(rng, setting.scenario, means, setting.most_seeds, setting.n_images)
         if setting.looks is not None:
             look = _run_looks(base, treat, rule, Design(looks=setting.looks))
             summary, verdict = look.summary, look.verdict
@@ -213,7 +221,7 @@ def _run_looks(base: np.ndarray, treat: np.ndarray, rule: Superiority, design: D
     n_seeds = design.looks[0]
     while True:
         look = sequential_look(base[:n_seeds], treat[:n_seeds], rule, design)
-        if look.stop:
+        if look.stop or look.next_seeds is None:
             return look
         n_seeds = look.next_seeds
 

@@ -65,6 +65,10 @@ class Superiority:
 
     threshold: float
 
+    @property
+    def bounds(self) -> tuple[float, ...]:
+        return (self.threshold,)
+
     def label(self, unit: str = "pp") -> str:
         return f"superiority Δ > {_fmt(self.threshold, unit)}"
 
@@ -81,6 +85,10 @@ class NonInferiority:
     def __post_init__(self) -> None:
         if self.margin < 0:
             raise ValueError(f"a non-inferiority margin is a size, ≥ 0; got {self.margin}")
+
+    @property
+    def bounds(self) -> tuple[float, ...]:
+        return (-self.margin,)
 
     def label(self, unit: str = "pp") -> str:
         return f"non-inferiority Δ > {_fmt(-self.margin, unit)}"
@@ -113,6 +121,10 @@ class Band:
     def __post_init__(self) -> None:
         if not self.low < self.high:
             raise ValueError(f"a band needs low < high; got {self.low}, {self.high}")
+
+    @property
+    def bounds(self) -> tuple[float, ...]:
+        return (self.low, self.high)
 
     def label(self, unit: str = "pp") -> str:
         return f"band {_fmt(self.low, unit)} < Δ < {_fmt(self.high, unit)}"
@@ -303,3 +315,33 @@ def holm_adjust(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * float(p_values[index])))
         adjusted[index] = running
     return [float(value) for value in adjusted]
+
+
+def explain(summary: Summary, rule: Rule, verdict: Verdict | None = None, unit: str = "pp") -> str:
+    """One sentence with the numbers; for an undecided interval rule, whether seeds or test images would settle it.
+
+    When the test-set floor alone is at least the distance from Δ to the claim's nearest bound, more seeds cannot
+    decide the row (its interval can never shrink below the floor): only a larger test set can.
+    """
+    verdict = rule.judge(summary) if verdict is None else verdict
+    head = f"{verdict.word} ({rule.label(unit)})"
+    if verdict.confidence is None:
+        return f"{head}: Δ {_fmt(verdict.estimate, unit)}, exact, no interval" + (
+            f"; {verdict.note}" if verdict.note else "")
+    if isinstance(rule, Risk):
+        return (f"{head}: {verdict.note}, {verdict.confidence:.0%} exact CI [{verdict.ci_low:.0%}, "
+                f"{verdict.ci_high:.0%}] of seeds")
+    low, high = summary.interval(verdict.confidence)
+    text = (f"{head}: Δ {_fmt(summary.delta, unit)}, {verdict.confidence:.0%} CI [{_fmt(low, unit)}, "
+            f"{_fmt(high, unit)}] over {summary.n_seeds} seed(s) × {summary.n_images} test image(s)")
+    if summary.floor is not None:
+        text += f"; test-set floor ±{_fmt(summary.floor, unit)[1:]}"
+    if verdict.note:
+        text += f"; {verdict.note}"
+    if verdict.decided:
+        return text
+    bounds = getattr(rule, "bounds", ())
+    gap = min((abs(summary.delta - bound) for bound in bounds), default=None)
+    if summary.floor is not None and gap is not None and summary.floor >= gap:
+        return text + ". The test set cannot resolve this: more test images, not more seeds, would decide it"
+    return text + ". More seeds (--seeds auto) would narrow the interval"

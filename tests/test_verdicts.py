@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -145,3 +146,17 @@ def test_summary_from_real_matrices_feeds_every_rule():
     for rule in (Superiority(0.0), NonInferiority(0.01), Band(0.0, 0.2), Risk(Collapse(0.2), 0.1), Exact(0.0)):
         verdict = rule.judge(summary)
         assert verdict.rule == rule.label() and not math.isnan(verdict.p_value)
+
+
+def test_explain_says_whether_seeds_or_test_images_would_settle_it():
+    near = stats.Summary(baseline=0.5, treatment=0.525, delta=0.025, se=0.01, df=4, confidence=0.95, method="m",
+                         n_seeds=5, n_images=1000, per_seed_baseline=(0.5,) * 5, per_seed_treatment=(0.525,) * 5,
+                         floor=0.008)
+    assert "more test images, not more seeds" in verdicts.explain(near, Superiority(0.02))
+    far = replace(near, floor=0.001)
+    text = verdicts.explain(far, Superiority(0.02))
+    assert text.startswith("INCONCLUSIVE (superiority Δ > +2.0 pp): Δ +2.5 pp, 95% CI [")
+    assert "5 seed(s) × 1000 test image(s); test-set floor ±0.1 pp" in text and "More seeds" in text
+    assert "exact, no interval" in verdicts.explain(near, Exact(0.0))
+    assert "of seeds" in verdicts.explain(near, Risk(Collapse(0.2), 0.1))
+    assert verdicts.explain(near, Superiority(-0.1)).startswith("CONFIRMED")
