@@ -254,16 +254,34 @@ def simulate(replicates: int = 400, seed: int = 2024, runner_up: bool = True,
         "interval": "two-sided 95 %; sequential plans report the repeated confidence interval at the stopping look",
         "chosen_method": stats.CHOSEN_METHOD, "runner_up": stats.BOOTSTRAP_METHOD,
         "spending": "Lan-DeMets O'Brien-Fleming type, one-sided alpha 0.025, information = seeds / max seeds",
-        "targets": {"coverage": [0.93, 0.97], "false_confirm_rate_max": 0.05},
+        "targets": {"coverage": [0.93, 0.97], "false_confirm_rate_max": 0.05,
+                    "sequential": "coverage >= 0.93 only: repeated confidence intervals are conservative by design"},
+        "notes": _notes(),
         "replicates": replicates, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
         "scenario_magnitudes_at_1000_images": described,
         "settings": [dict(row, meets_targets=_meets(row)) for row in rows],
     }
 
 
+def _notes() -> list[str]:
+    """What the numbers mean, so the JSON reads on its own."""
+    return [
+        "coverage_mc_se is the Monte Carlo standard error: with 400 replicates a coverage of 0.95 reads 0.95 ± 0.011, "
+        "so single settings just outside [0.93, 0.97] are within noise",
+        "3 seeds: the seed term has 2 df, so the chosen interval is conservative (wide) there, most where seed "
+        "effects are small; the bootstrap runner-up undercovers there instead",
+        "outlier-seed: a 10 % chance per seed of a collapse; with 3-10 seeds most replicates never see one, so no "
+        "mean-based interval can cover the population Δ (which includes the collapses). Rare failures need a Risk "
+        "claim (share of failing seeds, exact interval), not a mean-shift interval",
+    ]
+
+
 def _meets(row: dict) -> bool:
+    """Targets: coverage in [0.93, 0.97] and false confirmations ≤ 0.05. A sequential plan reports a repeated
+    confidence interval, conservative by design (and more so when it stops early), so only its lower bound counts."""
     false_confirm = row["false_confirm_rate"]
-    return 0.93 <= row["coverage"] <= 0.97 and (false_confirm is None or false_confirm <= 0.05)
+    upper = 1.0 if row["looks"] else 0.97
+    return 0.93 <= row["coverage"] <= upper and (false_confirm is None or false_confirm <= 0.05)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
