@@ -11,7 +11,7 @@ import sys
 
 from harness.errors import HarnessError
 
-COMMAND_MODULES = ["harness.predict", "harness.data.commands", "harness.report"]
+COMMAND_MODULES = ["harness.predict", "harness.data.commands", "harness.report", "harness.simulation"]
 
 
 def build_parser() -> argparse.ArgumentParser:
