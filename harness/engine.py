@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import records, stats
+from harness import records, sequential, stats, verdicts
 from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Trial, Variant
 from harness.results import Row
 
@@ -28,7 +28,11 @@ class Outcomes:
 
 def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id: str,
               progress: Callable[[str], None] = print) -> tuple[Row, Outcomes]:
-    """Measure baseline and treatment on each seed of the lab's scale; return the row and the per-image outcomes."""
+    """Measure baseline and treatment on each seed of the lab's scale; return the row and the per-image outcomes.
+
+    With `scale.seed_looks` (`--seeds auto`), seeds are added at the planned looks while the row is undecided, and
+    the verdict is the group-sequential one (harness.sequential), so repeated looks keep the error rate honest.
+    """
     variant = claim.variant(variant) if isinstance(variant, str) else variant
     scale = lab.scale
     started = time.perf_counter()
@@ -37,39 +41,55 @@ def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id:
     scores: dict[str, list[np.ndarray]] = {side: [] for side in arms}
     details: dict[str, list] = defaultdict(list)
     found: list[dict] = []
-    total, done = len(arms) * len(scale.seeds), 0
-    for seed in scale.seeds:
-        for side, arm in arms.items():
-            arm_started = time.perf_counter()
-            measurement = measure(claim, arm, Trial(lab, variant, seed))
-            scores[side].append(measurement.scores)
-            for key, value in measurement.details.items():
-                details[f"{labels[side]}: {key}"].append(value)
-            found += [records.to_dict(record) for record in measurement.records]
-            done += 1
-            elapsed = time.perf_counter() - started
-            progress(f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
-                     f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} s, "
-                     f"ETA {elapsed / done * (total - done):.0f} s)")
-    outcomes = Outcomes(tuple(scale.seeds), *(_stack(scores[side], claim.id) for side in arms))
+    seeds: list[int] = []
+
+    def run_seeds(new_seeds: list[int]) -> Outcomes:
+        total = len(arms) * (len(seeds) + len(new_seeds))
+        for seed in new_seeds:
+            for side, arm in arms.items():
+                arm_started = time.perf_counter()
+                measurement = measure(claim, arm, Trial(lab, variant, seed))
+                scores[side].append(measurement.scores)
+                for key, value in measurement.details.items():
+                    details[f"{labels[side]}: {key}"].append(value)
+                found.extend(records.to_dict(record) for record in measurement.records)
+                done, elapsed = sum(len(values) for values in scores.values()), time.perf_counter() - started
+                progress(f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
+                         f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} "
+                         f"s, ETA {elapsed / done * (total - done):.0f} s)")
+            seeds.append(seed)
+        return Outcomes(tuple(seeds), *(_stack(scores[side], claim.id) for side in arms))
+
+    rule = claim.rule_for(variant)
+    outcomes = run_seeds(list(scale.seeds))
+    if scale.seed_looks:
+        design = sequential.Design(scale.seed_looks)
+        look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)
+        while not look.stop and look.next_seeds is not None:
+            outcomes = run_seeds(list(range(max(seeds) + 1, max(seeds) + 1 + look.next_seeds - len(seeds))))
+            look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)
+        summary, verdict = look.summary, look.verdict
+    else:
+        summary = stats.summarize(outcomes.baseline, outcomes.treatment)
+        verdict = rule.judge(summary)
     per_seed = {labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in arms}
-    comparison = stats.compare(per_seed[labels["baseline"]], per_seed[labels["treatment"]])
-    verdict = stats.verdict(comparison, claim.threshold)
-    explanation = stats.explain(comparison, claim.threshold, list(np.subtract(per_seed[labels["treatment"]],
-                                                                              per_seed[labels["baseline"]])))
-    if claim.advice and verdict != stats.CONFIRMED:
+    explanation = verdicts.explain(summary, rule, verdict)
+    if claim.advice and not verdict.confirms:
         explanation += f" — {claim.advice}"
     row = Row(
         claim=claim.id, variant=variant.name, scale=scale.name, backbone=claim.backbone(variant, scale.backbone),
-        dataset=scale.dataset, image_size=scale.image_size, n_train=scale.n_train, seeds=len(scale.seeds),
-        baseline=comparison.baseline, treatment=comparison.treatment, delta=comparison.delta,
-        ci_low=comparison.ci_low, ci_high=comparison.ci_high, threshold=claim.threshold, verdict=verdict,
+        dataset=scale.dataset, image_size=scale.image_size, n_train=scale.n_train, seeds=len(seeds),
+        baseline=summary.baseline, treatment=summary.treatment, delta=summary.delta, ci_low=verdict.ci_low,
+        ci_high=verdict.ci_high, threshold=claim.threshold, verdict=verdict.word,
         seconds=round(time.perf_counter() - started, 1), statement=claim.statement,
         lesson_section=claim.lesson_section, metric=claim.metric.name, baseline_arm=labels["baseline"],
-        treatment_arm=labels["treatment"], ci_method=stats.CI_METHOD, explanation=explanation, per_seed=per_seed,
+        treatment_arm=labels["treatment"], ci_method=summary.method, explanation=explanation, per_seed=per_seed,
         details={key: _summarise(values) for key, values in details.items()}, records=found,
         primary=variant.name == claim.primary_variant, claim_version=claim.version,
-        expected=variant.expected.get(scale.name, ""), run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        expected=variant.expected.get(scale.name, ""), rule=verdict.rule, confirms=verdict.confirms,
+        decided=verdict.decided, p_value=verdict.p_value, estimate=verdict.estimate, confidence=verdict.confidence,
+        floor=summary.floor, note=verdict.note, images=summary.n_images, run_id=run_id,
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return row, outcomes
 

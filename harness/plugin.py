@@ -25,7 +25,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--backbone", default=None, help="backbone for every scale (default: each scale's preset)")
     group.addoption("--dataset", default=None, help="synthetic[:flowers|objects] | tfds:NAME | folder:PATH "
                     "(default: preset)")
-    group.addoption("--seeds", type=int, default=None, help="number of seeds, 0..N-1 (default: preset)")
+    group.addoption("--seeds", type=seeds_option, default=None,
+                    help="number of seeds, 0..N-1, or 'auto': 5 seeds, 7 and 10 for rows still undecided, with "
+                    "O'Brien-Fleming alpha spending (default: preset)")
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
     group.addoption("--results-dir", default="results", help="where tables, figures and logs go (default: results)")
@@ -45,6 +47,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_configure_node(node) -> None:
     """xdist: every worker writes its rows under the controller's run id."""
     node.workerinput["tl_claims_run_id"] = node.config.stash[SESSION_KEY].run_id
+
+
+def seeds_option(text: str) -> int | str:
+    """`--seeds N` or `--seeds auto`."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise pytest.UsageError(f"--seeds takes a number of seeds or 'auto' (got {text!r})") from None
 
 
 def _validated_overrides(config: pytest.Config) -> dict:
@@ -168,7 +180,7 @@ def verify_claim(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim, variant: str, scale_name: str):
-        from harness import engine, results, stats
+        from harness import engine, results
         from harness.backbones import WeightsUnavailableError
         from harness.claims import CLAIMS
 
@@ -188,7 +200,7 @@ def verify_claim(request: pytest.FixtureRequest):
         message = f"{claim.id}[{variant}] at {scale_name} scale — {row.explanation}"
         if row.expected and row.verdict == row.expected:
             raise KnownFinding(message)
-        if row.verdict != stats.CONFIRMED:
+        if not row.confirms:
             pytest.fail(message if not row.expected else f"verdict changed from the known {row.expected}: {message}",
                         pytrace=False)
         return row

@@ -28,8 +28,8 @@ COLUMNS = [
     "claim", "variant", "scale", "backbone", "dataset", "image_size", "n_train", "seeds",
     "baseline", "treatment", "delta", "ci_low", "ci_high", "threshold", "verdict", "seconds",
 ]
-MARKDOWN_COLUMNS = ["claim", "variant", "baseline_arm", "baseline", "treatment_arm", "treatment", "delta", "ci",
-                    "threshold", "verdict"]
+MARKDOWN_COLUMNS = ["claim", "variant", "role", "baseline_arm", "baseline", "treatment_arm", "treatment", "delta",
+                    "ci", "rule", "verdict", "adjusted"]
 
 
 def _git_commit() -> str:
@@ -72,6 +72,15 @@ class Row:
     primary: bool = True  # the claim's own reading of the lesson; other variants are exploratory
     claim_version: int = 1  # the claim's experiment version (bumped when the experiment changes)
     expected: str = ""  # a known finding on this setup: the verdict the test expects instead of CONFIRMED
+    rule: str = ""  # the claim type and its bound(s), e.g. "superiority Δ > +2.0 pp" (harness.verdicts)
+    confirms: bool = False  # whether the verdict confirms the lesson's claim (what a test passes on)
+    decided: bool = False  # False for INCONCLUSIVE
+    p_value: float = 1.0  # one-sided, for "the claim is false"; what the family adjustment uses
+    estimate: float = 0.0  # Δ, or for a risk claim the share of seeds that failed
+    confidence: float | None = 0.95  # None for exact (deterministic) rows: no interval
+    floor: float | None = None  # the half-width the test images alone contribute: the smallest Δ they resolve
+    note: str = ""  # the verdict's remark (P(Δ in band), seeds that failed, non-determinism)
+    images: int = 0  # test images per seed behind each arm's metric (1: a per-seed scalar metric)
     run_id: str = ""
     finished_at: str = ""
     git_commit: str = field(default_factory=_git_commit)  # the code that measured this row
@@ -142,6 +151,7 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     rows = latest_rows(read_rows(scale_dir))
     if not rows:
         return None
+    rows = with_family_verdicts(rows)
     table = pd.DataFrame(rows)
     table = table[COLUMNS + [c for c in table.columns if c not in COLUMNS]]
     flat = table.drop(columns=["per_seed", "details", "records"], errors="ignore")
@@ -155,41 +165,67 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     return table
 
 
+def with_family_verdicts(rows: list[dict]) -> list[dict]:
+    """Each row with its role (primary / exploratory / deterministic) and its verdict after Holm's adjustment over
+    the primary rows of the table (harness.verdicts.holm): one claim, one primary row, one family."""
+    from harness.verdicts import Verdict, holm
+
+    judged = [Verdict(row.get("verdict", ""), bool(row.get("confirms")), bool(row.get("decided")),
+                      float(row.get("p_value", 1.0)), row.get("rule", ""), float(row.get("estimate", 0.0)),
+                      row.get("ci_low"), row.get("ci_high"), row.get("confidence")) for row in rows]
+    family = holm(judged, [bool(row.get("primary")) for row in rows])
+    return [{**row, "role": member.role, "adjusted_p": member.adjusted_p, "adjusted": member.word}
+            for row, member in zip(rows, family)]
+
+
 def to_markdown(table: pd.DataFrame) -> str:
-    """A GitHub table of the rows: arms, means, delta with its interval, threshold and verdict (in pp)."""
+    """A GitHub table of the rows: role, arms, means, delta with its interval (or the failing share, for a risk),
+    the rule, the raw verdict and the verdict after the family adjustment (in pp)."""
+    table = table.assign(**{name: table.get(name, "") for name in ("role", "rule", "adjusted")})
     shown = table.assign(
         baseline=table["baseline"].map("{:.3f}".format),
         treatment=table["treatment"].map("{:.3f}".format),
         delta=table["delta"].map(lambda d: f"{d * 100:+.1f} pp"),
-        ci=[_ci_text(low, high) for low, high in zip(table["ci_low"], table["ci_high"])],
-        threshold=table["threshold"].map(lambda t: f"> {t * 100:+.1f} pp"),
+        ci=[_ci_text(row) for row in table.to_dict("records")],
     )[MARKDOWN_COLUMNS]
     lines = ["| " + " | ".join(MARKDOWN_COLUMNS) + " |", "|" + "---|" * len(MARKDOWN_COLUMNS)]
     lines += ["| " + " | ".join(str(value) for value in record) + " |" for record in shown.itertuples(index=False)]
     return "\n".join(lines) + "\n"
 
 
-def _ci_text(low: float | None, high: float | None) -> str:
-    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+def _ci_text(row: dict) -> str:
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if _missing(row.get("confidence", 0.95)):  # rows of exact (deterministic) claims carry no confidence
+        return "exact (no interval)"
+    if low is None or high is None or _missing(low) or _missing(high):
         return "n/a (1 seed)"
-    return f"[{low * 100:+.1f}, {high * 100:+.1f}]"
+    if str(row.get("rule", "")).startswith("risk"):
+        return f"share {row['estimate']:.2f} [{low:.2f}, {high:.2f}]"
+    return f"[{float(low) * 100:+.1f}, {float(high) * 100:+.1f}]"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def plot_deltas(table: pd.DataFrame, path: Path) -> Path:
-    """Delta ± 95 % interval per claim variant, the claimed threshold as a tick, coloured by verdict."""
+    """Delta ± 95 % interval per claim variant, the claimed threshold as a tick; green where the verdict confirms the
+    lesson, red where it is decided against it, orange where undecided. Risk and exact rows are drawn as points."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colours = {"CONFIRMED": "tab:green", "REFUTED": "tab:red", "INCONCLUSIVE": "tab:orange"}
     labels = [f"{c} [{v}]" for c, v in zip(table["claim"], table["variant"])]
     figure, axes = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
-    for y, row in enumerate(table.itertuples(index=False)):
-        low, high = _bounds(row.ci_low, row.delta), _bounds(row.ci_high, row.delta)
-        axes.errorbar(row.delta * 100, y, xerr=[[(row.delta - low) * 100], [(high - row.delta) * 100]], fmt="o",
-                      color=colours.get(row.verdict, "grey"), capsize=3)
-        axes.plot(row.threshold * 100, y, marker="|", markersize=14, color="black")
+    for y, row in enumerate(table.to_dict("records")):
+        on_delta = not str(row.get("rule", "")).startswith("risk")
+        low = _bounds(row["ci_low"] if on_delta else None, row["delta"])
+        high = _bounds(row["ci_high"] if on_delta else None, row["delta"])
+        colour = "tab:green" if row.get("confirms") else "tab:red" if row.get("decided") else "tab:orange"
+        axes.errorbar(row["delta"] * 100, y, xerr=[[(row["delta"] - low) * 100], [(high - row["delta"]) * 100]],
+                      fmt="o", color=colour, capsize=3)
+        axes.plot(row["threshold"] * 100, y, marker="|", markersize=14, color="black")
     axes.axvline(0, color="grey", linewidth=0.8)
     axes.set_yticks(range(len(table)), labels)
     axes.invert_yaxis()

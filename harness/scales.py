@@ -14,6 +14,7 @@ from harness.errors import HarnessError
 if TYPE_CHECKING:
     from harness.data import DataConfig
 
+AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
 
 
@@ -34,6 +35,7 @@ class Scale:
     stage2_lr: float = 1e-5  # the lesson's fine-tuning rate
     dropout: float = 0.2
     learning_curve_sizes: tuple[int, ...] = field(default=(10, 25, 50, 100, 200))
+    seed_looks: tuple[int, ...] = ()  # `--seeds auto`: seed counts at which an undecided row gets more seeds
 
     def __post_init__(self) -> None:
         """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
@@ -46,6 +48,9 @@ class Scale:
         for name in ("n_train", "n_test", "batch_size", "stage1_epochs", "stage2_epochs"):
             if getattr(self, name) < 1:
                 raise ScaleError(f"{self.name}: {name.replace('_', '-')} must be positive (got {getattr(self, name)})")
+        if self.seed_looks and self.seed_looks[0] != len(self.seeds):
+            raise ScaleError(f"{self.name}: the first seed look ({self.seed_looks[0]}) must be the seeds run first "
+                             f"({len(self.seeds)})")
         if self.n_val < 0:
             raise ScaleError(f"{self.name}: n-val must be zero or more (got {self.n_val})")
 
@@ -57,7 +62,9 @@ class Scale:
         if unknown:
             raise ValueError(f"unknown scale field(s) {sorted(unknown)}; known: {sorted(known)}")
         applied = {key: value for key, value in changes.items() if value is not None}
-        if isinstance(applied.get("seeds"), int):
+        if applied.get("seeds") == "auto":
+            applied["seeds"], applied["seed_looks"] = tuple(range(AUTO_SEED_LOOKS[0])), AUTO_SEED_LOOKS
+        elif isinstance(applied.get("seeds"), int):
             if applied["seeds"] < 1:
                 raise ScaleError(f"{self.name}: --seeds must be at least 1 (got {applied['seeds']})")
             applied["seeds"] = tuple(range(applied["seeds"]))
@@ -127,7 +134,7 @@ SCALES: dict[str, Scale] = {
         batch_size=32,
         stage1_epochs=10,
         stage2_epochs=6,
-        seeds=(0, 1, 2),
+        seeds=(0, 1, 2, 3, 4),  # five: the seed term of an interval at 3 seeds has t(2) = 4.30 (see harness.stats)
     ),
     # The lesson's recipe at full size: EfficientNetB0 ImageNet, tf_flowers, 224 px, 5 + 10 epochs, five seeds.
     # tf_flowers' smallest class has 633 images, so 400 / 50 / 150 per class fits every class.

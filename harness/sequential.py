@@ -78,7 +78,7 @@ def spending(kind: str, alpha: float, fraction: float) -> float:
 
 
 def _grid() -> np.ndarray:
-    half = int(round(_GRID_HALF_WIDTH / _GRID_STEP))
+    half = round(_GRID_HALF_WIDTH / _GRID_STEP)
     return np.arange(-half, half + 1) * _GRID_STEP
 
 
@@ -95,7 +95,7 @@ def _tail(masses: np.ndarray, grid: np.ndarray, spread: float, bound: float) -> 
 
 def _propagate(masses: np.ndarray, spread: float) -> np.ndarray:
     """Density on the grid after a N(0, spread²) step from the grid masses."""
-    reach = min(int(math.ceil(8 * spread / _GRID_STEP)), masses.size // 2)
+    reach = min(math.ceil(8 * spread / _GRID_STEP), masses.size // 2)
     offsets = np.arange(-reach, reach + 1) * _GRID_STEP
     return signal.fftconvolve(masses, scipy_stats.norm.pdf(offsets, scale=spread), mode="same")
 

@@ -36,7 +36,7 @@ class Summary:
     `se` and `df` define a Student-t reference for Δ (df may be inf; se 0 means no variation was observed, se inf
     means the interval cannot be estimated). A bootstrap summary instead carries its sorted resampled deltas in
     `draws`. `per_seed_baseline` / `per_seed_treatment` are the per-seed arm metrics (for risk claims); `floor` is
-    the half-width the test images alone contribute (see `test_set_floor`), None where it cannot be estimated.
+    the half-width the test images alone contribute (see `resolvable_floor`), None where it cannot be estimated.
     """
 
     baseline: float
@@ -200,7 +200,7 @@ def _variance_components(delta_matrix: np.ndarray) -> tuple[float, float]:
     return variance, variance**2 / denominator
 
 
-def test_set_floor(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0.95) -> float | None:
+def resolvable_floor(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0.95) -> float | None:
     """Half-width the test images alone put on Δ: the smallest |Δ| this test set can resolve, however many seeds.
 
     With infinitely many seeds Var(mean D) → σ_b²/I; σ_b² (the persistent per-image difference between the arms) is

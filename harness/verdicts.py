@@ -158,6 +158,20 @@ class Collapse:
 
 
 @dataclass(frozen=True)
+class BaselineCollapse:
+    """A seed fails when the baseline arm falls more than `drop` below the treatment arm on the same seed (a claim
+    whose risky arm is the baseline, e.g. stage 2 at LR 1e-3 against the stage-1 model it started from)."""
+
+    drop: float
+
+    def failed(self, baseline: np.ndarray, treatment: np.ndarray) -> np.ndarray:
+        return baseline < treatment - self.drop
+
+    def label(self, unit: str = "pp") -> str:
+        return f"baseline < treatment {_fmt(-self.drop, unit)}"
+
+
+@dataclass(frozen=True)
 class BelowLevel:
     """A seed fails when the treatment's metric on it is below an absolute `level` (e.g. accuracy < 0.5)."""
 

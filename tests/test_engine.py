@@ -9,9 +9,10 @@ import pytest
 from harness import engine, stats
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
 from harness.records import CurvePoint
+from harness.verdicts import Exact
 from harness.scales import SCALES
 
-TREATMENT_BY_SEED = {0: 0.70, 1: 0.72, 2: 0.74}
+TREATMENT_BY_SEED = {seed: 0.70 + 0.02 * (seed % 3) for seed in range(10)}
 
 
 def treatment(trial) -> Measurement:
@@ -51,7 +52,8 @@ def test_arms_are_paired_by_seed_and_labelled_from_the_variant():
 def test_a_claim_that_does_not_hold_is_explained_with_its_advice():
     row, _ = engine.run_claim(make_claim(threshold=0.5), "a", lab(), run_id="r", progress=lambda line: None)
     assert row.verdict == stats.REFUTED and not row.primary
-    assert row.explanation.startswith("REFUTED: delta +22.0 pp") and row.explanation.endswith("do the other thing")
+    assert row.explanation.startswith("REFUTED (superiority Δ > +50.0 pp): Δ +22.0 pp")
+    assert row.explanation.endswith("do the other thing") and not row.confirms
 
 
 def test_progress_names_claim_arm_seed_and_eta():
@@ -77,3 +79,25 @@ def test_claims_check_their_variant_names():
         make_claim(primary="z")
     with pytest.raises(ValueError, match="distinct variants"):
         make_claim(variants=(Variant("a"), Variant("a")))
+
+
+def test_a_variant_rule_and_per_image_scores_decide_the_row():
+    exact = make_claim(variants=(Variant("a", {"label": "a"}, rule=Exact(0.1)),), primary="a")
+    row, _ = engine.run_claim(exact, "a", lab(), run_id="r", progress=lambda line: None)
+    assert (row.verdict, row.confirms, row.confidence, row.ci_low) == ("CONFIRMED", True, None, None)
+    assert row.rule == "exact Δ > +10.0 pp" and row.images == 50
+
+
+def test_auto_seeds_add_seeds_only_while_the_row_is_undecided():
+    noisy = {seed: 0.5 + (0.02 if seed % 2 else -0.02) for seed in range(10)}
+
+    def wobbling(trial):
+        return Measurement.of(np.full(50, noisy[trial.seed]))
+
+    claim = make_claim(treatment=Arm("treat ({label})", wobbling))
+    auto = SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto"))
+    row, outcomes = engine.run_claim(claim, "a", auto, run_id="r", progress=lambda line: None)
+    assert row.seeds == 10 and outcomes.seeds == tuple(range(10)) and row.verdict == "INCONCLUSIVE"
+    clear, _ = engine.run_claim(make_claim(), "a", SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto")),
+                                run_id="r", progress=lambda line: None)
+    assert clear.seeds == 5 and clear.confirms  # decided at the first look

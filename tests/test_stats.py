@@ -171,7 +171,7 @@ def test_no_variation_is_flagged_not_dressed_as_an_interval():
 @pytest.mark.parametrize("bad", [np.zeros((3, 5)), np.zeros((2, 4)), np.zeros((0, 4))])
 def test_mismatched_or_empty_matrices_are_rejected(bad):
     with pytest.raises(ValueError, match="equally shaped"):
-        stats.summarize(np.zeros((2, 5)) if bad.size else bad, bad if bad.size else bad)
+        stats.summarize(np.zeros((2, 5)) if bad.size else bad, bad)
 
 
 def test_non_finite_scores_are_rejected():
@@ -196,10 +196,10 @@ def test_floor_is_the_image_component_and_shrinks_like_one_over_root_images():
     rng = np.random.default_rng(1)
     per_image = rng.choice([-1.0, 0.0, 0.0, 1.0], size=200)
     treat = np.tile(per_image, (3, 1))
-    floor = stats.test_set_floor(np.zeros_like(treat), treat)
+    floor = stats.resolvable_floor(np.zeros_like(treat), treat)
     assert floor == pytest.approx(1.959964 * per_image.std(ddof=1) / math.sqrt(200), rel=1e-5)
     quadrupled = np.tile(treat, (1, 4))
-    assert stats.test_set_floor(np.zeros_like(quadrupled), quadrupled) == pytest.approx(floor / 2, rel=0.01)
+    assert stats.resolvable_floor(np.zeros_like(quadrupled), quadrupled) == pytest.approx(floor / 2, rel=0.01)
 
 
 def test_floor_never_exceeds_the_half_width():
@@ -209,9 +209,9 @@ def test_floor_never_exceeds_the_half_width():
 
 
 def test_floor_is_none_for_a_scalar_metric_and_defined_for_one_seed():
-    assert stats.test_set_floor(np.array([0.5, 0.6]), np.array([0.7, 0.8])) is None
+    assert stats.resolvable_floor(np.array([0.5, 0.6]), np.array([0.7, 0.8])) is None
     base, treat = _arms(n_seeds=1)
-    assert stats.test_set_floor(base, treat) > 0
+    assert stats.resolvable_floor(base, treat) > 0
 
 
 def test_crossed_bootstrap_is_deterministic_and_brackets_the_estimate():

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from harness.verdicts import NonInferiority, Rule, Superiority
+
 if TYPE_CHECKING:
     from harness.scales import Scale
     from harness.training import Classifier, Evaluation
@@ -72,6 +74,7 @@ class Variant:
     name: str
     params: Mapping[str, Any] = field(default_factory=dict)
     expected: Mapping[str, str] = field(default_factory=dict)  # scale -> verdict, e.g. {"cpu": "REFUTED"}
+    rule: Rule | None = None  # when this variant tests its claim differently (a risk, an exact value)
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class Arm:
 
 @dataclass(frozen=True)
 class Claim:
-    """A lesson claim as an experiment. The rule: treatment − baseline > threshold."""
+    """A lesson claim as an experiment: treatment − baseline against `threshold`, read by the claim's `rule`
+    (default: superiority Δ > threshold; a negative threshold is a non-inferiority margin)."""
 
     id: str
     statement: str  # the claim in English, as the lesson makes it
@@ -126,6 +130,7 @@ class Claim:
     threshold: float  # fraction (0.10 = 10 pp); negative = a non-inferiority margin
     variants: tuple[Variant, ...]
     metric: Metric = TEST_ACCURACY
+    rule: Rule | None = None  # the claim type, when not read from the threshold (a band, an exact value)
     primary: str = ""  # the variant that is the lesson's own reading (default: the first)
     smoke: tuple[str, ...] = ()  # variants run at smoke scale (default: all); one covers a shared code path
     version: int = 1  # bumped when the experiment changes; recorded in every row
@@ -154,6 +159,14 @@ class Claim:
                 return variant
         raise ValueError(f"claim {self.id!r} has no variant {name!r}; variants: "
                          f"{[variant.name for variant in self.variants]}")
+
+    def rule_for(self, variant: Variant) -> Rule:
+        """How a variant's measurement is judged: its own rule, the claim's, or one read from the threshold."""
+        if variant.rule is not None:
+            return variant.rule
+        if self.rule is not None:
+            return self.rule
+        return NonInferiority(-self.threshold) if self.threshold < 0 else Superiority(self.threshold)
 
     def backbone(self, variant: Variant, default: str) -> str:
         """The backbone a variant runs on: its own `backbone` parameter, else the scale's."""

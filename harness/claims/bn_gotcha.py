@@ -18,6 +18,7 @@ import keras
 from harness import measures
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.records import BatchNormPoint
+from harness.verdicts import Exact
 
 
 def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
@@ -49,7 +50,7 @@ CLAIM = Claim(
                 expected={"cpu": "REFUTED"}),
         Variant("bn_frozen", {"policy": "frozen", "arm": "BN trainable=False"}),
         Variant("call_freezes_bn", {"policy": "call_inference", "arm": "base(x, training=False)",
-                                    "measure": "unchanged"}, expected={"cpu": "REFUTED"}),
+                                    "measure": "unchanged"}, expected={"cpu": "REFUTED"}, rule=Exact(0.0)),
     ),
     smoke=("bn_frozen",),
     reading="inference-mode BN > training-mode BN in test accuracy; call_freezes_bn checks the mechanism itself",

@@ -5,7 +5,8 @@ Arms: the stage-1 model, `base.trainable = True`, `fit` again without `compile()
 stage 1's `fit`: compiled, its train step traced) → the same with `compile()` at the lesson's stage-2 rate (the
 shared stage 2). Both unfreeze the whole base with BatchNorm layers frozen and train for stage 2's epochs.
 Metric: the share of the base's weight tensors that stage 2 sets out to train (every non-BatchNorm tensor) that
-changed at all. Rule: with − without > 0.99, i.e. every one moves with compile() and none without ("ignores").
+changed at all. Rule (exact: a deterministic measurement, no interval): with − without > 0.99, i.e. every one moves
+with compile() and none without ("ignores").
 Test accuracy of both arms is reported beside it. Version-sensitive: the row carries the installed Keras version.
 """
 
@@ -14,6 +15,7 @@ import keras
 from harness import measures, training
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.training import Classifier
+from harness.verdicts import Exact
 
 
 def share_of_base_tensors_moved(trial: Trial, model: Classifier) -> Measurement:
@@ -38,6 +40,7 @@ CLAIM = Claim(
     baseline=Arm("unfrozen, not recompiled", lambda trial: trial.lab.stage2_without_recompile(trial.seed)),
     treatment=Arm("unfrozen, recompiled", lambda trial: trial.lab.stage2(trial.seed)),
     threshold=0.99,
+    rule=Exact(0.99),
     variants=(Variant("unfreeze_all"),),
     reading="'the optimizer does not see the new weights' read strictly: without compile() no base tensor moves, "
             "with it every one does",
