@@ -7,7 +7,6 @@
 """
 
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -35,6 +34,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from harness.quiet import quiet_tensorflow
+
+    quiet_tensorflow()  # before any test module imports TensorFlow
     for name, description in SCALE_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     overrides = _validated_overrides(config)
@@ -239,7 +241,3 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write(to_markdown(table))
         where = config.stash[SESSION_KEY].results_dir / scale
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
-
-
-# Keep TensorFlow quiet in test processes too.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

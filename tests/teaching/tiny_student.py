@@ -1,8 +1,8 @@
 """A tiny student pipeline for the harness's own tests: a conv + BatchNorm "base" that builds and traces in a blink.
 
-It follows docs/student-contract.md. `BUGS` switches on the lesson's errors (see `variant_source`), so each check can
-be shown failing on exactly one bug without paying for a real backbone. The tiny base stands in for the registered
-BACKBONE: the checks read only the input range that backbone expects.
+It follows the student contract (harness/resources/student-contract.md). `BUGS` switches on the lesson's errors
+(see `variant_source`), so each check can be shown failing on exactly one bug without paying for a real backbone.
+The tiny base stands in for the registered BACKBONE: the checks read only the input range that backbone expects.
 """
 
 import keras
