@@ -2,14 +2,17 @@
 
 TensorFlow 2.21 prints, while `import tensorflow` loads its shared libraries, absl's "All log messages before
 absl::InitializeLog() is called are written to STDERR" and an I-level oneDNN notice, once per library and whatever
-`TF_CPP_MIN_LOG_LEVEL` says; after the import, `TF_CPP_MIN_LOG_LEVEL` is honoured. So `quiet_tensorflow()`:
+`TF_CPP_MIN_LOG_LEVEL` says; after the import, `TF_CPP_MIN_LOG_LEVEL` is honoured. The full `tensorflow` package
+(the one tl-claims installs, CUDA-capable) also logs an ERROR-level "failed call to cuInit" on every machine without
+a GPU, so ERROR lines are noise too; real failures still reach the user as Python exceptions. So `quiet_tensorflow()`:
 
-- sets `TF_CPP_MIN_LOG_LEVEL=2` (hide INFO and WARNING, keep ERROR) unless the user set it;
+- sets `TF_CPP_MIN_LOG_LEVEL=3` (hide INFO, WARNING and ERROR) unless the user set it;
 - wraps the first `import tensorflow` (by anyone: harness, keras, a student's file) so that what the C++ side writes
-  to file descriptor 2 during that import is filtered: lines below the log level and absl's pre-init notice are
-  dropped, anything else (an error, a Python warning) is written back to stderr.
+  to file descriptor 2 during that import is filtered: log records below the level and absl's pre-init notice are
+  dropped, anything else (a Python warning, another library's line) is written back to stderr.
 
-Asking for the lines: set `TF_CPP_MIN_LOG_LEVEL` yourself; the filter follows it (0 keeps every line, 1 drops INFO).
+Asking for the lines: set `TF_CPP_MIN_LOG_LEVEL` yourself; the filter follows it (0 keeps every line, 1 drops INFO,
+2 drops WARNING too).
 It is called when tl-claims is activated (`python -m harness`, the claims plugin, `--student` / `--homework`), never
 on a bare `import harness`, so installing the pytest plugin changes nothing in other projects.
 """
@@ -25,10 +28,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 LEVEL_VARIABLE = "TF_CPP_MIN_LOG_LEVEL"
-DEFAULT_LEVEL = "2"
+DEFAULT_LEVEL = "3"
 ABSL_PREINIT = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
-# absl / glog line prefix: severity letter, MMDD, time, thread id, file:line]
-LOG_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^ \]]+:\d+\]")
+# absl / glog line prefix: severity letter, MMDD, time (absl prints 00:00:<epoch>.<us> before InitializeLog), thread
+# id, file:line]. A line without it continues the record above it (cpu_feature_guard's second line).
+LOG_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+ +\d+ [^ \]]+:\d+\] ")
 SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 
 

@@ -75,6 +75,8 @@ def activate(config: pytest.Config) -> None:
     except TensorFlowMissingError as error:
         raise pytest.UsageError(str(error)) from None
     config.pluginmanager.import_plugin(CLAIMS_PLUGIN)
+    for module in ("keras", "tensorflow"):  # their DeprecationWarnings are not the student's; -W brings them back
+        config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{module}")
 
 
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
