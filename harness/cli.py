@@ -38,15 +38,16 @@ def main(argv: list[str] | None = None) -> int:
         print(version_line())
         return 0
     quiet_tensorflow()
-    if not has_tensorflow():
-        command = next((arg for arg in argv if not arg.startswith("-")), None)
-        if command not in WITHOUT_TENSORFLOW and not {"-h", "--help"} & set(argv):
-            print(f"error: {missing_tensorflow_message()}", file=sys.stderr)
-            return 2
-        modules = [name for name in COMMAND_MODULES if name in WITHOUT_TENSORFLOW.values()]
-        args = build_parser(modules).parse_args(argv)
-    else:
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in WITHOUT_TENSORFLOW:  # only its own module: no TensorFlow import
+        args = build_parser([WITHOUT_TENSORFLOW[command]]).parse_args(argv)
+    elif has_tensorflow():
         args = build_parser().parse_args(argv)
+    elif {"-h", "--help"} & set(argv):
+        args = build_parser(list(WITHOUT_TENSORFLOW.values())).parse_args(argv)
+    else:
+        print(f"error: {missing_tensorflow_message()}", file=sys.stderr)
+        return 2
     try:
         return args.handler(args)
     except HarnessError as error:

@@ -36,6 +36,7 @@ TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
 STUDENTS = pytest.StashKey[dict]()  # option -> Student
 REPLACED = pytest.StashKey[bool]()
+ACTIVE = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -66,6 +67,9 @@ def add_active_options(parser: pytest.Parser) -> None:
 
 def activate(config: pytest.Config) -> None:
     """--student / --homework given: quiet TensorFlow, check it is there, load the claims plugin (once)."""
+    if config.stash.get(ACTIVE, False):
+        return
+    config.stash[ACTIVE] = True
     from harness.install_check import TensorFlowMissingError, require_tensorflow
     from harness.quiet import quiet_tensorflow
 
@@ -92,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for option in TARGETS:
         path = config.getoption(f"--{option}")
         if path is not None:
-            activate(config)  # a no-op when pytest_load_initial_conftests did it (this plugin came in by conftest)
+            activate(config)  # done already unless this plugin came in by a conftest.py
             config.stash[STUDENTS][option] = load(option, Path(path), config.getoption("--lang", "en"))
             add_to_collection(config, path)
 

@@ -23,7 +23,7 @@ def venv(wheel, tmp_path_factory) -> Path:
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
     subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
-                   capture_output=True)
+                   capture_output=True, env=user_environment(folder, folder / "cache"))
     print(f"fresh venv + pip install {wheel.name} (dependencies from the index): {time.monotonic() - started:.0f} s")
     return folder
 
