@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.quiet import quiet_tensorflow
+
 SCALE_MARKERS = {
     "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
     "cpu": "claim verdicts on the embedded default (Lite0 + synthetic flowers) on a laptop-class CPU, in minutes",
@@ -34,9 +36,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from harness.quiet import quiet_tensorflow
-
-    quiet_tensorflow()  # before any test module imports TensorFlow
     for name, description in SCALE_MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     overrides = _validated_overrides(config)
@@ -241,3 +240,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write(to_markdown(table))
         where = config.stash[SESSION_KEY].results_dir / scale
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
+
+
+# Keep TensorFlow quiet in test processes too, from before any conftest.py or test module imports it (harness/quiet.py).
+quiet_tensorflow()
