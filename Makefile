@@ -1,25 +1,37 @@
 # Two commands matter: `make verify` (the CPU verification of the lesson's claims) and `make test` (the fast suite).
+# Both install the exact versions in constraints.txt; pyproject.toml declares the compatible ranges pip users get.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CONSTRAINTS := constraints.txt
 
-.PHONY: install test verify bench lint report clean
+.PHONY: install test test-install verify bench lint report clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# One style (ruff format), the wider rule set, and mypy on the pure core (stats, results, claims/base, scales, records).
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
-# Unit tests, every claim at smoke scale (no verdicts asserted) and the benchmarks' code paths, two workers.
+# Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths and the Colab notebook
+# (examples/student_colab.ipynb, executed offline against this checkout), two workers.
 test: lint
 	$(PY) -m pytest -n 2 -q --benchmark-disable
+
+# The pip user's path, from the index (minutes, network to PyPI): builds the wheel, installs it into fresh virtual
+# environments, runs the teaching checks, predict and a foreign project from an empty folder, and resolves the
+# dependencies for every platform with pip's resolver (tests/install/).
+test-install: install
+	$(PY) -m pytest -m install -v tests/install
 
 # The claims at cpu scale: verdicts with intervals; the table lands in results/cpu/ and the README's Results
 # section is regenerated even when a claim is not confirmed (that is a finding); the exit status stays pytest's.

@@ -1,4 +1,4 @@
-"""A correct student pipeline for the lesson's homework (clase 131), following docs/student-contract.md.
+"""A correct student pipeline for the lesson's homework (clase 131), following the student contract.
 
 Run the teaching checks with `pytest --student examples/student_correct.py` and the grader with
 `pytest --homework examples/student_correct.py` (add `-m cpu` for the CPU-scale verdict).

@@ -1,8 +1,6 @@
 """tl-claims: checks what a transfer-learning lesson claims against what actually happens."""
 
-import os
-
-# TensorFlow's C++ start-up chatter buries the results table; errors still show.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Importing harness has no side effects (the pytest plugin is installed for every project); TensorFlow's start-up
+# lines are quieted where tl-claims is activated: harness.quiet.quiet_tensorflow().
 
 __version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 A command module exposes `register(subparsers)`, which adds its parser and sets `handler` (a function taking the
 parsed arguments and returning an exit code). Errors a user can fix are printed as one line, never a traceback.
+TensorFlow's start-up lines are filtered (harness/quiet.py); `--version` and `docs` work without TensorFlow.
 """
 
 import argparse
@@ -9,21 +10,44 @@ import importlib
 import os
 import sys
 
+from harness import __version__
 from harness.errors import HarnessError
+from harness.install_check import has_tensorflow, missing_tensorflow_message
+from harness.quiet import quiet_tensorflow
 
-COMMAND_MODULES = ["harness.predict", "harness.data.commands", "harness.report", "harness.simulation"]
+COMMAND_MODULES = ["harness.predict", "harness.data.commands", "harness.report", "harness.simulation", "harness.docs"]
+WITHOUT_TENSORFLOW = {"docs": "harness.docs"}  # commands whose modules import no TensorFlow
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(module_names: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=version_line())
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module_name in COMMAND_MODULES:
+    for module_name in COMMAND_MODULES if module_names is None else module_names:
         importlib.import_module(module_name).register(subparsers)
     return parser
 
 
+def version_line() -> str:
+    return f"tl-claims {__version__}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--version"]:  # answered before any command module (and TensorFlow) is imported
+        print(version_line())
+        return 0
+    quiet_tensorflow()
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command in WITHOUT_TENSORFLOW:  # only its own module: no TensorFlow import
+        args = build_parser([WITHOUT_TENSORFLOW[command]]).parse_args(argv)
+    elif has_tensorflow():
+        args = build_parser().parse_args(argv)
+    elif {"-h", "--help"} & set(argv):
+        args = build_parser(list(WITHOUT_TENSORFLOW.values())).parse_args(argv)
+    else:
+        print(f"error: {missing_tensorflow_message()}", file=sys.stderr)
+        return 2
     try:
         return args.handler(args)
     except HarnessError as error:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.quiet import quiet_tensorflow
+
 SCALE_MARKERS = {
     "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
     "cpu": "claim verdicts on the embedded default (Lite0 + synthetic flowers) on a laptop-class CPU, in minutes",
@@ -247,3 +249,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         where = config.stash[SESSION_KEY].results_dir / scale
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
 
+
+# Keep TensorFlow quiet in test processes too, from before any conftest.py or test module imports it (harness/quiet.py).
+quiet_tensorflow()

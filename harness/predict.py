@@ -11,8 +11,8 @@ Text output: per image a header line, then five lines `index  probability  name`
 `--json` output: a list with one object per image, in argument order:
     [{"image": "cat.jpg", "top5": [{"index": 285, "name": "Egyptian cat", "probability": 0.79}, ...]}, ...]
 
-The 1000 class names ship in `fixtures/imagenet_classes.json` (index order; taken from the ImageNet label list in
-tensorflow-datasets), so nothing is fetched at run time.
+The 1000 class names ship inside the package, `harness/resources/imagenet_classes.json` (index order; taken from
+the ImageNet label list in tensorflow-datasets), so nothing is fetched at run time.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from PIL import Image, UnidentifiedImageError
 
 from harness import backbones
 from harness.errors import HarnessError
-from harness.paths import FIXTURES
+from harness.resources import resource
 
-CLASS_NAMES_FILE = FIXTURES / "imagenet_classes.json"
+CLASS_NAMES_FILE = "imagenet_classes.json"  # package data: harness/resources/
 TOP_K = 5
 
 
@@ -44,10 +44,11 @@ class NotAnImageError(HarnessError, ValueError):
 
 @lru_cache(maxsize=1)
 def imagenet_class_names() -> tuple[str, ...]:
-    """The 1000 ImageNet-1k class names, index order (fixture; no network)."""
-    names = json.loads(CLASS_NAMES_FILE.read_text(encoding="utf-8"))
+    """The 1000 ImageNet-1k class names, index order (package data; no network)."""
+    names = json.loads(resource(CLASS_NAMES_FILE).read_text(encoding="utf-8"))
     if len(names) != 1000:
-        raise HarnessError(f"{CLASS_NAMES_FILE} holds {len(names)} class names, expected 1000; restore it from git")
+        raise HarnessError(f"the packaged {CLASS_NAMES_FILE} holds {len(names)} class names, expected 1000; "
+                           "reinstall tl-claims")
     return tuple(names)
 
 

@@ -246,7 +246,7 @@ TEXTS = {
         "status_error": "error",
         "contract_import": "could not import the student module {path}: {error}",
         "contract_missing": "{name} is missing from {module}: the contract needs {needs}.{suggestion} "
-        "See docs/student-contract.md.",
+        "The contract: `python -m harness docs contract`.",
         "contract_suggestion": " Did you mean to name {found!r} {name!r}?",
         "contract_not_callable": "{name} in {module} must be a function ({needs}); it is a {kind}.",
         "contract_signature": "{name} in {module} must take {needs}; yours is {name}{signature}.",
@@ -254,7 +254,8 @@ TEXTS = {
         "contract_returns": "{name}(...) in {module} must return {needs}; it returned {got}.",
         "contract_base_outside": "build_model returned a base that is not a layer of the model: return the base "
         "object you called inside the model, e.g. `x = base(x)` ... `return model, base`.",
-        "contract_no_file": "no such file; give the path of a Python file that implements docs/student-contract.md.",
+        "contract_no_file": "no such file; give the path of a Python file that implements the student contract "
+        "(`python -m harness docs contract`).",
         "contract_base_not_called": "the base is not called on the model's input: build the model as `x = base(x)` "
         "inside it and return that same base from build_model.",
         "contract_elements": "{name}(...) in {module} must give datasets of (images, labels) pairs; its elements "
@@ -286,7 +287,7 @@ TEXTS = {
         "status_error": "error",
         "contract_import": "no se pudo importar el módulo del estudiante {path}: {error}",
         "contract_missing": "falta {name} en {module}: el contrato necesita {needs}.{suggestion} "
-        "Ver docs/student-contract.md.",
+        "El contrato: `python -m harness docs contract`.",
         "contract_suggestion": " ¿Quisiste llamar {name!r} a {found!r}?",
         "contract_not_callable": "{name} en {module} tiene que ser una función ({needs}); es un {kind}.",
         "contract_signature": "{name} en {module} tiene que recibir {needs}; la tuya es {name}{signature}.",
@@ -296,7 +297,7 @@ TEXTS = {
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",
         "contract_no_file": "no existe el archivo; indicá la ruta de un archivo Python que implemente "
-        "docs/student-contract.md.",
+        "el contrato del estudiante (`python -m harness docs contract`).",
         "contract_base_not_called": "la base no se llama sobre la entrada del modelo: armá el modelo con "
         "`x = base(x)` adentro y devolvé esa misma base desde build_model.",
         "contract_elements": "{name}(...) en {module} tiene que dar datasets de pares (images, labels); sus "

@@ -12,6 +12,13 @@ conftest files are the student's own, wherever the file lives. Without explicit 
 tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
 directory, run id and scale options (--image-size, --seeds, --n-train, --dataset).
+
+Installed, this module is a `pytest11` entry point named after itself, so it is loaded in every pytest run of the
+environment, and it keeps out of other projects' way: until `--student` or `--homework` is given it registers only
+those two options and imports nothing but pytest and the message tables. Given one of them, it activates tl-claims:
+TensorFlow's start-up lines are quieted, the claims plugin (harness/plugin.py, with its options, markers and results
+session) is loaded, and `--lang` is registered. The claims plugin is never an entry point: without these options it
+runs only where this repository's conftest.py (or `-p harness.plugin`) loads it.
 """
 
 from __future__ import annotations
@@ -23,24 +30,65 @@ import pytest
 
 from harness.teaching import messages
 
-pytest_plugins = ["harness.plugin"]
-
+CLAIMS_PLUGIN = "harness.plugin"
 TESTS_MODULE = "harness.teaching.student_tests"
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
 STUDENTS = pytest.StashKey[dict]()  # option -> Student
 REPLACED = pytest.StashKey[bool]()
+ACTIVE = pytest.StashKey[bool]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
     group.addoption("--student", metavar="PATH", default=None,
-                    help="run the teaching checks on a student pipeline (see docs/student-contract.md)")
+                    help="run the teaching checks on a student pipeline, --lang es for Spanish messages (the "
+                    "contract: python -m harness docs contract)")
     group.addoption("--homework", metavar="PATH", default=None,
                     help="grade a student pipeline: phase 1, phase 2 and from-scratch accuracy into the results "
                     "table; smoke scale by default, -m cpu / -m gpu for the acceptance criteria")
-    group.addoption("--lang", choices=messages.LANGUAGES, default="en",
-                    help="language of the check and grader messages (default: en)")
+    config = pluginmanager.get_plugin("pytestconfig")
+    if config is not None and requested(config.invocation_params.args):
+        add_active_options(parser)
+
+
+def requested(args) -> bool:
+    """Whether command-line arguments name --student or --homework."""
+    return any(str(arg).split("=", 1)[0] in ("--student", "--homework") for arg in args)
+
+
+def add_active_options(parser: pytest.Parser) -> None:
+    """Options that exist only while tl-claims is active, so they never collide with another project's."""
+    group = parser.getgroup("tl-claims")
+    if not any("--lang" in option.names() for option in group.options):
+        group.addoption("--lang", choices=messages.LANGUAGES, default="en",
+                        help="language of the check and grader messages (default: en)")
+
+
+def activate(config: pytest.Config) -> None:
+    """--student / --homework given: quiet TensorFlow, check it is there, load the claims plugin (once)."""
+    if config.stash.get(ACTIVE, False):
+        return
+    config.stash[ACTIVE] = True
+    from harness.install_check import TensorFlowMissingError, require_tensorflow
+    from harness.quiet import quiet_tensorflow
+
+    quiet_tensorflow()
+    try:
+        require_tensorflow()
+    except TensorFlowMissingError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.pluginmanager.import_plugin(CLAIMS_PLUGIN)
+    for module in ("keras", "tensorflow"):  # their DeprecationWarnings are not the student's; -W brings them back
+        config.addinivalue_line("filterwarnings", f"ignore::DeprecationWarning:{module}")
+
+
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Activation before the full parse, so the claims plugin's options (--image-size, --seeds, ...) parse too."""
+    namespace = early_config.known_args_namespace
+    if any(getattr(namespace, option, None) is not None for option in TARGETS):
+        add_active_options(parser)
+        activate(early_config)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +96,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for option in TARGETS:
         path = config.getoption(f"--{option}")
         if path is not None:
-            config.stash[STUDENTS][option] = load(option, Path(path), config.getoption("--lang"))
+            activate(config)  # done already unless this plugin came in by a conftest.py
+            config.stash[STUDENTS][option] = load(option, Path(path), config.getoption("--lang", "en"))
             add_to_collection(config, path)
 
 
@@ -101,7 +150,7 @@ def grade_homework(request: pytest.FixtureRequest):
     from harness.plugin import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
-    lang = request.config.getoption("--lang")
+    lang = request.config.getoption("--lang", "en")
 
     def grade(student, scale_name: str):
         from harness import results

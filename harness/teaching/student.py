@@ -8,7 +8,7 @@
 
 The harness owns the data and the sizes: it hands every function a `StudentConfig` (images as uint8 RGB 0-255,
 image size, number of classes, batch size, which weights), so the same pipeline runs at 32 px in the checks and at
-96 or 224 px in the grader. Full text: docs/student-contract.md.
+96 or 224 px in the grader. Full text: `python -m harness docs contract`.
 
 A broken contract (a missing or misspelled function, a wrong signature, an unknown backbone, a wrong return value)
 raises `ContractError` with one sentence that says what to change, never a traceback from deep inside the harness.

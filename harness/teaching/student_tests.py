@@ -31,7 +31,7 @@ def test_check(check_name: str, student_pipeline: Pipeline, request: pytest.Fixt
     except CheckFailure as raised:
         failure = raised
     if failure is not None:  # outside the except block: the message alone, no "during handling" chain
-        pytest.fail(failure.render(request.config.getoption("--lang")), pytrace=False)
+        pytest.fail(failure.render(request.config.getoption("--lang", "en")), pytrace=False)
 
 
 @pytest.mark.parametrize("scale_name", [

@@ -1,0 +1,31 @@
+"""tests/install/ runs only when asked for (`make test-install`, `pytest -m install`): it needs the index, minutes."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.paths import REPO_ROOT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "install" in (config.option.markexpr or ""):
+        return
+    skipped = [item for item in items if item.get_closest_marker("install")]
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = [item for item in items if not item.get_closest_marker("install")]
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    """The wheel `pip wheel . --no-deps` builds from this checkout."""
+    folder = tmp_path_factory.mktemp("dist")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(REPO_ROOT)],
+                   check=True, capture_output=True)
+    print(f"pip wheel . --no-deps: {time.monotonic() - started:.0f} s")
+    (built,) = folder.glob("tl_claims-*.whl")
+    return built
