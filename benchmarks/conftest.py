@@ -22,8 +22,10 @@ MIN_ROUNDS, MAX_ROUNDS = 3, 15  # a median needs a few rounds; fast ones stop at
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "bench_full: measured by `make bench` only; the fast suite's smoke run "
-                            "(--benchmark-disable) leaves it out")
+    config.addinivalue_line(
+        "markers",
+        "bench_full: measured by `make bench` only; the fast suite's smoke run (--benchmark-disable) leaves it out",
+    )
     config.stash[RECORDS] = []
     config.stash[STARTED] = bench.thread_settings()
 
@@ -94,9 +96,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from harness.results import environment
 
     out_dir = Path(config.getoption("--results-dir", "results")) / "bench"
-    settings = {**environment(), "threads at start": config.stash[STARTED], "threads at end": bench.thread_settings(),
-                "protocol": f"median of {MIN_ROUNDS}–{MAX_ROUNDS} rounds (~{TARGET_SECONDS:.0f} s timed per "
-                            "parameter set) after one warm-up round; fixed shapes; outputs materialised"}
+    settings = {
+        **environment(),
+        "threads at start": config.stash[STARTED],
+        "threads at end": bench.thread_settings(),
+        "protocol": f"median of {MIN_ROUNDS}–{MAX_ROUNDS} rounds (~{TARGET_SECONDS:.0f} s timed per "
+        "parameter set) after one warm-up round; fixed shapes; outputs materialised",
+    }
     paths = bench.write_report(records, out_dir, settings)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

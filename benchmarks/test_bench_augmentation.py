@@ -47,15 +47,30 @@ def case(*values: object, device: str, image_size: int, smoke: bool = True):
 
 def augmentation_cases() -> list:
     """Every transform × placement × size × dtype; RandAugment's trace is slow, so smoke keeps one of its cases."""
-    return [case(transform, placement, device, size, dtype, device=device, image_size=size,
-                 smoke=transform != "randaugment" or (placement, dtype) == (bench.TF_DATA, "float32"))
-            for transform in TRANSFORMS for placement, device in PLACEMENTS for size in SIZES for dtype in DTYPES]
+    return [
+        case(
+            transform,
+            placement,
+            device,
+            size,
+            dtype,
+            device=device,
+            image_size=size,
+            smoke=transform != "randaugment" or (placement, dtype) == (bench.TF_DATA, "float32"),
+        )
+        for transform in TRANSFORMS
+        for placement, device in PLACEMENTS
+        for size in SIZES
+        for dtype in DTYPES
+    ]
 
 
 def device_scope(device: str) -> tf.device:
     if device == "gpu" and not tf.config.list_physical_devices("GPU"):
-        pytest.skip("no GPU visible to TensorFlow: install the gpu extra on a GPU machine and run "
-                    "`pytest benchmarks --benchmark-only -m 'gpu or not gpu'`")
+        pytest.skip(
+            "no GPU visible to TensorFlow: install the gpu extra on a GPU machine and run "
+            "`pytest benchmarks --benchmark-only -m 'gpu or not gpu'`"
+        )
     return tf.device("/GPU:0" if device == "gpu" else "/CPU:0")
 
 
@@ -111,8 +126,16 @@ def in_model_round(images: np.ndarray, layer, device: str, batches: int) -> Call
 @pytest.mark.parametrize(("transform", "placement", "device", "image_size", "dtype"), augmentation_cases())
 def test_augmentation_throughput(throughput, transform, placement, device, image_size, dtype):
     batches = round_batches(transform, image_size, throughput.smoke)
-    fields = dict(kind=bench.AUGMENTATION, transform=transform, placement=placement, device=device,
-                  image_size=image_size, dtype=dtype, batch_size=BATCH, images_per_round=batches * BATCH)
+    fields = dict(
+        kind=bench.AUGMENTATION,
+        transform=transform,
+        placement=placement,
+        device=device,
+        image_size=image_size,
+        dtype=dtype,
+        batch_size=BATCH,
+        images_per_round=batches * BATCH,
+    )
     images = random_images(batches * BATCH, image_size, dtype)
     layer = make_layer(transform, image_size)
     try:
@@ -126,21 +149,36 @@ def test_augmentation_throughput(throughput, transform, placement, device, image
     throughput.measure(run, **fields)
 
 
-@pytest.mark.parametrize(("image_size", "dtype"),
-                         [case(size, dtype, device="cpu", image_size=size) for size in SIZES for dtype in DTYPES])
+@pytest.mark.parametrize(
+    ("image_size", "dtype"), [case(size, dtype, device="cpu", image_size=size) for size in SIZES for dtype in DTYPES]
+)
 def test_no_augmentation_pipeline(throughput, image_size, dtype):
     """The same tf.data pipeline with no map: the most any augmentation map could deliver."""
     batches = round_batches("none", image_size, throughput.smoke)
     run = tf_data_round(random_images(batches * BATCH, image_size, dtype), layer=None)
     run()
-    throughput.measure(run, kind=bench.REFERENCE, transform=bench.NO_AUGMENTATION, placement=bench.TF_DATA,
-                       device="cpu", image_size=image_size, dtype=dtype, batch_size=BATCH,
-                       images_per_round=batches * BATCH)
+    throughput.measure(
+        run,
+        kind=bench.REFERENCE,
+        transform=bench.NO_AUGMENTATION,
+        placement=bench.TF_DATA,
+        device="cpu",
+        image_size=image_size,
+        dtype=dtype,
+        batch_size=BATCH,
+        images_per_round=batches * BATCH,
+    )
 
 
-@pytest.mark.parametrize(("device", "image_size", "dtype"), [
-    case(device, size, dtype, device=device, image_size=size) for device in DEVICES for size in SIZES
-    for dtype in DTYPES])
+@pytest.mark.parametrize(
+    ("device", "image_size", "dtype"),
+    [
+        case(device, size, dtype, device=device, image_size=size)
+        for device in DEVICES
+        for size in SIZES
+        for dtype in DTYPES
+    ],
+)
 def test_memcpy_bound(throughput, device, image_size, dtype):
     """Reading and writing every byte once: no flip or crop can beat it (numpy copy on the CPU, x + 0 on a GPU)."""
     batches = round_batches("memcpy", image_size, throughput.smoke)
@@ -153,19 +191,35 @@ def test_memcpy_bound(throughput, device, image_size, dtype):
     else:
         run = in_model_round(images, lambda x, training: x + tf.zeros((), x.dtype), device, batches)
     run()
-    throughput.measure(run, kind=bench.REFERENCE, transform=bench.MEMCPY, placement="-", device=device,
-                       image_size=image_size, dtype=dtype, batch_size=BATCH, images_per_round=batches * BATCH)
+    throughput.measure(
+        run,
+        kind=bench.REFERENCE,
+        transform=bench.MEMCPY,
+        placement="-",
+        device=device,
+        image_size=image_size,
+        dtype=dtype,
+        batch_size=BATCH,
+        images_per_round=batches * BATCH,
+    )
 
 
-@pytest.mark.parametrize(("device", "image_size", "step"), [
-    case(device, size, step, device=device, image_size=size, smoke=False)  # tracing Lite0's step takes 5–15 s
-    for device in DEVICES for size in SIZES for step in bench.TRAIN_STEPS])
+@pytest.mark.parametrize(
+    ("device", "image_size", "step"),
+    [
+        case(device, size, step, device=device, image_size=size, smoke=False)  # tracing Lite0's step takes 5–15 s
+        for device in DEVICES
+        for size in SIZES
+        for step in bench.TRAIN_STEPS
+    ],
+)
 def test_training_step(throughput, step, device, image_size):
     """Lite0's training step at the same size and batch: what the augmentation has to keep up with."""
     with device_scope(device):
         training.seed_everything(SEED, "bench_train_step")
-        classifier = training.build_classifier(BACKBONE, image_size=image_size, num_classes=NUM_CLASSES,
-                                               weights=None)  # random weights: the same arithmetic as ImageNet's
+        classifier = training.build_classifier(
+            BACKBONE, image_size=image_size, num_classes=NUM_CLASSES, weights=None
+        )  # random weights: the same arithmetic as ImageNet's
         if step == "train_stage2":
             training.unfreeze(classifier)
         training.compile_model(classifier.model, 1e-3 if step == "train_stage1" else 1e-5)
@@ -177,8 +231,17 @@ def test_training_step(throughput, step, device, image_size):
             classifier.model.train_on_batch(images, labels)  # returns the loss as a number: the step has finished
 
     run()
-    throughput.measure(run, kind=bench.REFERENCE, transform=step, placement="-", device=device,
-                       image_size=image_size, dtype="float32", batch_size=BATCH, images_per_round=BATCH)
+    throughput.measure(
+        run,
+        kind=bench.REFERENCE,
+        transform=step,
+        placement="-",
+        device=device,
+        image_size=image_size,
+        dtype="float32",
+        batch_size=BATCH,
+        images_per_round=BATCH,
+    )
 
 
 # --- peer comparison: albumentations (optional extra `bench`) -------------------------------------------------------
@@ -195,8 +258,7 @@ def albumentations_transform(name: str, image_size: int):
         "flip": album.HorizontalFlip(p=0.5),
         "rotation": album.Rotate(limit=36, border_mode=cv2.BORDER_REFLECT_101, p=1.0),  # Keras: ±0.1 turn, reflect
         "zoom": album.Affine(scale=(0.9, 1.1), border_mode=cv2.BORDER_REFLECT_101, p=1.0),
-        "contrast": album.RandomBrightnessContrast(brightness_limit=0.0, contrast_limit=augment.CONTRAST_FACTOR,
-                                                   p=1.0),
+        "contrast": album.RandomBrightnessContrast(brightness_limit=0.0, contrast_limit=augment.CONTRAST_FACTOR, p=1.0),
         "crop": album.RandomCrop(side, side, p=1.0),
     }
     if name == bench.STACK:
@@ -205,9 +267,15 @@ def albumentations_transform(name: str, image_size: int):
     return album.Compose([transforms[name]], seed=SEED)
 
 
-@pytest.mark.parametrize(("transform", "image_size", "dtype"), [
-    case(transform, size, dtype, device="cpu", image_size=size, smoke=False)
-    for transform in (*augment.BENCH_LAYERS, bench.STACK) for size in SIZES for dtype in DTYPES])
+@pytest.mark.parametrize(
+    ("transform", "image_size", "dtype"),
+    [
+        case(transform, size, dtype, device="cpu", image_size=size, smoke=False)
+        for transform in (*augment.BENCH_LAYERS, bench.STACK)
+        for size in SIZES
+        for dtype in DTYPES
+    ],
+)
 def test_albumentations_peer(throughput, transform, image_size, dtype):
     """The fastest CPU library on the same images, one thread, one image at a time (how it is used in a loader)."""
     pytest.importorskip("albumentations", reason="peer comparison needs the `bench` extra: pip install -e '.[bench]'")
@@ -225,6 +293,14 @@ def test_albumentations_peer(throughput, transform, image_size, dtype):
             pipeline(image=image)["image"]
 
     run()
-    throughput.measure(run, kind=bench.AUGMENTATION, transform=transform, placement=f"{PEER} 1 thread",
-                       device="cpu", image_size=image_size, dtype=dtype, batch_size=BATCH,
-                       images_per_round=batches * BATCH)
+    throughput.measure(
+        run,
+        kind=bench.AUGMENTATION,
+        transform=transform,
+        placement=f"{PEER} 1 thread",
+        device="cpu",
+        image_size=image_size,
+        dtype=dtype,
+        batch_size=BATCH,
+        images_per_round=batches * BATCH,
+    )

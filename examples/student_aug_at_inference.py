@@ -20,9 +20,11 @@ STAGE2_LR = 1e-4
 
 def augmentation(seed: int) -> keras.layers.Layer:  # BUG
     """BUG: tf.image's random ops know nothing of `training`, so they flip images in predict/evaluate too."""  # BUG
+
     def random_flips(images):  # BUG
         images = tf.image.random_flip_left_right(images, seed=seed)  # BUG
         return tf.image.random_flip_up_down(images, seed=seed + 1)  # BUG
+
     return keras.layers.Lambda(random_flips, name="augmentation")  # BUG
 
 

@@ -52,12 +52,13 @@ def centre_crop(images: np.ndarray, fraction: float) -> np.ndarray:
     height, width = images.shape[1:3]
     crop_h, crop_w = round(height * fraction), round(width * fraction)
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
-    cropped = images[:, top:top + crop_h, left:left + crop_w, :]
+    cropped = images[:, top : top + crop_h, left : left + crop_w, :]
     return np.asarray(keras.ops.image.resize(cropped, (height, width), interpolation="bilinear"))
 
 
-def view_probabilities(model: keras.Model, images: np.ndarray, views: tuple[str, ...] = TTA_VIEWS,
-                       batch_size: int = 64) -> np.ndarray:
+def view_probabilities(
+    model: keras.Model, images: np.ndarray, views: tuple[str, ...] = TTA_VIEWS, batch_size: int = 64
+) -> np.ndarray:
     """Softmax probabilities of every view, shape (views, N, classes); the model runs in inference mode."""
     images = images.astype("float32")
     outputs = []
@@ -150,5 +151,7 @@ def benchmark_layer(name: str, image_size: int, seed: int | None = None) -> kera
 def benchmark_stack(image_size: int, seed: int | None = None) -> keras.Sequential:
     """All five layers in one stack; the crop goes last, so the other layers work on full-size images."""
     order = ("flip", "rotation", "zoom", "contrast", "crop")
-    return keras.Sequential([benchmark_layer(name, image_size, None if seed is None else seed + i)
-                             for i, name in enumerate(order)], name="benchmark_stack")
+    return keras.Sequential(
+        [benchmark_layer(name, image_size, None if seed is None else seed + i) for i, name in enumerate(order)],
+        name="benchmark_stack",
+    )

@@ -48,8 +48,9 @@ class GroupRatesMixin:
             return self._rate_scales[self._var_key(variable)]
         except KeyError:
             name = getattr(variable, "path", None) or getattr(variable, "name", variable)
-            raise ValueError(f"variable {name} is in no learning-rate group; give every trained variable a group") \
-                from None
+            raise ValueError(
+                f"variable {name} is in no learning-rate group; give every trained variable a group"
+            ) from None
 
     def update_step(self, gradient, variable, learning_rate):
         return super().update_step(gradient, variable, learning_rate * self._scale_of(variable))

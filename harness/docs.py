@@ -1,7 +1,7 @@
 """`python -m harness docs`: the documents that ship with the package, for readers without the repository.
 
-    python -m harness docs contract          # the student contract (what the teaching messages point at)
-    python -m harness docs contract --path   # where the installed file lives
+python -m harness docs contract          # the student contract (what the teaching messages point at)
+python -m harness docs contract --path   # where the installed file lives
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("docs", help="print a document that ships with tl-claims (offline)",
-                                   description=__doc__.splitlines()[0])
+    parser = subparsers.add_parser(
+        "docs", help="print a document that ships with tl-claims (offline)", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("document", choices=sorted(DOCS), help="contract: the student contract")
     parser.add_argument("--path", action="store_true", help="print the installed file's path instead")
     parser.set_defaults(handler=run)

@@ -26,8 +26,9 @@ class Outcomes:
     treatment: np.ndarray
 
 
-def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id: str,
-              progress: Callable[[str], None] = print) -> tuple[Row, Outcomes]:
+def run_claim(
+    claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id: str, progress: Callable[[str], None] = print
+) -> tuple[Row, Outcomes]:
     """Measure baseline and treatment on each seed of the lab's scale; return the row and the per-image outcomes.
 
     With `scale.seed_looks` (`--seeds auto`), seeds are added at the planned looks while the row is undecided, and
@@ -54,9 +55,11 @@ def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id:
                     details[f"{labels[side]}: {key}"].append(value)
                 found.extend(records.to_dict(record) for record in measurement.records)
                 done, elapsed = sum(len(values) for values in scores.values()), time.perf_counter() - started
-                progress(f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
-                         f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} "
-                         f"s, ETA {elapsed / done * (total - done):.0f} s)")
+                progress(
+                    f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
+                    f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} "
+                    f"s, ETA {elapsed / done * (total - done):.0f} s)"
+                )
             seeds.append(seed)
         return Outcomes(tuple(seeds), *(_stack(scores[side], claim.id) for side in arms))
 
@@ -77,18 +80,45 @@ def run_claim(claim: Claim, variant: Variant | str, lab: LabProtocol, *, run_id:
     if claim.advice and not verdict.confirms:
         explanation += f" — {claim.advice}"
     row = Row(
-        claim=claim.id, variant=variant.name, scale=scale.name, backbone=claim.backbone(variant, scale.backbone),
-        dataset=scale.dataset, image_size=scale.image_size, n_train=scale.n_train, seeds=len(seeds),
-        baseline=summary.baseline, treatment=summary.treatment, delta=summary.delta, ci_low=verdict.ci_low,
-        ci_high=verdict.ci_high, threshold=claim.threshold, verdict=verdict.word,
-        seconds=round(time.perf_counter() - started, 1), statement=claim.statement,
-        lesson_section=claim.lesson_section, metric=claim.metric.name, baseline_arm=labels["baseline"],
-        treatment_arm=labels["treatment"], ci_method=summary.method, explanation=explanation, per_seed=per_seed,
-        details={key: _summarise(values) for key, values in details.items()}, records=found,
-        primary=variant.name == claim.primary_variant, claim_version=claim.version,
-        expected=variant.expected.get(scale.name, ""), rule=verdict.rule, confirms=verdict.confirms,
-        decided=verdict.decided, p_value=verdict.p_value, estimate=verdict.estimate, confidence=verdict.confidence,
-        floor=summary.floor, note=verdict.note, images=summary.n_images, run_id=run_id,
+        claim=claim.id,
+        variant=variant.name,
+        scale=scale.name,
+        backbone=claim.backbone(variant, scale.backbone),
+        dataset=scale.dataset,
+        image_size=scale.image_size,
+        n_train=scale.n_train,
+        seeds=len(seeds),
+        baseline=summary.baseline,
+        treatment=summary.treatment,
+        delta=summary.delta,
+        ci_low=verdict.ci_low,
+        ci_high=verdict.ci_high,
+        threshold=claim.threshold,
+        verdict=verdict.word,
+        seconds=round(time.perf_counter() - started, 1),
+        statement=claim.statement,
+        lesson_section=claim.lesson_section,
+        metric=claim.metric.name,
+        baseline_arm=labels["baseline"],
+        treatment_arm=labels["treatment"],
+        ci_method=summary.method,
+        explanation=explanation,
+        per_seed=per_seed,
+        details={key: _summarise(values) for key, values in details.items()},
+        records=found,
+        primary=variant.name == claim.primary_variant,
+        claim_version=claim.version,
+        expected=variant.expected.get(scale.name, ""),
+        rule=verdict.rule,
+        confirms=verdict.confirms,
+        decided=verdict.decided,
+        p_value=verdict.p_value,
+        estimate=verdict.estimate,
+        confidence=verdict.confidence,
+        floor=summary.floor,
+        note=verdict.note,
+        images=summary.n_images,
+        run_id=run_id,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return row, outcomes
@@ -100,8 +130,10 @@ def measure(claim: Claim, arm: Arm, trial: Trial) -> Measurement:
     if isinstance(result, Measurement):
         return result
     if claim.metric.measure is None:
-        raise TypeError(f"claim {claim.id!r}: arm {arm.label!r} returned a model, but the claim's metric "
-                        f"{claim.metric.name!r} has no measure; return a Measurement or give the metric one")
+        raise TypeError(
+            f"claim {claim.id!r}: arm {arm.label!r} returned a model, but the claim's metric "
+            f"{claim.metric.name!r} has no measure; return a Measurement or give the metric one"
+        )
     return claim.metric.measure(trial, result)
 
 

@@ -77,7 +77,7 @@ def plot_learning_curves(curves: dict, path: Path, scale: str) -> Path:
         summaries = [mean_and_interval(list(points[n].values())) for n in sizes]
         means = np.array([mean for mean, _ in summaries]) * 100
         halves = np.array([half for _, half in summaries]) * 100
-        line, = axes.plot(sizes, means, marker="o", label=REGIMES.get(regime, regime))
+        (line,) = axes.plot(sizes, means, marker="o", label=REGIMES.get(regime, regime))
         axes.fill_between(sizes, means - halves, means + halves, color=line.get_color(), alpha=0.2)
     axes.set_xscale("log")
     sizes = sorted({n for points in curves.values() for n in points})
@@ -93,17 +93,22 @@ def plot_learning_curves(curves: dict, path: Path, scale: str) -> Path:
 
 def plot_batchnorm(batchnorm: dict, path: Path, scale: str) -> Path:
     plt = _pyplot()
-    policies = [policy for policy in BN_POLICY_LABELS if policy in batchnorm] + \
-        sorted(set(batchnorm) - set(BN_POLICY_LABELS))
+    policies = [policy for policy in BN_POLICY_LABELS if policy in batchnorm] + sorted(
+        set(batchnorm) - set(BN_POLICY_LABELS)
+    )
     figure, panels = plt.subplots(1, 2, figsize=(10, 4))
     for axes, quantity, label, factor in (
         (panels[0], "accuracy", "test accuracy (%)", 100),
         (panels[1], "drift", "moving-mean drift (original σ units)", 1),
     ):
         summaries = [mean_and_interval(list(batchnorm[p].get(quantity, {}).values()) or [np.nan]) for p in policies]
-        axes.bar(range(len(policies)), [m * factor for m, _ in summaries],
-                 yerr=[h * factor for _, h in summaries], capsize=4,
-                 color=[BN_POLICY_COLOURS.get(p, "tab:blue") for p in policies])
+        axes.bar(
+            range(len(policies)),
+            [m * factor for m, _ in summaries],
+            yerr=[h * factor for _, h in summaries],
+            capsize=4,
+            color=[BN_POLICY_COLOURS.get(p, "tab:blue") for p in policies],
+        )
         axes.set_xticks(range(len(policies)), [BN_POLICY_LABELS.get(p, p) for p in policies], fontsize=8)
         axes.set_ylabel(label)
         axes.grid(axis="y", alpha=0.3)

@@ -34,13 +34,17 @@ def missing_tensorflow_message(system: str | None = None, machine: str | None = 
     system = system or platform.system()
     machine = machine or platform.machine()
     if (system, machine) in TENSORFLOW_PLATFORMS:
-        return ("TensorFlow is not installed, and tl-claims needs it. Install it with "
-                "`pip install 'tensorflow>=2.16,<3'` (or reinstall tl-claims without --no-deps).")
+        return (
+            "TensorFlow is not installed, and tl-claims needs it. Install it with "
+            "`pip install 'tensorflow>=2.16,<3'` (or reinstall tl-claims without --no-deps)."
+        )
     supported = ", ".join(TENSORFLOW_PLATFORMS.values())
-    return (f"TensorFlow publishes no wheel for this machine ({system} {machine}), so pip installed tl-claims "
-            f"without it, and tl-claims needs it. TensorFlow wheels exist for: {supported}. Run tl-claims in "
-            "Google Colab (examples/student_colab.ipynb) or on one of those platforms, or install a TensorFlow "
-            "build for this machine yourself (for example from conda-forge) and try again.")
+    return (
+        f"TensorFlow publishes no wheel for this machine ({system} {machine}), so pip installed tl-claims "
+        f"without it, and tl-claims needs it. TensorFlow wheels exist for: {supported}. Run tl-claims in "
+        "Google Colab (examples/student_colab.ipynb) or on one of those platforms, or install a TensorFlow "
+        "build for this machine yourself (for example from conda-forge) and try again."
+    )
 
 
 def require_tensorflow() -> None:

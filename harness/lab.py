@@ -44,51 +44,93 @@ class Lab:
         return self.splits(seed, n_train).dataset("train", self.scale.batch_size, shuffle_seed=seed)
 
     # --- trained models --------------------------------------------------------------------------------------------
-    def stage1(self, seed: int, *, augment: bool = True, n_train: int | None = None,
-               batch_augmentation: str | None = None) -> Classifier:
+    def stage1(
+        self, seed: int, *, augment: bool = True, n_train: int | None = None, batch_augmentation: str | None = None
+    ) -> Classifier:
         """Base frozen, head warmed up; optionally with MixUp / CutMix / RandAugment on every training batch."""
         scale = self.scale
         if batch_augmentation is None:
+
             def train(classifier: Classifier) -> None:
-                training.stage1(classifier, self.train_dataset(seed, n_train), learning_rate=scale.stage1_lr,
-                                epochs=scale.stage1_epochs, seed=seed)
+                training.stage1(
+                    classifier,
+                    self.train_dataset(seed, n_train),
+                    learning_rate=scale.stage1_lr,
+                    epochs=scale.stage1_epochs,
+                    seed=seed,
+                )
 
             return self._trained(seed, "stage1", train, augment=augment, n_train=n_train)
 
         def train_mixed(classifier: Classifier) -> None:
-            batches = augment_training_batches(self.train_dataset(seed), batch_augmentation, seed,
-                                                       len(self.splits(seed).class_names))
-            training.stage1_batch_augmented(classifier, batches, learning_rate=scale.stage1_lr,
-                                            epochs=scale.stage1_epochs, seed=seed)
+            batches = augment_training_batches(
+                self.train_dataset(seed), batch_augmentation, seed, len(self.splits(seed).class_names)
+            )
+            training.stage1_batch_augmented(
+                classifier, batches, learning_rate=scale.stage1_lr, epochs=scale.stage1_epochs, seed=seed
+            )
 
-        return self._trained(seed, "stage1", train_mixed, batch_augmentation=batch_augmentation,
-                             recipe=BATCH_AUGMENTATIONS[batch_augmentation])
+        return self._trained(
+            seed,
+            "stage1",
+            train_mixed,
+            batch_augmentation=batch_augmentation,
+            recipe=BATCH_AUGMENTATIONS[batch_augmentation],
+        )
 
-    def stage2(self, seed: int, *, learning_rate: float | None = None, bn_policy: str = "frozen",
-               fraction: float = 1.0, early_learning_rate: float | None = None,
-               n_train: int | None = None) -> Classifier:
+    def stage2(
+        self,
+        seed: int,
+        *,
+        learning_rate: float | None = None,
+        bn_policy: str = "frozen",
+        fraction: float = 1.0,
+        early_learning_rate: float | None = None,
+        n_train: int | None = None,
+    ) -> Classifier:
         """Stage 2 from this seed's stage-1 model (trained on the same `n_train`)."""
         scale = self.scale
         learning_rate = learning_rate or scale.stage2_lr
 
         def train(classifier: Classifier) -> None:
-            training.stage2(classifier, self._weights(self.stage1(seed, n_train=n_train)),
-                            self.train_dataset(seed, n_train), learning_rate=learning_rate,
-                            epochs=scale.stage2_epochs, seed=seed, bn_policy=bn_policy, fraction=fraction,
-                            early_learning_rate=early_learning_rate)
+            training.stage2(
+                classifier,
+                self._weights(self.stage1(seed, n_train=n_train)),
+                self.train_dataset(seed, n_train),
+                learning_rate=learning_rate,
+                epochs=scale.stage2_epochs,
+                seed=seed,
+                bn_policy=bn_policy,
+                fraction=fraction,
+                early_learning_rate=early_learning_rate,
+            )
 
         # Options at their defaults stay out of the key, so models stored before they existed are still found.
         extra = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
-        return self._trained(seed, "stage2", train, learning_rate=learning_rate, bn_policy=bn_policy,
-                             fraction=fraction, stage1_epochs=scale.stage1_epochs, n_train=n_train, **extra)
+        return self._trained(
+            seed,
+            "stage2",
+            train,
+            learning_rate=learning_rate,
+            bn_policy=bn_policy,
+            fraction=fraction,
+            stage1_epochs=scale.stage1_epochs,
+            n_train=n_train,
+            **extra,
+        )
 
     def stage2_without_recompile(self, seed: int) -> Classifier:
         scale = self.scale
 
         def train(classifier: Classifier) -> None:
-            training.stage2_without_recompile(classifier, self._weights(self.stage1(seed)), self.train_dataset(seed),
-                                              stage1_learning_rate=scale.stage1_lr, epochs=scale.stage2_epochs,
-                                              seed=seed)
+            training.stage2_without_recompile(
+                classifier,
+                self._weights(self.stage1(seed)),
+                self.train_dataset(seed),
+                stage1_learning_rate=scale.stage1_lr,
+                epochs=scale.stage2_epochs,
+                seed=seed,
+            )
 
         return self._trained(seed, "stage2_without_recompile", train, stage1_epochs=scale.stage1_epochs)
 
@@ -97,11 +139,17 @@ class Lab:
         scale = self.scale
 
         def train(classifier: Classifier) -> None:
-            training.scratch(classifier, self.train_dataset(seed), learning_rate=scale.stage1_lr,
-                             epochs=scale.stage1_epochs + scale.stage2_epochs, seed=seed)
+            training.scratch(
+                classifier,
+                self.train_dataset(seed),
+                learning_rate=scale.stage1_lr,
+                epochs=scale.stage1_epochs + scale.stage2_epochs,
+                seed=seed,
+            )
 
-        return self._trained(seed, "scratch", train, weights=None, bn_policy="train",
-                             bn_momentum=training.SCRATCH_BN_MOMENTUM)
+        return self._trained(
+            seed, "scratch", train, weights=None, bn_policy="train", bn_momentum=training.SCRATCH_BN_MOMENTUM
+        )
 
     # --- evaluations and measurements, each made once per model -----------------------------------------------------
     def evaluate(self, classifier: Classifier, seed: int, split: str = "test") -> Evaluation:
@@ -113,8 +161,15 @@ class Lab:
 
         return self._once(("evaluation", classifier.key or id(classifier), seed, split), run)
 
-    def linear_probe(self, seed: int, *, backbone: str | None = None, input_mode: str = "correct",
-                     n_train: int | None = None, min_steps: int = 0) -> Evaluation:
+    def linear_probe(
+        self,
+        seed: int,
+        *,
+        backbone: str | None = None,
+        input_mode: str = "correct",
+        n_train: int | None = None,
+        min_steps: int = 0,
+    ) -> Evaluation:
         """Feature extraction without augmentation: a head trained on frozen-base features of n_train per class."""
         backbone = backbone or self.scale.backbone
 
@@ -122,16 +177,23 @@ class Lab:
             scale = self.scale
             features = self.features(seed, backbone, input_mode, n_train)
             head = training.train_linear_head(
-                features["train"], features["y_train"], num_classes=len(self.splits(seed).class_names),
-                epochs=scale.stage1_epochs, batch_size=scale.batch_size, learning_rate=scale.stage1_lr,
-                dropout=scale.dropout, seed=seed, min_steps=min_steps,
+                features["train"],
+                features["y_train"],
+                num_classes=len(self.splits(seed).class_names),
+                epochs=scale.stage1_epochs,
+                batch_size=scale.batch_size,
+                learning_rate=scale.stage1_lr,
+                dropout=scale.dropout,
+                seed=seed,
+                min_steps=min_steps,
             )
             return training.evaluate(head, features["test"], features["y_test"])
 
         return self._once(("linear probe", seed, backbone, input_mode, n_train, min_steps), train_and_evaluate)
 
-    def features(self, seed: int, backbone: str, input_mode: str = "correct",
-                 n_train: int | None = None) -> dict[str, np.ndarray]:
+    def features(
+        self, seed: int, backbone: str, input_mode: str = "correct", n_train: int | None = None
+    ) -> dict[str, np.ndarray]:
         """Pooled features of the frozen ImageNet base for train and test images, and their labels.
 
         The test set is the same for every seed and training size, so its features are computed once per backbone
@@ -147,23 +209,33 @@ class Lab:
             return {"features": training.pooled_features(base, images, preprocess), "labels": labels}
 
         train_data = {name: value for name, value in asdict(config).items() if name != "cache_dir"}
-        train = self._stored_arrays(self.store.key(kind="train features", data=train_data, seed=seed, **recipe),
-                                    lambda: pooled("train"))
-        test = self._stored_arrays(self.store.key(kind="test features", data=test_data, **recipe),
-                                   lambda: pooled("test"))
-        return {"train": train["features"], "y_train": train["labels"],
-                "test": test["features"], "y_test": test["labels"]}
+        train = self._stored_arrays(
+            self.store.key(kind="train features", data=train_data, seed=seed, **recipe), lambda: pooled("train")
+        )
+        test = self._stored_arrays(
+            self.store.key(kind="test features", data=test_data, **recipe), lambda: pooled("test")
+        )
+        return {
+            "train": train["features"],
+            "y_train": train["labels"],
+            "test": test["features"],
+            "y_test": test["labels"],
+        }
 
     def frozen_base(self, backbone: str):
         """One ImageNet base per backbone and process, only ever used frozen (never trained)."""
-        return self._once(("base", backbone, self.scale.image_size),
-                          lambda: backbones.load(backbone, image_size=self.scale.image_size, weights="imagenet",
-                                                 cache_dir=self.cache_dir))
+        return self._once(
+            ("base", backbone, self.scale.image_size),
+            lambda: backbones.load(
+                backbone, image_size=self.scale.image_size, weights="imagenet", cache_dir=self.cache_dir
+            ),
+        )
 
     def moving_statistics(self, classifier: Classifier) -> list[tuple[np.ndarray, np.ndarray]]:
         """The base's BatchNorm moving means and variances, input to output."""
-        return self._once(("moving statistics", classifier.key or id(classifier)),
-                          lambda: measures.moving_statistics(classifier.base))
+        return self._once(
+            ("moving statistics", classifier.key or id(classifier)), lambda: measures.moving_statistics(classifier.base)
+        )
 
     def imagenet_agreement(self, classifier: Classifier, seed: int) -> float:
         """Top-1 agreement, on augmented crops of real photos, between the original ImageNet model and the same
@@ -184,32 +256,60 @@ class Lab:
 
     # --- plumbing --------------------------------------------------------------------------------------------------
     def _imagenet_model(self):
-        return backbones.load(self.scale.backbone, image_size=self.scale.image_size, include_top=True,
-                              weights="imagenet", cache_dir=self.cache_dir)
+        return backbones.load(
+            self.scale.backbone,
+            image_size=self.scale.image_size,
+            include_top=True,
+            weights="imagenet",
+            cache_dir=self.cache_dir,
+        )
 
     def _classifier(self, seed: int, *, augment: bool, weights: str | None, bn_policy: str) -> Classifier:
         """A fresh, untrained classifier of the scale's backbone, seeded for this seed."""
         training.seed_everything(seed, "build")
         return training.build_classifier(
-            self.scale.backbone, image_size=self.scale.image_size,
-            num_classes=len(self.splits(seed).class_names), weights=weights,
-            augmentation=lesson_augmentation(seed) if augment else None, dropout=self.scale.dropout,
-            bn_policy=bn_policy, cache_dir=self.cache_dir,
+            self.scale.backbone,
+            image_size=self.scale.image_size,
+            num_classes=len(self.splits(seed).class_names),
+            weights=weights,
+            augmentation=lesson_augmentation(seed) if augment else None,
+            dropout=self.scale.dropout,
+            bn_policy=bn_policy,
+            cache_dir=self.cache_dir,
         )
 
     def _weights(self, classifier: Classifier) -> list[np.ndarray]:
         return self._memory[classifier.key]
 
-    def _trained(self, seed: int, step: str, train: Callable[[Classifier], None], *, augment: bool = True,
-                 weights: str | None = "imagenet", bn_policy: str = "frozen", n_train: int | None = None,
-                 **settings: object) -> Classifier:
+    def _trained(
+        self,
+        seed: int,
+        step: str,
+        train: Callable[[Classifier], None],
+        *,
+        augment: bool = True,
+        weights: str | None = "imagenet",
+        bn_policy: str = "frozen",
+        n_train: int | None = None,
+        **settings: object,
+    ) -> Classifier:
         """Train once per key (memory, then the store), and give every caller its own copy with identical weights
         (a fresh model, base frozen, not compiled, built on first use)."""
         scale = self.scale
         data = {name: value for name, value in asdict(self.data_config(n_train)).items() if name != "cache_dir"}
-        key = self.store.key(kind=step, backbone=scale.backbone, weights=weights, data=data, seed=seed,
-                             augment=augment, bn_policy=bn_policy, batch=scale.batch_size, dropout=scale.dropout,
-                             stage1=(scale.stage1_epochs, scale.stage1_lr), settings=settings)
+        key = self.store.key(
+            kind=step,
+            backbone=scale.backbone,
+            weights=weights,
+            data=data,
+            seed=seed,
+            augment=augment,
+            bn_policy=bn_policy,
+            batch=scale.batch_size,
+            dropout=scale.dropout,
+            stage1=(scale.stage1_epochs, scale.stage1_lr),
+            settings=settings,
+        )
 
         def fresh() -> Classifier:
             return self._classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)

@@ -25,8 +25,9 @@ def fraction_of_tensors_changed(before: list[np.ndarray], after: list[np.ndarray
 # --- BatchNorm moving statistics -----------------------------------------------------------------------------------
 def moving_statistics(base: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
     """(moving mean, moving variance) of every BatchNormalization layer in the base, input to output."""
-    return [(np.array(layer.moving_mean), np.array(layer.moving_variance))
-            for layer in backbones.batchnorm_layers(base)]
+    return [
+        (np.array(layer.moving_mean), np.array(layer.moving_variance)) for layer in backbones.batchnorm_layers(base)
+    ]
 
 
 def fraction_of_statistics_unchanged(before: list, after: list) -> float:
@@ -40,8 +41,10 @@ def fraction_of_statistics_unchanged(before: list, after: list) -> float:
 
 def moving_mean_drift(before: list, after: list, epsilon: float = 1e-3) -> float:
     """How far the moving means moved, in units of the original standard deviation, averaged over channels."""
-    shifts = [np.abs(mean_1 - mean_0) / np.sqrt(var_0 + epsilon)
-              for (mean_0, var_0), (mean_1, _) in zip(before, after, strict=True)]
+    shifts = [
+        np.abs(mean_1 - mean_0) / np.sqrt(var_0 + epsilon)
+        for (mean_0, var_0), (mean_1, _) in zip(before, after, strict=True)
+    ]
     return float(np.mean(np.concatenate(shifts)))
 
 
@@ -68,10 +71,11 @@ def photo_crops(image_size: int, seed: int, per_photo: int = 24) -> np.ndarray:
         for _ in range(per_photo):
             side = int(rng.uniform(0.4, 1.0) * min(height, width))
             top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
-            crop = photo[top:top + side, left:left + side]
+            crop = photo[top : top + side, left : left + side]
             crops.append(crop[:, ::-1] if rng.random() < 0.5 else crop)
-    resized = [keras.ops.image.resize(crop.astype("float32"), (image_size, image_size), antialias=True)
-               for crop in crops]
+    resized = [
+        keras.ops.image.resize(crop.astype("float32"), (image_size, image_size), antialias=True) for crop in crops
+    ]
     return np.clip(np.stack([np.asarray(image) for image in resized]), 0, 255).astype("float32")
 
 
@@ -102,5 +106,9 @@ def with_base_weights(model: keras.Model, base: keras.Model) -> keras.Model:
 def top1(model: keras.Model, images: np.ndarray, backbone: str) -> np.ndarray:
     """Top-1 ImageNet class of each image (RGB 0–255)."""
     inputs = backbones.get(backbone).preprocess(images)
-    return np.concatenate([np.argmax(np.asarray(model(inputs[start:start + 64], training=False)), axis=1)
-                           for start in range(0, len(inputs), 64)])
+    return np.concatenate(
+        [
+            np.argmax(np.asarray(model(inputs[start : start + 64], training=False)), axis=1)
+            for start in range(0, len(inputs), 64)
+        ]
+    )

@@ -25,16 +25,24 @@ SCALE_MARKERS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
     group.addoption("--backbone", default=None, help="backbone for every scale (default: each scale's preset)")
-    group.addoption("--dataset", default=None, help="synthetic[:flowers|objects] | tfds:NAME | folder:PATH "
-                    "(default: preset)")
-    group.addoption("--seeds", type=seeds_option, default=None,
-                    help="number of seeds, 0..N-1, or 'auto': 5 seeds, 7 and 10 for rows still undecided, with "
-                    "O'Brien-Fleming alpha spending (default: preset)")
+    group.addoption(
+        "--dataset", default=None, help="synthetic[:flowers|objects] | tfds:NAME | folder:PATH (default: preset)"
+    )
+    group.addoption(
+        "--seeds",
+        type=seeds_option,
+        default=None,
+        help="number of seeds, 0..N-1, or 'auto': 5 seeds, 7 and 10 for rows still undecided, with "
+        "O'Brien-Fleming alpha spending (default: preset)",
+    )
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
     group.addoption("--results-dir", default="results", help="where tables, figures and logs go (default: results)")
-    group.addoption("--cache-dir", default=None, help="cache of weights, data, features, models "
-                    "(default: $TL_CLAIMS_CACHE or ~/.cache/tl-claims)")
+    group.addoption(
+        "--cache-dir",
+        default=None,
+        help="cache of weights, data, features, models (default: $TL_CLAIMS_CACHE or ~/.cache/tl-claims)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,8 +76,13 @@ def _validated_overrides(config: pytest.Config) -> dict:
     from harness.scales import SCALES
 
     option = config.getoption
-    overrides = {"backbone": option("--backbone"), "dataset": option("--dataset"), "seeds": option("--seeds"),
-                 "image_size": option("--image-size"), "n_train": option("--n-train")}
+    overrides = {
+        "backbone": option("--backbone"),
+        "dataset": option("--dataset"),
+        "seeds": option("--seeds"),
+        "image_size": option("--image-size"),
+        "n_train": option("--n-train"),
+    }
     try:
         for scale in SCALES.values():
             scale.override(**overrides)
@@ -105,10 +118,16 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu")) -> list:
                     continue
                 marks = [getattr(pytest.mark, scale)]
                 if scale in variant.expected:
-                    marks.append(pytest.mark.xfail(strict=True, raises=KnownFinding,
-                                                   reason=f"known finding: {variant.expected[scale]} on this setup"))
-                cases.append(pytest.param(claim.id, variant.name, scale, marks=marks,
-                                          id=f"{claim.id}-{variant.name}-{scale}"))
+                    marks.append(
+                        pytest.mark.xfail(
+                            strict=True,
+                            raises=KnownFinding,
+                            reason=f"known finding: {variant.expected[scale]} on this setup",
+                        )
+                    )
+                cases.append(
+                    pytest.param(claim.id, variant.name, scale, marks=marks, id=f"{claim.id}-{variant.name}-{scale}")
+                )
     return cases
 
 
@@ -189,8 +208,13 @@ def verify_claim(request: pytest.FixtureRequest):
         skip_gpu_scale_without_gpu(scale_name)
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
         try:
-            row, outcomes = engine.run_claim(claim, variant, session.lab(scale_name), run_id=session.run_id,
-                                             progress=lambda line: session.progress(scale_name, line))
+            row, outcomes = engine.run_claim(
+                claim,
+                variant,
+                session.lab(scale_name),
+                run_id=session.run_id,
+                progress=lambda line: session.progress(scale_name, line),
+            )
         except WeightsUnavailableError as error:
             pytest.skip(f"{claim.id}[{variant}]: {error}")
         results.append_row(session.results_dir, row, session.worker)
@@ -203,8 +227,10 @@ def verify_claim(request: pytest.FixtureRequest):
         if row.expected and row.verdict == row.expected:
             raise KnownFinding(message)
         if not row.confirms:
-            pytest.fail(message if not row.expected else f"verdict changed from the known {row.expected}: {message}",
-                        pytrace=False)
+            pytest.fail(
+                message if not row.expected else f"verdict changed from the known {row.expected}: {message}",
+                pytrace=False,
+            )
         return row
 
     return verify
@@ -216,8 +242,10 @@ def skip_gpu_scale_without_gpu(scale_name: str) -> None:
     import tensorflow as tf
 
     if not tf.config.list_physical_devices("GPU"):
-        pytest.skip("gpu scale: no GPU visible to TensorFlow (run `pytest -m cpu` here, or install the gpu extra "
-                    "on a GPU machine)")
+        pytest.skip(
+            "gpu scale: no GPU visible to TensorFlow (run `pytest -m cpu` here, or install the gpu extra "
+            "on a GPU machine)"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -47,8 +47,9 @@ def imagenet_class_names() -> tuple[str, ...]:
     """The 1000 ImageNet-1k class names, index order (package data; no network)."""
     names = json.loads(resource(CLASS_NAMES_FILE).read_text(encoding="utf-8"))
     if len(names) != 1000:
-        raise HarnessError(f"the packaged {CLASS_NAMES_FILE} holds {len(names)} class names, expected 1000; "
-                           "reinstall tl-claims")
+        raise HarnessError(
+            f"the packaged {CLASS_NAMES_FILE} holds {len(names)} class names, expected 1000; reinstall tl-claims"
+        )
     return tuple(names)
 
 

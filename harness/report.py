@@ -20,10 +20,18 @@ SCALE_ORDER = ("cpu", "gpu", "smoke")
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("report", help="assemble the results tables and regenerate the README section")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
-    parser.add_argument("--readme", type=Path, default=REPO_ROOT / "README.md",
-                        help="README whose Results section is regenerated (default: the repository's)")
-    parser.add_argument("--scales", nargs="+", default=["cpu", "gpu"],
-                        help="scales shown in the README (default: cpu gpu; smoke rows carry no verdicts)")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=REPO_ROOT / "README.md",
+        help="README whose Results section is regenerated (default: the repository's)",
+    )
+    parser.add_argument(
+        "--scales",
+        nargs="+",
+        default=["cpu", "gpu"],
+        help="scales shown in the README (default: cpu gpu; smoke rows carry no verdicts)",
+    )
     parser.set_defaults(handler=run)
 
 

@@ -25,17 +25,49 @@ from harness.paths import REPO_ROOT
 
 # The columns every consumer can rely on, in display order.
 COLUMNS = [
-    "claim", "variant", "scale", "backbone", "dataset", "image_size", "n_train", "seeds",
-    "baseline", "treatment", "delta", "ci_low", "ci_high", "threshold", "verdict", "seconds",
+    "claim",
+    "variant",
+    "scale",
+    "backbone",
+    "dataset",
+    "image_size",
+    "n_train",
+    "seeds",
+    "baseline",
+    "treatment",
+    "delta",
+    "ci_low",
+    "ci_high",
+    "threshold",
+    "verdict",
+    "seconds",
 ]
-MARKDOWN_COLUMNS = ["claim", "variant", "role", "baseline_arm", "baseline", "treatment_arm", "treatment", "delta",
-                    "ci", "rule", "verdict", "adjusted"]
+MARKDOWN_COLUMNS = [
+    "claim",
+    "variant",
+    "role",
+    "baseline_arm",
+    "baseline",
+    "treatment_arm",
+    "treatment",
+    "delta",
+    "ci",
+    "rule",
+    "verdict",
+    "adjusted",
+]
 
 
 def _git_commit() -> str:
     try:
-        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                                text=True, timeout=5, check=False)
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except OSError:
         return "unknown"
     return result.stdout.strip() or "unknown"
@@ -107,8 +139,12 @@ def append_outcomes(results_dir: Path, row: Row, outcomes) -> Path:
     path = Path(results_dir) / row.scale / "runs" / row.run_id / "outcomes" / f"{row.claim}-{row.variant}.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")
-    np.savez_compressed(partial, seeds=np.asarray(outcomes.seeds), baseline=outcomes.baseline.astype("float32"),
-                        treatment=outcomes.treatment.astype("float32"))
+    np.savez_compressed(
+        partial,
+        seeds=np.asarray(outcomes.seeds),
+        baseline=outcomes.baseline.astype("float32"),
+        treatment=outcomes.treatment.astype("float32"),
+    )
     partial.replace(path)
     return path
 
@@ -170,12 +206,25 @@ def with_family_verdicts(rows: list[dict]) -> list[dict]:
     the primary rows of the table (harness.verdicts.holm): one claim, one primary row, one family."""
     from harness.verdicts import Verdict, holm
 
-    judged = [Verdict(row.get("verdict", ""), bool(row.get("confirms")), bool(row.get("decided")),
-                      float(row.get("p_value", 1.0)), row.get("rule", ""), float(row.get("estimate", 0.0)),
-                      row.get("ci_low"), row.get("ci_high"), row.get("confidence")) for row in rows]
+    judged = [
+        Verdict(
+            row.get("verdict", ""),
+            bool(row.get("confirms")),
+            bool(row.get("decided")),
+            float(row.get("p_value", 1.0)),
+            row.get("rule", ""),
+            float(row.get("estimate", 0.0)),
+            row.get("ci_low"),
+            row.get("ci_high"),
+            row.get("confidence"),
+        )
+        for row in rows
+    ]
     family = holm(judged, [bool(row.get("primary")) for row in rows])
-    return [{**row, "role": member.role, "adjusted_p": member.adjusted_p, "adjusted": member.word}
-            for row, member in zip(rows, family)]
+    return [
+        {**row, "role": member.role, "adjusted_p": member.adjusted_p, "adjusted": member.word}
+        for row, member in zip(rows, family)
+    ]
 
 
 def to_markdown(table: pd.DataFrame) -> str:
@@ -223,8 +272,14 @@ def plot_deltas(table: pd.DataFrame, path: Path) -> Path:
         low = _bounds(row["ci_low"] if on_delta else None, row["delta"])
         high = _bounds(row["ci_high"] if on_delta else None, row["delta"])
         colour = "tab:green" if row.get("confirms") else "tab:red" if row.get("decided") else "tab:orange"
-        axes.errorbar(row["delta"] * 100, y, xerr=[[(row["delta"] - low) * 100], [(high - row["delta"]) * 100]],
-                      fmt="o", color=colour, capsize=3)
+        axes.errorbar(
+            row["delta"] * 100,
+            y,
+            xerr=[[(row["delta"] - low) * 100], [(high - row["delta"]) * 100]],
+            fmt="o",
+            color=colour,
+            capsize=3,
+        )
         axes.plot(row["threshold"] * 100, y, marker="|", markersize=14, color="black")
     axes.axvline(0, color="grey", linewidth=0.8)
     axes.set_yticks(range(len(table)), labels)
@@ -254,7 +309,11 @@ def environment() -> dict:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), {platform.platform()}",
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "python": platform.python_version(),
-        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "numpy": numpy.__version__,
-                     "pandas": pd.__version__},
+        "versions": {
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "numpy": numpy.__version__,
+            "pandas": pd.__version__,
+        },
         "git_commit": _git_commit(),
     }

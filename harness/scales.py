@@ -40,17 +40,21 @@ class Scale:
     def __post_init__(self) -> None:
         """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ScaleError(f"{self.name}: seeds must be distinct and at least one (got {self.seeds}); --seeds N "
-                             "runs seeds 0..N-1")
+            raise ScaleError(
+                f"{self.name}: seeds must be distinct and at least one (got {self.seeds}); --seeds N runs seeds 0..N-1"
+            )
         if self.image_size < MIN_IMAGE_SIZE:
-            raise ScaleError(f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels (got "
-                             f"{self.image_size})")
+            raise ScaleError(
+                f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels (got {self.image_size})"
+            )
         for name in ("n_train", "n_test", "batch_size", "stage1_epochs", "stage2_epochs"):
             if getattr(self, name) < 1:
                 raise ScaleError(f"{self.name}: {name.replace('_', '-')} must be positive (got {getattr(self, name)})")
         if self.seed_looks and self.seed_looks[0] != len(self.seeds):
-            raise ScaleError(f"{self.name}: the first seed look ({self.seed_looks[0]}) must be the seeds run first "
-                             f"({len(self.seeds)})")
+            raise ScaleError(
+                f"{self.name}: the first seed look ({self.seed_looks[0]}) must be the seeds run first "
+                f"({len(self.seeds)})"
+            )
         if self.n_val < 0:
             raise ScaleError(f"{self.name}: n-val must be zero or more (got {self.n_val})")
 
@@ -79,8 +83,14 @@ class Scale:
         """The data this scale trains and tests on (`n_train` per class instead of the scale's, if given)."""
         from harness.data import DataConfig
 
-        return DataConfig(source=self.dataset, image_size=self.image_size, n_train=n_train or self.n_train,
-                          n_val=self.n_val, n_test=self.n_test, cache_dir=Path(cache_dir) / "data")
+        return DataConfig(
+            source=self.dataset,
+            image_size=self.image_size,
+            n_train=n_train or self.n_train,
+            n_val=self.n_val,
+            n_test=self.n_test,
+            cache_dir=Path(cache_dir) / "data",
+        )
 
 
 class ScaleError(HarnessError, ValueError):

@@ -110,8 +110,7 @@ def _boundaries(kind: str, alpha: float, fractions: tuple[float, ...]) -> tuple[
         masses = _truncated(density, grid, bounds[-1] * math.sqrt(previous))
         spread = math.sqrt(fraction - previous)
         target = spending(kind, alpha, fraction) - spending(kind, alpha, previous)
-        b_value = optimize.brentq(lambda b, m=masses, s=spread, a=target: _tail(m, grid, s, b) - a, -12, 12,
-                                  xtol=1e-10)
+        b_value = optimize.brentq(lambda b, m=masses, s=spread, a=target: _tail(m, grid, s, b) - a, -12, 12, xtol=1e-10)
         bounds.append(b_value / math.sqrt(fraction))
         density, previous = _propagate(masses, spread), fraction
     return tuple(bounds)
@@ -178,8 +177,11 @@ def sequential_look(baseline: np.ndarray, treatment: np.ndarray, rule: Rule, des
     verdict = rule.judge(summary)
     if verdict.confidence is None:  # deterministic claims need no more seeds
         return Look(verdict, summary, index, n_seeds, level, True, None)
-    z_value = float(scipy_stats.norm.isf(verdict.p_value)) if 0 < verdict.p_value < 1 else \
-        (math.inf if verdict.p_value <= 0 else -math.inf)
+    z_value = (
+        float(scipy_stats.norm.isf(verdict.p_value))
+        if 0 < verdict.p_value < 1
+        else (math.inf if verdict.p_value <= 0 else -math.inf)
+    )
     verdict = replace(verdict, p_value=stagewise_p(plan, index, z_value))
     last = index == len(plan.looks) - 1
     stop = verdict.decided or last

@@ -83,19 +83,22 @@ def default_scenarios() -> tuple[Scenario, ...]:
     )
 
 
-def simulate_outcomes(rng: np.random.Generator, scenario: Scenario, means: tuple[float, float], n_seeds: int,
-                      n_images: int) -> tuple[np.ndarray, np.ndarray]:
+def simulate_outcomes(
+    rng: np.random.Generator, scenario: Scenario, means: tuple[float, float], n_seeds: int, n_images: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-image 0/1 outcomes (baseline, treatment), each (n_seeds, n_images), for one test set and seed draw."""
     difficulty = rng.normal(0, scenario.difficulty_sd, n_images)
     affinity = rng.normal(0, scenario.affinity_sd, (2, n_images))
     shared_seed, own_seed = rng.standard_normal(n_seeds), rng.standard_normal((2, n_seeds))
-    seed = scenario.seed_sd * (math.sqrt(scenario.seed_corr) * shared_seed
-                               + math.sqrt(1 - scenario.seed_corr) * own_seed)
+    seed = scenario.seed_sd * (
+        math.sqrt(scenario.seed_corr) * shared_seed + math.sqrt(1 - scenario.seed_corr) * own_seed
+    )
     seed[1] -= scenario.outlier_shift * (rng.random(n_seeds) < scenario.outlier_share)
     shared_noise, own_noise = rng.standard_normal((n_seeds, n_images)), rng.standard_normal((2, n_seeds, n_images))
     noise = math.sqrt(scenario.noise_corr) * shared_noise + math.sqrt(1 - scenario.noise_corr) * own_noise
-    scores = (np.asarray(means)[:, None, None] + seed[:, :, None] + difficulty[None, None, :]
-              + affinity[:, None, :] + noise)
+    scores = (
+        np.asarray(means)[:, None, None] + seed[:, :, None] + difficulty[None, None, :] + affinity[:, None, :] + noise
+    )
     outcomes = (scores > 0).astype(float)
     return outcomes[0], outcomes[1]
 
@@ -111,9 +114,11 @@ def describe_scenario(scenario: Scenario, rng: np.random.Generator, n_images: in
         disagreement.append(float(np.mean(delta != 0)))
         seed_sd.append(float(delta.mean(axis=1).std(ddof=1)))
         pair_se.append(float(delta[0].std(ddof=1)) / math.sqrt(n_images))
-    return {"disagreement": round(float(np.mean(disagreement)), 4),
-            "seed_sd_of_delta_pp": round(100 * float(np.mean(seed_sd)), 2),
-            "single_pair_test_se_pp": round(100 * float(np.mean(pair_se)), 2)}
+    return {
+        "disagreement": round(float(np.mean(disagreement)), 4),
+        "seed_sd_of_delta_pp": round(100 * float(np.mean(seed_sd)), 2),
+        "single_pair_test_se_pp": round(100 * float(np.mean(pair_se)), 2),
+    }
 
 
 @dataclass(frozen=True)
@@ -183,12 +188,16 @@ class _Tally:
         n = max(self.count, 1)
         coverage, confirm = self.covered / n, self.confirmed / n
         return {
-            "coverage": round(coverage, 4), "coverage_mc_se": round(math.sqrt(coverage * (1 - coverage) / n), 4),
-            "confirm_rate": round(confirm, 4), "refute_rate": round(self.refuted / n, 4),
+            "coverage": round(coverage, 4),
+            "coverage_mc_se": round(math.sqrt(coverage * (1 - coverage) / n), 4),
+            "confirm_rate": round(confirm, 4),
+            "refute_rate": round(self.refuted / n, 4),
             "false_confirm_rate": round(confirm, 4) if setting.relation != "above" else None,
             "power": round(confirm, 4) if setting.relation == "above" else None,
-            "mean_half_width_pp": round(100 * self.half_width / n, 3), "mean_floor_pp": round(100 * self.floor / n, 3),
-            "mean_seeds": round(self.seeds / n, 2), "replicates": self.count,
+            "mean_half_width_pp": round(100 * self.half_width / n, 3),
+            "mean_floor_pp": round(100 * self.floor / n, 3),
+            "mean_seeds": round(self.seeds / n, 2),
+            "replicates": self.count,
         }
 
 
@@ -208,8 +217,9 @@ def run_setting(setting: Setting, rng: np.random.Generator, replicates: int, wit
         chosen.add(summary.ci_low, summary.ci_high, verdict.word, setting.true_delta, summary.floor, summary.n_seeds)
         if with_runner_up and setting.looks is None:
             boot = stats.crossed_bootstrap(base, treat, n_resamples=1000)
-            runner_up.add(boot.ci_low, boot.ci_high, rule.judge(boot).word, setting.true_delta, boot.floor,
-                          boot.n_seeds)
+            runner_up.add(
+                boot.ci_low, boot.ci_high, rule.judge(boot).word, setting.true_delta, boot.floor, boot.n_seeds
+            )
     results = [_result(setting, stats.CHOSEN_METHOD, chosen)]
     if runner_up.count:
         results.append(_result(setting, stats.BOOTSTRAP_METHOD, runner_up))
@@ -228,14 +238,24 @@ def _run_looks(base: np.ndarray, treat: np.ndarray, rule: Superiority, design: D
 
 def _result(setting: Setting, method: str, tally: _Tally) -> dict:
     scenario = asdict(setting.scenario)
-    return {"scenario": scenario.pop("name"), "plan": setting.plan, "n_seeds": setting.n_seeds,
-            "looks": list(setting.looks) if setting.looks else None, "n_images": setting.n_images,
-            "relation": setting.relation, "true_delta": round(setting.true_delta, 6), "threshold": THRESHOLD,
-            "method": method, **tally.report(setting), "scenario_parameters": scenario}
+    return {
+        "scenario": scenario.pop("name"),
+        "plan": setting.plan,
+        "n_seeds": setting.n_seeds,
+        "looks": list(setting.looks) if setting.looks else None,
+        "n_images": setting.n_images,
+        "relation": setting.relation,
+        "true_delta": round(setting.true_delta, 6),
+        "threshold": THRESHOLD,
+        "method": method,
+        **tally.report(setting),
+        "scenario_parameters": scenario,
+    }
 
 
-def simulate(replicates: int = 400, seed: int = 2024, runner_up: bool = True,
-             settings: list[Setting] | None = None) -> dict:
+def simulate(
+    replicates: int = 400, seed: int = 2024, runner_up: bool = True, settings: list[Setting] | None = None
+) -> dict:
     """All settings, each on its own reproducible random stream (derived from `seed` and the setting's position)."""
     chosen_settings = list(default_settings()) if settings is None else settings
     streams = np.random.SeedSequence(seed).spawn(len(chosen_settings))
@@ -247,17 +267,23 @@ def simulate(replicates: int = 400, seed: int = 2024, runner_up: bool = True,
     described = {name: describe_scenario(s, np.random.default_rng(seed), 1000, 50) for name, s in scenarios.items()}
     return {
         "estimand": "true Δ = expected treatment − baseline accuracy over the population of test images and of "
-                    "training seeds (outlier seeds included)",
+        "training seeds (outlier seeds included)",
         "claim": f"superiority Δ > {THRESHOLD * 100:+.1f} pp; relation 'at' puts true Δ on the threshold (any "
-                 f"CONFIRMED is false), 'below' {OFFSETS['below'] * 100:+.0f} pp, 'above' "
-                 f"{OFFSETS['above'] * 100:+.0f} pp (CONFIRMED is power)",
+        f"CONFIRMED is false), 'below' {OFFSETS['below'] * 100:+.0f} pp, 'above' "
+        f"{OFFSETS['above'] * 100:+.0f} pp (CONFIRMED is power)",
         "interval": "two-sided 95 %; sequential plans report the repeated confidence interval at the stopping look",
-        "chosen_method": stats.CHOSEN_METHOD, "runner_up": stats.BOOTSTRAP_METHOD,
+        "chosen_method": stats.CHOSEN_METHOD,
+        "runner_up": stats.BOOTSTRAP_METHOD,
         "spending": "Lan-DeMets O'Brien-Fleming type, one-sided alpha 0.025, information = seeds / max seeds",
-        "targets": {"coverage": [0.93, 0.97], "false_confirm_rate_max": 0.05,
-                    "sequential": "coverage >= 0.93 only: repeated confidence intervals are conservative by design"},
+        "targets": {
+            "coverage": [0.93, 0.97],
+            "false_confirm_rate_max": 0.05,
+            "sequential": "coverage >= 0.93 only: repeated confidence intervals are conservative by design",
+        },
         "notes": _notes(),
-        "replicates": replicates, "seed": seed, "seconds": round(time.perf_counter() - started, 1),
+        "replicates": replicates,
+        "seed": seed,
+        "seconds": round(time.perf_counter() - started, 1),
         "scenario_magnitudes_at_1000_images": described,
         "settings": [dict(row, meets_targets=_meets(row)) for row in rows],
     }
@@ -291,8 +317,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     simulate_parser.add_argument("--replicates", type=int, default=400, help="replicates per setting (default 400)")
     simulate_parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     simulate_parser.add_argument("--no-runner-up", action="store_true", help="skip the crossed bootstrap (faster)")
-    simulate_parser.add_argument("--scenario", nargs="+", choices=[s.name for s in default_scenarios()],
-                                 help="only these scenarios (default: all)")
+    simulate_parser.add_argument(
+        "--scenario",
+        nargs="+",
+        choices=[s.name for s in default_scenarios()],
+        help="only these scenarios (default: all)",
+    )
     simulate_parser.add_argument("--json", action="store_true", help="print the full JSON document")
     simulate_parser.set_defaults(handler=run)
 
@@ -306,7 +336,9 @@ def run(args: argparse.Namespace) -> int:
     for row in document["settings"]:
         rate = row["power"] if row["power"] is not None else row["false_confirm_rate"]
         label = "power" if row["power"] is not None else "false confirm"
-        print(f"{row['scenario']:16} {row['plan']:22} {row['n_images']:5} img  Δ {row['relation']:5}  "
-              f"{row['method'][:22]:22}  coverage {row['coverage']:.3f}  {label} {rate:.3f}  "
-              f"half-width {row['mean_half_width_pp']:.2f} pp  seeds {row['mean_seeds']:.1f}")
+        print(
+            f"{row['scenario']:16} {row['plan']:22} {row['n_images']:5} img  Δ {row['relation']:5}  "
+            f"{row['method'][:22]:22}  coverage {row['coverage']:.3f}  {label} {rate:.3f}  "
+            f"half-width {row['mean_half_width_pp']:.2f} pp  seeds {row['mean_seeds']:.1f}"
+        )
     return 0

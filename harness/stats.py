@@ -134,11 +134,17 @@ def summarize(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0
     n_seeds, n_images = delta_matrix.shape
     common = _common_fields(base, treat, delta_matrix, confidence)
     if n_images == 1:
-        return Summary(**common, se=_seed_only_se(delta_matrix[:, 0]), df=float(max(n_seeds - 1, 1)),
-                       method=SEED_ONLY_METHOD, floor=None)
+        return Summary(
+            **common,
+            se=_seed_only_se(delta_matrix[:, 0]),
+            df=float(max(n_seeds - 1, 1)),
+            method=SEED_ONLY_METHOD,
+            floor=None,
+        )
     if n_seeds == 1:
-        return Summary(**common, se=math.inf, df=math.inf, method=VC_METHOD + "; one seed: seed variation unknown",
-                       floor=None)
+        return Summary(
+            **common, se=math.inf, df=math.inf, method=VC_METHOD + "; one seed: seed variation unknown", floor=None
+        )
     variance, dof = _variance_components(delta_matrix)
     se = math.sqrt(variance)
     method = VC_METHOD if se > 0 else VC_METHOD + "; no variation observed"
@@ -150,8 +156,9 @@ def _paired_matrix(baseline: np.ndarray, treatment: np.ndarray) -> tuple[np.ndar
     if base.ndim == 1:
         base, treat = base[:, None], treat[:, None]
     if base.shape != treat.shape or base.ndim != 2 or base.size == 0:
-        raise ValueError(f"need two equally shaped, non-empty (n_seeds, n_images) arrays; got {base.shape}, "
-                         f"{treat.shape}")
+        raise ValueError(
+            f"need two equally shaped, non-empty (n_seeds, n_images) arrays; got {base.shape}, {treat.shape}"
+        )
     if not (np.all(np.isfinite(base)) and np.all(np.isfinite(treat))):
         raise ValueError("per-image scores must be finite numbers")
     return treat - base, base, treat
@@ -161,10 +168,16 @@ def _common_fields(base: np.ndarray, treat: np.ndarray, delta_matrix: np.ndarray
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
     seed_base, seed_treat = base.mean(axis=1), treat.mean(axis=1)
-    return dict(baseline=float(seed_base.mean()), treatment=float(seed_treat.mean()),
-                delta=float(delta_matrix.mean()), confidence=confidence, n_seeds=int(delta_matrix.shape[0]),
-                n_images=int(delta_matrix.shape[1]), per_seed_baseline=tuple(float(v) for v in seed_base),
-                per_seed_treatment=tuple(float(v) for v in seed_treat))
+    return dict(
+        baseline=float(seed_base.mean()),
+        treatment=float(seed_treat.mean()),
+        delta=float(delta_matrix.mean()),
+        confidence=confidence,
+        n_seeds=int(delta_matrix.shape[0]),
+        n_images=int(delta_matrix.shape[1]),
+        per_seed_baseline=tuple(float(v) for v in seed_base),
+        per_seed_treatment=tuple(float(v) for v in seed_treat),
+    )
 
 
 def _seed_only_se(per_seed: np.ndarray) -> float:
@@ -223,8 +236,13 @@ def _floor(delta_matrix: np.ndarray, confidence: float) -> float | None:
     return float(scipy_stats.norm.ppf(0.5 + confidence / 2)) * math.sqrt(image_variance)
 
 
-def crossed_bootstrap(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0.95,
-                      n_resamples: int = 2000, rng_seed: int = 20240607) -> Summary:
+def crossed_bootstrap(
+    baseline: np.ndarray,
+    treatment: np.ndarray,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    rng_seed: int = 20240607,
+) -> Summary:
     """Runner-up interval: seeds and images resampled independently and jointly (Owen 2007's pigeonhole bootstrap).
 
     A resampled mean is w_seed · D · w_image / (S·I) with multinomial counts w, so it is computed as two matrix
@@ -238,8 +256,14 @@ def crossed_bootstrap(baseline: np.ndarray, treatment: np.ndarray, confidence: f
     per_seed = image_counts @ delta_matrix.T  # (resamples, seeds): each seed's total over the resampled images
     means = np.einsum("bs,bs->b", per_seed, seed_counts) / (n_seeds * n_images)
     common = _common_fields(base, treat, delta_matrix, confidence)
-    return Summary(**common, se=float(means.std(ddof=1)), df=math.inf, method=BOOTSTRAP_METHOD,
-                   floor=_floor(delta_matrix, confidence), draws=tuple(np.sort(means).tolist()))
+    return Summary(
+        **common,
+        se=float(means.std(ddof=1)),
+        df=math.inf,
+        method=BOOTSTRAP_METHOD,
+        floor=_floor(delta_matrix, confidence),
+        draws=tuple(np.sort(means).tolist()),
+    )
 
 
 def _resample_counts(rng: np.random.Generator, n_resamples: int, size: int) -> np.ndarray:

@@ -178,12 +178,13 @@ def weighted_layers(base: keras.Model) -> list[keras.Layer]:
     return [layer for layer in base.layers if layer.weights]
 
 
-def differential_optimizer(classifier: Classifier, *, early_rate: float, late_rate: float,
-                           early_fraction: float = 0.5) -> GroupRatesAdam:
+def differential_optimizer(
+    classifier: Classifier, *, early_rate: float, late_rate: float, early_fraction: float = 0.5
+) -> GroupRatesAdam:
     """Adam with the lesson's differential rates: the first `early_fraction` of the base's weighted layers train at
     `early_rate`, the rest of the base and the head at `late_rate`. Call after `unfreeze`, then `compile_with`."""
     layers = weighted_layers(classifier.base)
-    early_layers = layers[:round(early_fraction * len(layers))]
+    early_layers = layers[: round(early_fraction * len(layers))]
     early = {id(variable) for layer in early_layers for variable in layer.trainable_weights}
     trained = classifier.model.trainable_weights
     groups = [
@@ -223,14 +224,17 @@ class Evaluation:
         return float(np.mean(self.correct))
 
 
-def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray, *, with_features: bool = False,
-             batch_size: int = 64) -> Evaluation:
+def evaluate(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, *, with_features: bool = False, batch_size: int = 64
+) -> Evaluation:
     """Predictions in inference mode (augmentation and dropout off), and the pooled features if asked for, in one
     pass. Called eagerly batch by batch: for a model seen once, that is faster than `predict`, which first traces."""
     outputs = [model.get_layer("pool").output, model.output] if with_features else [model.output]
     both = keras.Model(model.input, outputs)
-    batches = [both(images[start:start + batch_size].astype("float32"), training=False)
-               for start in range(0, len(images), batch_size)]
+    batches = [
+        both(images[start : start + batch_size].astype("float32"), training=False)
+        for start in range(0, len(images), batch_size)
+    ]
     batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
     parts = [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(outputs))]
     return Evaluation(np.argmax(parts[-1], axis=1), np.asarray(labels), parts[0] if with_features else None)
@@ -240,7 +244,7 @@ def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_siz
     """Global-average-pooled features of a frozen base, computed batch by batch."""
     chunks = []
     for start in range(0, len(images), batch_size):
-        batch = preprocess(images[start:start + batch_size].astype("float32"))
+        batch = preprocess(images[start : start + batch_size].astype("float32"))
         feature_map = base(batch, training=False)
         chunks.append(np.asarray(keras.ops.mean(feature_map, axis=(1, 2))))
     return np.concatenate(chunks)
@@ -282,16 +286,26 @@ def stage1(classifier: Classifier, train: tf.data.Dataset, *, learning_rate: flo
     fit(classifier.model, train, epochs=epochs, seed=seed, step="stage1")
 
 
-def stage1_batch_augmented(classifier: Classifier, batches: tf.data.Dataset, *, learning_rate: float, epochs: int,
-                           seed: int) -> None:
+def stage1_batch_augmented(
+    classifier: Classifier, batches: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int
+) -> None:
     """Stage 1 on batches mixed by MixUp / CutMix / RandAugment: soft labels, so cross-entropy on probabilities."""
     classifier.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=augment.soft_label_loss())
     fit(classifier.model, batches, epochs=epochs, seed=seed, step="stage1")
 
 
-def stage2(classifier: Classifier, stage1_weights: list[np.ndarray], train: tf.data.Dataset, *, learning_rate: float,
-           epochs: int, seed: int, bn_policy: str = "frozen", fraction: float = 1.0,
-           early_learning_rate: float | None = None) -> None:
+def stage2(
+    classifier: Classifier,
+    stage1_weights: list[np.ndarray],
+    train: tf.data.Dataset,
+    *,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    bn_policy: str = "frozen",
+    fraction: float = 1.0,
+    early_learning_rate: float | None = None,
+) -> None:
     """The lesson's stage 2 from a stage-1 model: unfreeze, compile again, fine-tune at a low rate.
 
     `early_learning_rate` turns on differential rates: the first half of the base's weighted layers train at it,
@@ -303,13 +317,22 @@ def stage2(classifier: Classifier, stage1_weights: list[np.ndarray], train: tf.d
     if early_learning_rate is None:
         compile_model(classifier.model, learning_rate)
     else:
-        compile_with(classifier.model, differential_optimizer(classifier, early_rate=early_learning_rate,
-                                                              late_rate=learning_rate))
+        compile_with(
+            classifier.model,
+            differential_optimizer(classifier, early_rate=early_learning_rate, late_rate=learning_rate),
+        )
     fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
 
 
-def stage2_without_recompile(classifier: Classifier, stage1_weights: list[np.ndarray], train: tf.data.Dataset, *,
-                             stage1_learning_rate: float, epochs: int, seed: int) -> None:
+def stage2_without_recompile(
+    classifier: Classifier,
+    stage1_weights: list[np.ndarray],
+    train: tf.data.Dataset,
+    *,
+    stage1_learning_rate: float,
+    epochs: int,
+    seed: int,
+) -> None:
     """Common error: `base.trainable = True`, then `fit` again without `compile()`.
 
     The model is put where a student's is after stage 1's `fit` (stage-1 weights, compiled with stage 1's optimizer,

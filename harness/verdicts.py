@@ -105,8 +105,17 @@ def _one_sided(summary: Summary, threshold: float, label: str, words: tuple[str,
         word, confirms = words[1], False
     else:
         word, confirms = INCONCLUSIVE, False
-    return Verdict(word, confirms, word != INCONCLUSIVE, _p_above(summary, threshold), label, summary.delta, low,
-                   high, summary.confidence)
+    return Verdict(
+        word,
+        confirms,
+        word != INCONCLUSIVE,
+        _p_above(summary, threshold),
+        label,
+        summary.delta,
+        low,
+        high,
+        summary.confidence,
+    )
 
 
 @dataclass(frozen=True)
@@ -139,8 +148,18 @@ class Band:
             word = INCONCLUSIVE
         p_value = max(_p_above(summary, self.low), 1 - summary.prob_below(self.high))
         inside = max(0.0, summary.prob_below(self.high) - summary.prob_below(self.low))
-        return Verdict(word, word == "INSIDE BAND", word != INCONCLUSIVE, p_value, self.label(), summary.delta,
-                       ci_low, ci_high, summary.confidence, note=f"P(Δ in band) ≈ {inside:.2f}")
+        return Verdict(
+            word,
+            word == "INSIDE BAND",
+            word != INCONCLUSIVE,
+            p_value,
+            self.label(),
+            summary.delta,
+            ci_low,
+            ci_high,
+            summary.confidence,
+            note=f"P(Δ in band) ≈ {inside:.2f}",
+        )
 
 
 @dataclass(frozen=True)
@@ -227,8 +246,18 @@ class Risk:
         # Exact binomial p-values, the tests Clopper–Pearson inverts: P(X ≥ k | min_share), P(X ≤ k | min_share).
         p_often = float(scipy_stats.binom.sf(k - 1, n, self.min_share))
         p_rarely = float(scipy_stats.binom.cdf(k, n, self.min_share))
-        return Verdict(word, confirms, word != INCONCLUSIVE, p_often if self.often else p_rarely, self.label(),
-                       k / n, low, high, summary.confidence, note=f"{k} of {n} seeds failed")
+        return Verdict(
+            word,
+            confirms,
+            word != INCONCLUSIVE,
+            p_often if self.often else p_rarely,
+            self.label(),
+            k / n,
+            low,
+            high,
+            summary.confidence,
+            note=f"{k} of {n} seeds failed",
+        )
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -261,10 +290,23 @@ class Exact:
             word, p_value = "REFUTED", 1.0
         else:
             word, p_value = INCONCLUSIVE, 1.0
-        note = "" if np.ptp(per_seed) == 0 else f"not deterministic: per-seed Δ from {per_seed.min():+.4g} to " \
-                                                f"{per_seed.max():+.4g}"
-        return Verdict(word, word == "CONFIRMED", word != INCONCLUSIVE, p_value, self.label(), summary.delta, None,
-                       None, None, note=note)
+        note = (
+            ""
+            if np.ptp(per_seed) == 0
+            else f"not deterministic: per-seed Δ from {per_seed.min():+.4g} to {per_seed.max():+.4g}"
+        )
+        return Verdict(
+            word,
+            word == "CONFIRMED",
+            word != INCONCLUSIVE,
+            p_value,
+            self.label(),
+            summary.delta,
+            None,
+            None,
+            None,
+            note=note,
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -341,13 +383,18 @@ def explain(summary: Summary, rule: Rule, verdict: Verdict | None = None, unit: 
     head = f"{verdict.word} ({rule.label(unit)})"
     if verdict.confidence is None:
         return f"{head}: Δ {_fmt(verdict.estimate, unit)}, exact, no interval" + (
-            f"; {verdict.note}" if verdict.note else "")
+            f"; {verdict.note}" if verdict.note else ""
+        )
     if isinstance(rule, Risk):
-        return (f"{head}: {verdict.note}, {verdict.confidence:.0%} exact CI [{verdict.ci_low:.0%}, "
-                f"{verdict.ci_high:.0%}] of seeds")
+        return (
+            f"{head}: {verdict.note}, {verdict.confidence:.0%} exact CI [{verdict.ci_low:.0%}, "
+            f"{verdict.ci_high:.0%}] of seeds"
+        )
     low, high = summary.interval(verdict.confidence)
-    text = (f"{head}: Δ {_fmt(summary.delta, unit)}, {verdict.confidence:.0%} CI [{_fmt(low, unit)}, "
-            f"{_fmt(high, unit)}] over {summary.n_seeds} seed(s) × {summary.n_images} test image(s)")
+    text = (
+        f"{head}: Δ {_fmt(summary.delta, unit)}, {verdict.confidence:.0%} CI [{_fmt(low, unit)}, "
+        f"{_fmt(high, unit)}] over {summary.n_seeds} seed(s) × {summary.n_images} test image(s)"
+    )
     if summary.floor is not None:
         text += f"; test-set floor ±{_fmt(summary.floor, unit)[1:]}"
     if verdict.note:

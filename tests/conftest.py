@@ -26,8 +26,14 @@ def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> ke
 @pytest.fixture
 def tiny_backbone(monkeypatch) -> str:
     """Registers the tiny base as a backbone for one test; returns its name."""
-    spec = BackboneSpec(name=TINY, input_range=(-1.0, 1.0), default_image_size=32, weights_source="random",
-                        preprocess=center_127_scale_128, builder=tiny_base)
+    spec = BackboneSpec(
+        name=TINY,
+        input_range=(-1.0, 1.0),
+        default_image_size=32,
+        weights_source="random",
+        preprocess=center_127_scale_128,
+        builder=tiny_base,
+    )
     monkeypatch.setitem(backbones.REGISTRY, TINY, spec)
     return TINY
 

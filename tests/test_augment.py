@@ -15,7 +15,10 @@ def images() -> np.ndarray:
 def test_layers_are_flip_rotation_zoom_as_in_the_lesson():
     layers = lesson_augmentation(0).layers
     assert [type(layer) for layer in layers] == [
-        keras.layers.RandomFlip, keras.layers.RandomRotation, keras.layers.RandomZoom]
+        keras.layers.RandomFlip,
+        keras.layers.RandomRotation,
+        keras.layers.RandomZoom,
+    ]
     assert layers[0].mode == "horizontal"
     assert layers[1].factor == (-0.1, 0.1) or layers[1].factor == 0.1
     assert layers[2].height_factor == (-0.1, 0.1) or layers[2].height_factor == 0.1

@@ -28,16 +28,16 @@ def test_mixed_labels_are_probabilities_and_really_mix(name):
 @pytest.mark.parametrize("name", list(augment.BATCH_AUGMENTATIONS))
 def test_nothing_changes_outside_training(name):
     images, labels = batch()
-    out_images, out_labels = augment.mix_batch(augment.batch_augmentation(name, seed=1), images, labels,
-                                               training=False)
+    out_images, out_labels = augment.mix_batch(augment.batch_augmentation(name, seed=1), images, labels, training=False)
     np.testing.assert_allclose(np.asarray(out_images), images)
     np.testing.assert_array_equal(np.asarray(out_labels), labels)
 
 
 def test_randaugment_changes_images_but_never_labels():
     images, labels = batch()
-    out_images, out_labels = augment.mix_batch(augment.batch_augmentation("randaugment", seed=1), images, labels,
-                                               training=True)
+    out_images, out_labels = augment.mix_batch(
+        augment.batch_augmentation("randaugment", seed=1), images, labels, training=True
+    )
     assert not np.allclose(np.asarray(out_images), images)
     np.testing.assert_array_equal(np.asarray(out_labels), labels)
 

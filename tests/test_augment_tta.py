@@ -56,7 +56,8 @@ def test_tta_averages_probabilities_not_votes():
     assert augment.tta_accuracy(probabilities, np.array([0])) == 1.0
 
 
-@pytest.mark.parametrize(("gain", "position"), [(0.001, "below"), (0.005, "inside"), (0.02, "inside"),
-                                                (0.03, "above"), (-0.01, "below")])
+@pytest.mark.parametrize(
+    ("gain", "position"), [(0.001, "below"), (0.005, "inside"), (0.02, "inside"), (0.03, "above"), (-0.01, "below")]
+)
 def test_band_position_reads_the_lessons_band(gain, position):
     assert tta.band_position(gain) == position

@@ -7,12 +7,33 @@ from harness import bench
 from harness.bench import Record
 
 
-def record(transform: str, placement: str, images_per_s: float | None, *, device: str = "cpu", size: int = 96,
-           dtype: str = "float32", kind: str = bench.AUGMENTATION, note: str = "") -> Record:
+def record(
+    transform: str,
+    placement: str,
+    images_per_s: float | None,
+    *,
+    device: str = "cpu",
+    size: int = 96,
+    dtype: str = "float32",
+    kind: str = bench.AUGMENTATION,
+    note: str = "",
+) -> Record:
     seconds = None if images_per_s is None else 100 / images_per_s
-    return Record(kind=kind, transform=transform, placement=placement, device=device, image_size=size, dtype=dtype,
-                  batch_size=32, images_per_round=100, seconds_median=seconds, seconds_min=seconds, rounds=3,
-                  note=note, threads={"cpu_count": 2})
+    return Record(
+        kind=kind,
+        transform=transform,
+        placement=placement,
+        device=device,
+        image_size=size,
+        dtype=dtype,
+        batch_size=32,
+        images_per_round=100,
+        seconds_median=seconds,
+        seconds_min=seconds,
+        rounds=3,
+        note=note,
+        threads={"cpu_count": 2},
+    )
 
 
 def records() -> list[Record]:

@@ -42,8 +42,9 @@ def test_without_tensorflow_a_command_prints_the_platform_message_and_docs_still
     assert cli.main(["docs", "contract", "--path"]) == 0
 
 
-@pytest.mark.parametrize(("system", "machine"), [("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"),
-                                                 ("Windows", "AMD64")])
+@pytest.mark.parametrize(
+    ("system", "machine"), [("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"), ("Windows", "AMD64")]
+)
 def test_on_a_platform_with_wheels_the_message_says_how_to_install_it(system, machine):
     message = install_check.missing_tensorflow_message(system, machine)
     assert "pip install 'tensorflow>=2.16,<3'" in message

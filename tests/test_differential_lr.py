@@ -18,8 +18,10 @@ def two_layer_model() -> keras.Model:
 
 
 def groups(model: keras.Model) -> list:
-    return [(model.get_layer("early").trainable_weights, EARLY_RATE),
-            (model.get_layer("late").trainable_weights, LATE_RATE)]
+    return [
+        (model.get_layer("early").trainable_weights, EARLY_RATE),
+        (model.get_layer("late").trainable_weights, LATE_RATE),
+    ]
 
 
 def data() -> tuple[np.ndarray, np.ndarray]:
@@ -45,8 +47,9 @@ def test_sgd_step_is_each_groups_rate_times_the_gradient():
     expected_gradients = gradients(model, x, y)
     before = [w.numpy() for w in model.trainable_weights]
     model.train_on_batch(x, y)
-    for old, weight, gradient, rate in zip(before, model.trainable_weights, expected_gradients,
-                                           rate_of_each_weight(model)):
+    for old, weight, gradient, rate in zip(
+        before, model.trainable_weights, expected_gradients, rate_of_each_weight(model)
+    ):
         np.testing.assert_allclose(weight.numpy() - old, -rate * gradient, rtol=1e-5, atol=1e-7)
 
 

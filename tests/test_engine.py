@@ -9,27 +9,34 @@ import pytest
 from harness import engine, stats
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
 from harness.records import CurvePoint
-from harness.verdicts import Exact
 from harness.scales import SCALES
+from harness.verdicts import Exact
 
 TREATMENT_BY_SEED = {seed: 0.70 + 0.02 * (seed % 3) for seed in range(10)}
 
 
 def treatment(trial) -> Measurement:
     accuracy = TREATMENT_BY_SEED[trial.seed] * trial.params.get("scale", 1.0)
-    return Measurement.of(np.full(50, accuracy), {"seen": trial.seed, "keras": "3.x"},
-                          (CurvePoint("fe_probe", 10, trial.seed, accuracy),))
+    return Measurement.of(
+        np.full(50, accuracy), {"seen": trial.seed, "keras": "3.x"}, (CurvePoint("fe_probe", 10, trial.seed, accuracy),)
+    )
 
 
 def make_claim(**changes) -> Claim:
     fields = dict(
-        id="toy", statement="treatment beats baseline", lesson_section="nowhere",
+        id="toy",
+        statement="treatment beats baseline",
+        lesson_section="nowhere",
         baseline=Arm("base", lambda trial: "a model"),
         treatment=Arm("treat ({label})", treatment),
         metric=Metric("accuracy", lambda trial, model: Measurement.of(np.full(50, 0.5))),
-        threshold=0.0, variants=(Variant("a", {"label": "a"}), Variant("b", {"label": "b", "scale": 1.0},
-                                                                          expected={"cpu": "REFUTED"})),
-        primary="b", advice="do the other thing",
+        threshold=0.0,
+        variants=(
+            Variant("a", {"label": "a"}),
+            Variant("b", {"label": "b", "scale": 1.0}, expected={"cpu": "REFUTED"}),
+        ),
+        primary="b",
+        advice="do the other thing",
     )
     return Claim(**{**fields, **changes})
 
@@ -98,6 +105,11 @@ def test_auto_seeds_add_seeds_only_while_the_row_is_undecided():
     auto = SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto"))
     row, outcomes = engine.run_claim(claim, "a", auto, run_id="r", progress=lambda line: None)
     assert row.seeds == 10 and outcomes.seeds == tuple(range(10)) and row.verdict == "INCONCLUSIVE"
-    clear, _ = engine.run_claim(make_claim(), "a", SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto")),
-                                run_id="r", progress=lambda line: None)
+    clear, _ = engine.run_claim(
+        make_claim(),
+        "a",
+        SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto")),
+        run_id="r",
+        progress=lambda line: None,
+    )
     assert clear.seeds == 5 and clear.confirms  # decided at the first look

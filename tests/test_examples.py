@@ -19,7 +19,7 @@ def body(path: Path) -> list[str]:
     source = path.read_text(encoding="utf-8")
     docstring = ast.parse(source).body[0]
     assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant), f"{path.name}: no docstring"
-    return source.splitlines()[docstring.end_lineno:]
+    return source.splitlines()[docstring.end_lineno :]
 
 
 def unmarked_changes(buggy: Path) -> list[str]:
@@ -48,5 +48,4 @@ def test_a_buggy_example_differs_from_the_correct_one_only_in_marked_lines(buggy
 def test_an_unmarked_change_is_caught(tmp_path):
     drifted = tmp_path / "student_drifted.py"
     drifted.write_text(CORRECT.read_text(encoding="utf-8").replace("STAGE1_LR = 1e-3", "STAGE1_LR = 2e-3"))
-    assert unmarked_changes(drifted) == ["line 'STAGE1_LR = 2e-3  # head warm-up (the lesson)' differs without "
-                                         "'# BUG'"]
+    assert unmarked_changes(drifted) == ["line 'STAGE1_LR = 2e-3  # head warm-up (the lesson)' differs without '# BUG'"]

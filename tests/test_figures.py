@@ -7,22 +7,32 @@ from harness.records import BatchNormPoint, CurvePoint
 
 
 def row(claim: str, found: list) -> dict:
-    return {"claim": claim, "variant": "v", "scale": "smoke", "details": {"keras": "3.15.1"},
-            "records": [records.to_dict(record) for record in found]}
+    return {
+        "claim": claim,
+        "variant": "v",
+        "scale": "smoke",
+        "details": {"keras": "3.15.1"},
+        "records": [records.to_dict(record) for record in found],
+    }
 
 
 def curve_rows() -> list[dict]:
     points = []
     for seed, offset in enumerate((0.0, 0.02, -0.02)):
         for n, accuracy in ((10, 0.6), (25, 0.7), (50, 0.75)):
-            points += [CurvePoint("fe_stage1", n, seed, accuracy + offset), CurvePoint("ft_stage2", n, seed,
-                                                                                      accuracy + 0.05)]
+            points += [
+                CurvePoint("fe_stage1", n, seed, accuracy + offset),
+                CurvePoint("ft_stage2", n, seed, accuracy + 0.05),
+            ]
     return [row("fe_vs_ft_by_size", points), row("min_images", [CurvePoint("fe_probe", 200, 0, 0.8)])]
 
 
 def bn_rows() -> list[dict]:
-    points = [BatchNormPoint(policy, seed, accuracy + seed / 100, drift) for seed in range(2)
-              for policy, accuracy, drift in (("train", 0.7, 0.4), ("call_inference", 0.7, 0.4), ("frozen", 0.8, 0.0))]
+    points = [
+        BatchNormPoint(policy, seed, accuracy + seed / 100, drift)
+        for seed in range(2)
+        for policy, accuracy, drift in (("train", 0.7, 0.4), ("call_inference", 0.7, 0.4), ("frozen", 0.8, 0.0))
+    ]
     return [row("bn_gotcha", points), row("bn_gotcha", points[:2])]  # arms sharing a model repeat their points
 
 

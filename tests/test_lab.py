@@ -19,8 +19,9 @@ def test_stage1_copies_have_identical_weights_and_are_independent(lab):
     assert first.model is not second.model
     assert all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), second.model.get_weights()))
     first.model.get_layer("logits").kernel.assign_add(np.ones_like(first.model.get_layer("logits").kernel))
-    assert np.array_equal(second.model.get_layer("logits").kernel.numpy(), lab.stage1(0).model.get_layer(
-        "logits").kernel.numpy())
+    assert np.array_equal(
+        second.model.get_layer("logits").kernel.numpy(), lab.stage1(0).model.get_layer("logits").kernel.numpy()
+    )
 
 
 def test_stage1_from_disk_is_identical_to_the_trained_one(lab):
@@ -37,8 +38,9 @@ def test_stage2_arms_start_from_the_identical_stage1_model(lab):
         for name in ("conv0", "bn0", "bn1"):  # frozen: the bottom half, and every BatchNorm (policy "frozen")
             for a, b in zip(stage1.base.get_layer(name).get_weights(), stage2.base.get_layer(name).get_weights()):
                 assert np.array_equal(a, b), f"{name} differs from stage 1 after stage 2 at {rate}"
-        assert not np.array_equal(stage1.base.get_layer("conv1").kernel.numpy(),
-                                  stage2.base.get_layer("conv1").kernel.numpy())
+        assert not np.array_equal(
+            stage1.base.get_layer("conv1").kernel.numpy(), stage2.base.get_layer("conv1").kernel.numpy()
+        )
 
 
 def test_the_same_seed_trains_the_same_model_from_scratch(lab, shared_data_cache):

@@ -17,8 +17,13 @@ NOTEBOOK = REPO_ROOT / "examples" / "student_colab.ipynb"
 
 
 def outputs(notebook) -> str:
-    return "".join(output.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-                   for output in cell.get("outputs", []) if output.get("output_type") == "stream")
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
 
 
 def test_every_markdown_cell_speaks_spanish_and_english():
@@ -34,8 +39,9 @@ def test_the_notebook_runs_the_seven_checks_offline_at_32_px(tmp_path, monkeypat
     monkeypatch.setenv("TL_CLAIMS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("TL_CLAIMS_SOURCE", raising=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-                   ).execute()
+    NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     text = outputs(notebook)
     assert f"tl-claims {__version__}" in text
     assert "7 passed" in text, text

@@ -27,21 +27,27 @@ def constraints() -> dict[str, str]:
 
 def test_runtime_dependencies_are_ranges_never_exact_pins():
     specifiers = [requirement.split(";")[0] for requirement in PYPROJECT["project"]["dependencies"]]
-    assert not [specifier for specifier in specifiers if "==" in specifier or "<" not in specifier and ">" not in
-                specifier]
+    assert not [
+        specifier for specifier in specifiers if "==" in specifier or ("<" not in specifier and ">" not in specifier)
+    ]
 
 
 def test_every_dependency_and_dev_tool_has_its_verified_version_in_constraints():
-    declared = requirement_names(PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]
-                                 ["dev"])
+    declared = requirement_names(
+        PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
+    )
     assert declared - set(constraints()) == set()
     assert constraints()["tensorflow"] == "2.21.0" and "tensorflow-cpu" not in constraints()
 
 
 def test_one_tensorflow_distribution_everywhere_and_the_gpu_extra_adds_cuda_to_it():
     everything = PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["gpu"]
-    owners = [requirement for requirement in everything if normalise(NAME.match(requirement).group(0))
-              .startswith(("tensorflow", "tf-nightly", "intel-tensorflow")) and "datasets" not in requirement]
+    owners = [
+        requirement
+        for requirement in everything
+        if normalise(NAME.match(requirement).group(0)).startswith(("tensorflow", "tf-nightly", "intel-tensorflow"))
+        and "datasets" not in requirement
+    ]
     assert [NAME.match(requirement).group(0) for requirement in owners] == ["tensorflow", "tensorflow"]
     assert PYPROJECT["project"]["optional-dependencies"]["gpu"][0].startswith("tensorflow[and-cuda]")
 
@@ -52,7 +58,10 @@ def test_version_license_and_package_data_are_declared():
     assert PYPROJECT["project"]["license"] == "Apache-2.0"
     assert "Apache License" in (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
     patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["harness.resources"]
-    shipped = [path.name for path in (REPO_ROOT / "harness" / "resources").iterdir() if path.suffix != ".py"
-               and not path.name.startswith(".") and path.is_file()]
+    shipped = [
+        path.name
+        for path in (REPO_ROOT / "harness" / "resources").iterdir()
+        if path.suffix != ".py" and not path.name.startswith(".") and path.is_file()
+    ]
     assert shipped and all(any(name.endswith(pattern.lstrip("*")) for pattern in patterns) for name in shipped)
     assert all(resource(name).is_file() for name in [*DOCS.values(), "imagenet_classes.json"])

@@ -78,8 +78,9 @@ def test_gpu_scale_skips_every_claim_without_a_gpu(pytester):
 
 def test_a_smoke_claim_writes_its_row_and_progress(pytester, tmp_path):
     results_dir = tmp_path / "results"
-    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), "-m", "smoke", "-k", "aug_train_only and flip",
-                                           "--results-dir", str(results_dir))
+    result = pytester.runpytest_subprocess(
+        str(CLAIM_TESTS), "-m", "smoke", "-k", "aug_train_only and flip", "--results-dir", str(results_dir)
+    )
     result.assert_outcomes(passed=1)
     written = next((results_dir / "smoke" / "runs").glob("*/*.jsonl"))
     rows = [json.loads(line) for line in written.read_text().splitlines()]
@@ -100,24 +101,23 @@ def _rows(results_dir: Path) -> list[dict]:
 
 def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_path):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial)).assert_outcomes(
-        passed=2)
-    pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "-n", "2", "--results-dir", str(parallel)
-                                  ).assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial)).assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(
+        str(CLAIM_TESTS), *SMOKE_PAIR, "-n", "2", "--results-dir", str(parallel)
+    ).assert_outcomes(passed=2)
     assert len(list((parallel / "smoke" / "runs").glob("*/gw*.jsonl"))) == 2  # both workers wrote rows
     assert _rows(serial) == _rows(parallel)
 
 
 def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     """The process dies hard after the first claim test: no session end, yet its row is on disk for `report`."""
-    pytester.makepyfile(die_after_first_test=(
-        "import os\n"
-        "def pytest_runtest_logfinish(nodeid, location):\n"
-        "    os._exit(9)\n"
-    ))
+    pytester.makepyfile(
+        die_after_first_test=("import os\ndef pytest_runtest_logfinish(nodeid, location):\n    os._exit(9)\n")
+    )
     results_dir = tmp_path / "results"
-    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "-p", "die_after_first_test", "--results-dir",
-                                           str(results_dir))
+    result = pytester.runpytest_subprocess(
+        str(CLAIM_TESTS), *SMOKE_PAIR, "-p", "die_after_first_test", "--results-dir", str(results_dir)
+    )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
     from harness import results

@@ -102,10 +102,19 @@ def test_weights_and_image_size_options(capsys, photos, tmp_path):
     model = backbones.load("mobilenet_v2", image_size=32, include_top=True, weights=None)
     model.save_weights(tmp_path / "v2.weights.h5")
     code, out, err = run_cli(
-        capsys, "--backbone", "mobilenet_v2", "--image-size", "32", "--weights", str(tmp_path / "v2.weights.h5"),
+        capsys,
+        "--backbone",
+        "mobilenet_v2",
+        "--image-size",
+        "32",
+        "--weights",
+        str(tmp_path / "v2.weights.h5"),
         str(photos / "chelsea.png"),
     )
     assert code == 0, err
     assert "mobilenet_v2, 32 px" in out and len(out.strip().splitlines()) == 6
-    assert_one_line_error(*run_cli(capsys, "--weights", str(tmp_path / "absent.pth"), str(photos / "chelsea.png")),
-                          "absent.pth", "does not exist")
+    assert_one_line_error(
+        *run_cli(capsys, "--weights", str(tmp_path / "absent.pth"), str(photos / "chelsea.png")),
+        "absent.pth",
+        "does not exist",
+    )

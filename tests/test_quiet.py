@@ -19,11 +19,14 @@ NOISE = (
 )
 
 
-@pytest.mark.parametrize(("level", "kept"), [
-    (2, ["E0000", "a line from someone else"]),
-    (1, ["W0000", "E0000", "a line from someone else"]),
-    (0, [ABSL_PREINIT, "I0000", "I0000", "To enable", "W0000", "E0000", "a line from someone else"]),
-])
+@pytest.mark.parametrize(
+    ("level", "kept"),
+    [
+        (2, ["E0000", "a line from someone else"]),
+        (1, ["W0000", "E0000", "a line from someone else"]),
+        (0, [ABSL_PREINIT, "I0000", "I0000", "To enable", "W0000", "E0000", "a line from someone else"]),
+    ],
+)
 def test_filter_drops_records_below_the_level_with_their_continuation_lines(level, kept):
     lines = filter_log_lines(NOISE, level).splitlines()
     assert [line for line in lines if any(line.startswith(prefix) for prefix in kept)] == lines
@@ -49,6 +52,8 @@ def test_the_lines_come_back_when_asked_for():
 
 
 def test_importing_harness_changes_nothing():
-    result = run_python("import os, sys, harness.teaching.plugin; "
-                        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), type(sys.meta_path[0]).__name__)")
+    result = run_python(
+        "import os, sys, harness.teaching.plugin; "
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), type(sys.meta_path[0]).__name__)"
+    )
     assert not result.stdout.startswith("2") and "Quiet" not in result.stdout

@@ -7,12 +7,31 @@ from harness import results
 from harness.results import Row
 
 
-def make_row(claim="c", variant="v", run_id="20260101T000000-1", verdict="CONFIRMED", delta=0.1,
-             scale_name="smoke", **extra):
-    return Row(claim=claim, variant=variant, scale=scale_name, backbone="b", dataset="d", image_size=32, n_train=4,
-               seeds=3, baseline=0.5, treatment=0.5 + delta, delta=delta, ci_low=delta - 0.05,
-               ci_high=delta + 0.05, threshold=0.0, verdict=verdict, seconds=1.0, run_id=run_id,
-               finished_at="2026-01-01T00:00:00", per_seed={"a": [0.5]}, **extra)
+def make_row(
+    claim="c", variant="v", run_id="20260101T000000-1", verdict="CONFIRMED", delta=0.1, scale_name="smoke", **extra
+):
+    return Row(
+        claim=claim,
+        variant=variant,
+        scale=scale_name,
+        backbone="b",
+        dataset="d",
+        image_size=32,
+        n_train=4,
+        seeds=3,
+        baseline=0.5,
+        treatment=0.5 + delta,
+        delta=delta,
+        ci_low=delta - 0.05,
+        ci_high=delta + 0.05,
+        threshold=0.0,
+        verdict=verdict,
+        seconds=1.0,
+        run_id=run_id,
+        finished_at="2026-01-01T00:00:00",
+        per_seed={"a": [0.5]},
+        **extra,
+    )
 
 
 def test_rows_from_every_worker_are_assembled(tmp_path):

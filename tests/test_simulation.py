@@ -82,8 +82,17 @@ def test_simulation_is_reproducible_and_reports_every_setting_field():
     methods = [row["method"] for row in first["settings"]]
     assert methods == [stats.CHOSEN_METHOD, stats.BOOTSTRAP_METHOD]
     row = first["settings"][0]
-    for key in ("coverage", "false_confirm_rate", "power", "true_delta", "n_seeds", "n_images", "scenario_parameters",
-                "meets_targets", "mean_floor_pp"):
+    for key in (
+        "coverage",
+        "false_confirm_rate",
+        "power",
+        "true_delta",
+        "n_seeds",
+        "n_images",
+        "scenario_parameters",
+        "meets_targets",
+        "mean_floor_pp",
+    ):
         assert key in row
     assert row["power"] is not None and row["false_confirm_rate"] is None
 
@@ -97,8 +106,9 @@ def test_default_settings_cover_the_brief():
 
 
 def test_command_line_prints_json(capsys):
-    code = cli.main(["stats", "simulate", "--json", "--replicates", "2", "--scenario", "image-dominated",
-                     "--no-runner-up"])
+    code = cli.main(
+        ["stats", "simulate", "--json", "--replicates", "2", "--scenario", "image-dominated", "--no-runner-up"]
+    )
     document = json.loads(capsys.readouterr().out)
     assert code == 0 and document["chosen_method"] == stats.CHOSEN_METHOD
     assert {row["scenario"] for row in document["settings"]} == {"image-dominated"}

@@ -70,8 +70,11 @@ def test_swapping_arms_mirrors_the_verdict(baseline, threshold):
     treatment = [1 - b for b in baseline]
     forward = stats.verdict(stats.compare(baseline, treatment), threshold)
     backward = stats.verdict(stats.compare(treatment, baseline), -threshold)
-    mirrored = {stats.CONFIRMED: {stats.REFUTED}, stats.REFUTED: {stats.CONFIRMED, stats.INCONCLUSIVE},
-                stats.INCONCLUSIVE: {stats.INCONCLUSIVE, stats.REFUTED}}
+    mirrored = {
+        stats.CONFIRMED: {stats.REFUTED},
+        stats.REFUTED: {stats.CONFIRMED, stats.INCONCLUSIVE},
+        stats.INCONCLUSIVE: {stats.INCONCLUSIVE, stats.REFUTED},
+    }
     assert backward in mirrored[forward]
 
 
@@ -84,7 +87,6 @@ def test_more_seeds_never_needed_once_confirmed(deltas):
 # ---------------------------------------------------------------------------------------------------------------
 # Per-image summaries (the new interval)
 # ---------------------------------------------------------------------------------------------------------------
-
 
 
 def _arms(seed: int = 0, n_seeds: int = 5, n_images: int = 400, gain: float = 0.05):
@@ -222,10 +224,16 @@ def test_crossed_bootstrap_is_deterministic_and_brackets_the_estimate():
     assert first.prob_below(first.ci_low) == pytest.approx(0.025, abs=0.01)  # ties: 0/1 scores
 
 
-matrices = st.integers(2, 6).flatmap(lambda seeds: st.integers(2, 12).flatmap(lambda images: st.tuples(
-    hnp.arrays(float, (seeds, images), elements=st.sampled_from([0.0, 1.0])),
-    hnp.arrays(float, (seeds, images), elements=st.sampled_from([0.0, 1.0])),
-    st.permutations(range(seeds)), st.permutations(range(images)))))
+matrices = st.integers(2, 6).flatmap(
+    lambda seeds: st.integers(2, 12).flatmap(
+        lambda images: st.tuples(
+            hnp.arrays(float, (seeds, images), elements=st.sampled_from([0.0, 1.0])),
+            hnp.arrays(float, (seeds, images), elements=st.sampled_from([0.0, 1.0])),
+            st.permutations(range(seeds)),
+            st.permutations(range(images)),
+        )
+    )
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -234,8 +242,9 @@ def test_interval_contains_the_estimate_and_ignores_the_order_of_seeds_and_image
     base, treat, seed_order, image_order = case
     summary = stats.summarize(base, treat)
     assert summary.ci_low <= summary.delta <= summary.ci_high
-    shuffled = stats.summarize(base[list(seed_order)][:, list(image_order)],
-                               treat[list(seed_order)][:, list(image_order)])
+    shuffled = stats.summarize(
+        base[list(seed_order)][:, list(image_order)], treat[list(seed_order)][:, list(image_order)]
+    )
     assert shuffled.delta == pytest.approx(summary.delta, abs=1e-12)
     assert shuffled.se == pytest.approx(summary.se, abs=1e-12)
     # never below either one-way estimate: the per-seed t, or the per-image paired one
@@ -249,8 +258,10 @@ def test_swapping_the_arms_mirrors_the_interval(case):
     base, treat, _, _ = case
     forward, backward = stats.summarize(base, treat), stats.summarize(treat, base)
     assert backward.delta == pytest.approx(-forward.delta, abs=1e-12)
-    assert (backward.ci_low, backward.ci_high) == (pytest.approx(-forward.ci_high, abs=1e-9),
-                                                   pytest.approx(-forward.ci_low, abs=1e-9))
+    assert (backward.ci_low, backward.ci_high) == (
+        pytest.approx(-forward.ci_high, abs=1e-9),
+        pytest.approx(-forward.ci_low, abs=1e-9),
+    )
 
 
 @settings(max_examples=40, deadline=None)

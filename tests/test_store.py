@@ -71,8 +71,9 @@ def harness_imports(module_name: str) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("harness"):
             found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names
-                         if is_module(f"{node.module}.{alias.name}"))
+            found.update(
+                f"{node.module}.{alias.name}" for alias in node.names if is_module(f"{node.module}.{alias.name}")
+            )
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name.startswith("harness"))
     return found

@@ -36,13 +36,16 @@ def trainable_layer_names(model: keras.Model) -> set[str]:
 
 
 # --- unfreeze ----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("fraction", "bn_policy", "expected"), [
-    (1.0, "train", {"conv0", "bn0", "conv1", "bn1"}),
-    (1.0, "frozen", {"conv0", "conv1"}),
-    (0.5, "train", {"conv1", "bn1"}),
-    (0.5, "frozen", {"conv1"}),
-    (0.0, "train", set()),
-])
+@pytest.mark.parametrize(
+    ("fraction", "bn_policy", "expected"),
+    [
+        (1.0, "train", {"conv0", "bn0", "conv1", "bn1"}),
+        (1.0, "frozen", {"conv0", "conv1"}),
+        (0.5, "train", {"conv1", "bn1"}),
+        (0.5, "frozen", {"conv1"}),
+        (0.0, "train", set()),
+    ],
+)
 def test_unfreeze_trains_the_top_fraction_and_bn_per_policy(classifier, fraction, bn_policy, expected):
     model = classifier()
     training.unfreeze(model, fraction=fraction, bn_policy=bn_policy)
@@ -126,6 +129,9 @@ def test_differential_optimizer_gives_early_layers_the_early_rate(classifier):
     training.unfreeze(model, bn_policy="train")
     optimizer = training.differential_optimizer(model, early_rate=1e-5, late_rate=1e-4)
     rates = {v.path: optimizer.group_rate(v) for v in model.model.trainable_weights}
-    assert {path for path, rate in rates.items() if rate == pytest.approx(1e-5)} == \
-        {"conv0/kernel", "bn0/gamma", "bn0/beta"}
+    assert {path for path, rate in rates.items() if rate == pytest.approx(1e-5)} == {
+        "conv0/kernel",
+        "bn0/gamma",
+        "bn0/beta",
+    }
     assert rates["logits/kernel"] == pytest.approx(1e-4) and rates["conv1/kernel"] == pytest.approx(1e-4)

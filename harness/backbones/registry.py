@@ -104,8 +104,14 @@ def get(name: str) -> BackboneSpec:
         raise UnknownBackboneError(f"unknown backbone {name!r}; choose one of: {', '.join(REGISTRY)}") from None
 
 
-def load(name: str, *, image_size: int, include_top: bool = False, weights: Weights = "imagenet",
-         cache_dir: Path | None = None) -> keras.Model:
+def load(
+    name: str,
+    *,
+    image_size: int,
+    include_top: bool = False,
+    weights: Weights = "imagenet",
+    cache_dir: Path | None = None,
+) -> keras.Model:
     """The network exactly as its weights expect its input (feed it `get(name).preprocess(images_0_255)`).
 
     include_top=False gives the 4-D feature map (no pooling); True adds the 1000-way softmax head.

@@ -86,8 +86,12 @@ def _cached_or_converted(
     try:
         _write_cache(converted, paths, source, source_sha256, version)
     except OSError as problem:  # a read-only or full disk costs speed, not correctness
-        log.warning("%s: could not write the weights cache under %s (%s); converting on every load", name,
-                    paths[0].parent.parent, problem)
+        log.warning(
+            "%s: could not write the weights cache under %s (%s); converting on every load",
+            name,
+            paths[0].parent.parent,
+            problem,
+        )
     return converted
 
 

@@ -26,6 +26,22 @@ from harness.bench.records import (
 from harness.bench.report import plot, to_markdown, write_report
 from harness.bench.tables import answer, bottleneck_table, throughput_table
 
-__all__ = ["AUGMENTATION", "HEAVY", "IN_MODEL", "MEMCPY", "NO_AUGMENTATION", "REFERENCE", "STACK", "TF_DATA",
-           "TRAIN_STEPS", "Record", "answer", "bottleneck_table", "plot", "thread_settings", "throughput_table",
-           "to_markdown", "write_report"]
+__all__ = [
+    "AUGMENTATION",
+    "HEAVY",
+    "IN_MODEL",
+    "MEMCPY",
+    "NO_AUGMENTATION",
+    "REFERENCE",
+    "STACK",
+    "TF_DATA",
+    "TRAIN_STEPS",
+    "Record",
+    "answer",
+    "bottleneck_table",
+    "plot",
+    "thread_settings",
+    "throughput_table",
+    "to_markdown",
+    "write_report",
+]

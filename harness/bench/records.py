@@ -4,7 +4,6 @@ The benchmarks (benchmarks/test_bench_augmentation.py) time fixed-shape batches 
 set to `harness.bench`; everything downstream is plain data, so tables and files are tested without timing anything.
 """
 
-
 import os
 from dataclasses import dataclass, field
 
@@ -55,5 +54,3 @@ def thread_settings() -> dict:
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "unset"),
         "load_average_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
-
-

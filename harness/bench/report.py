@@ -25,24 +25,38 @@ def write_report(records: list[Record], out_dir: Path, environment: dict | None 
     paths = {"csv": out_dir / CSV_NAME, "markdown": out_dir / MARKDOWN_NAME, "figure": out_dir / FIGURE_NAME}
     csv = pd.concat([table.assign(row="throughput"), bottlenecks.assign(row="bottleneck")], ignore_index=True)
     csv.to_csv(paths["csv"], index=False)
-    paths["markdown"].write_text(to_markdown(table, bottlenecks, answer(bottlenecks, gpu_visible), environment),
-                                 encoding="utf-8")
+    paths["markdown"].write_text(
+        to_markdown(table, bottlenecks, answer(bottlenecks, gpu_visible), environment), encoding="utf-8"
+    )
     plot(table, paths["figure"])
     return paths
 
 
-def to_markdown(table: pd.DataFrame, bottlenecks: pd.DataFrame, answer_text: str,
-                environment: dict | None = None) -> str:
+def to_markdown(
+    table: pd.DataFrame, bottlenecks: pd.DataFrame, answer_text: str, environment: dict | None = None
+) -> str:
     parts = ["# Augmentation throughput (images/s, median round)", ""]
     if environment:
         parts += [f"- {key}: {value}" for key, value in environment.items()] + [""]
-    parts += [_throughput_markdown(table), "", "## Bottleneck (augmentation ÷ training step)", "",
-              _frame_markdown(bottlenecks, floats="{:.2f}"), "", "## Answer", "", answer_text, ""]
+    parts += [
+        _throughput_markdown(table),
+        "",
+        "## Bottleneck (augmentation ÷ training step)",
+        "",
+        _frame_markdown(bottlenecks, floats="{:.2f}"),
+        "",
+        "## Answer",
+        "",
+        answer_text,
+        "",
+    ]
     notes = table[table["note"].astype(bool)] if not table.empty else table
     if not notes.empty:
         parts += ["## Notes", ""]
-        parts += [f"- {r.transform} · {r.placement} · {r.device} · {r.image_size} px · {r.dtype}: {r.note}"
-                  for r in notes.itertuples(index=False)]
+        parts += [
+            f"- {r.transform} · {r.placement} · {r.device} · {r.image_size} px · {r.dtype}: {r.note}"
+            for r in notes.itertuples(index=False)
+        ]
     return "\n".join(parts) + "\n"
 
 
@@ -50,19 +64,26 @@ def _throughput_markdown(table: pd.DataFrame) -> str:
     """One table per image size: transforms down, placement · device · dtype across, images/s in the cells."""
     if table.empty:
         return "No throughput recorded."
-    return "\n\n".join(_size_markdown(table[table["image_size"] == size], size)
-                       for size in sorted(set(table["image_size"])))
+    return "\n\n".join(
+        _size_markdown(table[table["image_size"] == size], size) for size in sorted(set(table["image_size"]))
+    )
 
 
 def _size_markdown(table: pd.DataFrame, size: int) -> str:
-    label = [f"{device} {dtype}" if placement == "-" else f"{placement}·{device} {dtype}"
-             for placement, device, dtype in zip(table["placement"], table["device"], table["dtype"])]
+    label = [
+        f"{device} {dtype}" if placement == "-" else f"{placement}·{device} {dtype}"
+        for placement, device, dtype in zip(table["placement"], table["device"], table["dtype"])
+    ]
     cells = table.assign(column=label, value=[_cell(v) for v in table["images_per_s"]])
     order = list(dict.fromkeys(cells.sort_values(["placement", "device", "dtype"])["column"]))
     wide = cells.pivot_table(index="transform", columns="column", values="value", aggfunc="first", sort=False)
     wide = wide.reindex(columns=order).fillna("")
-    lines = [f"### {size} px, batch {int(table['batch_size'].iloc[0])}", "",
-             "| transform | " + " | ".join(wide.columns) + " |", "|---" * (len(wide.columns) + 1) + "|"]
+    lines = [
+        f"### {size} px, batch {int(table['batch_size'].iloc[0])}",
+        "",
+        "| transform | " + " | ".join(wide.columns) + " |",
+        "|---" * (len(wide.columns) + 1) + "|",
+    ]
     lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in zip(wide.index, wide.values.tolist())]
     return "\n".join(lines)
 
@@ -105,19 +126,22 @@ def _plot_size(axis, rows: pd.DataFrame, size: int) -> None:
         values = dict(zip(part["transform"], part["images_per_s"]))
         xs = [j + i * width for j, name in enumerate(transforms) if name in values]
         where = "reference" if placement == "-" else placement
-        axis.bar(xs, [values[name] for name in transforms if name in values], width,
-                 label=f"{where}·{device} {dtype}")
+        axis.bar(xs, [values[name] for name in transforms if name in values], width, label=f"{where}·{device} {dtype}")
     for step in rows[rows["transform"].isin(list(TRAIN_STEPS))].itertuples(index=False):
         style = "--" if step.transform == "train_stage1" else ":"
         axis.axhline(step.images_per_s, linestyle=style, color="black", linewidth=1)
-        axis.annotate(f"{TRAIN_STEPS[step.transform]} on {step.device}", (0, step.images_per_s), fontsize=7,
-                      xytext=(2, 2), textcoords="offset points")
+        axis.annotate(
+            f"{TRAIN_STEPS[step.transform]} on {step.device}",
+            (0, step.images_per_s),
+            fontsize=7,
+            xytext=(2, 2),
+            textcoords="offset points",
+        )
     axis.set_xticks([j + 0.4 - width / 2 for j in range(len(transforms))], transforms, rotation=30)
     axis.set_yscale("log")
     axis.set_ylabel("images / s (median round)")
     axis.set_title(f"{size} px, batch {int(rows['batch_size'].iloc[0])}")
     axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
-
 
 
 def _cell(value: float | None) -> str:

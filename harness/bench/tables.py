@@ -41,8 +41,20 @@ def throughput_table(records: list[Record]) -> pd.DataFrame:
 def bottleneck_table(table: pd.DataFrame) -> pd.DataFrame:
     """A `bottleneck` row per placement and device: the whole stack's (and RandAugment's) images/s ÷ each training
     step's images/s at the same image size."""
-    columns = ["transform", "placement", "augment_on", "train_on", "image_size", "dtype", "augment_images_per_s",
-               "train_step", "train_images_per_s", "ratio", "epoch_time_factor", "reading"]
+    columns = [
+        "transform",
+        "placement",
+        "augment_on",
+        "train_on",
+        "image_size",
+        "dtype",
+        "augment_images_per_s",
+        "train_step",
+        "train_images_per_s",
+        "ratio",
+        "epoch_time_factor",
+        "reading",
+    ]
     if table.empty:
         return pd.DataFrame(columns=columns)
     training = table[table["transform"].isin(list(TRAIN_STEPS)) & table["images_per_s"].notna()]
@@ -51,19 +63,27 @@ def bottleneck_table(table: pd.DataFrame) -> pd.DataFrame:
     for stack in stacks.itertuples(index=False):
         # tf.data augments on the host whatever trains; inside the model it runs where the model trains.
         train_devices = sorted(set(training["device"])) if stack.placement == TF_DATA else [stack.device]
-        for step in training[training["device"].isin(train_devices) & (training["image_size"] == stack.image_size)]\
-                .itertuples(index=False):
+        for step in training[
+            training["device"].isin(train_devices) & (training["image_size"] == stack.image_size)
+        ].itertuples(index=False):
             ratio = stack.images_per_s / step.images_per_s
             overlaps = stack.placement == TF_DATA and stack.device != step.device
-            rows.append({
-                "transform": stack.transform, "placement": stack.placement, "augment_on": stack.device,
-                "train_on": step.device,
-                "image_size": stack.image_size, "dtype": stack.dtype,
-                "augment_images_per_s": stack.images_per_s, "train_step": TRAIN_STEPS[step.transform],
-                "train_images_per_s": step.images_per_s, "ratio": ratio,
-                "epoch_time_factor": max(1.0, 1 / ratio) if overlaps else 1 + 1 / ratio,
-                "reading": _reading(ratio, overlaps),
-            })
+            rows.append(
+                {
+                    "transform": stack.transform,
+                    "placement": stack.placement,
+                    "augment_on": stack.device,
+                    "train_on": step.device,
+                    "image_size": stack.image_size,
+                    "dtype": stack.dtype,
+                    "augment_images_per_s": stack.images_per_s,
+                    "train_step": TRAIN_STEPS[step.transform],
+                    "train_images_per_s": step.images_per_s,
+                    "ratio": ratio,
+                    "epoch_time_factor": max(1.0, 1 / ratio) if overlaps else 1 + 1 / ratio,
+                    "reading": _reading(ratio, overlaps),
+                }
+            )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -86,21 +106,25 @@ def answer(bottlenecks: pd.DataFrame, gpu_visible: bool) -> str:
     heavy = keras_rows[keras_rows["transform"] == HEAVY]
     if not heavy.empty:
         parts.append(_starvation(heavy, "RandAugment (heavy augmentation)"))
-    worst = (keras_rows if not keras_rows.empty else bottlenecks)
+    worst = keras_rows if not keras_rows.empty else bottlenecks
     worst = worst.loc[worst["epoch_time_factor"].idxmax()].to_dict()
-    parts.append("Worst case: {transform} {placement} on {augment_on} feeding {train_step} on {train_on} at "
-                 "{image_size} px ({dtype}) makes an epoch {epoch_time_factor:.2f}× as long as training alone."
-                 .format(**worst))
+    parts.append(
+        "Worst case: {transform} {placement} on {augment_on} feeding {train_step} on {train_on} at "
+        "{image_size} px ({dtype}) makes an epoch {epoch_time_factor:.2f}× as long as training alone.".format(**worst)
+    )
     if gpu_visible:
         parts.append("Would the GPU help? Compare the model·gpu rows with the tf.data·cpu rows above.")
     else:
-        parts.append("Would moving it onto the GPU help? Not measurable here: no GPU was visible. Run "
-                     "`pytest benchmarks --benchmark-only -m 'gpu or not gpu'` on a GPU machine for the GPU rows.")
-    for (transform, size, placement), rows in bottlenecks.groupby(["transform", "image_size", "placement"],
-                                                                  sort=False):
+        parts.append(
+            "Would moving it onto the GPU help? Not measurable here: no GPU was visible. Run "
+            "`pytest benchmarks --benchmark-only -m 'gpu or not gpu'` on a GPU machine for the GPU rows."
+        )
+    for (transform, size, placement), rows in bottlenecks.groupby(["transform", "image_size", "placement"], sort=False):
         spans = [f"× {_span(group['epoch_time_factor'])} with {step}" for step, group in rows.groupby("train_step")]
-        parts.append(f"- {transform} at {size} px in {placement} ({', '.join(sorted(set(rows['dtype'])))}): "
-                     "epoch time " + "; ".join(spans) + ".")
+        parts.append(
+            f"- {transform} at {size} px in {placement} ({', '.join(sorted(set(rows['dtype'])))}): "
+            "epoch time " + "; ".join(spans) + "."
+        )
     return "\n".join(parts)
 
 
@@ -112,13 +136,16 @@ def _span(values: pd.Series) -> str:
 def _starvation(rows: pd.DataFrame, what: str) -> str:
     slower = rows[rows["ratio"] < 1]
     if slower.empty:
-        return (f"Does {what} starve training here? No: it outruns every training step measured (lowest ratio "
-                f"{rows['ratio'].min():.2f}); where it shares the device with the step, its time still adds to "
-                f"the epoch's (up to × {rows['epoch_time_factor'].max():.2f}).")
-    return (f"Does {what} starve training here? Yes, in {len(slower)} of {len(rows)} cases it is slower than the "
-            f"training step it feeds (ratio down to {rows['ratio'].min():.2f}; epoch time up to × "
-            f"{rows['epoch_time_factor'].max():.2f}).")
-
+        return (
+            f"Does {what} starve training here? No: it outruns every training step measured (lowest ratio "
+            f"{rows['ratio'].min():.2f}); where it shares the device with the step, its time still adds to "
+            f"the epoch's (up to × {rows['epoch_time_factor'].max():.2f})."
+        )
+    return (
+        f"Does {what} starve training here? Yes, in {len(slower)} of {len(rows)} cases it is slower than the "
+        f"training step it feeds (ratio down to {rows['ratio'].min():.2f}; epoch time up to × "
+        f"{rows['epoch_time_factor'].max():.2f})."
+    )
 
 
 def _flat(record: Record) -> dict:
@@ -136,5 +163,3 @@ def _ratio(value: float | None, reference: float | None) -> float | None:
     if value is None or reference is None or not math.isfinite(value) or not reference:
         return None
     return value / reference
-
-

@@ -54,5 +54,5 @@ CLAIM = Claim(
         Variant("tf_data_map", {"standalone_map": True}, expected={"cpu": "INCONCLUSIVE"}),
     ),
     advice="Evaluate on clean images: keep augmentation layers inside the model (they are the identity in "
-           "`predict`/`evaluate`) or map them over the training split only; a standalone call needs training=False.",
+    "`predict`/`evaluate`) or map them over the training split only; a standalone call needs training=False.",
 )

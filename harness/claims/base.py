@@ -56,8 +56,12 @@ class Measurement:
     records: tuple[object, ...] = ()  # harness.records dataclasses, one per seed and point
 
     @classmethod
-    def of(cls, value: float | np.ndarray | Evaluation, details: Mapping[str, object] | None = None,
-           records: tuple[object, ...] = ()) -> Measurement:
+    def of(
+        cls,
+        value: float | np.ndarray | Evaluation,
+        details: Mapping[str, object] | None = None,
+        records: tuple[object, ...] = (),
+    ) -> Measurement:
         scores = getattr(value, "correct", value)
         return cls(np.atleast_1d(np.asarray(scores, dtype="float64")), dict(details or {}), records)
 
@@ -157,8 +161,9 @@ class Claim:
         for variant in self.variants:
             if variant.name == name:
                 return variant
-        raise ValueError(f"claim {self.id!r} has no variant {name!r}; variants: "
-                         f"{[variant.name for variant in self.variants]}")
+        raise ValueError(
+            f"claim {self.id!r} has no variant {name!r}; variants: {[variant.name for variant in self.variants]}"
+        )
 
     def rule_for(self, variant: Variant) -> Rule:
         """How a variant's measurement is judged: its own rule, the claim's, or one read from the threshold."""

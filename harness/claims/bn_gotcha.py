@@ -30,8 +30,12 @@ def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
     unchanged = measures.fraction_of_statistics_unchanged(before, after)
     drift = measures.moving_mean_drift(before, after)
     evaluation = lab.evaluate(model, seed)
-    details = {"keras": keras.__version__, "test accuracy": evaluation.accuracy,
-               "moving statistics unchanged": unchanged, "moving-mean drift (σ)": drift}
+    details = {
+        "keras": keras.__version__,
+        "test accuracy": evaluation.accuracy,
+        "moving statistics unchanged": unchanged,
+        "moving-mean drift (σ)": drift,
+    }
     value = unchanged if trial.params.get("measure") == "unchanged" else evaluation
     return Measurement.of(value, details, (BatchNormPoint(policy, seed, evaluation.accuracy, drift),))
 
@@ -39,22 +43,29 @@ def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
 CLAIM = Claim(
     id="bn_gotcha",
     statement="When fine-tuning on small data, keep BatchNorm in inference mode; passing training=False to the base "
-              "keeps its moving statistics from updating.",
+    "keeps its moving statistics from updating.",
     lesson_section="Temas: BN gotcha; Ejercicio 5; Errores comunes: BatchNorm en fine-tuning",
     metric=Metric("test accuracy after stage 2 (call_freezes_bn: share of BN moving statistics left unchanged)"),
     baseline=Arm("BN training mode", lambda trial: stage2_with_policy(trial, "train")),
     treatment=Arm("{arm}", lambda trial: stage2_with_policy(trial, trial.params["policy"])),
     threshold=0.0,
     variants=(
-        Variant("call_inference", {"policy": "call_inference", "arm": "base(x, training=False)"},
-                expected={"cpu": "REFUTED"}),
+        Variant(
+            "call_inference",
+            {"policy": "call_inference", "arm": "base(x, training=False)"},
+            expected={"cpu": "REFUTED"},
+        ),
         Variant("bn_frozen", {"policy": "frozen", "arm": "BN trainable=False"}),
-        Variant("call_freezes_bn", {"policy": "call_inference", "arm": "base(x, training=False)",
-                                    "measure": "unchanged"}, expected={"cpu": "REFUTED"}, rule=Exact(0.0)),
+        Variant(
+            "call_freezes_bn",
+            {"policy": "call_inference", "arm": "base(x, training=False)", "measure": "unchanged"},
+            expected={"cpu": "REFUTED"},
+            rule=Exact(0.0),
+        ),
     ),
     smoke=("bn_frozen",),
     reading="inference-mode BN > training-mode BN in test accuracy; call_freezes_bn checks the mechanism itself",
     advice=f"on Keras {keras.__version__}, `base(x, training=False)` does not freeze BatchNorm under fit(): the "
-           "outer training=True overrides it (keras-team/keras#20285) and the moving statistics keep updating. "
-           "Fix: set `layer.trainable = False` on every BatchNormalization layer of the base, then compile() again",
+    "outer training=True overrides it (keras-team/keras#20285) and the moving statistics keep updating. "
+    "Fix: set `layer.trainable = False` on every BatchNormalization layer of the base, then compile() again",
 )

@@ -21,15 +21,18 @@ def uniform(trial: Trial) -> Measurement:
 
 def differential(trial: Trial) -> Measurement:
     model = trial.lab.stage2(trial.seed, learning_rate=LATE_RATE, early_learning_rate=EARLY_RATE)
-    details = {"early layers": "first half of the base's weighted layers", "early rate": EARLY_RATE,
-               "late rate (later half + head)": LATE_RATE}
+    details = {
+        "early layers": "first half of the base's weighted layers",
+        "early rate": EARLY_RATE,
+        "late rate (later half + head)": LATE_RATE,
+    }
     return Measurement.of(trial.lab.evaluate(model, trial.seed), details)
 
 
 CLAIM = Claim(
     id="differential_lr",
     statement="Fine-tuning with a lower learning rate for early layers than for late layers works better than "
-              "one uniform rate.",
+    "one uniform rate.",
     lesson_section="Definiciones: LR diferencial; Objetivo: fine-tuning en 2 fases con LR diferencial",
     metric=Metric("test accuracy after stage 2"),
     baseline=Arm("uniform {uniform}", uniform),

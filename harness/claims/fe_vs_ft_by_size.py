@@ -17,8 +17,10 @@ def fine_tuning_sizes(trial: Trial) -> list[int]:
     scale = trial.lab.scale
     sizes = sorted({n for n in scale.learning_curve_sizes if n <= scale.n_train} | {scale.n_train})
     if len(sizes) < 2:
-        raise ValueError(f"{scale.name}: fe_vs_ft_by_size needs two sizes up to n_train={scale.n_train}; "
-                         f"learning_curve_sizes={scale.learning_curve_sizes}")
+        raise ValueError(
+            f"{scale.name}: fe_vs_ft_by_size needs two sizes up to n_train={scale.n_train}; "
+            f"learning_curve_sizes={scale.learning_curve_sizes}"
+        )
     return sizes
 
 
@@ -27,8 +29,10 @@ def gap(trial: Trial, n_per_class: int) -> Measurement:
     lab, seed = trial.lab, trial.seed
     fe = lab.evaluate(lab.stage1(seed, n_train=n_per_class), seed)
     ft = lab.evaluate(lab.stage2(seed, n_train=n_per_class), seed)
-    records = (CurvePoint("fe_stage1", n_per_class, seed, fe.accuracy),
-               CurvePoint("ft_stage2", n_per_class, seed, ft.accuracy))
+    records = (
+        CurvePoint("fe_stage1", n_per_class, seed, fe.accuracy),
+        CurvePoint("ft_stage2", n_per_class, seed, ft.accuracy),
+    )
     return Measurement.of(ft.correct - fe.correct, {"n per class": n_per_class}, records)
 
 

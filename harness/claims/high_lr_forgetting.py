@@ -28,8 +28,9 @@ def accuracy_and_drift(trial: Trial, model: Classifier) -> Measurement:
     lab, seed = trial.lab, trial.seed
     evaluation = lab.evaluate(model, seed)
     start = lab.evaluate(lab.stage1(seed), seed)
-    details: dict[str, object] = {"feature CKA to ImageNet base": measures.linear_cka(start.features,
-                                                                                     evaluation.features)}
+    details: dict[str, object] = {
+        "feature CKA to ImageNet base": measures.linear_cka(start.features, evaluation.features)
+    }
     if lab.scale.backbone in measures.IMAGENET_BACKBONES:
         details["ImageNet top-1 agreement"] = lab.imagenet_agreement(model, seed)
     else:
@@ -51,8 +52,11 @@ CLAIM = Claim(
     treatment=Arm("{arm}", lower_rate_or_stage1),
     threshold=0.0,
     variants=(
-        Variant("1e-3_collapses", {"learning_rate": None, "arm": "stage 1"},
-                rule=Risk(BaselineCollapse(COLLAPSE), min_share=RISK_SHARE)),
+        Variant(
+            "1e-3_collapses",
+            {"learning_rate": None, "arm": "stage 1"},
+            rule=Risk(BaselineCollapse(COLLAPSE), min_share=RISK_SHARE),
+        ),
         Variant("1e-4_vs_1e-3", {"learning_rate": 1e-4, "arm": "stage 2 at 1e-4"}),
         Variant("1e-5_vs_1e-3", {"learning_rate": 1e-5, "arm": "stage 2 at 1e-5"}),
         Variant("1e-3_below_stage1", {"learning_rate": None, "arm": "stage 1"}),
@@ -60,6 +64,6 @@ CLAIM = Claim(
     primary="1e-3_collapses",
     smoke=("1e-3_collapses",),
     reading="forgetting = a risk: stage 2 at 1e-3 ends more than 10 pp below the stage-1 model it started from in "
-            "more than 1 seed in 5; the fix = 10× (1e-4) or 100× (1e-5) lower rates beat 1e-3 (exploratory rows)",
+    "more than 1 seed in 5; the fix = 10× (1e-4) or 100× (1e-5) lower rates beat 1e-3 (exploratory rows)",
     advice="fine-tune the unfrozen base at a rate 10–100× below the head's warm-up rate (1e-4 to 1e-5)",
 )

@@ -28,16 +28,21 @@ CLAIM = Claim(
     lesson_section="Temas: MixUp, CutMix, RandAugment como augmentations modernas (anticipo)",
     metric=Metric("test accuracy after stage 1", accuracy_and_train_accuracy),
     baseline=Arm("lesson augmentation", lambda trial: trial.lab.stage1(trial.seed)),
-    treatment=Arm("lesson augmentation + {augmentation}",
-                  lambda trial: trial.lab.stage1(trial.seed, batch_augmentation=trial.params["augmentation"])),
+    treatment=Arm(
+        "lesson augmentation + {augmentation}",
+        lambda trial: trial.lab.stage1(trial.seed, batch_augmentation=trial.params["augmentation"]),
+    ),
     threshold=0.0,
-    variants=tuple(Variant(name, {"augmentation": name}, expected={"cpu": EXPECTED_ON_CPU[name]})
-                   for name in augment.BATCH_AUGMENTATIONS),
+    variants=tuple(
+        Variant(name, {"augmentation": name}, expected={"cpu": EXPECTED_ON_CPU[name]})
+        for name in augment.BATCH_AUGMENTATIONS
+    ),
     smoke=("cutmix",),
     reading="The lesson gives no number: verdict on the direction (treatment − baseline > 0), reported with the "
-            "delta. Settings per variant: " + "; ".join(f"{name} {settings}" for name, settings in
-                                                         augment.BATCH_AUGMENTATIONS.items()) + ".",
+    "delta. Settings per variant: "
+    + "; ".join(f"{name} {settings}" for name, settings in augment.BATCH_AUGMENTATIONS.items())
+    + ".",
     advice="MixUp, CutMix and RandAugment are strong regularisers that usually need longer training than a short "
-           "head warm-up to pay off (see the lower clean train accuracy in the details); compare them at your real "
-           "budget before adopting one.",
+    "head warm-up to pay off (see the lower clean train accuracy in the details); compare them at your real "
+    "budget before adopting one.",
 )

@@ -27,14 +27,18 @@ def share_of_base_tensors_moved(trial: Trial, model: Classifier) -> Measurement:
 
 def trained_base_tensors(classifier: Classifier) -> list:
     """The base's weights that stage 2 sets out to train: every layer's except BatchNorm's (kept frozen)."""
-    return [weight for layer in training.weighted_layers(classifier.base)
-            if not isinstance(layer, keras.layers.BatchNormalization) for weight in layer.get_weights()]
+    return [
+        weight
+        for layer in training.weighted_layers(classifier.base)
+        if not isinstance(layer, keras.layers.BatchNormalization)
+        for weight in layer.get_weights()
+    ]
 
 
 CLAIM = Claim(
     id="recompile",
     statement="After changing `trainable`, the model must be compiled again; otherwise the optimizer ignores the "
-              "newly trainable weights.",
+    "newly trainable weights.",
     lesson_section="Errores comunes: forgot to recompile; Ejercicio 4",
     metric=Metric("share of the base's trainable weight tensors changed by stage 2's fit", share_of_base_tensors_moved),
     baseline=Arm("unfrozen, not recompiled", lambda trial: trial.lab.stage2_without_recompile(trial.seed)),
@@ -43,7 +47,7 @@ CLAIM = Claim(
     rule=Exact(0.99),
     variants=(Variant("unfreeze_all"),),
     reading="'the optimizer does not see the new weights' read strictly: without compile() no base tensor moves, "
-            "with it every one does",
+    "with it every one does",
     advice="on this Keras, unfreezing without compile() did not leave the base untouched; whatever the version, "
-           "call compile() after changing `trainable` — it is what makes the change take effect",
+    "call compile() after changing `trainable` — it is what makes the change take effect",
 )

@@ -29,14 +29,18 @@ def averaged_views(trial: Trial) -> Measurement:
     correct = augment.tta_correct(probabilities, labels)
     gain = float(np.mean(correct)) - single
     flips = [augment.TTA_VIEWS.index(view) for view in FLIP_ONLY]
-    return Measurement.of(correct, {
-        "views": ", ".join(augment.TTA_VIEWS),
-        "gain (pp)": round(gain * 100, 2),
-        "gain with identity + flip only (pp)": round((augment.tta_accuracy(probabilities[flips], labels) - single)
-                                                     * 100, 2),
-        "lesson band 0.5–2 pp": band_position(gain),
-        "share of seeds inside the band": float(LESSON_BAND[0] <= gain <= LESSON_BAND[1]),
-    })
+    return Measurement.of(
+        correct,
+        {
+            "views": ", ".join(augment.TTA_VIEWS),
+            "gain (pp)": round(gain * 100, 2),
+            "gain with identity + flip only (pp)": round(
+                (augment.tta_accuracy(probabilities[flips], labels) - single) * 100, 2
+            ),
+            "lesson band 0.5–2 pp": band_position(gain),
+            "share of seeds inside the band": float(LESSON_BAND[0] <= gain <= LESSON_BAND[1]),
+        },
+    )
 
 
 def band_position(gain: float, band: tuple[float, float] = LESSON_BAND) -> str:
@@ -66,7 +70,7 @@ CLAIM = Claim(
         Variant("flip_crop_any_gain", rule=Superiority(0.0)),
     ),
     reading="The lesson's band, tested as a band: INSIDE BAND when the whole interval lies in 0.5–2 pp (the note "
-            "gives P(Δ in band)); the exploratory flip_crop_any_gain row asks only for a gain (Δ > 0).",
+    "gives P(Δ in band)); the exploratory flip_crop_any_gain row asks only for a gain (Δ > 0).",
     advice="TTA is not free accuracy: it helps when the views are ones the model learned to be invariant to; "
-           "check the flip-only gain in the details, and prefer views inside the training augmentation's range.",
+    "check the flip-only gain in the details, and prefer views inside the training augmentation's range.",
 )

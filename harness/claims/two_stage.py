@@ -28,5 +28,5 @@ CLAIM = Claim(
     smoke=("lr_1e-5",),
     reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",
     advice="stage 2 was not shown to add 2 pp at this budget; the lesson's 1e-5 for a few epochs hardly moves the "
-           "base — compare the lr_1e-4 row and the learning curves before concluding that fine-tuning does not pay",
+    "base — compare the lr_1e-4 row and the learning curves before concluding that fine-tuning does not pay",
 )

@@ -36,6 +36,6 @@ CLAIM = Claim(
     smoke=("all_vs_top50",),
     reading="'empezá con todo' read as non-inferiority: whole-base fine-tuning within 1 pp of a partial unfreeze",
     advice="unfreezing everything was not shown to be within 1 pp of the partial unfreeze: compare the train − test "
-           "gaps in the row; a larger gap with everything unfrozen is the overfitting the lesson answers by "
-           "freezing the first layers",
+    "gaps in the row; a larger gap with everything unfrozen is the overfitting the lesson answers by "
+    "freezing the first layers",
 )

@@ -50,8 +50,9 @@ class CalibrationSettings:
     cache_dir: Path | None = None
 
     def data_config(self) -> DataConfig:
-        return DataConfig(self.source, self.image_size, self.n_train, self.n_val, self.n_test, self.cache_dir,
-                          purpose="calibration")
+        return DataConfig(
+            self.source, self.image_size, self.n_train, self.n_val, self.n_test, self.cache_dir, purpose="calibration"
+        )
 
 
 def calibrate(settings: CalibrationSettings = CalibrationSettings()) -> dict[str, float]:
@@ -71,18 +72,26 @@ def gate_failures(results: dict[str, float]) -> list[str]:
     """The gates a calibration result misses, each as a sentence with the numbers; empty when all hold."""
     failures = []
     if results["color_histogram"] > COLOR_HISTOGRAM_MAX:
-        failures.append(f"colour histogram {results['color_histogram']:.3f} > {COLOR_HISTOGRAM_MAX}: colour alone "
-                        "separates the classes; widen the shared palette")
+        failures.append(
+            f"colour histogram {results['color_histogram']:.3f} > {COLOR_HISTOGRAM_MAX}: colour alone "
+            "separates the classes; widen the shared palette"
+        )
     low, high = PROBE_RANGE
     if not low <= results["linear_probe"] <= high:
-        failures.append(f"linear probe {results['linear_probe']:.3f} outside [{low}, {high}]: the task is too "
-                        f"{'easy' if results['linear_probe'] > high else 'hard'} for frozen ImageNet features")
+        failures.append(
+            f"linear probe {results['linear_probe']:.3f} outside [{low}, {high}]: the task is too "
+            f"{'easy' if results['linear_probe'] > high else 'hard'} for frozen ImageNet features"
+        )
     if results["linear_probe"] - results["linear_probe_raw"] < RAW_PROBE_MIN_DROP:
-        failures.append(f"raw-input probe {results['linear_probe_raw']:.3f} is not clearly below the preprocessed "
-                        f"probe {results['linear_probe']:.3f} (need {RAW_PROBE_MIN_DROP * 100:.0f} pp)")
+        failures.append(
+            f"raw-input probe {results['linear_probe_raw']:.3f} is not clearly below the preprocessed "
+            f"probe {results['linear_probe']:.3f} (need {RAW_PROBE_MIN_DROP * 100:.0f} pp)"
+        )
     if results["linear_probe"] - results["scratch_cnn"] < SCRATCH_MIN_GAP:
-        failures.append(f"scratch CNN {results['scratch_cnn']:.3f} is less than {SCRATCH_MIN_GAP * 100:.0f} pp below "
-                        f"the probe {results['linear_probe']:.3f}: pretrained features do not matter enough")
+        failures.append(
+            f"scratch CNN {results['scratch_cnn']:.3f} is less than {SCRATCH_MIN_GAP * 100:.0f} pp below "
+            f"the probe {results['linear_probe']:.3f}: pretrained features do not matter enough"
+        )
     return failures
 
 
@@ -112,8 +121,10 @@ def linear_probe_accuracies(splits: Splits, backbone: str, image_size: int) -> t
     pooled = keras.Sequential([model, keras.layers.GlobalAveragePooling2D()])
 
     def features(preprocess) -> dict[str, np.ndarray]:
-        return {split: pooled.predict(preprocess(splits.arrays(split)[0].astype(np.float32)), batch_size=64,
-                                      verbose=0) for split in ("train", "val", "test")}
+        return {
+            split: pooled.predict(preprocess(splits.arrays(split)[0].astype(np.float32)), batch_size=64, verbose=0)
+            for split in ("train", "val", "test")
+        }
 
     return probe_accuracy(splits, features(spec.preprocess)), probe_accuracy(splits, features(lambda x: x))
 
@@ -134,8 +145,7 @@ def probe_accuracy(splits: Splits, features: dict[str, np.ndarray]) -> float:
     return accuracy(predict(weights, x["test"]), splits.y_test)
 
 
-def fit_softmax_regression(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float,
-                           steps: int = 400) -> np.ndarray:
+def fit_softmax_regression(x: np.ndarray, y: np.ndarray, n_classes: int, l2: float, steps: int = 400) -> np.ndarray:
     """Multinomial logistic regression (bias in the last row) by Nesterov-accelerated gradient descent."""
     x = np.hstack([x, np.ones((len(x), 1))])
     targets = np.eye(n_classes)[y]
@@ -187,15 +197,19 @@ def scratch_cnn_accuracy(splits: Splits, epochs: int, seed: int) -> float:
     """
     keras.utils.set_random_seed(seed)
     model = small_cnn(splits.x_train.shape[1], len(splits.class_names))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        metrics=["accuracy"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     train = splits.dataset("train", 32, shuffle_seed=seed, augmentation=lesson_augmentation(seed))
     callbacks = []
     validation = None
     if len(splits.y_val):
         validation = splits.dataset("val", 64)
-        callbacks.append(keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, mode="max",
-                                                       restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, mode="max", restore_best_weights=True)
+        )
     model.fit(train, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
     logits = model.predict(splits.dataset("test", 64), verbose=0)
     return accuracy(np.argmax(logits, axis=1), splits.y_test)

@@ -62,8 +62,14 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from harness.data.calibrate import CalibrationSettings, calibrate, gate_failures
 
     require_positive(epochs=args.epochs, n_train=args.n_train, n_test=args.n_test)
-    settings = CalibrationSettings(source=args.dataset, image_size=args.image_size, n_train=args.n_train,
-                                   n_test=args.n_test, seed=args.seed, scratch_epochs=args.epochs)
+    settings = CalibrationSettings(
+        source=args.dataset,
+        image_size=args.image_size,
+        n_train=args.n_train,
+        n_test=args.n_test,
+        seed=args.seed,
+        scratch_epochs=args.epochs,
+    )
     results = calibrate(settings)
     failures = gate_failures(results)
     if args.json:
@@ -85,8 +91,11 @@ def format_calibration(results: dict[str, float], settings) -> str:
         "linear_probe_raw": f"<= probe - {gates.RAW_PROBE_MIN_DROP:.2f}",
         "scratch_cnn": f"<= probe - {gates.SCRATCH_MIN_GAP:.2f}",
     }
-    lines = [f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "
-             f"{settings.n_test} test per class, seed {settings.seed}", f"  images: {calibration_images(settings)}"]
+    lines = [
+        f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "
+        f"{settings.n_test} test per class, seed {settings.seed}",
+        f"  images: {calibration_images(settings)}",
+    ]
     lines += [f"  {key:<18} {value:6.3f}   gate {rules[key]}" for key, value in results.items()]
     return "\n".join(lines)
 

@@ -36,10 +36,20 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "flowers": Family("flowers", synthetic.CLASS_NAMES, synthetic.GENERATOR_VERSION, synthetic.flower_jpeg,
-                      "procedural flowers named like tf_flowers (organic, radial, outdoors)"),
-    "objects": Family("objects", objects.CLASS_NAMES, objects.GENERATOR_VERSION, objects.object_jpeg,
-                      "procedural household objects (man-made, rigid, side views, indoor clutter)"),
+    "flowers": Family(
+        "flowers",
+        synthetic.CLASS_NAMES,
+        synthetic.GENERATOR_VERSION,
+        synthetic.flower_jpeg,
+        "procedural flowers named like tf_flowers (organic, radial, outdoors)",
+    ),
+    "objects": Family(
+        "objects",
+        objects.CLASS_NAMES,
+        objects.GENERATOR_VERSION,
+        objects.object_jpeg,
+        "procedural household objects (man-made, rigid, side views, indoor clutter)",
+    ),
 }
 DEFAULT_FAMILY = "flowers"
 
@@ -64,8 +74,7 @@ def image_index(family: Family, path: Path) -> int:
     return int(path.stem) * len(family.class_names) + family.class_names.index(path.parent.name)
 
 
-def write_folders(family: Family, folder: Path, seed: int, size: int, indices: Sequence[int],
-                  workers: int = 1) -> None:
+def write_folders(family: Family, folder: Path, seed: int, size: int, indices: Sequence[int], workers: int = 1) -> None:
     """Write the given images into a class-folder tree (see `image_path`), sharing the work among `workers`.
 
     Helpers are plain `python -c` subprocesses rather than multiprocessing: spawn would re-run an unguarded
@@ -81,16 +90,18 @@ def write_folders(family: Family, folder: Path, seed: int, size: int, indices: S
     for helper in helpers:
         _, error = helper.communicate()
         if helper.returncode:
-            raise RuntimeError(f"{family.name} generation helper failed ({helper.returncode}): "
-                               f"{error.decode()[-2000:]}")
+            raise RuntimeError(
+                f"{family.name} generation helper failed ({helper.returncode}): {error.decode()[-2000:]}"
+            )
 
 
 def start_helper(family: Family, folder: Path, seed: int, size: int, share: list[int]) -> subprocess.Popen:
     code = "import sys; from harness.data.families import write_files_cli; write_files_cli(sys.argv[1:])"
     arguments = [family.name, str(folder), str(seed), str(size), ",".join(map(str, share))]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.Popen([sys.executable, "-c", code, *arguments], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *arguments], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def write_files_cli(argv: list[str]) -> None:

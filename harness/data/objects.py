@@ -71,10 +71,26 @@ PAINT_WEIGHTS: dict[str, dict[str, float]] = {
     "teapot": {**_EVEN, "white": 3, "silver": 3, "cream": 3, "dark wood": 1},
     "umbrella": {**_EVEN, "black": 4, "navy": 3, "red": 3, "wood": 1, "dark wood": 1},
 }
-WALLS: tuple[Colour, ...] = ((224, 214, 196), (236, 234, 228), (170, 174, 178), (178, 198, 214), (176, 192, 160),
-                             (230, 214, 150), (150, 80, 64), (60, 70, 96), (206, 170, 150))
-FLOORS: tuple[Colour, ...] = ((150, 104, 64), (110, 72, 44), (186, 150, 106), (120, 120, 124), (80, 84, 90),
-                              (170, 160, 146), (96, 110, 70))
+WALLS: tuple[Colour, ...] = (
+    (224, 214, 196),
+    (236, 234, 228),
+    (170, 174, 178),
+    (178, 198, 214),
+    (176, 192, 160),
+    (230, 214, 150),
+    (150, 80, 64),
+    (60, 70, 96),
+    (206, 170, 150),
+)
+FLOORS: tuple[Colour, ...] = (
+    (150, 104, 64),
+    (110, 72, 44),
+    (186, 150, 106),
+    (120, 120, 124),
+    (80, 84, 90),
+    (170, 160, 146),
+    (96, 110, 70),
+)
 
 
 def object_image(seed: int, index: int, size: int) -> tuple[np.ndarray, int]:
@@ -168,8 +184,9 @@ class Placement:
     def place(self, points) -> np.ndarray:
         local = np.asarray(points, dtype=np.float64) * [self.mirror * self.scale, self.scale]
         c, s = np.cos(self.angle), np.sin(self.angle)
-        return np.stack([local[..., 0] * c - local[..., 1] * s + self.cx,
-                         local[..., 0] * s + local[..., 1] * c + self.cy], axis=-1)
+        return np.stack(
+            [local[..., 0] * c - local[..., 1] * s + self.cx, local[..., 0] * s + local[..., 1] * c + self.cy], axis=-1
+        )
 
 
 @dataclass(frozen=True)
@@ -186,8 +203,9 @@ class Sketch:
         pixels = max(round(width * self.at.scale), 1)
         self.draw.line(self.at.place(points).ravel().tolist(), fill=fill, width=pixels, joint="curve")
 
-    def ellipse(self, cx: float, cy: float, rx: float, ry: float, fill: Colour, outline: Colour | None = None,
-                n: int = 32) -> None:
+    def ellipse(
+        self, cx: float, cy: float, rx: float, ry: float, fill: Colour, outline: Colour | None = None, n: int = 32
+    ) -> None:
         self.polygon(ellipse_points(cx, cy, rx, ry, n), fill, outline)
 
     def ring(self, cx: float, cy: float, rx: float, ry: float, fill: Colour, width: float, n: int = 36) -> None:
@@ -195,8 +213,9 @@ class Sketch:
         self.line(np.vstack([points, points[:2]]), fill, width)
 
 
-def ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 32, start: float = 0.0,
-                   stop: float = 2 * np.pi) -> np.ndarray:
+def ellipse_points(
+    cx: float, cy: float, rx: float, ry: float, n: int = 32, start: float = 0.0, stop: float = 2 * np.pi
+) -> np.ndarray:
     t = np.linspace(start, stop, n, endpoint=stop - start < 2 * np.pi - 1e-9)
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], axis=1)
 
@@ -244,7 +263,7 @@ def draw_bicycle(pen: Sketch, rng: np.random.Generator) -> None:
     for a, b in tubes:
         pen.line([a, b], frame, width)
     pen.polygon(tapered(np.array([head_low, front]), width, width * 0.7), frame)
-    pen.ring(*bracket, chainring, chainring * squash ** 0.5, metal, 0.012)
+    pen.ring(*bracket, chainring, chainring * squash**0.5, metal, 0.012)
     crank = rng.uniform(0, 2 * np.pi)
     pedal = bracket + 0.08 * np.array([np.cos(crank), np.sin(crank)])
     pen.line([bracket, pedal], metal, 0.015)
@@ -252,8 +271,9 @@ def draw_bicycle(pen: Sketch, rng: np.random.Generator) -> None:
     saddle_colour = vary((40, 36, 34), rng) if rng.random() < 0.6 else paint("bicycle", rng)
     post = seat + [-0.01, -rng.uniform(0.04, 0.09)]
     pen.line([seat, post], metal, 0.016)
-    pen.polygon([post + [-0.07, -0.01], post + [0.05, -0.02], post + [0.06, 0.005], post + [-0.06, 0.02]],
-                saddle_colour)
+    pen.polygon(
+        [post + [-0.07, -0.01], post + [0.05, -0.02], post + [0.06, 0.005], post + [-0.06, 0.02]], saddle_colour
+    )
     stem = head + [-0.01, -rng.uniform(0.04, 0.09)]
     pen.line([head, stem], metal, 0.016)
     if rng.random() < 0.5:  # flat or swept-back bar
@@ -263,8 +283,16 @@ def draw_bicycle(pen: Sketch, rng: np.random.Generator) -> None:
     pen.line(bar, vary((40, 40, 40), rng) if rng.random() < 0.5 else metal, 0.02)
 
 
-def wheel(pen: Sketch, hub: np.ndarray, r: float, squash: float, tyre: Colour, metal: Colour, spokes: int,
-          rng: np.random.Generator) -> None:
+def wheel(
+    pen: Sketch,
+    hub: np.ndarray,
+    r: float,
+    squash: float,
+    tyre: Colour,
+    metal: Colour,
+    spokes: int,
+    rng: np.random.Generator,
+) -> None:
     rx = r * squash
     for angle in np.linspace(0, 2 * np.pi, spokes, endpoint=False) + rng.uniform(0, np.pi):
         pen.line([hub, hub + [rx * 0.92 * np.cos(angle), r * 0.92 * np.sin(angle)]], metal, 0.005)
@@ -294,8 +322,10 @@ def draw_chair(pen: Sketch, rng: np.random.Generator) -> None:
     post_w = leg_w * rng.uniform(0.9, 1.2)
     if style == "panel":
         low = rng.uniform(0.25, 0.5)
-        pen.polygon([tops[0], tops[1], back_right + (tops[1] - back_right) * low,
-                     back_left + (tops[0] - back_left) * low], tone(colour, 0.9))
+        pen.polygon(
+            [tops[0], tops[1], back_right + (tops[1] - back_right) * low, back_left + (tops[0] - back_left) * low],
+            tone(colour, 0.9),
+        )
     else:
         bars = int(rng.integers(2, 5)) if style != "spindles" else int(rng.integers(4, 8))
         mid = rng.uniform(0.3, 0.5)
@@ -303,14 +333,20 @@ def draw_chair(pen: Sketch, rng: np.random.Generator) -> None:
             t = k / (bars + 1)
             if style == "rails":
                 f = mid + (1 - mid) * t
-                pen.line([back_left + (tops[0] - back_left) * f, back_right + (tops[1] - back_right) * f],
-                         tone(colour, 0.9), post_w * 0.8)
+                pen.line(
+                    [back_left + (tops[0] - back_left) * f, back_right + (tops[1] - back_right) * f],
+                    tone(colour, 0.9),
+                    post_w * 0.8,
+                )
             else:
                 low = back_left + (back_right - back_left) * t + (tops[0] - back_left) * mid
                 high = tops[0] + (tops[1] - tops[0]) * t
                 pen.line([low, high], tone(colour, 0.9), post_w * (0.9 if style == "slats" else 0.45))
-        pen.line([back_left + (tops[0] - back_left) * mid, back_right + (tops[1] - back_right) * mid],
-                 tone(colour, 0.85), post_w)
+        pen.line(
+            [back_left + (tops[0] - back_left) * mid, back_right + (tops[1] - back_right) * mid],
+            tone(colour, 0.85),
+            post_w,
+        )
     pen.line([tops[0] + [-0.01, 0], tops[1] + [0.01, 0]], colour, rng.uniform(0.04, 0.07))  # top rail
     for corner, top in zip((back_left, back_right), tops):
         pen.line([corner, top], tone(colour, 0.85), post_w)
@@ -319,8 +355,15 @@ def draw_chair(pen: Sketch, rng: np.random.Generator) -> None:
     if rng.random() < 0.35:  # a cushion in a second colour
         cushion = any_paint(rng)
         inset = np.array([0.03, 0.0])
-        pen.polygon([front_left + inset + [0, -0.015], front_right - inset + [0, -0.015],
-                     back_right - inset + [0, -0.01], back_left + inset + [0, -0.01]], cushion)
+        pen.polygon(
+            [
+                front_left + inset + [0, -0.015],
+                front_right - inset + [0, -0.015],
+                back_right - inset + [0, -0.01],
+                back_left + inset + [0, -0.01],
+            ],
+            cushion,
+        )
     for corner, sign in ((front_left, -1), (front_right, 1)):
         pen.line([corner + [0, thick], corner + [sign * splay, leg]], legs_colour, leg_w)
     if rng.random() < 0.5:  # stretcher between the front legs
@@ -335,8 +378,16 @@ def cylinder_band(cx: float, top: float, bottom: float, half_width: float, rim: 
     return np.vstack([lower, upper])
 
 
-def decorate(pen: Sketch, cx: float, top: float, bottom: float, half_width: float, rim: float, colour: Colour,
-             rng: np.random.Generator) -> None:
+def decorate(
+    pen: Sketch,
+    cx: float,
+    top: float,
+    bottom: float,
+    half_width: float,
+    rim: float,
+    colour: Colour,
+    rng: np.random.Generator,
+) -> None:
     """Bands, dots or a label on a round body: the same decorations for mugs and teapots."""
     kind = rng.choice(["none", "band", "bands", "dots", "label"], p=[0.35, 0.2, 0.15, 0.15, 0.15])
     second = any_paint(rng)
@@ -384,12 +435,19 @@ def draw_mug(pen: Sketch, rng: np.random.Generator) -> None:
     pen.ellipse(0, top + rim * 0.1, half * 0.88, rim * 0.8, inside)
 
 
-def cylinder_shading(pen: Sketch, cx: float, top: float, bottom: float, half: float, rim: float,
-                     colour: Colour) -> None:
+def cylinder_shading(
+    pen: Sketch, cx: float, top: float, bottom: float, half: float, rim: float, colour: Colour
+) -> None:
     """A light strip and a dark edge strip: a glossy cylinder at a glance."""
     for a, b, factor in ((-0.62, -0.38, 1.25), (0.7, 1.0, 0.75)):
-        strip = np.array([[cx + a * half, top + rim * 0.9], [cx + b * half, top + rim * 0.9],
-                          [cx + b * half, bottom + rim * 0.5], [cx + a * half, bottom + rim * 0.7]])
+        strip = np.array(
+            [
+                [cx + a * half, top + rim * 0.9],
+                [cx + b * half, top + rim * 0.9],
+                [cx + b * half, bottom + rim * 0.5],
+                [cx + a * half, bottom + rim * 0.7],
+            ]
+        )
         pen.polygon(strip, tone(colour, factor))
 
 
@@ -400,8 +458,13 @@ def draw_teapot(pen: Sketch, rng: np.random.Generator) -> None:
     cy = 0.5 - half_h - 0.02
     power = rng.uniform(2.0, 3.2)  # 2: round, higher: boxier
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
-    body = np.stack([half_w * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** (2 / power),
-                     cy + half_h * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** (2 / power)], axis=1)
+    body = np.stack(
+        [
+            half_w * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** (2 / power),
+            cy + half_h * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** (2 / power),
+        ],
+        axis=1,
+    )
     spout_base = np.array([-half_w * 0.8, cy + half_h * rng.uniform(-0.1, 0.4)])
     spout_tip = np.array([-half_w - rng.uniform(0.12, 0.22), cy - half_h - rng.uniform(0.0, 0.12)])
     bend = np.array([spout_tip[0] + rng.uniform(0.0, 0.06), spout_base[1] + 0.02])
@@ -410,12 +473,15 @@ def draw_teapot(pen: Sketch, rng: np.random.Generator) -> None:
     overhead = rng.random() < 0.25
     handle_w = rng.uniform(0.035, 0.06)
     if overhead:
-        arc = ellipse_points(0, cy - half_h * 0.9, half_w * 0.75, half_h * rng.uniform(1.2, 1.7), 20, np.pi,
-                             2 * np.pi)
+        arc = ellipse_points(0, cy - half_h * 0.9, half_w * 0.75, half_h * rng.uniform(1.2, 1.7), 20, np.pi, 2 * np.pi)
         pen.line(arc, vary((40, 36, 34), rng) if rng.random() < 0.5 else tone(colour, 0.8), handle_w)
     else:
-        loop = bezier([half_w * 0.75, cy - half_h * 0.55], [half_w + rng.uniform(0.16, 0.26), cy - half_h * 0.2],
-                      [half_w * 0.8, cy + half_h * 0.5], 14)
+        loop = bezier(
+            [half_w * 0.75, cy - half_h * 0.55],
+            [half_w + rng.uniform(0.16, 0.26), cy - half_h * 0.2],
+            [half_w * 0.8, cy + half_h * 0.5],
+            14,
+        )
         pen.line(loop, tone(colour, 0.85), handle_w)
     pen.polygon(body, colour)
     shade = np.stack([body[:, 0] * 0.35 - half_w * 0.3, cy + (body[:, 1] - cy) * 0.55 - half_h * 0.2], axis=1)
@@ -426,8 +492,13 @@ def draw_teapot(pen: Sketch, rng: np.random.Generator) -> None:
     pen.polygon(ellipse_points(0, lid_top, lid_w, rng.uniform(0.05, 0.09), 20, np.pi, 2 * np.pi), tone(colour, 0.95))
     pen.ellipse(0, lid_top, lid_w, 0.02, tone(colour, 0.75))
     knob = rng.uniform(0.025, 0.04)
-    pen.ellipse(0, lid_top - 0.07 - knob * 0.5, knob, knob * 0.8, tone(colour, 0.8) if rng.random() < 0.6
-                else vary((40, 36, 34), rng))
+    pen.ellipse(
+        0,
+        lid_top - 0.07 - knob * 0.5,
+        knob,
+        knob * 0.8,
+        tone(colour, 0.8) if rng.random() < 0.6 else vary((40, 36, 34), rng),
+    )
 
 
 def draw_umbrella(pen: Sketch, rng: np.random.Generator) -> None:
@@ -482,18 +553,28 @@ DRAWERS: dict[str, Callable[[Sketch, np.random.Generator], None]] = {
 def object_placements(rng: np.random.Generator, canvas: int) -> list[Placement]:
     """The main object, sometimes a smaller second one of the same class behind it (drawn first)."""
     mirror = float(rng.choice([-1.0, 1.0]))
-    main = Placement(cx=canvas * rng.uniform(0.25, 0.75), cy=canvas * rng.uniform(0.3, 0.65),
-                     scale=canvas * rng.uniform(0.38, 0.85), angle=rng.normal(0, 0.14), mirror=mirror)
+    main = Placement(
+        cx=canvas * rng.uniform(0.25, 0.75),
+        cy=canvas * rng.uniform(0.3, 0.65),
+        scale=canvas * rng.uniform(0.38, 0.85),
+        angle=rng.normal(0, 0.14),
+        mirror=mirror,
+    )
     if rng.random() >= 0.2:
         return [main]
-    second = Placement(cx=canvas * rng.uniform(0.15, 0.85), cy=canvas * rng.uniform(0.25, 0.5),
-                       scale=main.scale * rng.uniform(0.4, 0.65), angle=rng.normal(0, 0.12),
-                       mirror=float(rng.choice([-1.0, 1.0])))
+    second = Placement(
+        cx=canvas * rng.uniform(0.15, 0.85),
+        cy=canvas * rng.uniform(0.25, 0.5),
+        scale=main.scale * rng.uniform(0.4, 0.65),
+        angle=rng.normal(0, 0.12),
+        mirror=float(rng.choice([-1.0, 1.0])),
+    )
     return [second, main]
 
 
-def composite_lit(image: Image.Image, layer: Image.Image, at: Placement, light: float,
-                  rng: np.random.Generator) -> Image.Image:
+def composite_lit(
+    image: Image.Image, layer: Image.Image, at: Placement, light: float, rng: np.random.Generator
+) -> Image.Image:
     """Shade the object's layer along the light direction, cast its soft shadow, and paste it over the scene."""
     canvas = image.width
     rgba = np.asarray(layer, dtype=np.float32) / 255
@@ -573,12 +654,19 @@ def wall_item(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int, ho
     kind = rng.choice(["frame", "window", "clock"])
     if kind == "clock":
         r = min(w, h) / 2
-        draw.ellipse([x, y, x + 2 * r, y + 2 * r], fill=vary((240, 240, 236), rng), outline=any_paint(rng),
-                     width=max(int(r * 0.15), 1))
+        draw.ellipse(
+            [x, y, x + 2 * r, y + 2 * r],
+            fill=vary((240, 240, 236), rng),
+            outline=any_paint(rng),
+            width=max(int(r * 0.15), 1),
+        )
         cx, cy = x + r, y + r
         for angle in rng.uniform(0, 2 * np.pi, 2):
-            draw.line([cx, cy, cx + 0.7 * r * np.cos(angle), cy + 0.7 * r * np.sin(angle)], fill=(30, 30, 30),
-                      width=max(int(r * 0.08), 1))
+            draw.line(
+                [cx, cy, cx + 0.7 * r * np.cos(angle), cy + 0.7 * r * np.sin(angle)],
+                fill=(30, 30, 30),
+                width=max(int(r * 0.08), 1),
+            )
         return
     border = any_paint(rng) if kind == "frame" else vary((236, 236, 232), rng)
     draw.rectangle([x, y, x + w, y + h], fill=border)
@@ -590,8 +678,14 @@ def wall_item(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int, ho
         draw.line([x, y + h / 2, x + w, y + h / 2], fill=border, width=max(int(m), 1))
     else:
         draw.rectangle(inner, fill=any_paint(rng))
-        draw.polygon([(inner[0], inner[3]), ((inner[0] + inner[2]) / 2, inner[1] + (inner[3] - inner[1]) * 0.3),
-                      (inner[2], inner[3])], fill=any_paint(rng))
+        draw.polygon(
+            [
+                (inner[0], inner[3]),
+                ((inner[0] + inner[2]) / 2, inner[1] + (inner[3] - inner[1]) * 0.3),
+                (inner[2], inner[3]),
+            ],
+            fill=any_paint(rng),
+        )
 
 
 def clutter_item(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: int, scale: float) -> None:
@@ -618,10 +712,17 @@ def clutter_item(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: in
     elif kind == "plate":
         r = s * rng.uniform(0.25, 0.5)
         squash = rng.uniform(0.3, 1.0)
-        draw.ellipse([x - r, y - r * squash, x + r, y + r * squash], fill=tone(colour, 0.85) if rng.random() < 0.5
-                     else vary((232, 232, 228), rng), outline=tone(colour, 0.6), width=max(int(r * 0.1), 1))
-        draw.ellipse([x - r * 0.6, y - r * 0.6 * squash, x + r * 0.6, y + r * 0.6 * squash], outline=tone(colour, 0.7),
-                     width=max(int(r * 0.05), 1))
+        draw.ellipse(
+            [x - r, y - r * squash, x + r, y + r * squash],
+            fill=tone(colour, 0.85) if rng.random() < 0.5 else vary((232, 232, 228), rng),
+            outline=tone(colour, 0.6),
+            width=max(int(r * 0.1), 1),
+        )
+        draw.ellipse(
+            [x - r * 0.6, y - r * 0.6 * squash, x + r * 0.6, y + r * 0.6 * squash],
+            outline=tone(colour, 0.7),
+            width=max(int(r * 0.05), 1),
+        )
     elif kind == "plant":
         pot = vary((170, 90, 60), rng) if rng.random() < 0.6 else colour
         w = s * rng.uniform(0.2, 0.35)
@@ -636,8 +737,11 @@ def clutter_item(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: in
         for _ in range(int(rng.integers(1, 4))):
             angle = rng.uniform(0, np.pi)
             length = s * rng.uniform(0.5, 1.2)
-            draw.line([x, y, x + length * np.cos(angle), y - length * np.sin(angle)], fill=any_paint(rng),
-                      width=max(int(s * rng.uniform(0.02, 0.06)), 1))
+            draw.line(
+                [x, y, x + length * np.cos(angle), y - length * np.sin(angle)],
+                fill=any_paint(rng),
+                width=max(int(s * rng.uniform(0.02, 0.06)), 1),
+            )
 
 
 def occluder(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: int) -> None:
@@ -646,8 +750,9 @@ def occluder(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: int) -
     if kind == "edge":
         y = canvas * rng.uniform(0.82, 0.95)
         colour = vary(FLOORS[int(rng.integers(len(FLOORS)))], rng)
-        draw.polygon([(0, y), (canvas, y + canvas * rng.uniform(-0.05, 0.05)), (canvas, canvas), (0, canvas)],
-                     fill=colour)
+        draw.polygon(
+            [(0, y), (canvas, y + canvas * rng.uniform(-0.05, 0.05)), (canvas, canvas), (0, canvas)], fill=colour
+        )
     elif kind == "corner":
         w, h = canvas * rng.uniform(0.15, 0.3), canvas * rng.uniform(0.2, 0.45)
         x = 0 if rng.random() < 0.5 else canvas - w

@@ -83,18 +83,22 @@ class Splits:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         return getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
 
-    def dataset(self, split: str, batch_size: int, *, shuffle_seed: int | None = None,
-                augmentation: keras.Layer | None = None) -> tf.data.Dataset:
+    def dataset(
+        self, split: str, batch_size: int, *, shuffle_seed: int | None = None, augmentation: keras.Layer | None = None
+    ) -> tf.data.Dataset:
         """Batches of (float32 images in 0..255, int32 labels), prefetched; augmentation only for "train"."""
         if augmentation is not None and split != "train":
-            raise ValueError(f"augmentation never touches val/test: got augmentation for split={split!r}; "
-                             "evaluate on clean images and pass augmentation only for split='train'")
+            raise ValueError(
+                f"augmentation never touches val/test: got augmentation for split={split!r}; "
+                "evaluate on clean images and pass augmentation only for split='train'"
+            )
         x, y = self.arrays(split)
         data = tf.data.Dataset.from_tensor_slices((x, y))
         if shuffle_seed is not None:
             data = data.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-        data = data.batch(batch_size).map(lambda images, labels: (tf.cast(images, tf.float32), labels),
-                                          num_parallel_calls=tf.data.AUTOTUNE)
+        data = data.batch(batch_size).map(
+            lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=tf.data.AUTOTUNE
+        )
         if augmentation is not None:  # sequential map: seeded augmentation stays reproducible
             data = data.map(lambda images, labels: (augmentation(images, training=True), labels))
         return data.prefetch(tf.data.AUTOTUNE)
@@ -146,8 +150,10 @@ def check_config(config: DataConfig) -> None:
     if config.image_size < 8:
         raise DataError(f"image_size={config.image_size} is too small; use at least 8 pixels (96 is the CPU scale)")
     if config.n_train < 1 or config.n_val < 0 or config.n_test < 1:
-        raise DataError(f"n_train={config.n_train}, n_val={config.n_val}, n_test={config.n_test}: need n_train >= 1, "
-                        "n_val >= 0 and n_test >= 1 images per class")
+        raise DataError(
+            f"n_train={config.n_train}, n_val={config.n_val}, n_test={config.n_test}: need n_train >= 1, "
+            "n_val >= 0 and n_test >= 1 images per class"
+        )
     if config.purpose not in PURPOSES:
         raise DataError(f"purpose={config.purpose!r}: use one of {', '.join(PURPOSES)}")
     parse_dataset_spec(config.source)
@@ -174,17 +180,24 @@ def fixed_splits(config: DataConfig) -> FixedSplits:
     n_classes = len(pools.class_names)
     remaining = fixed_orders(pools.train.labels, n_classes)
     check_counts(pools, remaining, config)
-    test = take_fixed(pools.test, config.n_test, n_classes) if pools.test else take_first(pools.train, remaining,
-                                                                                            config.n_test)
-    val = take_fixed(pools.val, config.n_val, n_classes) if pools.val else take_first(pools.train, remaining,
-                                                                                       config.n_val)
+    test = (
+        take_fixed(pools.test, config.n_test, n_classes)
+        if pools.test
+        else take_first(pools.train, remaining, config.n_test)
+    )
+    val = (
+        take_fixed(pools.val, config.n_val, n_classes)
+        if pools.val
+        else take_first(pools.train, remaining, config.n_val)
+    )
     return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test)
 
 
 def fixed_orders(labels: np.ndarray, n_classes: int) -> list[np.ndarray]:
     """Per class, its positions in a fixed shuffled order (the same for every seed)."""
-    return [np.random.default_rng([FIXED_SPLIT_SEED, c]).permutation(np.flatnonzero(labels == c))
-            for c in range(n_classes)]
+    return [
+        np.random.default_rng([FIXED_SPLIT_SEED, c]).permutation(np.flatnonzero(labels == c)) for c in range(n_classes)
+    ]
 
 
 def take_first(pool: Pool, remaining: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,8 +216,9 @@ def take_fixed(pool: Pool, n: int, n_classes: int) -> tuple[np.ndarray, np.ndarr
 
 def training_choice(labels: np.ndarray, n_classes: int, n_train: int, seed: int) -> np.ndarray:
     """n_train per class: a prefix of a per-seed permutation of each class, hence nested in n_train."""
-    chosen = [np.random.default_rng([seed, c, 7]).permutation(np.flatnonzero(labels == c))[:n_train]
-              for c in range(n_classes)]
+    chosen = [
+        np.random.default_rng([seed, c, 7]).permutation(np.flatnonzero(labels == c))[:n_train] for c in range(n_classes)
+    ]
     return np.random.default_rng([seed, 11]).permutation(np.concatenate(chosen))  # classes mixed, even unshuffled
 
 
@@ -220,11 +234,16 @@ def check_counts(pools: Pools, remaining: list[np.ndarray], config: DataConfig) 
         for split in ("val", "test"):
             pool, wanted = getattr(pools, split), getattr(config, f"n_{split}")
             if pool is not None and np.sum(pool.labels == c) < wanted:
-                shortages.append(f"class {name!r} has {int(np.sum(pool.labels == c))} {split} images, "
-                                 f"n_{split}={wanted} asks for more")
+                shortages.append(
+                    f"class {name!r} has {int(np.sum(pool.labels == c))} {split} images, "
+                    f"n_{split}={wanted} asks for more"
+                )
     if shortages:
-        raise DataError(f"source {pools.name!r} is too small for the requested split: " + "; ".join(shortages)
-                        + ". Lower n_train/n_val/n_test or add images.")
+        raise DataError(
+            f"source {pools.name!r} is too small for the requested split: "
+            + "; ".join(shortages)
+            + ". Lower n_train/n_val/n_test or add images."
+        )
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -241,23 +260,27 @@ def load_pools(config: DataConfig) -> Pools:
     spec = parse_dataset_spec(config.source)
     cache_dir = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
     if spec.kind == "synthetic":
-        return synthetic_pools(spec.argument, config.image_size, config.n_val, config.n_test, cache_dir,
-                               config.purpose)
+        return synthetic_pools(spec.argument, config.image_size, config.n_val, config.n_test, cache_dir, config.purpose)
     if spec.kind == "tfds":
         return tfds_pools(spec.argument, config.image_size)
     return folder_pools(Path(spec.argument).expanduser().resolve(), config.image_size, cache_dir)
 
 
-def synthetic_pools(family_name: str, image_size: int, n_val: int, n_test: int, cache_dir: Path,
-                    purpose: str = "claims") -> Pools:
+def synthetic_pools(
+    family_name: str, image_size: int, n_val: int, n_test: int, cache_dir: Path, purpose: str = "claims"
+) -> Pools:
     """Three generator streams: a fixed train pool, and the first n_val / n_test images per class of the others."""
     family = families.get_family(family_name)
     n_classes = len(family.class_names)
     sizes = {"train": SYNTHETIC_TRAIN_POOL, "val": n_val, "test": n_test}
     streams = SYNTHETIC_STREAMS[purpose]
-    pools = {split: Pool(np.arange(per_class * n_classes, dtype=np.int32) % n_classes,
-                         image_stream(Path(cache_dir), family.name, streams[split], image_size).fetch)
-             for split, per_class in sizes.items()}
+    pools = {
+        split: Pool(
+            np.arange(per_class * n_classes, dtype=np.int32) % n_classes,
+            image_stream(Path(cache_dir), family.name, streams[split], image_size).fetch,
+        )
+        for split, per_class in sizes.items()
+    }
     name = "synthetic" if family.name == families.DEFAULT_FAMILY else f"synthetic:{family.name}"
     return Pools(name, family.class_names, pools["train"], pools["val"], pools["test"])
 
@@ -270,8 +293,9 @@ def synthetic_folder(cache_dir: Path, stream: int, image_size: int, family: str 
 
 @functools.lru_cache(maxsize=32)
 def image_stream(cache_dir: Path, family: str, stream: int, image_size: int) -> ImageStream:
-    return ImageStream(synthetic_folder(cache_dir, stream, image_size, family), families.get_family(family), stream,
-                       image_size)
+    return ImageStream(
+        synthetic_folder(cache_dir, stream, image_size, family), families.get_family(family), stream, image_size
+    )
 
 
 class ImageStream:
@@ -314,9 +338,16 @@ def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ..
     """
     with contextlib.redirect_stdout(io.StringIO()):  # the loader prints "Found N files"; --json must stay JSON
         data = keras.utils.image_dataset_from_directory(
-            folder, labels="inferred", label_mode="int", class_names=list(class_names) if class_names else None,
-            color_mode="rgb", batch_size=LOAD_BATCH, image_size=(image_size, image_size), shuffle=False,
-            verbose=False)
+            folder,
+            labels="inferred",
+            label_mode="int",
+            class_names=list(class_names) if class_names else None,
+            color_mode="rgb",
+            batch_size=LOAD_BATCH,
+            image_size=(image_size, image_size),
+            shuffle=False,
+            verbose=False,
+        )
     xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
     for images, labels in data.as_numpy_iterator():
         xs.append(np.clip(np.round(images), 0, 255).astype(np.uint8))
@@ -335,7 +366,8 @@ def tfds_pools(name: str, image_size: int) -> Pools:
         raise DataError(
             f"tfds:{name} could not be loaded ({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
             f"Run once on a connected machine so TensorFlow Datasets downloads it (or `tfds build {name}`), "
-            "copy ~/tensorflow_datasets here, or use folder:PATH with one sub-folder per class") from error
+            "copy ~/tensorflow_datasets here, or use folder:PATH with one sub-folder per class"
+        ) from error
     class_names = tuple(info.features["label"].names) if "label" in info.features else ()
     x, y = materialise(data, image_size)
     if not class_names:
@@ -347,8 +379,9 @@ def materialise(data: tf.data.Dataset, image_size: int) -> tuple[np.ndarray, np.
     """(image, label) pairs of any size -> resized uint8 arrays (bilinear, no crop: what the folder loader does)."""
 
     def resize(image, label):
-        image = tf.image.resize(image[..., :3] if image.shape[-1] != 1 else tf.image.grayscale_to_rgb(image),
-                                (image_size, image_size))
+        image = tf.image.resize(
+            image[..., :3] if image.shape[-1] != 1 else tf.image.grayscale_to_rgb(image), (image_size, image_size)
+        )
         return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), tf.cast(label, tf.int32)
 
     xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]

@@ -19,8 +19,10 @@ KINDS = ("synthetic", "tfds", "folder")
 def allowed_forms() -> str:
     """The accepted forms, as one phrase for help texts and error messages."""
     families = ", ".join(f"synthetic:{name}" for name in FAMILIES)
-    return (f"use synthetic, tfds:NAME (e.g. tfds:tf_flowers), folder:PATH (a folder with one sub-folder per "
-            f"class) or a synthetic family ({families}; plain synthetic is synthetic:{DEFAULT_FAMILY})")
+    return (
+        f"use synthetic, tfds:NAME (e.g. tfds:tf_flowers), folder:PATH (a folder with one sub-folder per "
+        f"class) or a synthetic family ({families}; plain synthetic is synthetic:{DEFAULT_FAMILY})"
+    )
 
 
 HELP = "synthetic | synthetic:" + "|synthetic:".join(FAMILIES) + " | tfds:NAME | folder:PATH"
@@ -49,11 +51,15 @@ def parse_dataset_spec(text: str, require_folder: bool = False) -> DatasetSpec:
     if kind == "synthetic" and argument in FAMILIES:
         return DatasetSpec(kind, argument)
     if kind == "synthetic":
-        raise DataError(f"unknown synthetic family {argument!r} in {text!r}; known families: "
-                        f"{', '.join(FAMILIES)}. {allowed_forms()}")
+        raise DataError(
+            f"unknown synthetic family {argument!r} in {text!r}; known families: "
+            f"{', '.join(FAMILIES)}. {allowed_forms()}"
+        )
     if kind in ("tfds", "folder") and argument:
         if kind == "folder" and require_folder and not Path(argument).expanduser().is_dir():
-            raise DataError(f"no folder at {Path(argument).expanduser().resolve()}; give a folder with one "
-                            "sub-folder of images per class")
+            raise DataError(
+                f"no folder at {Path(argument).expanduser().resolve()}; give a folder with one "
+                "sub-folder of images per class"
+            )
         return DatasetSpec(kind, argument)
     raise DataError(f"unknown data source {text!r}; {allowed_forms()}")

@@ -46,14 +46,41 @@ PALETTE = {
 }
 # Per-class petal colour weights over the shared palette: every class can take every colour, so colour overlaps.
 PETAL_COLOURS = {
-    "daisy": {"white": 3, "cream": 2, "pink": 2, "lilac": 2, "yellow": 2, "purple": 1, "magenta": 1, "orange": 1,
-              "red": 1},
+    "daisy": {
+        "white": 3,
+        "cream": 2,
+        "pink": 2,
+        "lilac": 2,
+        "yellow": 2,
+        "purple": 1,
+        "magenta": 1,
+        "orange": 1,
+        "red": 1,
+    },
     "dandelion": {"yellow": 3, "gold": 2, "white": 2, "cream": 2, "orange": 1, "lilac": 1, "pink": 1, "red": 1},
-    "roses": {"red": 2, "pink": 2, "white": 2, "yellow": 2, "crimson": 1, "orange": 1, "cream": 1, "magenta": 1,
-              "gold": 1},
+    "roses": {
+        "red": 2,
+        "pink": 2,
+        "white": 2,
+        "yellow": 2,
+        "crimson": 1,
+        "orange": 1,
+        "cream": 1,
+        "magenta": 1,
+        "gold": 1,
+    },
     "sunflowers": {"yellow": 3, "gold": 2, "orange": 2, "red": 1, "cream": 1, "crimson": 1, "white": 1, "pink": 1},
-    "tulips": {"red": 2, "pink": 2, "yellow": 2, "white": 2, "purple": 1, "orange": 2, "magenta": 1, "lilac": 1,
-               "cream": 1},
+    "tulips": {
+        "red": 2,
+        "pink": 2,
+        "yellow": 2,
+        "white": 2,
+        "purple": 1,
+        "orange": 2,
+        "magenta": 1,
+        "lilac": 1,
+        "cream": 1,
+    },
 }
 CENTRE_COLOURS = {
     "brown": (92, 56, 24),
@@ -167,8 +194,8 @@ def background(rng: np.random.Generator, canvas: int) -> Image.Image:
         "soil": (110, 84, 60),
     }[kind]
     base = np.array(jitter(base, rng, hue=0.06, sat=0.3, val=0.3), dtype=np.float32)
-    texture = 0.55 * value_noise(rng, canvas, 4) + 0.3 * value_noise(rng, canvas, 12) + 0.15 * value_noise(
-        rng, canvas, 40
+    texture = (
+        0.55 * value_noise(rng, canvas, 4) + 0.3 * value_noise(rng, canvas, 12) + 0.15 * value_noise(rng, canvas, 40)
     )
     pixels = base * (0.55 + 0.9 * texture[..., None])
     image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
@@ -276,8 +303,17 @@ def petal_shape(length: float, width: float, profile: str) -> np.ndarray:
     return PROFILES[profile] * [length, width]
 
 
-def petal_ring(pen: Pen, count: int, start: float, length: float, width: float, profile: str, colour, rng,
-               phase: float | None = None) -> None:
+def petal_ring(
+    pen: Pen,
+    count: int,
+    start: float,
+    length: float,
+    width: float,
+    profile: str,
+    colour,
+    rng,
+    phase: float | None = None,
+) -> None:
     """`count` petals evenly around the centre, each from radius `start` outwards, with per-petal variation."""
     phase = rng.uniform(0, 2 * np.pi) if phase is None else phase
     angles = phase + 2 * np.pi * np.arange(count) / count + rng.normal(0, 0.06, count)
@@ -296,8 +332,16 @@ def draw_daisy(pen: Pen, rng: np.random.Generator) -> None:
     count = int(rng.integers(16, 30))
     for layer in range(int(rng.integers(1, 3))):
         width = rng.uniform(0.1, 0.17)
-        petal_ring(pen, count, centre * 0.6, 1.0 - centre * 0.6 - 0.08 * layer, width, "ellipse",
-                   shade(colour, 1.0 - 0.12 * layer), rng)
+        petal_ring(
+            pen,
+            count,
+            centre * 0.6,
+            1.0 - centre * 0.6 - 0.08 * layer,
+            width,
+            "ellipse",
+            shade(colour, 1.0 - 0.12 * layer),
+            rng,
+        )
     disc_colour = CENTRE_COLOURS[pick({"yellow": 4, "orange": 2, "brown": 2, "dark": 1, "green": 1}, rng)]
     disc_colour = jitter(disc_colour, rng)
     pen.disc(0, 0, centre, fill=disc_colour, outline=shade(disc_colour, 0.75))
@@ -340,8 +384,9 @@ def draw_roses(pen: Pen, rng: np.random.Generator) -> None:
     for ring in range(rings):
         reach = 1.0 - ring / (rings + 0.6)
         count = int(rng.integers(5, 8))
-        petal_ring(pen, count, 0.0, reach, reach * rng.uniform(0.9, 1.2), "round",
-                   shade(colour, 1.0 - 0.13 * ring), rng)
+        petal_ring(
+            pen, count, 0.0, reach, reach * rng.uniform(0.9, 1.2), "round", shade(colour, 1.0 - 0.13 * ring), rng
+        )
     bud = shade(colour, 0.6)
     turns = rng.uniform(2.0, 3.0)
     t = np.linspace(0, turns * 2 * np.pi, 40)
@@ -358,8 +403,17 @@ def draw_sunflowers(pen: Pen, rng: np.random.Generator) -> None:
     count = int(rng.integers(18, 30))
     phase = rng.uniform(0, 2 * np.pi)
     for layer in range(int(rng.integers(1, 3))):
-        petal_ring(pen, count, centre * 0.85, 1.0 - centre * 0.85 - 0.06 * layer, rng.uniform(0.17, 0.25),
-                   "pointed", shade(colour, 1.0 - 0.15 * layer), rng, phase=phase + layer * np.pi / count)
+        petal_ring(
+            pen,
+            count,
+            centre * 0.85,
+            1.0 - centre * 0.85 - 0.06 * layer,
+            rng.uniform(0.17, 0.25),
+            "pointed",
+            shade(colour, 1.0 - 0.15 * layer),
+            rng,
+            phase=phase + layer * np.pi / count,
+        )
     disc_weights = {"brown": 4, "dark": 3, "olive": 1, "orange": 1, "yellow": 1, "green": 1}
     disc_colour = jitter(CENTRE_COLOURS[pick(disc_weights, rng)], rng)
     pen.disc(0, 0, centre, fill=disc_colour, outline=shade(disc_colour, 0.6), width=2)
@@ -413,9 +467,14 @@ def near_flowers(draw: ImageDraw.ImageDraw, class_name: str, rng: np.random.Gene
         cx, cy = rng.uniform(0.15, 0.85, 2) * canvas
         upright = class_name == "tulips"
         stem(draw, rng, cx, cy + (radius * 0.6 if upright else 0), radius, canvas)
-        pen = Pen(draw, cx, cy, radius * (0.9 if upright else 1.0),
-                  angle=rng.normal(0, 0.2) if upright else rng.uniform(0, 2 * np.pi),
-                  squash=1.0 if upright else float(np.cos(rng.uniform(0, 0.9))))
+        pen = Pen(
+            draw,
+            cx,
+            cy,
+            radius * (0.9 if upright else 1.0),
+            angle=rng.normal(0, 0.2) if upright else rng.uniform(0, 2 * np.pi),
+            squash=1.0 if upright else float(np.cos(rng.uniform(0, 0.9))),
+        )
         SPECIES[class_name](pen, rng)
 
 
@@ -425,13 +484,18 @@ def far_flowers(draw: ImageDraw.ImageDraw, class_name: str, rng: np.random.Gener
         radius = canvas * rng.uniform(0.05, 0.12)
         cx, cy = rng.uniform(0, 1, 2) * canvas
         upright = class_name == "tulips"
-        pen = Pen(draw, cx, cy, radius, angle=rng.normal(0, 0.2) if upright else rng.uniform(0, 2 * np.pi),
-                  squash=1.0 if upright else float(np.cos(rng.uniform(0, 1.0))))
+        pen = Pen(
+            draw,
+            cx,
+            cy,
+            radius,
+            angle=rng.normal(0, 0.2) if upright else rng.uniform(0, 2 * np.pi),
+            squash=1.0 if upright else float(np.cos(rng.uniform(0, 1.0))),
+        )
         SPECIES[class_name](pen, rng)
 
 
-def stem(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: float, y: float, radius: float,
-         canvas: int) -> None:
+def stem(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: float, y: float, radius: float, canvas: int) -> None:
     """A gently curved green stem from the flower down out of the frame, with a leaf."""
     green = jitter((70, 120, 45), rng, hue=0.05, sat=0.25, val=0.25)
     bend = rng.normal(0, 0.3) * radius
@@ -449,8 +513,9 @@ def leaf(draw: ImageDraw.ImageDraw, rng: np.random.Generator, x: float, y: float
     shape = rotate(petal_shape(length, length * rng.uniform(0.25, 0.4), "pointed"), angle)
     pen = Pen(draw, x, y, 1.0)
     pen.polygon(shape, fill=shade(green, rng.uniform(0.8, 1.15)), outline=shade(green, 0.7))
-    pen.line(np.array([[0.0, 0.0], rotate(np.array([[length * 0.9, 0.0]]), angle)[0]]), fill=shade(green, 0.75),
-             width=1)
+    pen.line(
+        np.array([[0.0, 0.0], rotate(np.array([[length * 0.9, 0.0]]), angle)[0]]), fill=shade(green, 0.75), width=1
+    )
 
 
 def occluders(draw: ImageDraw.ImageDraw, rng: np.random.Generator, canvas: int) -> None:

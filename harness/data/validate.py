@@ -86,8 +86,10 @@ def inspect_folder(root: Path) -> FolderReport:
     """Check a folder source end to end; raise one DataError listing every problem, else describe what to load."""
     root = Path(root).expanduser()
     if not root.exists():
-        raise DataError(f"{root}: no such folder; check the path in folder:PATH (it is read relative to "
-                        f"the current directory {Path.cwd()})")
+        raise DataError(
+            f"{root}: no such folder; check the path in folder:PATH (it is read relative to "
+            f"the current directory {Path.cwd()})"
+        )
     if not root.is_dir():
         raise DataError(f"{root}: is a file, not a folder; folder:PATH wants a folder with one sub-folder per class")
     problems: list[Problem] = []
@@ -101,8 +103,13 @@ def inspect_folder(root: Path) -> FolderReport:
     for split, classes in report.files.items():
         for class_name, files in classes.items():
             if not files:
-                problems.append(Problem(splits[split] / class_name, "empty class folder (no .jpg/.jpeg/.png/.bmp/"
-                                        ".gif file)", "add images of this class or delete the folder"))
+                problems.append(
+                    Problem(
+                        splits[split] / class_name,
+                        "empty class folder (no .jpg/.jpeg/.png/.bmp/.gif file)",
+                        "add images of this class or delete the folder",
+                    )
+                )
             for path in files:
                 needs_conversion = check_image(path, problems)
                 if needs_conversion:
@@ -120,15 +127,21 @@ def find_splits(root: Path, problems: list[Problem]) -> dict[str, Path]:
         return {"all": root}
     others = [f.name for f in folders if f.name not in SPLIT_NAMES]
     if others:
-        problems.append(Problem(root, f"mixes split folders ({', '.join(f.name for f in split_folders)}) with other "
-                                f"folders ({', '.join(others)})", "put every class folder inside train/ (and "
-                                "val/, test/), or remove the split folders"))
+        problems.append(
+            Problem(
+                root,
+                f"mixes split folders ({', '.join(f.name for f in split_folders)}) with other "
+                f"folders ({', '.join(others)})",
+                "put every class folder inside train/ (and val/, test/), or remove the split folders",
+            )
+        )
     splits: dict[str, Path] = {}
     for folder in split_folders:
         split = SPLIT_NAMES[folder.name]
         if split in splits:
-            problems.append(Problem(root, f"has both {splits[split].name}/ and {folder.name}/",
-                                    "keep one validation folder"))
+            problems.append(
+                Problem(root, f"has both {splits[split].name}/ and {folder.name}/", "keep one validation folder")
+            )
         splits[split] = folder
     if "train" not in splits:
         problems.append(Problem(root, "has val/ or test/ but no train/", "add a train/ folder with class folders"))
@@ -144,14 +157,29 @@ def find_classes(split_dir: Path, problems: list[Problem]) -> list[str]:
     classes = [p.name for p in subfolders(split_dir)]
     loose = sorted(p.name for p in split_dir.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_EXTENSIONS))
     if loose:
-        problems.append(Problem(split_dir, f"{len(loose)} image(s) outside any class folder (e.g. {loose[0]}); "
-                                "the loader ignores them", "move each image into the folder named after its class"))
+        problems.append(
+            Problem(
+                split_dir,
+                f"{len(loose)} image(s) outside any class folder (e.g. {loose[0]}); the loader ignores them",
+                "move each image into the folder named after its class",
+            )
+        )
     if not classes:
-        problems.append(Problem(split_dir, "has no class sub-folders",
-                                "make one sub-folder per class (daisy/, roses/, ...) holding its images"))
+        problems.append(
+            Problem(
+                split_dir,
+                "has no class sub-folders",
+                "make one sub-folder per class (daisy/, roses/, ...) holding its images",
+            )
+        )
     elif len(classes) == 1:
-        problems.append(Problem(split_dir, f"has a single class folder ({classes[0]}/)",
-                                "classification needs at least two classes: add a folder for another class"))
+        problems.append(
+            Problem(
+                split_dir,
+                f"has a single class folder ({classes[0]}/)",
+                "classification needs at least two classes: add a folder for another class",
+            )
+        )
     return classes
 
 
@@ -168,11 +196,16 @@ def check_class_names(root: Path, class_sets: dict[str, list[str]], problems: li
     for split, names in class_sets.items():
         missing, extra = sorted(reference - set(names)), sorted(set(names) - reference)
         if missing or extra:
-            detail = "; ".join(part for part in (f"lacks {missing}" if missing else "",
-                                                 f"has extra {extra}" if extra else "") if part)
-            problems.append(Problem(root / split if split != "all" else root,
-                                    f"class folders differ from train/: {detail}",
-                                    "use the same class folder names in train/, val/ and test/"))
+            detail = "; ".join(
+                part for part in (f"lacks {missing}" if missing else "", f"has extra {extra}" if extra else "") if part
+            )
+            problems.append(
+                Problem(
+                    root / split if split != "all" else root,
+                    f"class folders differ from train/: {detail}",
+                    "use the same class folder names in train/, val/ and test/",
+                )
+            )
 
 
 def check_image(path: Path, problems: list[Problem]) -> bool:
@@ -184,12 +217,22 @@ def check_image(path: Path, problems: list[Problem]) -> bool:
             image.load()  # the full decode: catches truncated data that verify() lets through
             image_format, mode, info = image.format, image.mode, image.info
     except UnidentifiedImageError:
-        problems.append(Problem(path, "is not an image although its extension says so",
-                                "delete it, or rename it without an image extension so the loader skips it"))
+        problems.append(
+            Problem(
+                path,
+                "is not an image although its extension says so",
+                "delete it, or rename it without an image extension so the loader skips it",
+            )
+        )
         return False
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
-        problems.append(Problem(path, f"cannot be decoded ({error})",
-                                "the file is corrupt or truncated: re-export or re-download it, or delete it"))
+        problems.append(
+            Problem(
+                path,
+                f"cannot be decoded ({error})",
+                "the file is corrupt or truncated: re-export or re-download it, or delete it",
+            )
+        )
         return False
     return needs_conversion(image_format, mode, info)
 

@@ -40,8 +40,9 @@ MIN_LR_RATIO = 10.0  # the lesson: fine-tuning 10-100x below the stage-1 rate
 class CheckFailure(HarnessError, AssertionError):
     """A check that did not hold; `render(lang)` gives the four-part message (seen, rule, why, fix)."""
 
-    def __init__(self, check: str, case: str, values: dict, text_fields: dict[str, str] | None = None,
-                 lang: str = "en") -> None:
+    def __init__(
+        self, check: str, case: str, values: dict, text_fields: dict[str, str] | None = None, lang: str = "en"
+    ) -> None:
         super().__init__(check)
         self.check, self.case, self.values, self.text_fields, self.lang = check, case, values, text_fields, lang
 
@@ -130,8 +131,13 @@ def stage1_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
     base_before, head_before = snapshot(base.weights), snapshot(head)
     stage1_lr = learning_rate(model)
     model.train_on_batch(*batch)
-    return dict(stage1_lr=stage1_lr, base_total=len(base.weights), stage1_base_changed=changed(base.weights,
-                base_before), head_total=len(head), stage1_head_changed=changed(head, head_before))
+    return dict(
+        stage1_lr=stage1_lr,
+        base_total=len(base.weights),
+        stage1_base_changed=changed(base.weights, base_before),
+        head_total=len(head),
+        stage1_head_changed=changed(head, head_before),
+    )
 
 
 def stage2_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
@@ -141,10 +147,18 @@ def stage2_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
     statistics_before = [snapshot([layer.moving_mean, layer.moving_variance]) for layer in norms]
     stage2_lr = learning_rate(model)
     model.train_on_batch(*batch)
-    bn_changed = [layer.name for layer, before in zip(norms, statistics_before)
-                  if changed([layer.moving_mean, layer.moving_variance], before)]
-    return dict(stage2_lr=stage2_lr, stage2_base_trainable=len(trainable),
-                stage2_base_changed=changed(trainable, trainable_before), bn_total=len(norms), bn_changed=bn_changed)
+    bn_changed = [
+        layer.name
+        for layer, before in zip(norms, statistics_before)
+        if changed([layer.moving_mean, layer.moving_variance], before)
+    ]
+    return dict(
+        stage2_lr=stage2_lr,
+        stage2_base_trainable=len(trainable),
+        stage2_base_changed=changed(trainable, trainable_before),
+        bn_total=len(norms),
+        bn_changed=bn_changed,
+    )
 
 
 def snapshot(variables: Iterable) -> list[np.ndarray]:
@@ -192,8 +206,15 @@ def check_preprocessing_matches_backbone(pipeline: Pipeline) -> None:
     low, high = float(expected.min()), float(expected.max())
     if close_range((seen_low, seen_high), (low, high)):
         return
-    values = dict(base=pipeline.base.name, backbone=spec.name, seen_low=seen_low, seen_high=seen_high, low=low,
-                  high=high, formula=formula(spec.name))
+    values = dict(
+        base=pipeline.base.name,
+        backbone=spec.name,
+        seen_low=seen_low,
+        seen_high=seen_high,
+        low=low,
+        high=high,
+        formula=formula(spec.name),
+    )
     text_fields = {
         "hint": range_hint((seen_low, seen_high), (low, high)),
         "expects": "expects_0_255" if high > 2 else "expects_scaled",
@@ -212,15 +233,20 @@ def check_augmentation_inactive_at_inference(pipeline: Pipeline) -> None:
     A plain `model(x)` is not checked: Keras' augmentation layers default to augmenting when given no flag at all.
     """
     images, _ = pipeline.first_batch("val")
-    probes = (("where_base_input", tensor_entering(pipeline.model, pipeline.base, pipeline.student.lang)),
-              ("where_output", pipeline.model))
+    probes = (
+        ("where_base_input", tensor_entering(pipeline.model, pipeline.base, pipeline.student.lang)),
+        ("where_output", pipeline.model),
+    )
     for where, probe in probes:
         first, second = np.asarray(probe(images, training=False)), np.asarray(probe(images, training=False))
         delta = float(np.max(np.abs(first - second)))
         if delta > OUTPUT_TOLERANCE * float(np.max(np.abs(first))):
-            raise CheckFailure("augmentation_inactive_at_inference", "nondeterministic",
-                               dict(call="model(images, training=False)", n=len(first), delta=delta),
-                               {"where": where})
+            raise CheckFailure(
+                "augmentation_inactive_at_inference",
+                "nondeterministic",
+                dict(call="model(images, training=False)", n=len(first), delta=delta),
+                {"where": where},
+            )
 
 
 def check_augmentation_absent_from_val(pipeline: Pipeline) -> None:
@@ -235,9 +261,15 @@ def check_stage1_trains_only_head(pipeline: Pipeline) -> None:
     """One stage-1 step moves the head and leaves every variable of the base (weights and BN statistics) alone."""
     rehearsal = pipeline.rehearsal()
     if rehearsal.stage1_base_changed:
-        raise CheckFailure("stage1_trains_only_head", "base_moves", dict(
-            n_changed=len(rehearsal.stage1_base_changed), n_total=rehearsal.base_total,
-            example=rehearsal.stage1_base_changed[0]))
+        raise CheckFailure(
+            "stage1_trains_only_head",
+            "base_moves",
+            dict(
+                n_changed=len(rehearsal.stage1_base_changed),
+                n_total=rehearsal.base_total,
+                example=rehearsal.stage1_base_changed[0],
+            ),
+        )
     if not rehearsal.stage1_head_changed:
         raise CheckFailure("stage1_trains_only_head", "head_frozen", dict(n_head=rehearsal.head_total))
 
@@ -248,8 +280,9 @@ def check_recompiled_after_unfreezing(pipeline: Pipeline) -> None:
     if rehearsal.stage2_base_trainable == 0:
         raise CheckFailure("recompiled_after_unfreezing", "not_unfrozen", {})
     if not rehearsal.stage2_base_changed:
-        raise CheckFailure("recompiled_after_unfreezing", "not_recompiled",
-                           dict(n_trainable=rehearsal.stage2_base_trainable))
+        raise CheckFailure(
+            "recompiled_after_unfreezing", "not_recompiled", dict(n_trainable=rehearsal.stage2_base_trainable)
+        )
 
 
 def check_batchnorm_frozen_in_finetuning(pipeline: Pipeline) -> None:
@@ -340,8 +373,13 @@ def formula(backbone: str) -> str:
 # ----------------------------------------------------------------------------------------------------- runners
 
 
-def run_checks(student: Pipeline | Student | object, config: StudentConfig | None = None, *, lang: str = "en",
-               checks: Iterable[str] | None = None) -> pd.DataFrame:
+def run_checks(
+    student: Pipeline | Student | object,
+    config: StudentConfig | None = None,
+    *,
+    lang: str = "en",
+    checks: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Run the checks on a student's pipeline: one row per check with its status (passed/failed/error) and message.
 
     `student` is a built `Pipeline`, or a module / file path / object implementing the contract, which is built on
@@ -407,9 +445,9 @@ class BoundCheck:
 def parametrize_with_checks(student: Student | object, config: StudentConfig | None = None, *, lang: str = "en"):
     """A pytest parametrize mark with one case per check, for a student's own test file:
 
-        @parametrize_with_checks(my_pipeline)
-        def test_my_pipeline(check):
-            check()
+    @parametrize_with_checks(my_pipeline)
+    def test_my_pipeline(check):
+        check()
     """
     import pytest
 

@@ -110,8 +110,18 @@ class StudentLab:
     def _pipelines(self, seed: int):
         """The student's config, training pipeline, and their validation pipeline fed the suite's test images."""
         splits = self.splits(seed)
-        config = StudentConfig(self.scale.image_size, len(splits.class_names), self.scale.batch_size, "imagenet",
-                               seed, splits.x_train, splits.y_train, splits.x_val, splits.y_val, splits.class_names)
+        config = StudentConfig(
+            self.scale.image_size,
+            len(splits.class_names),
+            self.scale.batch_size,
+            "imagenet",
+            seed,
+            splits.x_train,
+            splits.y_train,
+            splits.x_val,
+            splits.y_val,
+            splits.class_names,
+        )
         train, _ = self.student.build_datasets(config)
         _, test = self.student.build_datasets(replace(config, x_val=splits.x_test, y_val=splits.y_test))
         return config, train, test
@@ -146,26 +156,42 @@ class HomeworkResult:
 
     def failures(self, lang: str = "en") -> list[str]:
         """The acceptance criteria the result misses, each as a sentence with the measured numbers."""
-        return [messages.text(lang, FAILURE_TEXTS[row.claim], need=row.threshold * 100, delta=row.delta * 100)
-                for row in self.rows if not self.accepted(row)]
+        return [
+            messages.text(lang, FAILURE_TEXTS[row.claim], need=row.threshold * 100, delta=row.delta * 100)
+            for row in self.rows
+            if not self.accepted(row)
+        ]
 
     def summary(self, lang: str = "en") -> str:
         two_stage, transfer = self.row("two_stage"), self.row("transfer_vs_scratch")
-        return messages.text(lang, "homework_rows", scale=self.scale.name, phase1=two_stage.baseline,
-                             phase2=two_stage.treatment, scratch=transfer.baseline, seeds=len(self.scale.seeds))
+        return messages.text(
+            lang,
+            "homework_rows",
+            scale=self.scale.name,
+            phase1=two_stage.baseline,
+            phase2=two_stage.treatment,
+            scratch=transfer.baseline,
+            seeds=len(self.scale.seeds),
+        )
 
     def all_finite(self) -> bool:
-        return all(math.isfinite(value) and 0.0 <= value <= 1.0
-                   for row in self.rows for values in row.per_seed.values() for value in values)
+        return all(
+            math.isfinite(value) and 0.0 <= value <= 1.0
+            for row in self.rows
+            for values in row.per_seed.values()
+            for value in values
+        )
 
 
-def grade(student: Student, scale: Scale, *, cache_dir: Path, run_id: str,
-          progress: Callable[[str], None] = print) -> HomeworkResult:
+def grade(
+    student: Student, scale: Scale, *, cache_dir: Path, run_id: str, progress: Callable[[str], None] = print
+) -> HomeworkResult:
     """Run the homework's claims on the student's recipe at `scale`; one row per claim."""
     lab = StudentLab(student, scale, cache_dir)
     variant = Variant(f"student:{student.name}")
-    measured = [engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress)
-                for claim_id in FAILURE_TEXTS]
+    measured = [
+        engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
+    ]
     rows = tuple(_as_homework(row, student) for row, _ in measured)
     return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured))
 
@@ -173,5 +199,9 @@ def grade(student: Student, scale: Scale, *, cache_dir: Path, run_id: str,
 def _as_homework(row: Row, student: Student) -> Row:
     """The row of a student's recipe: the student's backbone, and the acceptance beside the interval verdict."""
     accepted = row.delta >= row.threshold - TOLERANCE
-    return replace(row, backbone=student.backbone, primary=False,
-                   details={**row.details, "acceptance": "mean delta over seeds >= threshold", "accepted": accepted})
+    return replace(
+        row,
+        backbone=student.backbone,
+        primary=False,
+        details={**row.details, "acceptance": "mean delta over seeds >= threshold", "accepted": accepted},
+    )

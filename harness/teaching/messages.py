@@ -143,8 +143,7 @@ CHECKS = {
     },
     "es": {
         ("preprocessing_matches_backbone", "range"): Message(
-            seen="imágenes en 0-255 llegan a la base '{base}' como valores en [{seen_low:.3g}, {seen_high:.3g}]"
-            "{hint}.",
+            seen="imágenes en 0-255 llegan a la base '{base}' como valores en [{seen_low:.3g}, {seen_high:.3g}]{hint}.",
             rule="{backbone} espera su entrada en [{low:.3g}, {high:.3g}] ({expects}).",
             why="Los filtros preentrenados se aprendieron con entradas en ese rango; otro rango desplaza todas las "
             "activaciones, se pierden las features de ImageNet y el transfer learning pierde casi toda su ventaja.",
@@ -291,8 +290,7 @@ TEXTS = {
         "contract_suggestion": " ¿Quisiste llamar {name!r} a {found!r}?",
         "contract_not_callable": "{name} en {module} tiene que ser una función ({needs}); es un {kind}.",
         "contract_signature": "{name} en {module} tiene que recibir {needs}; la tuya es {name}{signature}.",
-        "contract_backbone": "BACKBONE = {value!r} en {module} no es un modelo base conocido; usá uno de: "
-        "{choices}.",
+        "contract_backbone": "BACKBONE = {value!r} en {module} no es un modelo base conocido; usá uno de: {choices}.",
         "contract_returns": "{name}(...) en {module} tiene que devolver {needs}; devolvió {got}.",
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",

@@ -41,12 +41,20 @@ ACTIVE = pytest.StashKey[bool]()
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("tl-claims", "tl-claims: verify the transfer-learning lesson's claims")
-    group.addoption("--student", metavar="PATH", default=None,
-                    help="run the teaching checks on a student pipeline, --lang es for Spanish messages (the "
-                    "contract: python -m harness docs contract)")
-    group.addoption("--homework", metavar="PATH", default=None,
-                    help="grade a student pipeline: phase 1, phase 2 and from-scratch accuracy into the results "
-                    "table; smoke scale by default, -m cpu / -m gpu for the acceptance criteria")
+    group.addoption(
+        "--student",
+        metavar="PATH",
+        default=None,
+        help="run the teaching checks on a student pipeline, --lang es for Spanish messages (the "
+        "contract: python -m harness docs contract)",
+    )
+    group.addoption(
+        "--homework",
+        metavar="PATH",
+        default=None,
+        help="grade a student pipeline: phase 1, phase 2 and from-scratch accuracy into the results "
+        "table; smoke scale by default, -m cpu / -m gpu for the acceptance criteria",
+    )
     config = pluginmanager.get_plugin("pytestconfig")
     if config is not None and requested(config.invocation_params.args):
         add_active_options(parser)
@@ -61,8 +69,12 @@ def add_active_options(parser: pytest.Parser) -> None:
     """Options that exist only while tl-claims is active, so they never collide with another project's."""
     group = parser.getgroup("tl-claims")
     if not any("--lang" in option.names() for option in group.options):
-        group.addoption("--lang", choices=messages.LANGUAGES, default="en",
-                        help="language of the check and grader messages (default: en)")
+        group.addoption(
+            "--lang",
+            choices=messages.LANGUAGES,
+            default="en",
+            help="language of the check and grader messages (default: en)",
+        )
 
 
 def activate(config: pytest.Config) -> None:
@@ -139,8 +151,11 @@ class StudentTests(pytest.Module):
 
     def collect(self):
         students = self.config.stash[STUDENTS]
-        wanted = {TARGETS[option] for option, student in students.items()
-                  if Path(student.module.__file__).resolve() == self.path.resolve()}
+        wanted = {
+            TARGETS[option]
+            for option, student in students.items()
+            if Path(student.module.__file__).resolve() == self.path.resolve()
+        }
         return [node for node in super().collect() if getattr(node, "originalname", node.name) in wanted]
 
 
@@ -159,9 +174,13 @@ def grade_homework(request: pytest.FixtureRequest):
 
         skip_gpu_scale_without_gpu(scale_name)
         try:
-            result = homework.grade(student, session.scale(scale_name), cache_dir=session.cache_dir,
-                                    run_id=session.run_id,
-                                    progress=lambda line: session.progress(scale_name, line))
+            result = homework.grade(
+                student,
+                session.scale(scale_name),
+                cache_dir=session.cache_dir,
+                run_id=session.run_id,
+                progress=lambda line: session.progress(scale_name, line),
+            )
         except WeightsUnavailableError as error:
             pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
         for row, outcomes in zip(result.rows, result.outcomes, strict=True):

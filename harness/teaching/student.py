@@ -62,8 +62,9 @@ class StudentConfig:
     class_names: tuple[str, ...] = field(default=())
 
 
-def probe_config(image_size: int = 32, *, num_classes: int = 5, per_class: int = 2, batch_size: int = 8,
-                 seed: int = 0) -> StudentConfig:
+def probe_config(
+    image_size: int = 32, *, num_classes: int = 5, per_class: int = 2, batch_size: int = 8, seed: int = 0
+) -> StudentConfig:
     """Tiny random data for the checks: they look at what the pipeline does to images, not at what it learns."""
     rng = np.random.default_rng(seed)
 
@@ -74,8 +75,18 @@ def probe_config(image_size: int = 32, *, num_classes: int = 5, per_class: int =
 
     x_train, y_train = split(num_classes * per_class)
     x_val, y_val = split(num_classes * per_class)
-    return StudentConfig(image_size, num_classes, batch_size, None, seed, x_train, y_train, x_val, y_val,
-                         tuple(f"class_{index}" for index in range(num_classes)))
+    return StudentConfig(
+        image_size,
+        num_classes,
+        batch_size,
+        None,
+        seed,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        tuple(f"class_{index}" for index in range(num_classes)),
+    )
 
 
 @dataclass(frozen=True)
@@ -91,21 +102,34 @@ class Student:
         import tensorflow as tf
 
         result = self.module.build_datasets(config)
-        if not (isinstance(result, tuple | list) and len(result) == 2
-                and all(isinstance(item, tf.data.Dataset) for item in result)):
+        if not (
+            isinstance(result, tuple | list)
+            and len(result) == 2
+            and all(isinstance(item, tf.data.Dataset) for item in result)
+        ):
             self._wrong_return("build_datasets", "(train, val), two tf.data.Dataset of (images, labels)", result)
         for dataset in result:
             if not (isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2):
-                raise ContractError(messages.text(self.lang, "contract_elements", name="build_datasets",
-                                                  module=self.name, got=dataset.element_spec))
+                raise ContractError(
+                    messages.text(
+                        self.lang,
+                        "contract_elements",
+                        name="build_datasets",
+                        module=self.name,
+                        got=dataset.element_spec,
+                    )
+                )
         return tuple(result)
 
     def build_model(self, config: StudentConfig):
         import keras
 
         result = self.module.build_model(config)
-        if not (isinstance(result, tuple | list) and len(result) == 2
-                and all(isinstance(item, keras.Model) for item in result)):
+        if not (
+            isinstance(result, tuple | list)
+            and len(result) == 2
+            and all(isinstance(item, keras.Model) for item in result)
+        ):
             self._wrong_return("build_model", "(model, base), two keras.Model", result)
         model, base = result
         if not contains_layer(model, base):
@@ -124,8 +148,9 @@ class Student:
         return error_where(error, Path(path)) if path else f"{type(error).__name__}: {error}"
 
     def _wrong_return(self, name: str, needs: str, got: object) -> None:
-        raise ContractError(messages.text(self.lang, "contract_returns", name=name, module=self.name, needs=needs,
-                                          got=describe(got)))
+        raise ContractError(
+            messages.text(self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got))
+        )
 
 
 def contains_layer(model, target) -> bool:
@@ -193,14 +218,28 @@ def validate(module: object, name: str, lang: str) -> None:
         if n_args is None:
             continue
         if not callable(value):
-            raise ContractError(messages.text(lang, "contract_not_callable", name=attribute, module=name,
-                                              needs=needs, kind=type(value).__name__))
+            raise ContractError(
+                messages.text(
+                    lang, "contract_not_callable", name=attribute, module=name, needs=needs, kind=type(value).__name__
+                )
+            )
         if not accepts(value, n_args):
-            raise ContractError(messages.text(lang, "contract_signature", name=attribute, module=name, needs=needs,
-                                              signature=signature_text(value)))
+            raise ContractError(
+                messages.text(
+                    lang,
+                    "contract_signature",
+                    name=attribute,
+                    module=name,
+                    needs=needs,
+                    signature=signature_text(value),
+                )
+            )
     if module.BACKBONE not in backbones.names():
-        raise ContractError(messages.text(lang, "contract_backbone", value=module.BACKBONE, module=name,
-                                          choices=", ".join(backbones.names())))
+        raise ContractError(
+            messages.text(
+                lang, "contract_backbone", value=module.BACKBONE, module=name, choices=", ".join(backbones.names())
+            )
+        )
 
 
 def missing_message(module: object, name: str, attribute: str, needs: str, lang: str) -> str:

@@ -34,10 +34,13 @@ def test_check(check_name: str, student_pipeline: Pipeline, request: pytest.Fixt
         pytest.fail(failure.render(request.config.getoption("--lang", "en")), pytrace=False)
 
 
-@pytest.mark.parametrize("scale_name", [
-    pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
-    pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
-    pytest.param("gpu", marks=pytest.mark.gpu, id="gpu"),
-])
+@pytest.mark.parametrize(
+    "scale_name",
+    [
+        pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
+        pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
+        pytest.param("gpu", marks=pytest.mark.gpu, id="gpu"),
+    ],
+)
 def test_homework(scale_name: str, grade_homework, request: pytest.FixtureRequest) -> None:
     grade_homework(request.config.stash[STUDENTS]["homework"], scale_name)

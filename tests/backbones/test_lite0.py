@@ -31,7 +31,13 @@ def test_architecture_is_lite0_b0_layout_no_squeeze_excite_relu6():
     assert model.name == "efficientnet_lite0"
     assert len([n for n in names if n.endswith("_dwconv")]) == 16
     assert [sum(n.startswith(f"block{s}") and n.endswith("dwconv") for n in names) for s in range(1, 8)] == [
-        1, 2, 2, 3, 3, 4, 1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        4,
+        1,
     ]
     assert not any("se_" in n or "squeeze" in n for n in names)
     assert {type(layer).__name__ for layer in model.layers if "activation" in layer.name} == {"ReLU"}
@@ -171,8 +177,10 @@ def test_real_photos_classify_right_only_with_the_right_preprocessing(cache_dir)
     assert list(right.argmax(axis=1)) == [CAT, ESPRESSO]
     assert right[0, CAT] > 0.6 and right[1, ESPRESSO] > 0.7
     assert raw[0].argmax() != CAT and raw[1].argmax() != ESPRESSO
-    print(f"\npreprocessed: top-1 {right.argmax(1).tolist()}, p {[f'{p:.3f}' for p in right.max(1)]}; "
-          f"raw 0-255: top-1 {raw.argmax(1).tolist()}, p {[f'{p:.3f}' for p in raw.max(1)]}")
+    print(
+        f"\npreprocessed: top-1 {right.argmax(1).tolist()}, p {[f'{p:.3f}' for p in right.max(1)]}; "
+        f"raw 0-255: top-1 {raw.argmax(1).tolist()}, p {[f'{p:.3f}' for p in raw.max(1)]}"
+    )
 
 
 @pytest.mark.cpu

@@ -58,9 +58,11 @@ def _keras_matches_published(variant: efficientnet_lite.LiteVariant) -> None:
     probabilities = model.predict(spec.preprocess(np.stack(list(images.values()))), verbose=0)
     difference = np.abs(probabilities - fixture["probabilities"])
     top1 = dict(zip(images, probabilities.argmax(axis=1).tolist()))
-    print(f"\n{variant.name} vs published PyTorch at {variant.default_image_size} px: max |Δprob| "
-          f"{difference.max():.2e} (per image {', '.join(f'{d:.1e}' for d in difference.max(axis=1))}); "
-          f"top-1 {top1}, p {[round(float(p), 4) for p in probabilities.max(axis=1)]}")
+    print(
+        f"\n{variant.name} vs published PyTorch at {variant.default_image_size} px: max |Δprob| "
+        f"{difference.max():.2e} (per image {', '.join(f'{d:.1e}' for d in difference.max(axis=1))}); "
+        f"top-1 {top1}, p {[round(float(p), 4) for p in probabilities.max(axis=1)]}"
+    )
     assert difference.max() <= TOLERANCE
     assert {name: top1[name] for name in PHOTO_TOP1} == PHOTO_TOP1
     assert list(top1.values()) == fixture["top1"].tolist()  # the noise image too

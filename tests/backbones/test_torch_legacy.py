@@ -64,8 +64,9 @@ def write_legacy(path, tensors: dict, storages: dict[str, np.ndarray]) -> None:
         data = storages[key]
         entries += _text(name) + _tensor(STORAGE_TYPE[data.dtype], key, data.size, offset, shape, stride)
     state_dict = b"\x80\x02" + _global("collections", "OrderedDict") + b")R(" + entries + b"u."
-    body = b"".join(struct.pack("<q", data.size) + data.astype(data.dtype.newbyteorder("<")).tobytes()
-                    for data in storages.values())
+    body = b"".join(
+        struct.pack("<q", data.size) + data.astype(data.dtype.newbyteorder("<")).tobytes() for data in storages.values()
+    )
     path.write_bytes(_header() + state_dict + pickle.dumps(list(storages), protocol=2) + body)
 
 

@@ -45,8 +45,23 @@ def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys, dat
     from harness.cli import main
     from harness.data import load_splits
 
-    main(["data", "calibrate", "--json", "--dataset", dataset, "--image-size", "32", "--n-train", "3", "--n-test",
-          "3", "--epochs", "1"])
+    main(
+        [
+            "data",
+            "calibrate",
+            "--json",
+            "--dataset",
+            dataset,
+            "--image-size",
+            "32",
+            "--n-train",
+            "3",
+            "--n-test",
+            "3",
+            "--epochs",
+            "1",
+        ]
+    )
     results = json.loads(capsys.readouterr().out)
     assert set(results) == {"color_histogram", "linear_probe", "linear_probe_raw", "scratch_cnn"}
     assert all(0.0 <= value <= 1.0 for value in results.values())

@@ -18,15 +18,22 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def fake_calibration(monkeypatch):
-    monkeypatch.setattr(calibrate, "calibrate", lambda settings: {
-        "color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41})
+    monkeypatch.setattr(
+        calibrate,
+        "calibrate",
+        lambda settings: {"color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41},
+    )
 
 
 def test_calibrate_json_prints_exactly_the_four_accuracies(capsys, fake_calibration):
     code, out, _ = run(capsys, "data", "calibrate", "--json")
     assert code == 0
-    assert json.loads(out) == {"color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52,
-                               "scratch_cnn": 0.41}
+    assert json.loads(out) == {
+        "color_histogram": 0.35,
+        "linear_probe": 0.81,
+        "linear_probe_raw": 0.52,
+        "scratch_cnn": 0.41,
+    }
 
 
 def test_calibrate_table_names_the_gates(capsys, fake_calibration):
@@ -37,16 +44,25 @@ def test_calibrate_table_names_the_gates(capsys, fake_calibration):
 
 def test_calibrate_accepts_the_objects_family_and_says_where_its_images_come_from(capsys, monkeypatch):
     seen = []
-    monkeypatch.setattr(calibrate, "calibrate", lambda settings: seen.append(settings) or {
-        "color_histogram": 0.25, "linear_probe": 0.8, "linear_probe_raw": 0.55, "scratch_cnn": 0.35})
+    monkeypatch.setattr(
+        calibrate,
+        "calibrate",
+        lambda settings: (
+            seen.append(settings)
+            or {"color_histogram": 0.25, "linear_probe": 0.8, "linear_probe_raw": 0.55, "scratch_cnn": 0.35}
+        ),
+    )
     code, out, _ = run(capsys, "data", "calibrate", "--dataset", "synthetic:objects")
     assert code == 0 and seen[0].source == "synthetic:objects" and seen[0].data_config().purpose == "calibration"
     assert "calibration: synthetic:objects" in out
 
 
 def test_a_missed_gate_exits_1_and_says_which(capsys, monkeypatch):
-    monkeypatch.setattr(calibrate, "calibrate", lambda settings: {
-        "color_histogram": 0.9, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41})
+    monkeypatch.setattr(
+        calibrate,
+        "calibrate",
+        lambda settings: {"color_histogram": 0.9, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41},
+    )
     code, _, err = run(capsys, "data", "calibrate", "--json")
     assert code == 1 and "colour histogram 0.900" in err
 
@@ -67,12 +83,15 @@ def test_show_augmentations_writes_a_png(capsys, tmp_path):
     assert code == 0 and Image.open(out).size[0] > 100
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["data", "show", "--dataset", "folder:/no/such/folder"], "no such folder"),
-    (["data", "show", "--dataset", "ftp:x"], "unknown data source"),
-    (["data", "calibrate", "--dataset", "synthetic:cars"], "known families: flowers, objects"),
-    (["data", "show-augmentations", "--n", "0"], "--n=0: must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["data", "show", "--dataset", "folder:/no/such/folder"], "no such folder"),
+        (["data", "show", "--dataset", "ftp:x"], "unknown data source"),
+        (["data", "calibrate", "--dataset", "synthetic:cars"], "known families: flowers, objects"),
+        (["data", "show-augmentations", "--n", "0"], "--n=0: must be at least 1"),
+    ],
+)
 def test_user_errors_are_one_message_without_traceback(capsys, argv, expected):
     code, _, err = run(capsys, *argv)
     assert code == 2 and expected in err

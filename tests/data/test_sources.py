@@ -123,16 +123,20 @@ def test_splits_is_the_public_class():
 # ---------------------------------------------------------------------------------------------------- tfds
 
 
-@pytest.mark.parametrize("name, class_names", [
-    ("tf_flowers", ("dandelion", "daisy", "tulips", "sunflowers", "roses")),
-    ("cats_vs_dogs", ("cat", "dog")),
-])
+@pytest.mark.parametrize(
+    "name, class_names",
+    [
+        ("tf_flowers", ("dandelion", "daisy", "tulips", "sunflowers", "roses")),
+        ("cats_vs_dogs", ("cat", "dog")),
+    ],
+)
 def test_tfds_source_offline_with_mock_data(name, class_names, tmp_path):
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=120):
-        splits = load_splits(DataConfig(f"tfds:{name}", image_size=24, n_train=4, n_val=2, n_test=3,
-                                        cache_dir=tmp_path), seed=0)
+        splits = load_splits(
+            DataConfig(f"tfds:{name}", image_size=24, n_train=4, n_val=2, n_test=3, cache_dir=tmp_path), seed=0
+        )
     assert splits.class_names == class_names
     assert splits.x_train.shape == (4 * len(class_names), 24, 24, 3) and splits.x_train.dtype == np.uint8
     assert np.bincount(splits.y_test).tolist() == [3] * len(class_names)

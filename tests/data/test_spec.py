@@ -6,20 +6,24 @@ from harness.data import DataError, parse_dataset_spec
 from harness.data.spec import DatasetSpec
 
 
-@pytest.mark.parametrize("text, kind, argument", [
-    ("synthetic", "synthetic", "flowers"),
-    ("synthetic:flowers", "synthetic", "flowers"),
-    ("synthetic:objects", "synthetic", "objects"),
-    ("tfds:tf_flowers", "tfds", "tf_flowers"),
-    ("folder:/some/where", "folder", "/some/where"),
-    ("folder:rel:with:colons", "folder", "rel:with:colons"),
-])
+@pytest.mark.parametrize(
+    "text, kind, argument",
+    [
+        ("synthetic", "synthetic", "flowers"),
+        ("synthetic:flowers", "synthetic", "flowers"),
+        ("synthetic:objects", "synthetic", "objects"),
+        ("tfds:tf_flowers", "tfds", "tf_flowers"),
+        ("folder:/some/where", "folder", "/some/where"),
+        ("folder:rel:with:colons", "folder", "rel:with:colons"),
+    ],
+)
 def test_accepted_forms(text, kind, argument):
     assert parse_dataset_spec(text) == DatasetSpec(kind, argument)
 
 
-@pytest.mark.parametrize("text", ["", "imagenet", "synthetic:", "tfds:", "folder:", "ftp:x", "s3://bucket",
-                                  "Synthetic"])
+@pytest.mark.parametrize(
+    "text", ["", "imagenet", "synthetic:", "tfds:", "folder:", "ftp:x", "s3://bucket", "Synthetic"]
+)
 def test_unknown_forms_list_every_allowed_form(text):
     with pytest.raises(DataError) as error:
         parse_dataset_spec(text)

@@ -46,11 +46,14 @@ def test_calibration_and_claims_images_are_disjoint_by_index_seed_and_content(fa
     source = f"synthetic:{family}"
     claims_config = DataConfig(source, SIZE, n_train=POOL, n_val=3, n_test=4, cache_dir=tmp_path)
     claims = [load_splits(claims_config, seed) for seed in (0, 1, 2)]
-    calibration_folders = [sources.synthetic_folder(tmp_path, seed, SIZE, family)
-                           for seed in sources.SYNTHETIC_STREAMS["calibration"].values()]
+    calibration_folders = [
+        sources.synthetic_folder(tmp_path, seed, SIZE, family)
+        for seed in sources.SYNTHETIC_STREAMS["calibration"].values()
+    ]
     assert not any(folder.exists() for folder in calibration_folders), "a claims load touched a calibration stream"
-    calibration = load_splits(CalibrationSettings(source, SIZE, n_train=POOL, n_val=3, n_test=4,
-                                                  cache_dir=tmp_path).data_config(), 0)
+    calibration = load_splits(
+        CalibrationSettings(source, SIZE, n_train=POOL, n_val=3, n_test=4, cache_dir=tmp_path).data_config(), 0
+    )
 
     for splits in (*claims, calibration):  # stratified: every split holds the same count per class
         assert splits.class_names == families.get_family(family).class_names
@@ -64,12 +67,19 @@ def test_calibration_and_claims_images_are_disjoint_by_index_seed_and_content(fa
 
     # Each calibration file is the generator's output for a calibration seed, and its bytes appear in no claim file.
     spec = families.get_family(family)
-    files = {purpose: {split: sorted(sources.synthetic_folder(tmp_path, seed, SIZE, family).rglob("*.jpg"))
-                       for split, seed in streams.items()} for purpose, streams in sources.SYNTHETIC_STREAMS.items()}
+    files = {
+        purpose: {
+            split: sorted(sources.synthetic_folder(tmp_path, seed, SIZE, family).rglob("*.jpg"))
+            for split, seed in streams.items()
+        }
+        for purpose, streams in sources.SYNTHETIC_STREAMS.items()
+    }
     for split, seed in sources.SYNTHETIC_STREAMS["calibration"].items():
         for path in files["calibration"][split][:5]:
             assert path.read_bytes() == spec.jpeg(seed, families.image_index(spec, path), SIZE)[0]
-    file_hashes = {purpose: {hashlib.sha256(path.read_bytes()).hexdigest() for paths in by_split.values()
-                             for path in paths} for purpose, by_split in files.items()}
+    file_hashes = {
+        purpose: {hashlib.sha256(path.read_bytes()).hexdigest() for paths in by_split.values() for path in paths}
+        for purpose, by_split in files.items()
+    }
     assert len(file_hashes["calibration"]) == 5 * (POOL + 3 + 4)
     assert not file_hashes["claims"] & file_hashes["calibration"]

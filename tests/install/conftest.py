@@ -24,8 +24,11 @@ def wheel(tmp_path_factory) -> Path:
     """The wheel `pip wheel . --no-deps` builds from this checkout."""
     folder = tmp_path_factory.mktemp("dist")
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(REPO_ROOT)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), str(REPO_ROOT)],
+        check=True,
+        capture_output=True,
+    )
     print(f"pip wheel . --no-deps: {time.monotonic() - started:.0f} s")
     (built,) = folder.glob("tl_claims-*.whl")
     return built

@@ -23,8 +23,18 @@ from pathlib import Path
 
 PYTHON = "3.12"  # Colab's; requires-python allows 3.11 and 3.12
 # distributions that install the `tensorflow/` package directory
-TENSORFLOW_OWNERS = {"tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-intel", "tensorflow-macos",
-                     "tensorflow-aarch64", "tensorflow-cpu-aws", "intel-tensorflow", "tf-nightly", "tf-nightly-cpu"}
+TENSORFLOW_OWNERS = {
+    "tensorflow",
+    "tensorflow-cpu",
+    "tensorflow-gpu",
+    "tensorflow-intel",
+    "tensorflow-macos",
+    "tensorflow-aarch64",
+    "tensorflow-cpu-aws",
+    "intel-tensorflow",
+    "tf-nightly",
+    "tf-nightly-cpu",
+}
 
 
 @dataclass(frozen=True)
@@ -37,11 +47,17 @@ class Platform:
 
     def markers(self) -> dict[str, str]:
         return {
-            "implementation_name": "cpython", "implementation_version": f"{PYTHON}.0",
+            "implementation_name": "cpython",
+            "implementation_version": f"{PYTHON}.0",
             "os_name": "nt" if self.system == "Windows" else "posix",
-            "platform_machine": self.machine, "platform_release": "", "platform_system": self.system,
-            "platform_version": "", "python_full_version": f"{PYTHON}.0",
-            "platform_python_implementation": "CPython", "python_version": PYTHON, "sys_platform": self.sys_platform,
+            "platform_machine": self.machine,
+            "platform_release": "",
+            "platform_system": self.system,
+            "platform_version": "",
+            "python_full_version": f"{PYTHON}.0",
+            "platform_python_implementation": "CPython",
+            "python_version": PYTHON,
+            "sys_platform": self.sys_platform,
         }
 
 
@@ -101,28 +117,67 @@ def requirement(wheel: Path, extra: str = "") -> str:
 def pure_python_wheels(wheel: Path, folder: Path, python: str = sys.executable) -> list[str]:
     """Build wheels for the dependencies (this machine's resolution, gpu extra included) that exist only as sdists."""
     report = folder / "host-report.json"
-    subprocess.run([python, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet", "--report",
-                    str(report), requirement(wheel, "gpu")], check=True, capture_output=True)
-    sdists = [f"{item['metadata']['name']}=={item['metadata']['version']}"
-              for item in json.loads(report.read_text(encoding="utf-8"))["install"]
-              if not item["download_info"]["url"].endswith(".whl")]
+    subprocess.run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            requirement(wheel, "gpu"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    sdists = [
+        f"{item['metadata']['name']}=={item['metadata']['version']}"
+        for item in json.loads(report.read_text(encoding="utf-8"))["install"]
+        if not item["download_info"]["url"].endswith(".whl")
+    ]
     if sdists:
-        subprocess.run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), *sdists],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(folder), *sdists],
+            check=True,
+            capture_output=True,
+        )
     return sdists
 
 
-def resolve(wheel: Path, platform: Platform, extra: str = "", find_links: Path | None = None,
-            python: str = sys.executable) -> Resolution:
+def resolve(
+    wheel: Path, platform: Platform, extra: str = "", find_links: Path | None = None, python: str = sys.executable
+) -> Resolution:
     """pip's resolution of `tl-claims[extra]` from `wheel` (dependencies from the index) for `platform`."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "report.json"
         tags = [argument for tag in platform.tags for argument in ("--platform", tag)]
         links = ["--find-links", str(find_links)] if find_links else []
-        command = [python, "-c", RUN_PIP, json.dumps(platform.markers()), "install", "--dry-run", "--ignore-installed",
-                   *links, "--quiet", "--report", str(report), "--only-binary=:all:", "--python-version", PYTHON,
-                   "--implementation", "cp", "--abi", f"cp{PYTHON.replace('.', '')}", *tags, requirement(wheel, extra)]
-        result = subprocess.run(command, capture_output=True, text=True)
+        command = [
+            python,
+            "-c",
+            RUN_PIP,
+            json.dumps(platform.markers()),
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            *links,
+            "--quiet",
+            "--report",
+            str(report),
+            "--only-binary=:all:",
+            "--python-version",
+            PYTHON,
+            "--implementation",
+            "cp",
+            "--abi",
+            f"cp{PYTHON.replace('.', '')}",
+            *tags,
+            requirement(wheel, extra),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0 or not report.is_file():
             errors = [line for line in result.stderr.splitlines() if "is ignored" not in line]
             return Resolution(platform, extra, False, {}, "\n".join(errors[-25:]))
@@ -134,11 +189,15 @@ def resolve(wheel: Path, platform: Platform, extra: str = "", find_links: Path |
 def table(resolutions: list[Resolution]) -> str:
     from harness.install_check import TENSORFLOW_PLATFORMS, missing_tensorflow_message
 
-    lines = ["| platform | extra | resolves | owners of tensorflow/ | keras | CUDA packages |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| platform | extra | resolves | owners of tensorflow/ | keras | CUDA packages |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in resolutions:
-        lines.append(f"| {r.platform.name} | {r.extra or '-'} | {'yes' if r.ok else 'NO: ' + r.error[:80]} | "
-                     f"{', '.join(r.tensorflow) or 'none'} | {r.installed.get('keras', '-')} | {len(r.cuda)} |")
+        lines.append(
+            f"| {r.platform.name} | {r.extra or '-'} | {'yes' if r.ok else 'NO: ' + r.error[:80]} | "
+            f"{', '.join(r.tensorflow) or 'none'} | {r.installed.get('keras', '-')} | {len(r.cuda)} |"
+        )
     for platform in PLATFORMS:
         if (platform.system, platform.machine) not in TENSORFLOW_PLATFORMS:
             message = missing_tensorflow_message(platform.system, platform.machine)

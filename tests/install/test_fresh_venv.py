@@ -22,16 +22,23 @@ def venv(wheel, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("fresh") / "venv"
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)], check=True,
-                   capture_output=True, env=user_environment(folder, folder / "cache"))
+    subprocess.run(
+        [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+        env=user_environment(folder, folder / "cache"),
+    )
     print(f"fresh venv + pip install {wheel.name} (dependencies from the index): {time.monotonic() - started:.0f} s")
     return folder
 
 
 def user_environment(venv: Path, cache: Path) -> dict[str, str]:
     """The user's shell: this checkout is nowhere on the path, no log level chosen, a cache of their own."""
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in {"PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL", "VIRTUAL_ENV", "PYTEST_ADDOPTS"}}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL", "VIRTUAL_ENV", "PYTEST_ADDOPTS"}
+    }
     return environment | {"PATH": f"{venv / 'bin'}{os.pathsep}{environment['PATH']}", "TL_CLAIMS_CACHE": str(cache)}
 
 
@@ -42,8 +49,14 @@ def run(venv, tmp_path):
 
     def run(*command: str) -> subprocess.CompletedProcess:
         started = time.monotonic()
-        result = subprocess.run(command, cwd=folder, env=user_environment(venv, tmp_path / "cache"),
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            command,
+            cwd=folder,
+            env=user_environment(venv, tmp_path / "cache"),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         print(f"{' '.join(command)}: {time.monotonic() - started:.0f} s, exit {result.returncode}")
         return result
 

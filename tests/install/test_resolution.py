@@ -26,7 +26,8 @@ def test_one_tensorflow_where_it_has_wheels_none_and_a_message_elsewhere(resolut
         assert "keras" in found.installed and "tensorflow-datasets" in found.installed
     else:
         assert found.tensorflow == []
-        assert f"({platform.system} {platform.machine})" in missing_tensorflow_message(platform.system,
-                                                                                      platform.machine)
+        assert f"({platform.system} {platform.machine})" in missing_tensorflow_message(
+            platform.system, platform.machine
+        )
     cuda_expected = extra == "gpu" and platform.name == "linux-x86_64"
     assert bool(found.cuda) == cuda_expected

@@ -9,8 +9,17 @@ from harness.paths import REPO_ROOT
 from harness.teaching.student import Student, load_student
 
 TINY_STUDENT = REPO_ROOT / "fixtures" / "tiny_student.py"
-KNOWN_BUGS = ("raw_pixels", "double_scaling", "aug_on_val", "aug_at_inference", "base_not_frozen", "high_lr",
-              "no_recompile", "bn_updating", "bn_training_false")
+KNOWN_BUGS = (
+    "raw_pixels",
+    "double_scaling",
+    "aug_on_val",
+    "aug_at_inference",
+    "base_not_frozen",
+    "high_lr",
+    "no_recompile",
+    "bn_updating",
+    "bn_training_false",
+)
 
 
 def variant_source(*bugs: str) -> str:

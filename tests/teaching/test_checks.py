@@ -121,8 +121,9 @@ def test_spanish_messages(tiny, tmp_path):
 
 def test_an_error_in_the_students_code_is_reported_and_the_other_checks_still_run(student_source, tmp_path):
     source = student_source().replace(
-        "def unfreeze_and_compile_stage2(model, base):\n", "def unfreeze_and_compile_stage2(model, base):\n"
-        "    raise RuntimeError('half-written stage 2')\n")
+        "def unfreeze_and_compile_stage2(model, base):\n",
+        "def unfreeze_and_compile_stage2(model, base):\n    raise RuntimeError('half-written stage 2')\n",
+    )
     path = tmp_path / "broken.py"
     path.write_text(source, encoding="utf-8")
     table = run_checks(load_student(path)).set_index("check")
@@ -153,15 +154,20 @@ def write(tmp_path: Path, source: str) -> Path:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("def build_model(config):", "def build_modle(config):"),
-         "build_model is missing from student: the contract needs build_model(config) -> (model, base). "
-         "Did you mean to name 'build_modle' 'build_model'?"),
-        (("def compile_stage1(model, base):", "def compile_stage1(model):"),
-         "compile_stage1 in student must take compile_stage1(model, base); yours is compile_stage1(model)."),
-        (('BACKBONE = "efficientnet_b0" if "double_scaling" in BUGS else "mobilenet_v2"', 'BACKBONE = "resnet50"'),
-         "BACKBONE = 'resnet50' in student is not a known backbone; use one of: efficientnet_lite0"),
-        (("import keras\n", "import keras\nimport not_a_module\n"),
-         "could not import the student module"),
+        (
+            ("def build_model(config):", "def build_modle(config):"),
+            "build_model is missing from student: the contract needs build_model(config) -> (model, base). "
+            "Did you mean to name 'build_modle' 'build_model'?",
+        ),
+        (
+            ("def compile_stage1(model, base):", "def compile_stage1(model):"),
+            "compile_stage1 in student must take compile_stage1(model, base); yours is compile_stage1(model).",
+        ),
+        (
+            ('BACKBONE = "efficientnet_b0" if "double_scaling" in BUGS else "mobilenet_v2"', 'BACKBONE = "resnet50"'),
+            "BACKBONE = 'resnet50' in student is not a known backbone; use one of: efficientnet_lite0",
+        ),
+        (("import keras\n", "import keras\nimport not_a_module\n"), "could not import the student module"),
     ],
 )
 def test_contract_errors_are_one_clear_sentence(student_source, tmp_path, change, expected):
@@ -178,16 +184,18 @@ def test_import_error_points_at_the_students_line(student_source, tmp_path):
 
 
 def test_wrong_return_values_are_explained(student_source, tmp_path):
-    source = student_source().replace("    return keras.Model(inputs, outputs), base",
-                                                   "    return keras.Model(inputs, outputs)")
+    source = student_source().replace(
+        "    return keras.Model(inputs, outputs), base", "    return keras.Model(inputs, outputs)"
+    )
     student = load_student(write(tmp_path, source))
     with pytest.raises(ContractError, match=r"build_model\(...\) in student must return \(model, base\)"):
         Pipeline.build(student)
 
 
 def test_a_base_outside_the_model_is_explained(student_source, tmp_path):
-    source = student_source().replace("    return keras.Model(inputs, outputs), base",
-                                                   "    return keras.Model(inputs, outputs), tiny_base(32)")
+    source = student_source().replace(
+        "    return keras.Model(inputs, outputs), base", "    return keras.Model(inputs, outputs), tiny_base(32)"
+    )
     with pytest.raises(ContractError, match="not a layer of the model"):
         Pipeline.build(load_student(write(tmp_path, source)))
 
@@ -203,8 +211,7 @@ def test_probe_config_spans_0_to_255():
 
 def example_cases():
     return [
-        pytest.param(name, id=name, marks=() if name in FAST_EXAMPLES else pytest.mark.cpu)
-        for name in EXAMPLE_BUGS
+        pytest.param(name, id=name, marks=() if name in FAST_EXAMPLES else pytest.mark.cpu) for name in EXAMPLE_BUGS
     ]
 
 

@@ -76,7 +76,9 @@ def test_without_tensorflow_student_stops_with_the_platform_message(pytester, mo
 
 
 def test_the_plugin_module_imports_only_pytest_and_the_message_tables():
-    code = ("import sys, harness.teaching.plugin; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in {'harness', 'tensorflow', 'keras', 'numpy'}))")
+    code = (
+        "import sys, harness.teaching.plugin; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'harness', 'tensorflow', 'keras', 'numpy'}))"
+    )
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert imported.strip() == "['harness', 'harness.teaching', 'harness.teaching.messages', 'harness.teaching.plugin']"

@@ -15,15 +15,21 @@ from harness.teaching.student import load_student
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
 
-@pytest.mark.parametrize("scale_name", [
-    pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
-    pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
-])
+@pytest.mark.parametrize(
+    "scale_name",
+    [
+        pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
+        pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
+    ],
+)
 def test_the_correct_example_passes_the_homework(grade_homework, scale_name, request):
     result = grade_homework(load_student(CORRECT), scale_name)
     session = request.config.stash[SESSION_KEY]
-    rows = [row for row in results.read_rows(session.results_dir / scale_name)
-            if row["run_id"] == session.run_id and row["variant"] == "student:student_correct"]
+    rows = [
+        row
+        for row in results.read_rows(session.results_dir / scale_name)
+        if row["run_id"] == session.run_id and row["variant"] == "student:student_correct"
+    ]
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
     assert all(len(values) == len(result.scale.seeds) for row in rows for values in row["per_seed"].values())
     assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in rows)  # margins from the claims
@@ -34,20 +40,34 @@ def fabricated(phase1: list[float], phase2: list[float], scratch: list[float]) -
 
     def row(claim_id: str, baseline: list[float]) -> Row:
         delta = sum(phase2) / len(phase2) - sum(baseline) / len(baseline)
-        return Row(claim=claim_id, variant="student:hw", scale="cpu", backbone="efficientnet_lite0",
-                   dataset="synthetic", image_size=96, n_train=50, seeds=len(phase1),
-                   baseline=sum(baseline) / len(baseline), treatment=sum(phase2) / len(phase2), delta=delta,
-                   ci_low=delta, ci_high=delta, threshold=CLAIMS[claim_id].threshold, verdict="CONFIRMED",
-                   seconds=1.0, per_seed={"b": baseline, "t": phase2})
+        return Row(
+            claim=claim_id,
+            variant="student:hw",
+            scale="cpu",
+            backbone="efficientnet_lite0",
+            dataset="synthetic",
+            image_size=96,
+            n_train=50,
+            seeds=len(phase1),
+            baseline=sum(baseline) / len(baseline),
+            treatment=sum(phase2) / len(phase2),
+            delta=delta,
+            ci_low=delta,
+            ci_high=delta,
+            threshold=CLAIMS[claim_id].threshold,
+            verdict="CONFIRMED",
+            seconds=1.0,
+            per_seed={"b": baseline, "t": phase2},
+        )
 
     return homework.HomeworkResult("hw", scale, (row("two_stage", phase1), row("transfer_vs_scratch", scratch)), ())
 
 
 def test_acceptance_uses_the_mean_delta_and_the_claims_thresholds():
     assert fabricated([0.80, 0.82], [0.83, 0.83], [0.50, 0.52]).failures() == []  # +2.0 pp exactly passes
-    two_stage, = fabricated([0.80, 0.82], [0.81, 0.83], [0.50, 0.52]).failures()
+    (two_stage,) = fabricated([0.80, 0.82], [0.81, 0.83], [0.50, 0.52]).failures()
     assert "at least 2 pp" in two_stage and "measured +1.0 pp" in two_stage
-    scratch, = fabricated([0.50, 0.50], [0.60, 0.60], [0.55, 0.55]).failures()
+    (scratch,) = fabricated([0.50, 0.50], [0.60, 0.60], [0.55, 0.55]).failures()
     assert "at least 10 pp" in scratch and "+5.0 pp" in scratch
     assert "al menos 10 pp" in fabricated([0.5], [0.6], [0.55]).failures(lang="es")[0]
 

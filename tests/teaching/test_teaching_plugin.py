@@ -40,13 +40,15 @@ def test_student_option_runs_one_test_per_check_and_nothing_else(student_pyteste
 def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_traceback(student_pytester, write_student):
     result = student_pytester.runpytest("--student", write_student(student_pytester, "no_recompile"))
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines([
-        "*[[]recompiled_after_unfreezing[]] stage 2 does not train the base",
-        "*seen:*moved none of the base's weights.",
-        "*rule:*",
-        "*why:*",
-        "*fix:*Call model.compile(*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]recompiled_after_unfreezing[]] stage 2 does not train the base",
+            "*seen:*moved none of the base's weights.",
+            "*rule:*",
+            "*why:*",
+            "*fix:*Call model.compile(*",
+        ]
+    )
     result.stdout.no_fnmatch_line("*harness/teaching/checks.py:*")
 
 
@@ -61,8 +63,12 @@ def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytes
     path.write_text(student_source().replace("def build_datasets(", "def build_dataset("))
     result = student_pytester.runpytest("--student", "tiny.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --student tiny.py: build_datasets is missing from tiny*Did you mean to name "
-                                 "'build_dataset' 'build_datasets'?*"])
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: --student tiny.py: build_datasets is missing from tiny*Did you mean to name "
+            "'build_dataset' 'build_datasets'?*"
+        ]
+    )
     assert "Traceback" not in result.stderr.str()
 
 
@@ -80,18 +86,21 @@ def test_paths_given_on_the_command_line_still_run(student_pytester, write_stude
 
 def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, write_student):
     write_student(student_pytester, "aug_on_val")
-    student_pytester.makepyfile(test_mine="""
+    student_pytester.makepyfile(
+        test_mine="""
         import tiny
         from harness.teaching.checks import parametrize_with_checks
 
         @parametrize_with_checks(tiny)
         def test_tiny(check):
             check()
-    """)
+    """
+    )
     result = student_pytester.runpytest("test_mine.py", "-v")
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines(["*test_tiny?augmentation_absent_from_val? FAILED*",
-                                 "*CheckFailure: [[]augmentation_absent_from_val[]]*"])
+    result.stdout.fnmatch_lines(
+        ["*test_tiny?augmentation_absent_from_val? FAILED*", "*CheckFailure: [[]augmentation_absent_from_val[]]*"]
+    )
 
 
 def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester, write_student):
@@ -115,8 +124,10 @@ def test_a_real_example_fails_its_check(student_pytester):
     student_pytester.path.joinpath(example).write_text((EXAMPLES / example).read_text(encoding="utf-8"))
     result = student_pytester.runpytest("--student", example, "-v")
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines([
-        "*[[]preprocessing_matches_backbone[]] preprocessing does not match the backbone",
-        "*seen:*as values in [[]0, 255[]] - these look like raw 0-255 pixels*",
-        "*rule:*efficientnet_lite0 expects its input in [[]-0.992, 1[]]*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]preprocessing_matches_backbone[]] preprocessing does not match the backbone",
+            "*seen:*as values in [[]0, 255[]] - these look like raw 0-255 pixels*",
+            "*rule:*efficientnet_lite0 expects its input in [[]-0.992, 1[]]*",
+        ]
+    )
