@@ -1,4 +1,4 @@
-"""Paired comparisons: the interval for the treatment − baseline difference, and the legacy verdict API.
+"""Paired comparisons: the interval for the treatment − baseline difference, over seeds and test images.
 
 Both arms are measured on the same training seeds and scored on the same fixed test images, so the engine hands over,
 per arm, a matrix of per-image scores of shape (n_seeds, n_images) whose mean over images is the arm's metric. The
@@ -10,13 +10,9 @@ by the number of test images.
 The estimand ("true Δ") is the expected difference over the population of training seeds and of test images: the
 number the lesson's claim is about. `summarize` estimates it with the two-way crossed variance components of D (see
 `summarize`); the choice over the crossed bootstrap was made by simulation (`python -m harness stats simulate`).
-
-Legacy API (`compare`, `verdict`, `explain`, `seeds_to_settle`, `Comparison`, `CI_METHOD`): a paired Student-t over
-per-seed metrics, kept until the engine switches to `summarize` and the rules in `harness.verdicts`.
 """
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -270,90 +266,3 @@ def _resample_counts(rng: np.random.Generator, n_resamples: int, size: int) -> n
     """How often each of `size` units is drawn in each of `n_resamples` resamples with replacement."""
     draws = rng.integers(0, size, size=(n_resamples, size)) + size * np.arange(n_resamples)[:, None]
     return np.bincount(draws.ravel(), minlength=n_resamples * size).reshape(n_resamples, size).astype(float)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Legacy API: paired Student-t over per-seed metrics. Kept until the engine switches to `summarize`.
-# ---------------------------------------------------------------------------------------------------------------
-
-CONFIRMED = "CONFIRMED"
-REFUTED = "REFUTED"
-INCONCLUSIVE = "INCONCLUSIVE"
-CI_METHOD = "paired Student-t over seeds, 95 %"
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """The measured effect of a treatment over a baseline, paired by seed."""
-
-    baseline: float
-    treatment: float
-    delta: float
-    ci_low: float
-    ci_high: float
-    n_seeds: int
-
-
-def compare(baseline: Sequence[float], treatment: Sequence[float], confidence: float = 0.95) -> Comparison:
-    """Mean of each arm, mean paired delta and its t-interval. One seed gives an infinite interval."""
-    base, treat = np.asarray(baseline, float), np.asarray(treatment, float)
-    if base.shape != treat.shape or base.ndim != 1 or base.size == 0:
-        raise ValueError(f"need two equally long, non-empty lists of per-seed values; got {base.shape}, {treat.shape}")
-    deltas = treat - base
-    low, high = _t_interval(deltas, confidence)
-    return Comparison(float(base.mean()), float(treat.mean()), float(deltas.mean()), low, high, int(deltas.size))
-
-
-def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    mean = float(values.mean())
-    if values.size < 2:
-        return -math.inf, math.inf
-    half_width = _t_quantile(confidence, values.size - 1) * float(values.std(ddof=1)) / math.sqrt(values.size)
-    return mean - half_width, mean + half_width
-
-
-def _t_quantile(confidence: float, dof: int) -> float:
-    return float(scipy_stats.t.ppf(0.5 + confidence / 2, dof))
-
-
-def verdict(comparison: Comparison, threshold: float) -> str:
-    """CONFIRMED / REFUTED / INCONCLUSIVE for the claim "delta > threshold"."""
-    if comparison.ci_low > threshold:
-        return CONFIRMED
-    if comparison.ci_high <= threshold:
-        return REFUTED
-    return INCONCLUSIVE
-
-
-def seeds_to_settle(deltas: Sequence[float], threshold: float, confidence: float = 0.95) -> int | None:
-    """Roughly how many seeds would make the interval clear the threshold, if the mean and spread stay as measured.
-
-    None when that cannot be said: fewer than two seeds, or a mean sitting on the threshold.
-    """
-    values = np.asarray(deltas, float)
-    gap = abs(float(values.mean()) - threshold)
-    if values.size < 2 or gap == 0:
-        return None
-    spread = float(values.std(ddof=1))
-    n = values.size
-    while _t_quantile(confidence, n - 1) * spread / math.sqrt(n) >= gap:
-        n += 1
-        if n > 10_000:
-            return None
-    return n
-
-
-def explain(comparison: Comparison, threshold: float, deltas: Sequence[float]) -> str:
-    """One sentence with the numbers, and for INCONCLUSIVE what would settle it."""
-    result = verdict(comparison, threshold)
-    text = (
-        f"{result}: delta {comparison.delta * 100:+.1f} pp, 95 % CI [{comparison.ci_low * 100:+.1f}, "
-        f"{comparison.ci_high * 100:+.1f}] pp over {comparison.n_seeds} seed(s); claim needs delta > "
-        f"{threshold * 100:+.1f} pp (baseline {comparison.baseline:.3f}, treatment {comparison.treatment:.3f})"
-    )
-    if result != INCONCLUSIVE:
-        return text
-    needed = seeds_to_settle(deltas, threshold)
-    if needed is None:
-        return text + ". More seeds (--seeds) or more test images would be needed to decide."
-    return text + f". About {needed} seeds (--seeds {needed}) would settle it if the effect stays as measured."
