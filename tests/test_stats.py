@@ -9,7 +9,6 @@ from scipy.stats import t as scipy_t
 
 from harness import stats
 
-values = st.lists(st.floats(0, 1, allow_nan=False), min_size=2, max_size=12)
 
 
 def _arms(seed: int = 0, n_seeds: int = 5, n_images: int = 400, gain: float = 0.05):
