@@ -10,7 +10,6 @@ from scipy.stats import t as scipy_t
 from harness import stats
 
 
-
 def _arms(seed: int = 0, n_seeds: int = 5, n_images: int = 400, gain: float = 0.05):
     rng = np.random.default_rng(seed)
     difficulty, affinity = rng.random(n_images), rng.uniform(-0.2, 0.2, n_images)  # affinity: persistent per image
