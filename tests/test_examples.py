@@ -15,11 +15,11 @@ BUGGY = sorted(path for path in EXAMPLES.glob("student_*.py") if path != CORRECT
 
 
 def body(path: Path) -> list[str]:
-    """The file's lines after its module docstring."""
+    """The file's non-blank lines after its module docstring (blank lines are the formatter's business)."""
     source = path.read_text(encoding="utf-8")
     docstring = ast.parse(source).body[0]
     assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant), f"{path.name}: no docstring"
-    return source.splitlines()[docstring.end_lineno :]
+    return [line for line in source.splitlines()[docstring.end_lineno :] if line.strip()]
 
 
 def unmarked_changes(buggy: Path) -> list[str]:

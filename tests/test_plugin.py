@@ -174,6 +174,8 @@ def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     result = pytester.runpytest_subprocess("-p", "harness.plugin", "--results-dir", str(tmp_path), "--seeds", "3")
     # a known finding that holds is an xfail; one that turned CONFIRMED (XPASS strict) or INCONCLUSIVE fails
     result.assert_outcomes(passed=2, failed=3, xfailed=1)
-    result.stdout.fnmatch_lines(["*toy[[]default] at cpu scale — REFUTED: delta -29.0 pp*the fix*"])
+    result.stdout.fnmatch_lines(
+        ["*toy[[]default] at cpu scale — REFUTED (superiority Δ > +0.0 pp): Δ -29.0 pp*the fix*"]
+    )
     result.stdout.fnmatch_lines(["*_ test_known_finding_turned_confirmed _*", "[[]XPASS(strict)] known finding"])
     result.stdout.fnmatch_lines(["*verdict changed from the known REFUTED: toy[[]default]*INCONCLUSIVE*"])

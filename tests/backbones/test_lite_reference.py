@@ -16,7 +16,9 @@ from make_lite_reference import reference_inputs
 from harness import backbones
 from harness.backbones import efficientnet_lite
 from harness.backbones.efficientnet_lite import LITE0, LITE1
-from harness.paths import FIXTURES
+from harness.paths import REPO_ROOT
+
+FIXTURES = REPO_ROOT / "fixtures"
 
 TOLERANCE = 1e-4  # max |Δ probability| over 1000 classes x 3 images
 PHOTO_TOP1 = {"chelsea": 285, "coffee": 967}  # Egyptian cat, espresso

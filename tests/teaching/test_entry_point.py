@@ -13,7 +13,6 @@ import sys
 import tomllib
 
 import pytest
-import tiny_student
 
 from harness.paths import REPO_ROOT
 
@@ -54,8 +53,8 @@ def test_until_activated_only_student_and_homework_are_registered(pytester):
     assert "@pytest.mark.smoke" not in pytester.runpytest_subprocess("-p", PLUGIN, "--markers").stdout.str()
 
 
-def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_folder(pytester):
-    pytester.path.joinpath("tiny.py").write_text(tiny_student.variant_source("high_lr"), encoding="utf-8")
+def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_folder(pytester, student_source):
+    pytester.path.joinpath("tiny.py").write_text(student_source("high_lr"), encoding="utf-8")
     result = pytester.runpytest_subprocess("-p", PLUGIN, "--student", "tiny.py", "--lang", "es", "--image-size", "32")
     result.assert_outcomes(passed=6, failed=1)
     result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto"])
@@ -63,13 +62,13 @@ def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_
     assert "absl::InitializeLog" not in output and "oneDNN" not in output
 
 
-def test_without_tensorflow_student_stops_with_the_platform_message(pytester, monkeypatch):
+def test_without_tensorflow_student_stops_with_the_platform_message(pytester, monkeypatch, student_source):
     from harness import install_check
 
     monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
     monkeypatch.setattr(install_check.platform, "system", lambda: "Darwin")
     monkeypatch.setattr(install_check.platform, "machine", lambda: "x86_64")
-    pytester.path.joinpath("tiny.py").write_text(tiny_student.variant_source(), encoding="utf-8")
+    pytester.path.joinpath("tiny.py").write_text(student_source(), encoding="utf-8")
     result = pytester.runpytest("-p", PLUGIN, "--student", "tiny.py")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: TensorFlow publishes no wheel for this machine (Darwin x86_64)*Colab*"])
