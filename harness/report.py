@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import results
+from harness import results, stats
 from harness.errors import HarnessError
 from harness.paths import REPO_ROOT
 
@@ -58,8 +58,9 @@ def results_section(tables: dict[str, pd.DataFrame]) -> str:
             f"### {scale} scale\n\nMeasured {env['date']} on {env['machine']}"
             f"{'; GPUs: ' + ', '.join(env['gpus']) if env['gpus'] else ''}; {versions}; "
             f"measured at commit(s) {_measured_commits(table)}."
-            f"\nInterval: {table['ci_method'].iloc[0]}. Rule: treatment − baseline > threshold.\n\n"
-            + results.to_markdown(table)
+            f"\nInterval: {stats.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). Each row's "
+            "claim type is its `rule`; `adjusted` is the verdict after Holm's adjustment over the primary rows (one "
+            "per claim); exploratory and deterministic rows are not adjusted.\n\n" + results.to_markdown(table)
         )
     return "\n".join(parts)
 

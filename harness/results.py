@@ -250,6 +250,8 @@ def _ci_text(row: dict) -> str:
         return "n/a (1 seed)"
     if str(row.get("rule", "")).startswith("risk"):
         return f"share {row['estimate']:.2f} [{low:.2f}, {high:.2f}]"
+    if "no variation observed" in str(row.get("ci_method", "")):
+        return f"none: every seed and image Δ {float(low) * 100:+.1f}"
     return f"[{float(low) * 100:+.1f}, {float(high) * 100:+.1f}]"
 
 

@@ -39,8 +39,8 @@ CLAIM = Claim(
     treatment=Arm("early 1e-5, late 1e-4", differential),
     threshold=0.0,
     variants=(
-        Variant("vs_uniform_1e-5", {"uniform_rate": 1e-5, "uniform": "1e-5"}, expected={"cpu": "INCONCLUSIVE"}),
-        Variant("vs_uniform_1e-4", {"uniform_rate": 1e-4, "uniform": "1e-4"}, expected={"cpu": "INCONCLUSIVE"}),
+        Variant("vs_uniform_1e-5", {"uniform_rate": 1e-5, "uniform": "1e-5"}),
+        Variant("vs_uniform_1e-4", {"uniform_rate": 1e-4, "uniform": "1e-4"}, expected={"cpu": "REFUTED"}),
     ),
     smoke=("vs_uniform_1e-5",),
     reading="'differential ≥ uniform' tested as differential > uniform against each of the two rates it mixes",

@@ -21,9 +21,9 @@ CLAIM = Claim(
     treatment=Arm("stage 2 (base unfrozen)", lambda trial: trial.lab.stage2(trial.seed, **trial.params)),
     threshold=0.02,
     variants=(
-        Variant("lr_1e-5", {"learning_rate": 1e-5}, expected={"cpu": "INCONCLUSIVE"}),
+        Variant("lr_1e-5", {"learning_rate": 1e-5}),
         Variant("lr_1e-4", {"learning_rate": 1e-4}),
-        Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}),
+        Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
     ),
     smoke=("lr_1e-5",),
     reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",
