@@ -16,6 +16,18 @@ if TYPE_CHECKING:
 
 AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
+# `Scale.dry_run`: the sizes only (the smoke scale's), never the backbone, data set or recipe.
+DRY_RUN_SIZES: dict[str, Any] = dict(
+    image_size=MIN_IMAGE_SIZE,
+    n_train=4,
+    n_val=2,
+    n_test=4,
+    batch_size=8,
+    stage1_epochs=1,
+    stage2_epochs=1,
+    seeds=(0,),
+    learning_curve_sizes=(2, 4),
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,12 @@ class Scale:
         if "dataset" in applied:
             _check_dataset(scale.dataset)
         return scale
+
+    def dry_run(self) -> Scale:
+        """This preset at the smoke scale's sizes and nothing else changed: the same backbone, data source and
+        recipe settings, so a CPU can run every code path of a scale it cannot afford (the gpu scale's dry run in
+        `tests/claims/test_gpu_dry_run.py`) before the first real run finds a broken path."""
+        return replace(self, name=f"{self.name}_dry", seed_looks=(), **DRY_RUN_SIZES)
 
     def data_config(self, cache_dir: Path, n_train: int | None = None) -> DataConfig:
         """The data this scale trains and tests on (`n_train` per class instead of the scale's, if given)."""
