@@ -1,6 +1,8 @@
+from dataclasses import fields
+
 import pytest
 
-from harness.scales import SCALES
+from harness.scales import DRY_RUN_SIZES, SCALES
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -23,3 +25,14 @@ def test_override_replaces_given_fields_only():
 def test_override_rejects_unknown_fields():
     with pytest.raises(ValueError, match="unknown scale field"):
         SCALES["cpu"].override(epochs=3)
+
+
+def test_a_dry_run_changes_only_sizes():
+    """The gpu preset's dry run (tests/claims/test_gpu_dry_run.py) must take the gpu preset's paths, not others."""
+    gpu, dry = SCALES["gpu"], SCALES["gpu"].dry_run()
+    assert dry.name == "gpu_dry"
+    assert (dry.image_size, dry.n_train, dry.n_test, dry.stage1_epochs, dry.stage2_epochs) == (32, 4, 4, 1, 1)
+    assert dry.seeds == (0,) and max(dry.learning_curve_sizes) <= dry.n_train
+    sizes = set(DRY_RUN_SIZES) | {"name", "seed_looks"}
+    for name in {f.name for f in fields(gpu)} - sizes:
+        assert getattr(dry, name) == getattr(gpu, name), name

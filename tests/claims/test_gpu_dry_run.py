@@ -59,18 +59,6 @@ def gpu_dry(tmp_path_factory):
         sources.tfds_pools.cache_clear()
 
 
-def test_the_dry_run_changes_only_sizes():
-    gpu, dry = SCALES["gpu"], SCALES["gpu"].dry_run()
-    assert (dry.backbone, dry.dataset, dry.stage1_lr, dry.stage2_lr, dry.dropout) == (
-        gpu.backbone,
-        gpu.dataset,
-        gpu.stage1_lr,
-        gpu.stage2_lr,
-        gpu.dropout,
-    )
-    assert (dry.image_size, dry.n_train, dry.stage1_epochs, dry.stage2_epochs, dry.seeds) == (32, 4, 1, 1, (0,))
-
-
 def test_the_stand_ins_are_what_the_gpu_preset_loads(gpu_dry):
     lab, stand_in = gpu_dry
     assert lab.splits(0).class_names == TF_FLOWERS_CLASSES
