@@ -36,3 +36,15 @@ def test_a_dry_run_changes_only_sizes():
     sizes = set(DRY_RUN_SIZES) | {"name", "seed_looks"}
     for name in {f.name for f in fields(gpu)} - sizes:
         assert getattr(dry, name) == getattr(gpu, name), name
+
+
+def test_each_scale_runs_its_set_of_variants():
+    from harness.claims import CLAIMS
+
+    two_stage = CLAIMS["two_stage"]
+    names = [variant.name for variant in two_stage.variants]
+    assert [name for name in names if SCALES["cpu"].runs(two_stage, name)] == names
+    assert [name for name in names if SCALES["smoke"].runs(two_stage, name)] == list(two_stage.smoke_variants)
+    assert [name for name in names if SCALES["gpu"].runs(two_stage, name)] == [two_stage.primary_variant]
+    with pytest.raises(ValueError, match="variants must be one of"):
+        SCALES["cpu"].override(variants="some")
