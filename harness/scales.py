@@ -179,7 +179,7 @@ SCALES: dict[str, Scale] = {
     ),
     # The lesson's recipe at full size: EfficientNetB0 ImageNet, tf_flowers, 224 px, 5 + 10 epochs, five seeds.
     # tf_flowers' smallest class has 633 images, so 400 / 50 / 150 per class fits every class. Primary variants
-    # only: all of them would add five models per seed to the 22 the primaries train (README, "On a GPU machine").
+    # only: all of them would add five models per seed to the 21 the primaries train (README, "On a GPU machine").
     "gpu": Scale(
         name="gpu",
         backbone="efficientnet_b0",
