@@ -17,17 +17,17 @@ if TYPE_CHECKING:
 AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
 VARIANT_SETS = ("all", "primary", "smoke")  # `Scale.variants`: which of each claim's variants a scale runs
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
-# `Scale.dry_run`: the sizes only (the smoke scale's), never the backbone, data set or recipe.
-DRY_RUN_SIZES: dict[str, Any] = dict(
-    image_size=MIN_IMAGE_SIZE,
-    n_train=4,
-    n_val=2,
-    n_test=4,
-    batch_size=8,
-    stage1_epochs=1,
-    stage2_epochs=1,
-    seeds=(0,),
-    learning_curve_sizes=(2, 4),
+# `Scale.dry_run` takes these from the smoke preset: sizes only, never the backbone, data set or recipe settings.
+DRY_RUN_FIELDS = (
+    "image_size",
+    "n_train",
+    "n_val",
+    "n_test",
+    "batch_size",
+    "stage1_epochs",
+    "stage2_epochs",
+    "seeds",
+    "learning_curve_sizes",
 )
 
 
@@ -107,7 +107,8 @@ class Scale:
         """This preset at the smoke scale's sizes and nothing else changed: the same backbone, data source and
         recipe settings, so a CPU can run every code path of a scale it cannot afford (the gpu scale's dry run in
         `tests/claims/test_gpu_dry_run.py`) before the first real run finds a broken path."""
-        return replace(self, name=f"{self.name}_dry", seed_looks=(), **DRY_RUN_SIZES)
+        sizes = {name: getattr(SCALES["smoke"], name) for name in DRY_RUN_FIELDS}
+        return replace(self, name=f"{self.name}_dry", seed_looks=(), **sizes)
 
     def data_config(self, cache_dir: Path, n_train: int | None = None) -> DataConfig:
         """The data this scale trains and tests on (`n_train` per class instead of the scale's, if given)."""

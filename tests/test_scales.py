@@ -2,7 +2,7 @@ from dataclasses import fields
 
 import pytest
 
-from harness.scales import DRY_RUN_SIZES, SCALES
+from harness.scales import DRY_RUN_FIELDS, SCALES
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -33,7 +33,7 @@ def test_a_dry_run_changes_only_sizes():
     assert dry.name == "gpu_dry"
     assert (dry.image_size, dry.n_train, dry.n_test, dry.stage1_epochs, dry.stage2_epochs) == (32, 4, 4, 1, 1)
     assert dry.seeds == (0,) and max(dry.learning_curve_sizes) <= dry.n_train
-    sizes = set(DRY_RUN_SIZES) | {"name", "seed_looks"}
+    sizes = set(DRY_RUN_FIELDS) | {"name", "seed_looks"}
     for name in {f.name for f in fields(gpu)} - sizes:
         assert getattr(dry, name) == getattr(gpu, name), name
 
