@@ -106,15 +106,17 @@ class KnownFinding(AssertionError):
 
 
 def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu")) -> list:
-    """One pytest param per claim × variant × scale (smoke: the claim's smoke variants), ids like
-    `two_stage-lr_1e-5-cpu`, carrying the scale's marker, and a strict xfail where a finding is known."""
+    """One pytest param per claim × variant × scale, for the variants each scale runs (`Scale.variants`: smoke the
+    claim's smoke variants, gpu its primary), ids like `two_stage-lr_1e-5-cpu`, carrying the scale's marker, and a
+    strict xfail where a finding is known."""
     from harness.claims import CLAIMS
+    from harness.scales import SCALES
 
     cases = []
     for claim in CLAIMS.values():
         for variant in claim.variants:
             for scale in scales:
-                if scale == "smoke" and variant.name not in claim.smoke_variants:
+                if not SCALES[scale].runs(claim, variant.name):
                     continue
                 marks = [getattr(pytest.mark, scale)]
                 if scale in variant.expected:

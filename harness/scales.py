@@ -15,7 +15,20 @@ if TYPE_CHECKING:
     from harness.data import DataConfig
 
 AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
+VARIANT_SETS = ("all", "primary", "smoke")  # `Scale.variants`: which of each claim's variants a scale runs
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
+# `Scale.dry_run` takes these from the smoke preset: sizes only, never the backbone, data set or recipe settings.
+DRY_RUN_FIELDS = (
+    "image_size",
+    "n_train",
+    "n_val",
+    "n_test",
+    "batch_size",
+    "stage1_epochs",
+    "stage2_epochs",
+    "seeds",
+    "learning_curve_sizes",
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class Scale:
     dropout: float = 0.2
     learning_curve_sizes: tuple[int, ...] = field(default=(10, 25, 50, 100, 200))
     seed_looks: tuple[int, ...] = ()  # `--seeds auto`: seed counts at which an undecided row gets more seeds
+    variants: str = "all"  # every variant, each claim's primary (the lesson's own reading) or its smoke variants
 
     def __post_init__(self) -> None:
         """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
@@ -57,6 +71,16 @@ class Scale:
             )
         if self.n_val < 0:
             raise ScaleError(f"{self.name}: n-val must be zero or more (got {self.n_val})")
+        if self.variants not in VARIANT_SETS:
+            raise ScaleError(f"{self.name}: variants must be one of {VARIANT_SETS} (got {self.variants!r})")
+
+    def runs(self, claim: Any, variant: str) -> bool:
+        """Does this scale run this variant of `claim` (a `harness.claims.Claim`)? Per `variants`."""
+        if self.variants == "primary":
+            return variant == claim.primary_variant
+        if self.variants == "smoke":
+            return variant in claim.smoke_variants
+        return True
 
     def override(self, **changes: Any) -> Scale:
         """A copy with the non-None `changes` applied (`seeds=N` means seeds 0..N-1); backbone and data-set names
@@ -78,6 +102,13 @@ class Scale:
         if "dataset" in applied:
             _check_dataset(scale.dataset)
         return scale
+
+    def dry_run(self) -> Scale:
+        """This preset at the smoke scale's sizes and nothing else changed: the same backbone, data source and
+        recipe settings, so a CPU can run every code path of a scale it cannot afford (the gpu scale's dry run in
+        `tests/claims/test_gpu_dry_run.py`) before the first real run finds a broken path."""
+        sizes = {name: getattr(SCALES["smoke"], name) for name in DRY_RUN_FIELDS}
+        return replace(self, name=f"{self.name}_dry", seed_looks=(), **sizes)
 
     def data_config(self, cache_dir: Path, n_train: int | None = None) -> DataConfig:
         """The data this scale trains and tests on (`n_train` per class instead of the scale's, if given)."""
@@ -130,6 +161,7 @@ SCALES: dict[str, Scale] = {
         stage2_epochs=1,
         seeds=(0,),
         learning_curve_sizes=(2, 4),
+        variants="smoke",
     ),
     # Verdicts on a 2-core CPU: 96 px keeps Lite0 fine-tuning near 40 img/s (docs/measured-facts.md), 50 per class
     # is the lesson's "small data", 200 test images per class keep test noise well under the effects measured.
@@ -147,7 +179,8 @@ SCALES: dict[str, Scale] = {
         seeds=(0, 1, 2, 3, 4),  # five: the seed term of an interval at 3 seeds has t(2) = 4.30 (see harness.stats)
     ),
     # The lesson's recipe at full size: EfficientNetB0 ImageNet, tf_flowers, 224 px, 5 + 10 epochs, five seeds.
-    # tf_flowers' smallest class has 633 images, so 400 / 50 / 150 per class fits every class.
+    # tf_flowers' smallest class has 633 images, so 400 / 50 / 150 per class fits every class. Primary variants
+    # only: all of them would add five models per seed to the 21 the primaries train (README, "On a GPU machine").
     "gpu": Scale(
         name="gpu",
         backbone="efficientnet_b0",
@@ -161,5 +194,6 @@ SCALES: dict[str, Scale] = {
         stage2_epochs=10,
         seeds=(0, 1, 2, 3, 4),
         learning_curve_sizes=(10, 25, 50, 100, 200, 400),
+        variants="primary",
     ),
 }

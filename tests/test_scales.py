@@ -1,6 +1,8 @@
+from dataclasses import fields
+
 import pytest
 
-from harness.scales import SCALES
+from harness.scales import DRY_RUN_FIELDS, SCALES
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -23,3 +25,26 @@ def test_override_replaces_given_fields_only():
 def test_override_rejects_unknown_fields():
     with pytest.raises(ValueError, match="unknown scale field"):
         SCALES["cpu"].override(epochs=3)
+
+
+def test_a_dry_run_changes_only_sizes():
+    """The gpu preset's dry run (tests/claims/test_gpu_dry_run.py) must take the gpu preset's paths, not others."""
+    gpu, dry = SCALES["gpu"], SCALES["gpu"].dry_run()
+    assert dry.name == "gpu_dry"
+    assert (dry.image_size, dry.n_train, dry.n_test, dry.stage1_epochs, dry.stage2_epochs) == (32, 4, 4, 1, 1)
+    assert dry.seeds == (0,) and max(dry.learning_curve_sizes) <= dry.n_train
+    sizes = set(DRY_RUN_FIELDS) | {"name", "seed_looks"}
+    for name in {f.name for f in fields(gpu)} - sizes:
+        assert getattr(dry, name) == getattr(gpu, name), name
+
+
+def test_each_scale_runs_its_set_of_variants():
+    from harness.claims import CLAIMS
+
+    two_stage = CLAIMS["two_stage"]
+    names = [variant.name for variant in two_stage.variants]
+    assert [name for name in names if SCALES["cpu"].runs(two_stage, name)] == names
+    assert [name for name in names if SCALES["smoke"].runs(two_stage, name)] == list(two_stage.smoke_variants)
+    assert [name for name in names if SCALES["gpu"].runs(two_stage, name)] == [two_stage.primary_variant]
+    with pytest.raises(ValueError, match="variants must be one of"):
+        SCALES["cpu"].override(variants="some")

@@ -135,3 +135,19 @@ def test_differential_optimizer_gives_early_layers_the_early_rate(classifier):
         "bn0/beta",
     }
     assert rates["logits/kernel"] == pytest.approx(1e-4) and rates["conv1/kernel"] == pytest.approx(1e-4)
+
+
+def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_backbone):
+    """Why the gpu scale does not turn XLA on (README, "On a GPU machine"): RandomRotation and RandomZoom do not
+    support it, so `jit_compile=True` falls back to off for every model that carries the lesson's augmentation."""
+    from harness.augment import lesson_augmentation
+
+    augmented = training.build_classifier(
+        tiny_backbone, image_size=SIZE, num_classes=3, augmentation=lesson_augmentation(0)
+    ).model
+    with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
+        augmented.compile(optimizer="adam", loss="mse", jit_compile=True)
+    assert augmented.jit_compile is False
+    plain = training.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3).model
+    plain.compile(optimizer="adam", loss="mse", jit_compile=True)
+    assert plain.jit_compile is True

@@ -1,0 +1,97 @@
+"""The gpu scale's dry run: the code paths `pytest -m gpu` takes, run on this CPU, offline, in the fast suite.
+
+No GPU and no network exist where the suite is developed, so without this the first real GPU run would be the
+first run of EfficientNetB0 with "imagenet" weights, of the `tfds:tf_flowers` source and of 0–255 input through the
+whole recipe. Here the gpu preset runs at tiny sizes (`Scale.dry_run`: the smoke sizes, nothing else changed) with
+two offline stand-ins: a randomly initialised EfficientNetB0's weights saved where Keras keeps the ImageNet file,
+and `tfds.testing.mock_data` for `tf_flowers`. The rows are checked for sanity, not for a verdict.
+"""
+
+import math
+
+import h5py
+import keras
+import numpy as np
+import pytest
+from keras.src.legacy.saving import legacy_h5_format
+
+from harness import backbones, engine
+from harness.backbones import keras_apps
+from harness.claims import CLAIMS
+from harness.data import sources
+from harness.lab import Lab
+from harness.scales import SCALES
+
+# The claims whose primary rows, together, take every gpu-scale code path: the EfficientNetB0 builder with "imagenet"
+# weights and 0-255 input (keep_0_255) in every model, the tfds source, stage 1 (aug_train_only), stage 2 and scratch
+# (transfer_vs_scratch, two_stage), TTA (tta) and linear probes on frozen features (preprocessing, min_images).
+# About 60 s of one xdist worker on the 2-core machine. The other primaries repeat these paths with other settings
+# (BatchNorm policies, rates, partial unfreezing, MixUp, no recompile) and cost about 3.5 min more, so they run with
+# `pytest -m cpu` (the verification run, hours anyway), not in the fast suite.
+FAST = ("preprocessing", "min_images", "aug_train_only", "transfer_vs_scratch", "two_stage", "tta")
+MOCK_EXAMPLES = 150  # random tfds examples: enough for 4 + 2 + 4 images in each of the 5 classes
+TF_FLOWERS_CLASSES = ("dandelion", "daisy", "tulips", "sunflowers", "roses")
+
+
+def write_keras_cache_file(model: keras.Model, folder, file_name: str) -> None:
+    """What a connected machine leaves in ~/.keras/models: a legacy-format .h5 of the weights."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with h5py.File(folder / file_name, "w") as file:
+        legacy_h5_format.save_weights_to_hdf5_group(file, model)
+
+
+@pytest.fixture(scope="module")
+def gpu_dry(tmp_path_factory):
+    """A lab on the gpu preset's dry run, with the ImageNet file and tf_flowers stood in for; yields the lab and
+    the random base whose weights play ImageNet's."""
+    import tensorflow_datasets as tfds
+
+    scale = SCALES["gpu"].dry_run()
+    keras_home = tmp_path_factory.mktemp("keras_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(keras_home))
+        patch.setattr(keras_apps, "_network_reachable", lambda url: False)  # nothing may be downloaded
+        keras.utils.set_random_seed(7)
+        stand_in = backbones.load(scale.backbone, image_size=scale.image_size, weights=None)
+        write_keras_cache_file(stand_in, keras_home / "models", keras_apps.APPLICATIONS[scale.backbone].notop_file)
+        sources.tfds_pools.cache_clear()  # no other test's tf_flowers in memory, and none of ours left behind
+        with tfds.testing.mock_data(num_examples=MOCK_EXAMPLES):
+            yield Lab(scale, tmp_path_factory.mktemp("cache")), stand_in
+        sources.tfds_pools.cache_clear()
+
+
+def test_the_stand_ins_are_what_the_gpu_preset_loads(gpu_dry):
+    lab, stand_in = gpu_dry
+    assert lab.splits(0).class_names == TF_FLOWERS_CLASSES
+    assert lab.splits(0).x_train.shape == (4 * 5, 32, 32, 3)
+    base = lab.frozen_base("efficientnet_b0")  # weights="imagenet": read from the file in Keras' cache
+    assert len(base.weights) == len(stand_in.weights)
+    for loaded, saved in zip(base.get_weights(), stand_in.get_weights()):
+        np.testing.assert_array_equal(loaded, saved)
+
+
+def test_the_claims_covering_every_gpu_path_run_on_the_gpu_preset(gpu_dry):
+    """One test, not one per claim: under xdist the claims then share one worker's lab (its stage-1 model)."""
+    problems = [problem for claim_id in FAST if (problem := run_primary(gpu_dry[0], claim_id))]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.cpu
+@pytest.mark.parametrize("claim_id", [claim_id for claim_id in CLAIMS if claim_id not in FAST])
+def test_the_other_primaries_run_on_the_gpu_preset(gpu_dry, claim_id):
+    problem = run_primary(gpu_dry[0], claim_id)
+    assert not problem, problem
+
+
+def run_primary(lab: Lab, claim_id: str) -> str:
+    """A claim's primary row on the dry lab; what is wrong with it, or "" when it ran and is sane."""
+    claim = CLAIMS[claim_id]
+    row, outcomes = engine.run_claim(claim, claim.primary_variant, lab, run_id="gpu-dry", progress=lambda line: None)
+    values = [value for arm in row.per_seed.values() for value in arm]
+    if not values or not all(math.isfinite(value) for value in values):
+        return f"{claim_id}: non-finite measurement {row.per_seed}"
+    if outcomes.baseline.shape != outcomes.treatment.shape or outcomes.baseline.shape[0] != 1:
+        return f"{claim_id}: outcomes of shapes {outcomes.baseline.shape} and {outcomes.treatment.shape}"
+    if (row.scale, row.dataset, row.image_size) != ("gpu_dry", "tfds:tf_flowers", 32):
+        return f"{claim_id}: ran on {row.scale} / {row.dataset} / {row.image_size} px, not the gpu preset's dry run"
+    return ""
