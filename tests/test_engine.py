@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness import engine, stats
+from harness import engine
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
 from harness.records import CurvePoint
 from harness.scales import SCALES
@@ -49,7 +49,7 @@ def test_arms_are_paired_by_seed_and_labelled_from_the_variant():
     row, outcomes = engine.run_claim(make_claim(), "b", lab(), run_id="r", progress=lambda line: None)
     assert row.per_seed == {"base": [0.5, 0.5, 0.5], "treat (b)": pytest.approx([0.70, 0.72, 0.74])}
     assert (row.baseline_arm, row.treatment_arm, row.metric) == ("base", "treat (b)", "accuracy")
-    assert row.delta == pytest.approx(0.22) and row.verdict == stats.CONFIRMED
+    assert row.delta == pytest.approx(0.22) and row.verdict == "CONFIRMED"
     assert row.details == {"treat (b): seen": pytest.approx(1.0), "treat (b): keras": "3.x"}
     assert outcomes.baseline.shape == outcomes.treatment.shape == (3, 50) and outcomes.seeds == (0, 1, 2)
     assert [record["seed"] for record in row.records] == [0, 1, 2] and row.records[0]["kind"] == "CurvePoint"
@@ -58,7 +58,7 @@ def test_arms_are_paired_by_seed_and_labelled_from_the_variant():
 
 def test_a_claim_that_does_not_hold_is_explained_with_its_advice():
     row, _ = engine.run_claim(make_claim(threshold=0.5), "a", lab(), run_id="r", progress=lambda line: None)
-    assert row.verdict == stats.REFUTED and not row.primary
+    assert row.verdict == "REFUTED" and not row.primary
     assert row.explanation.startswith("REFUTED (superiority Δ > +50.0 pp): Δ +22.0 pp")
     assert row.explanation.endswith("do the other thing") and not row.confirms
 
