@@ -35,7 +35,7 @@ def probe(trial: Trial, n_per_class: int) -> Measurement:
 def probe_at_largest(trial: Trial) -> Measurement:
     """FE at the largest size; the whole curve goes into the row for the learning-curve figure."""
     curve = [probe(trial, n) for n in sorted(trial.lab.scale.learning_curve_sizes)]
-    largest = probe(trial, sizes(trial)[1])
+    largest = curve[-1]  # sizes(trial)[1]: the largest learning-curve size
     return Measurement(largest.scores, largest.details, tuple(point for m in curve for point in m.records))
 
 

@@ -152,7 +152,7 @@ class HomeworkResult:
         return next(row for row in self.rows if row.claim == claim_id)
 
     def accepted(self, row: Row) -> bool:
-        return row.delta >= row.threshold - TOLERANCE
+        return accepted(row)
 
     def failures(self, lang: str = "en") -> list[str]:
         """The acceptance criteria the result misses, each as a sentence with the measured numbers."""
@@ -198,10 +198,14 @@ def grade(
 
 def _as_homework(row: Row, student: Student) -> Row:
     """The row of a student's recipe: the student's backbone, and the acceptance beside the interval verdict."""
-    accepted = row.delta >= row.threshold - TOLERANCE
     return replace(
         row,
         backbone=student.backbone,
         primary=False,
-        details={**row.details, "acceptance": "mean delta over seeds >= threshold", "accepted": accepted},
+        details={**row.details, "acceptance": "mean delta over seeds >= threshold", "accepted": accepted(row)},
     )
+
+
+def accepted(row: Row) -> bool:
+    """The lesson's acceptance: the mean delta over seeds reaches the claim's threshold."""
+    return row.delta >= row.threshold - TOLERANCE
