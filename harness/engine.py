@@ -15,6 +15,7 @@ import numpy as np
 from harness import records, sequential, stats, verdicts
 from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Trial, Variant
 from harness.results import Row
+from harness.training import StageBudget
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,7 @@ def run_claim(
         return Outcomes(tuple(seeds), *(_stack(scores[side], claim.id) for side in arms))
 
     rule = claim.rule_for(variant)
+    first_budget = len(lab.ledger)
     outcomes = run_seeds(list(scale.seeds))
     if scale.seed_looks:
         design = sequential.Design(scale.seed_looks)
@@ -76,6 +78,7 @@ def run_claim(
         summary = stats.summarize(outcomes.baseline, outcomes.treatment)
         verdict = rule.judge(summary)
     per_seed = {labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in arms}
+    steps, regime = describe_regime(lab.ledger[first_budget:])
     explanation = verdicts.explain(summary, rule, verdict)
     if claim.advice and not verdict.confirms:
         explanation += f" — {claim.advice}"
@@ -118,10 +121,21 @@ def run_claim(
         floor=summary.floor,
         note=verdict.note,
         images=summary.n_images,
+        steps=steps,
+        regime=regime,
         run_id=run_id,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return row, outcomes
+
+
+def describe_regime(budgets: list[StageBudget]) -> tuple[dict[str, int], str]:
+    """Steps per stage, and the regime in words, of the stages a row's arms trained (each distinct stage once; a
+    stage trained at several sizes is named per size)."""
+    distinct = list(dict.fromkeys(budgets))
+    repeated = {stage for stage in (b.stage for b in distinct) if sum(b.stage == stage for b in distinct) > 1}
+    steps = {(f"{b.stage} (n={b.per_class})" if b.stage in repeated else b.stage): b.steps for b in distinct}
+    return steps, "; ".join(str(budget) for budget in distinct)
 
 
 def measure(claim: Claim, arm: Arm, trial: Trial) -> Measurement:

@@ -21,7 +21,7 @@ from harness.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesso
 from harness.data import DataConfig, Splits, load_splits
 from harness.scales import Scale
 from harness.store import ArtefactStore
-from harness.training import Classifier, Evaluation
+from harness.training import Classifier, Evaluation, StageBudget
 
 
 class Lab:
@@ -32,6 +32,7 @@ class Lab:
         self.cache_dir = Path(cache_dir)
         self.store = ArtefactStore(self.cache_dir)
         self._memory: dict = {}
+        self.ledger: list[StageBudget] = []  # every stage handed out, in order: the engine reads a row's regime here
 
     # --- data ------------------------------------------------------------------------------------------------------
     def data_config(self, n_train: int | None = None) -> DataConfig:
@@ -45,37 +46,49 @@ class Lab:
 
     # --- trained models --------------------------------------------------------------------------------------------
     def stage1(
-        self, seed: int, *, augment: bool = True, n_train: int | None = None, batch_augmentation: str | None = None
+        self,
+        seed: int,
+        *,
+        augment: bool = True,
+        n_train: int | None = None,
+        batch_augmentation: str | None = None,
+        min_steps: int = 0,
     ) -> Classifier:
-        """Base frozen, head warmed up; optionally with MixUp / CutMix / RandAugment on every training batch."""
+        """Base frozen, head warmed up; optionally with MixUp / CutMix / RandAugment on every training batch, and
+        for at least `min_steps` optimizer steps (more epochs on a small training set)."""
         scale = self.scale
-        if batch_augmentation is None:
+        budget = self._budget(seed, "stage 1", scale.stage1_epochs, n_train, min_steps)
 
-            def train(classifier: Classifier) -> None:
-                training.stage1(
-                    classifier,
-                    self.train_dataset(seed, n_train),
-                    learning_rate=scale.stage1_lr,
-                    epochs=scale.stage1_epochs,
-                    seed=seed,
-                )
-
-            return self._trained(seed, "stage1", train, augment=augment, n_train=n_train)
+        def train(classifier: Classifier) -> None:
+            training.stage1(
+                classifier,
+                self.train_dataset(seed, n_train),
+                learning_rate=scale.stage1_lr,
+                epochs=budget.epochs,
+                seed=seed,
+            )
 
         def train_mixed(classifier: Classifier) -> None:
-            batches = augment_training_batches(
-                self.train_dataset(seed), batch_augmentation, seed, len(self.splits(seed).class_names)
-            )
             training.stage1_batch_augmented(
-                classifier, batches, learning_rate=scale.stage1_lr, epochs=scale.stage1_epochs, seed=seed
+                classifier,
+                self._mixed_batches(seed, n_train, batch_augmentation),
+                learning_rate=scale.stage1_lr,
+                epochs=budget.epochs,
+                seed=seed,
             )
 
+        # Options at their defaults stay out of the key, so the same training under two spellings is one model.
+        extra: dict = {"epochs": budget.epochs} if budget.epochs != scale.stage1_epochs else {}
+        if batch_augmentation is not None:
+            extra |= {"batch_augmentation": batch_augmentation, "recipe": BATCH_AUGMENTATIONS[batch_augmentation]}
         return self._trained(
             seed,
             "stage1",
-            train_mixed,
-            batch_augmentation=batch_augmentation,
-            recipe=BATCH_AUGMENTATIONS[batch_augmentation],
+            train if batch_augmentation is None else train_mixed,
+            budget,
+            augment=augment,
+            n_train=n_train,
+            **extra,
         )
 
     def stage2(
@@ -87,68 +100,94 @@ class Lab:
         fraction: float = 1.0,
         early_learning_rate: float | None = None,
         n_train: int | None = None,
+        augment: bool = True,
+        batch_augmentation: str | None = None,
+        min_steps: int = 0,
+        stage2_min_steps: int | None = None,
     ) -> Classifier:
-        """Stage 2 from this seed's stage-1 model (trained on the same `n_train`)."""
+        """Stage 2 from this seed's stage-1 model trained the same way (same `n_train`, augmentation and
+        `min_steps`); a batch augmentation goes on through stage 2's batches too. `stage2_min_steps` lengthens
+        stage 2 alone (default: `min_steps`)."""
         scale = self.scale
         learning_rate = learning_rate or scale.stage2_lr
+        stage1_options = {"augment": augment, "n_train": n_train, "batch_augmentation": batch_augmentation}
+        stage1_options |= {"min_steps": min_steps}
+        stage1 = self.stage1(seed, **stage1_options)
+        stage2_steps = min_steps if stage2_min_steps is None else stage2_min_steps
+        budget = self._budget(seed, "stage 2", scale.stage2_epochs, n_train, stage2_steps)
 
         def train(classifier: Classifier) -> None:
+            batches = self.train_dataset(seed, n_train)
+            if batch_augmentation is not None:
+                batches = self._mixed_batches(seed, n_train, batch_augmentation)
             training.stage2(
                 classifier,
-                self._weights(self.stage1(seed, n_train=n_train)),
-                self.train_dataset(seed, n_train),
+                self._weights(stage1),
+                batches,
                 learning_rate=learning_rate,
-                epochs=scale.stage2_epochs,
+                epochs=budget.epochs,
                 seed=seed,
                 bn_policy=bn_policy,
                 fraction=fraction,
                 early_learning_rate=early_learning_rate,
+                soft_labels=batch_augmentation is not None,
             )
 
-        # Options at their defaults stay out of the key, so models stored before they existed are still found.
-        extra = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
+        extra: dict = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
+        extra |= {"stage1": stage1.key}  # the model it starts from, whatever options made it
+        extra |= {"epochs": budget.epochs} if budget.epochs != scale.stage2_epochs else {}
         return self._trained(
             seed,
             "stage2",
             train,
+            budget,
             learning_rate=learning_rate,
             bn_policy=bn_policy,
             fraction=fraction,
-            stage1_epochs=scale.stage1_epochs,
             n_train=n_train,
+            augment=augment,
             **extra,
         )
 
     def stage2_without_recompile(self, seed: int) -> Classifier:
         scale = self.scale
+        stage1 = self.stage1(seed)
+        budget = self._budget(seed, "stage 2 (not recompiled)", scale.stage2_epochs)
 
         def train(classifier: Classifier) -> None:
             training.stage2_without_recompile(
                 classifier,
-                self._weights(self.stage1(seed)),
+                self._weights(stage1),
                 self.train_dataset(seed),
                 stage1_learning_rate=scale.stage1_lr,
-                epochs=scale.stage2_epochs,
+                epochs=budget.epochs,
                 seed=seed,
             )
 
-        return self._trained(seed, "stage2_without_recompile", train, stage1_epochs=scale.stage1_epochs)
+        return self._trained(seed, "stage2_without_recompile", train, budget, stage1=stage1.key)
 
     def scratch(self, seed: int) -> Classifier:
         """Random weights, every layer trained for as many epochs as both stages together."""
         scale = self.scale
+        budget = self._budget(seed, "scratch", scale.stage1_epochs + scale.stage2_epochs)
 
         def train(classifier: Classifier) -> None:
             training.scratch(
                 classifier,
                 self.train_dataset(seed),
                 learning_rate=scale.stage1_lr,
-                epochs=scale.stage1_epochs + scale.stage2_epochs,
+                epochs=budget.epochs,
                 seed=seed,
             )
 
         return self._trained(
-            seed, "scratch", train, weights=None, bn_policy="train", bn_momentum=training.SCRATCH_BN_MOMENTUM
+            seed,
+            "scratch",
+            train,
+            budget,
+            weights=None,
+            bn_policy="train",
+            bn_momentum=training.SCRATCH_BN_MOMENTUM,
         )
 
     # --- evaluations and measurements, each made once per model -----------------------------------------------------
@@ -172,6 +211,8 @@ class Lab:
     ) -> Evaluation:
         """Feature extraction without augmentation: a head trained on frozen-base features of n_train per class."""
         backbone = backbone or self.scale.backbone
+        budget = self._budget(seed, "linear head", self.scale.stage1_epochs, n_train, min_steps)
+        self.ledger.append(budget)
 
         def train_and_evaluate() -> Evaluation:
             scale = self.scale
@@ -180,12 +221,11 @@ class Lab:
                 features["train"],
                 features["y_train"],
                 num_classes=len(self.splits(seed).class_names),
-                epochs=scale.stage1_epochs,
+                epochs=budget.epochs,
                 batch_size=scale.batch_size,
                 learning_rate=scale.stage1_lr,
                 dropout=scale.dropout,
                 seed=seed,
-                min_steps=min_steps,
             )
             return training.evaluate(head, features["test"], features["y_test"])
 
@@ -237,6 +277,13 @@ class Lab:
             ("moving statistics", classifier.key or id(classifier)), lambda: measures.moving_statistics(classifier.base)
         )
 
+    def base_shift(self, after: Classifier, before: Classifier) -> float:
+        """How far training moved the base's kernels from `before` to `after` (relative L2; see measures)."""
+        return self._once(
+            ("base shift", after.key or id(after), before.key or id(before)),
+            lambda: measures.relative_shift(measures.base_kernels(before.base), measures.base_kernels(after.base)),
+        )
+
     def imagenet_agreement(self, classifier: Classifier, seed: int) -> float:
         """Top-1 agreement, on augmented crops of real photos, between the original ImageNet model and the same
         model with this classifier's base in place of its own: how much ImageNet knowledge the base kept."""
@@ -255,6 +302,26 @@ class Lab:
         return self._once(("imagenet agreement", classifier.key or id(classifier), seed), measure)
 
     # --- plumbing --------------------------------------------------------------------------------------------------
+    def _budget(
+        self, seed: int, stage: str, epochs: int, n_train: int | None = None, min_steps: int = 0
+    ) -> StageBudget:
+        per_class = n_train or self.scale.n_train
+        images = len(self.splits(seed, n_train).y_train)
+        return training.stage_budget(
+            stage,
+            per_class=per_class,
+            images=images,
+            batch_size=self.scale.batch_size,
+            epochs=epochs,
+            min_steps=min_steps,
+        )
+
+    def _mixed_batches(self, seed: int, n_train: int | None, name: str | None) -> tf.data.Dataset:
+        if name is None:
+            raise ValueError("a batch-augmented stage needs the augmentation's name")
+        classes = len(self.splits(seed, n_train).class_names)
+        return augment_training_batches(self.train_dataset(seed, n_train), name, seed, classes)
+
     def _imagenet_model(self):
         return backbones.load(
             self.scale.backbone,
@@ -286,6 +353,7 @@ class Lab:
         seed: int,
         step: str,
         train: Callable[[Classifier], None],
+        budget: StageBudget,
         *,
         augment: bool = True,
         weights: str | None = "imagenet",
@@ -294,7 +362,8 @@ class Lab:
         **settings: object,
     ) -> Classifier:
         """Train once per key (memory, then the store), and give every caller its own copy with identical weights
-        (a fresh model, base frozen, not compiled, built on first use)."""
+        (a fresh model, base frozen, not compiled, built on first use). `budget`: the stage that trains it (on top of
+        the model it starts from, which was asked for, and so noted, first), noted in the ledger on every request."""
         scale = self.scale
         data = {name: value for name, value in asdict(self.data_config(n_train)).items() if name != "cache_dir"}
         key = self.store.key(
@@ -320,6 +389,7 @@ class Lab:
                 train(classifier)
                 self.store.save_weights(key, classifier.model)
             self._memory[key] = classifier.model.get_weights()
+        self.ledger.append(budget)
 
         def stored_copy() -> Classifier:
             classifier = fresh()

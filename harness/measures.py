@@ -30,6 +30,18 @@ def moving_statistics(base: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
+def base_kernels(base: keras.Model) -> list[np.ndarray]:
+    """The base's convolution and dense kernels: what fine-tuning moves (biases, BN scales and statistics aside)."""
+    return [np.array(weight) for weight in base.weights if weight.path.endswith("kernel")]
+
+
+def relative_shift(before: list[np.ndarray], after: list[np.ndarray]) -> float:
+    """‖after − before‖ / ‖before‖ over all kernels at once: how far fine-tuning moved the base (0 = not at all)."""
+    moved = sum(float(np.sum((b.astype("float64") - a) ** 2)) for a, b in zip(before, after, strict=True))
+    size = sum(float(np.sum(a.astype("float64") ** 2)) for a in before)
+    return float(np.sqrt(moved / size)) if size else 0.0
+
+
 def fraction_of_statistics_unchanged(before: list, after: list) -> float:
     """Share of moving-mean and moving-variance values that are bit-identical after training."""
     same = total = 0

@@ -113,6 +113,8 @@ class Row:
     floor: float | None = None  # the half-width the test images alone contribute: the smallest Δ they resolve
     note: str = ""  # the verdict's remark (P(Δ in band), seeds that failed, non-determinism)
     images: int = 0  # test images per seed behind each arm's metric (1: a per-seed scalar metric)
+    steps: dict = field(default_factory=dict)  # optimizer steps per training stage behind the row ("stage 2": 48)
+    regime: str = ""  # the same in words: epochs × steps per epoch and images per class, per stage
     run_id: str = ""
     finished_at: str = ""
     git_commit: str = field(default_factory=_git_commit)  # the code that measured this row

@@ -115,14 +115,40 @@ def build_classifier(
     return Classifier(keras.Model(inputs, outputs, name=f"{backbone}_classifier"), base, backbone)
 
 
-def compile_model(model: keras.Model, learning_rate: float) -> None:
-    compile_with(model, keras.optimizers.Adam(learning_rate))
+def compile_model(model: keras.Model, learning_rate: float, *, soft_labels: bool = False) -> None:
+    compile_with(model, keras.optimizers.Adam(learning_rate), soft_labels=soft_labels)
 
 
-def compile_with(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
+def compile_with(model: keras.Model, optimizer: keras.optimizers.Optimizer, *, soft_labels: bool = False) -> None:
     """Loss only: nothing reads training-time metrics, and a metric's variables, created inside the first traced
-    train step, make TensorFlow trace that step twice (see `build_optimizer`)."""
-    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train step, make TensorFlow trace that step twice (see `build_optimizer`). `soft_labels`: the batches carry
+    mixed label vectors (MixUp, CutMix), so cross-entropy on probabilities."""
+    loss = augment.soft_label_loss() if soft_labels else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=optimizer, loss=loss)
+
+
+@dataclass(frozen=True)
+class StageBudget:
+    """How much one training stage trained: what every row states about its regime."""
+
+    stage: str  # "stage 1", "stage 2", "scratch", "linear head"
+    per_class: int  # training images per class
+    epochs: int
+    steps: int  # optimizer steps in all
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.epochs} ep × {self.steps // self.epochs} = {self.steps} steps (n={self.per_class})"
+
+
+def stage_budget(
+    stage: str, *, per_class: int, images: int, batch_size: int, epochs: int, min_steps: int = 0
+) -> StageBudget:
+    """The epochs a stage runs (at least `epochs`, more until it has taken `min_steps` optimizer steps) and its
+    steps. Fixing steps rather than epochs across training-set sizes lets a small set be seen more often, which is
+    where over-fitting shows (batches are never dropped, so an epoch is ceil(images / batch) steps)."""
+    steps_per_epoch = -(-images // batch_size)
+    epochs = max(epochs, -(-min_steps // steps_per_epoch))
+    return StageBudget(stage, per_class, epochs, epochs * steps_per_epoch)
 
 
 def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
@@ -260,13 +286,11 @@ def train_linear_head(
     learning_rate: float,
     dropout: float,
     seed: int,
-    min_steps: int = 0,
 ) -> keras.Model:
     """Feature extraction: the classifier's head (Dropout → Dense) trained on pooled features of a frozen base.
 
     Without augmentation this is the same computation as `fit` on the whole model with the base frozen, at a
-    fraction of the cost: the base's forward pass happens once, not once per epoch. `min_steps` adds epochs until
-    the head has taken at least that many optimizer steps, so a small training set is not also an undertrained head.
+    fraction of the cost: the base's forward pass happens once, not once per epoch.
     """
     seed_everything(seed, "linear_head")
     inputs = keras.Input((features.shape[1],))
@@ -274,8 +298,7 @@ def train_linear_head(
     head = keras.Model(inputs, outputs)
     compile_model(head, learning_rate)
     data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
-    steps_per_epoch = -(-len(labels) // batch_size)
-    head.fit(data, epochs=max(epochs, -(-min_steps // steps_per_epoch)), shuffle=False, verbose=0)
+    head.fit(data, epochs=epochs, shuffle=False, verbose=0)
     return head
 
 
@@ -290,7 +313,7 @@ def stage1_batch_augmented(
     classifier: Classifier, batches: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int
 ) -> None:
     """Stage 1 on batches mixed by MixUp / CutMix / RandAugment: soft labels, so cross-entropy on probabilities."""
-    classifier.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=augment.soft_label_loss())
+    compile_model(classifier.model, learning_rate, soft_labels=True)
     fit(classifier.model, batches, epochs=epochs, seed=seed, step="stage1")
 
 
@@ -305,21 +328,23 @@ def stage2(
     bn_policy: str = "frozen",
     fraction: float = 1.0,
     early_learning_rate: float | None = None,
+    soft_labels: bool = False,
 ) -> None:
     """The lesson's stage 2 from a stage-1 model: unfreeze, compile again, fine-tune at a low rate.
 
     `early_learning_rate` turns on differential rates: the first half of the base's weighted layers train at it,
     the rest of the base and the head at `learning_rate`. Stage 1 trains a frozen base, so its weights fit every
-    BatchNorm policy's graph.
+    BatchNorm policy's graph. `soft_labels`: `train` yields mixed label vectors (MixUp, CutMix batches).
     """
     classifier.model.set_weights(stage1_weights)
     unfreeze(classifier, fraction=fraction, bn_policy=bn_policy)
     if early_learning_rate is None:
-        compile_model(classifier.model, learning_rate)
+        compile_model(classifier.model, learning_rate, soft_labels=soft_labels)
     else:
         compile_with(
             classifier.model,
             differential_optimizer(classifier, early_rate=early_learning_rate, late_rate=learning_rate),
+            soft_labels=soft_labels,
         )
     fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
 

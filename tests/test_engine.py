@@ -10,6 +10,7 @@ from harness import engine
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
 from harness.records import CurvePoint
 from harness.scales import SCALES
+from harness.training import StageBudget
 from harness.verdicts import Exact
 
 TREATMENT_BY_SEED = {seed: 0.70 + 0.02 * (seed % 3) for seed in range(10)}
@@ -42,7 +43,7 @@ def make_claim(**changes) -> Claim:
 
 
 def lab(seeds=(0, 1, 2)):
-    return SimpleNamespace(scale=SCALES["smoke"].override(seeds=len(seeds)))
+    return SimpleNamespace(scale=SCALES["smoke"].override(seeds=len(seeds)), ledger=[])
 
 
 def test_arms_are_paired_by_seed_and_labelled_from_the_variant():
@@ -102,14 +103,24 @@ def test_auto_seeds_add_seeds_only_while_the_row_is_undecided():
         return Measurement.of(np.full(50, noisy[trial.seed]))
 
     claim = make_claim(treatment=Arm("treat ({label})", wobbling))
-    auto = SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto"))
+    auto = SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto"), ledger=[])
     row, outcomes = engine.run_claim(claim, "a", auto, run_id="r", progress=lambda line: None)
     assert row.seeds == 10 and outcomes.seeds == tuple(range(10)) and row.verdict == "INCONCLUSIVE"
     clear, _ = engine.run_claim(
         make_claim(),
         "a",
-        SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto")),
+        SimpleNamespace(scale=SCALES["smoke"].override(seeds="auto"), ledger=[]),
         run_id="r",
         progress=lambda line: None,
     )
     assert clear.seeds == 5 and clear.confirms  # decided at the first look
+
+
+def test_the_regime_names_each_distinct_stage_once_and_sizes_when_a_stage_repeats():
+    stage1, stage2 = StageBudget("stage 1", 50, 10, 80), StageBudget("stage 2", 50, 6, 48)
+    small = StageBudget("stage 2", 10, 24, 48)
+    steps, regime = engine.describe_regime([stage1, stage2, stage1, stage2])
+    assert steps == {"stage 1": 80, "stage 2": 48}
+    assert regime == "stage 1: 10 ep × 8 = 80 steps (n=50); stage 2: 6 ep × 8 = 48 steps (n=50)"
+    steps, _ = engine.describe_regime([stage1, stage2, small])
+    assert steps == {"stage 1": 80, "stage 2 (n=50)": 48, "stage 2 (n=10)": 48}

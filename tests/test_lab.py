@@ -68,3 +68,23 @@ def test_a_torn_stored_model_is_retrained_not_loaded(lab):
     stored.write_bytes(stored.read_bytes()[:100])
     again = Lab(lab.scale, lab.cache_dir).stage1(0).model.get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(trained, again))
+
+
+def test_the_ledger_states_every_stage_a_model_needed_even_when_it_was_memoised(lab):
+    """Stage 2 states its stage 1 too; asking again (memoised) states the same budgets again."""
+    lab.stage2(0)
+    first = list(lab.ledger)
+    lab.stage2(0)
+    assert [budget.stage for budget in first[-2:]] == ["stage 1", "stage 2"]
+    assert lab.ledger[len(first) :] == first[-2:]
+    images = len(lab.splits(0).y_train)
+    steps_per_epoch = -(-images // lab.scale.batch_size)
+    assert first[-1].steps == lab.scale.stage2_epochs * steps_per_epoch
+
+
+def test_min_steps_trains_a_small_set_for_more_epochs(lab):
+    """At a fixed number of steps, a smaller training set gets more epochs: the regime where over-fitting shows."""
+    lab.stage1(0, n_train=2, min_steps=6)
+    budget = lab.ledger[-1]
+    assert budget.per_class == 2 and budget.steps >= 6
+    assert budget.epochs == -(-6 // (budget.steps // budget.epochs))

@@ -151,3 +151,14 @@ def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_ba
     plain = training.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3).model
     plain.compile(optimizer="adam", loss="mse", jit_compile=True)
     assert plain.jit_compile is True
+
+
+@pytest.mark.parametrize(
+    ("images", "epochs", "min_steps", "expected"),
+    [(250, 6, 0, (6, 48)), (50, 6, 48, (24, 48)), (250, 6, 48, (6, 48)), (33, 1, 5, (3, 6))],
+)
+def test_stage_budget_counts_steps_with_the_last_partial_batch(images, epochs, min_steps, expected):
+    budget = training.stage_budget(
+        "stage 2", per_class=10, images=images, batch_size=32, epochs=epochs, min_steps=min_steps
+    )
+    assert (budget.epochs, budget.steps) == expected

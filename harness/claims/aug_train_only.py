@@ -1,7 +1,10 @@
 """Lesson: "Augmentation debe ser solo en train" (common error: augmentation applied to val/test too).
 
-Arms: the same stage-1 model evaluated on augmented test images → on clean test images. Metric: test accuracy.
-Variants are two ways the bug happens:
+Arms: one trained model evaluated on augmented test images → on clean test images. Metric: test accuracy.
+The model is the lesson's whole recipe (stage 1 + stage 2, augmentation layers in the model) at 10, 25 or 50 images
+per class in the small-data regime of harness.claims.small_data (the same models augmentation_helps trains), or, in
+the `*_stage1_only` variants kept as secondary rows, the stage-1 model at the scale's n. Two ways the bug happens
+(the practical one at every size, the other at 25 per class):
 - `flip_rotate_zoom`: the lesson's layers run over the test images with `training=True`;
 - `tf_data_map`: the way it happens in practice — the test set is a `tf.data` pipeline with
   `.map(lambda x, y: (augment(x), y))`, the layer called standalone without `training`, and standalone Keras
@@ -14,10 +17,17 @@ import tensorflow as tf
 
 from harness import training
 from harness.augment import lesson_augmentation
+from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.training import Classifier
 
 TEST_AUGMENTATION_SEED_OFFSET = 10_000  # test-time draws must not repeat the training draws of the same seed
 MAP_BATCH = 64
+
+
+def trained_model(trial: Trial) -> Classifier:
+    lab, seed, n = trial.lab, trial.seed, trial.params.get("n_per_class")
+    return lab.stage1(seed) if n is None else lab.stage2(seed, **small_data.recipe_options(trial, n))
 
 
 def augmented_test(trial: Trial) -> Measurement:
@@ -31,7 +41,7 @@ def augmented_test(trial: Trial) -> Measurement:
         details["share of test images changed by the map"] = float(np.mean(changed))
     else:
         augmented = augment(images.astype("float32"), training=True).numpy()
-    return Measurement.of(training.evaluate(lab.stage1(seed).model, augmented, labels), details)
+    return Measurement.of(training.evaluate(trained_model(trial).model, augmented, labels), details)
 
 
 def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:
@@ -41,18 +51,30 @@ def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:
     return np.concatenate([batch.numpy() for batch in test])
 
 
+def variants() -> tuple[Variant, ...]:
+    """The practical bug (tf_data_map) at every size; the explicit training=True call at the middle size."""
+    ways = {"flip_rotate_zoom": False, "tf_data_map": True}
+    recipe = [Variant(f"tf_data_map_n{n}", {"standalone_map": True, "n_per_class": n}) for n in small_data.SIZES]
+    recipe.append(Variant("flip_rotate_zoom_n25", {"standalone_map": False, "n_per_class": 25}))
+    stage1_only = [
+        Variant(f"{way}_stage1_only", {"standalone_map": standalone}, expected={"cpu": "INCONCLUSIVE"})
+        for way, standalone in ways.items()
+    ]
+    return (*recipe, *stage1_only)
+
+
 CLAIM = Claim(
     id="aug_train_only",
     statement="Augmentation belongs in training only; applied to val/test it costs accuracy.",
     lesson_section="Definiciones: augmentation layer; Errores comunes: augmentation en val/test",
-    metric=Metric("test accuracy of one stage-1 model", TEST_ACCURACY.measure),
+    metric=Metric("test accuracy of one trained model", TEST_ACCURACY.measure),
     baseline=Arm("augmented test", augmented_test),
-    treatment=Arm("clean test", lambda trial: trial.lab.stage1(trial.seed)),
+    treatment=Arm("clean test", trained_model),
     threshold=0.0,
-    variants=(
-        Variant("flip_rotate_zoom", {"standalone_map": False}, expected={"cpu": "INCONCLUSIVE"}),
-        Variant("tf_data_map", {"standalone_map": True}, expected={"cpu": "INCONCLUSIVE"}),
-    ),
+    version=2,
+    variants=variants(),
+    primary="tf_data_map_n25",
+    smoke=("flip_rotate_zoom_stage1_only", "tf_data_map_n10"),
     advice="Evaluate on clean images: keep augmentation layers inside the model (they are the identity in "
     "`predict`/`evaluate`) or map them over the training split only; a standalone call needs training=False.",
 )

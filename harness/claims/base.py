@@ -18,7 +18,7 @@ from harness.verdicts import NonInferiority, Rule, Superiority
 
 if TYPE_CHECKING:
     from harness.scales import Scale
-    from harness.training import Classifier, Evaluation
+    from harness.training import Classifier, Evaluation, StageBudget
 
 
 class LabProtocol(Protocol):
@@ -26,6 +26,7 @@ class LabProtocol(Protocol):
     implements the models and the evaluation with a student's own functions (and refuses the rest)."""
 
     scale: Scale
+    ledger: list[StageBudget]  # every training stage handed out, in order (what a row's regime is read from)
 
     def splits(self, seed: int, n_train: int | None = None) -> Any: ...  # harness.data.Splits
 
@@ -44,6 +45,8 @@ class LabProtocol(Protocol):
     def moving_statistics(self, classifier: Classifier) -> list[tuple[np.ndarray, np.ndarray]]: ...
 
     def imagenet_agreement(self, classifier: Classifier, seed: int) -> float: ...
+
+    def base_shift(self, after: Classifier, before: Classifier) -> float: ...
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import engine, training
+from harness import engine, measures, training
 from harness.claims import CLAIMS, Variant
 from harness.data import Splits, load_splits
 from harness.errors import HarnessError
@@ -29,7 +29,7 @@ from harness.results import Row
 from harness.scales import Scale
 from harness.teaching import messages
 from harness.teaching.student import Student, StudentConfig
-from harness.training import Classifier, Evaluation
+from harness.training import Classifier, Evaluation, StageBudget
 
 FAILURE_TEXTS = {"two_stage": "homework_two_stage", "transfer_vs_scratch": "homework_scratch"}  # claim -> message
 TOLERANCE = 1e-9  # accuracies are ratios of counts: a delta of exactly the threshold passes
@@ -44,6 +44,9 @@ class StudentLab:
     def __init__(self, student: Student, scale: Scale, cache_dir: Path) -> None:
         self.student, self.scale, self.cache_dir = student, scale, Path(cache_dir)
         self._evaluations: dict[str, Evaluation] = {}
+        self._budgets: dict[str, tuple[StageBudget, ...]] = {}  # evaluation key -> the phases that trained it
+        self.ledger: list[StageBudget] = []
+        self._shifts: dict[int, float] = {}  # seed -> how far phase 2 moved the base
 
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.scale.data_config(self.cache_dir, n_train), seed)
@@ -65,8 +68,11 @@ class StudentLab:
             training.unfreeze_for_scratch(base)
             model.compile(optimizer=type(optimizer).from_config(optimizer.get_config()), loss=loss)
             training.seed_everything(seed, "homework-scratch")
-            model.fit(train, epochs=self.scale.stage1_epochs + self.scale.stage2_epochs, shuffle=False, verbose=0)
+            epochs = self.scale.stage1_epochs + self.scale.stage2_epochs
+            model.fit(train, epochs=epochs, shuffle=False, verbose=0)
             self._evaluations[key] = evaluate_pipeline(model, test)
+            self._budgets[key] = (self._budget("scratch", epochs, train),)
+        self.ledger.extend(self._budgets[key])
         return Classifier(None, None, self.student.backbone, key)
 
     def evaluate(self, classifier: Classifier, seed: int, split: str = "test") -> Evaluation:
@@ -86,12 +92,22 @@ class StudentLab:
     def imagenet_agreement(self, classifier: Classifier, seed: int) -> float:
         raise self._not_graded("imagenet_agreement")
 
+    def base_shift(self, after: Classifier, before: Classifier) -> float:
+        """Phase 2's move of the base from phase 1 (the only pair the homework trains), measured on the model."""
+        name = self.student.name
+        seed = int(after.key.rsplit(":", 1)[1])
+        if (before.key, after.key) != (f"{name}:phase 1:{seed}", f"{name}:phase 2:{seed}"):
+            raise self._not_graded(f"base_shift between {before.key} and {after.key}")
+        return self._shifts[seed]
+
     def _phase(self, seed: int, phase: str, options: dict) -> Classifier:
         if options:
             raise HarnessError(f"the homework runs the student's own recipe; it cannot set {sorted(options)}")
         if f"{self.student.name}:phase 2:{seed}" not in self._evaluations:
             self._run_both_phases(seed)
-        return Classifier(None, None, self.student.backbone, f"{self.student.name}:{phase}:{seed}")
+        key = f"{self.student.name}:{phase}:{seed}"
+        self.ledger.extend(self._budgets[key])
+        return Classifier(None, None, self.student.backbone, key)
 
     def _run_both_phases(self, seed: int) -> None:
         """The student's two phases, as the lesson runs them: fit, score, unfreeze + recompile, fit, score."""
@@ -102,10 +118,25 @@ class StudentLab:
         training.seed_everything(seed, "homework-phase1")
         model.fit(train, epochs=self.scale.stage1_epochs, shuffle=False, verbose=0)  # the student's dataset shuffles
         self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
+        phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
         training.seed_everything(seed, "homework-phase2")
         model.fit(train, epochs=self.scale.stage2_epochs, shuffle=False, verbose=0)
         self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
+        self._shifts[seed] = measures.relative_shift(phase1_kernels, measures.base_kernels(base))
+        phase1 = self._budget("stage 1", self.scale.stage1_epochs, train)
+        self._budgets[f"{self.student.name}:phase 1:{seed}"] = (phase1,)
+        self._budgets[f"{self.student.name}:phase 2:{seed}"] = (
+            phase1,
+            self._budget("stage 2", self.scale.stage2_epochs, train),
+        )
+
+    def _budget(self, stage: str, epochs: int, train) -> StageBudget:
+        """A phase's budget, read from the student's own training pipeline (its batch size is the student's)."""
+        steps_per_epoch = int(train.cardinality())
+        if steps_per_epoch < 0:  # unknown or infinite: count one pass
+            steps_per_epoch = sum(1 for _ in train)
+        return StageBudget(stage, self.scale.n_train, epochs, epochs * steps_per_epoch)
 
     def _pipelines(self, seed: int):
         """The student's config, training pipeline, and their validation pipeline fed the suite's test images."""

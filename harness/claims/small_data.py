@@ -1,0 +1,23 @@
+"""The small-data regime the augmentation claims share: the whole recipe (stage 1 + stage 2) at n images per class,
+for the same optimizer steps at every n as the scale's recipe takes at its own n_train.
+
+Fixing steps rather than epochs means a smaller training set is seen more often, which is where over-fitting, and so
+what augmentation is for, shows. Each row states the resulting epochs and steps (its regime).
+"""
+
+from harness.claims.base import Trial
+
+SIZES = (10, 25, 50)  # images per class
+
+
+def recipe_options(trial: Trial, n_per_class: int) -> dict[str, int]:
+    """`Lab.stage2` options for the whole recipe at `n_per_class` (at most the scale's own n_train: the smoke scale
+    trains a handful of images whatever the variant says) with the scale's step budget."""
+    scale = trial.lab.scale
+    images = len(trial.lab.splits(trial.seed).y_train)  # the scale's own training set: its budget in steps
+    steps_per_epoch = -(-images // scale.batch_size)
+    return {
+        "n_train": min(n_per_class, scale.n_train),
+        "min_steps": scale.stage1_epochs * steps_per_epoch,
+        "stage2_min_steps": scale.stage2_epochs * steps_per_epoch,
+    }
