@@ -33,6 +33,9 @@ class Lab:
         self.store = ArtefactStore(self.cache_dir)
         self._memory: dict = {}
         self.ledger: list[StageBudget] = []  # every stage handed out, in order: the engine reads a row's regime here
+        self.trainers: training.Trainers | None = (
+            training.Trainers()
+        )  # traced train steps reused across seeds (see training.Trainers)
 
     # --- data ------------------------------------------------------------------------------------------------------
     def data_config(self, n_train: int | None = None) -> DataConfig:
@@ -66,15 +69,18 @@ class Lab:
                 learning_rate=scale.stage1_lr,
                 epochs=budget.epochs,
                 seed=seed,
+                trainers=self.trainers,
             )
 
         def train_mixed(classifier: Classifier) -> None:
-            training.stage1_batch_augmented(
+            training.stage1(
                 classifier,
                 self._mixed_batches(seed, n_train, batch_augmentation),
                 learning_rate=scale.stage1_lr,
                 epochs=budget.epochs,
                 seed=seed,
+                soft_labels=True,
+                trainers=self.trainers,
             )
 
         # Options at their defaults stay out of the key, so the same training under two spellings is one model.
@@ -131,6 +137,7 @@ class Lab:
                 fraction=fraction,
                 early_learning_rate=early_learning_rate,
                 soft_labels=batch_augmentation is not None,
+                trainers=self.trainers,
             )
 
         extra: dict = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
@@ -178,6 +185,7 @@ class Lab:
                 learning_rate=scale.stage1_lr,
                 epochs=budget.epochs,
                 seed=seed,
+                trainers=self.trainers,
             )
 
         return self._trained(
@@ -334,7 +342,7 @@ class Lab:
     def _classifier(self, seed: int, *, augment: bool, weights: str | None, bn_policy: str) -> Classifier:
         """A fresh, untrained classifier of the scale's backbone, seeded for this seed."""
         training.seed_everything(seed, "build")
-        return training.build_classifier(
+        classifier = training.build_classifier(
             self.scale.backbone,
             image_size=self.scale.image_size,
             num_classes=len(self.splits(seed).class_names),
@@ -344,6 +352,12 @@ class Lab:
             bn_policy=bn_policy,
             cache_dir=self.cache_dir,
         )
+        scale = self.scale
+        classifier.architecture = (
+            f"{scale.backbone} {scale.image_size}px {len(self.splits(seed).class_names)} classes augment={augment} "
+            f"weights={weights} bn={bn_policy} dropout={scale.dropout}"
+        )
+        return classifier
 
     def _weights(self, classifier: Classifier) -> list[np.ndarray]:
         return self._memory[classifier.key]

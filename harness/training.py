@@ -8,6 +8,7 @@ training data in, trained weights out; `harness.lab` decides what to train and k
 """
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,12 @@ class Classifier:
     model whose measurements are already memoised (under its key) costs no model build, about a second each.
     """
 
-    def __init__(self, model: keras.Model | None, base: keras.Model | None, backbone: str, key: str = "") -> None:
+    def __init__(
+        self, model: keras.Model | None, base: keras.Model | None, backbone: str, key: str = "", architecture: str = ""
+    ) -> None:
         self._model, self._base, self._build = model, base, None
         self.backbone, self.key = backbone, key
+        self.architecture = architecture  # how it was built, seeds aside: models that can share a traced train step
 
     @classmethod
     def deferred(cls, build: Callable[[], "Classifier"], backbone: str, key: str) -> "Classifier":
@@ -177,6 +181,83 @@ def build_optimizer(model: keras.Model) -> None:
     (10–30 s on two cores). Same optimizer, same updates; only the second trace is saved."""
     if model.optimizer is not None and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
+
+
+class Trainers:
+    """Compiled models kept for reuse, so a train step traced once serves every seed of the same recipe.
+
+    Tracing a Lite0 train step costs seconds; the step itself depends only on the architecture, which variables are
+    trainable, the optimizer and the loss, never on the weights. So instead of compiling a fresh model per seed, the
+    fresh model's state (weights, BatchNorm statistics, the random-number states of dropout and augmentation) is copied
+    into a kept model with the same signature, its optimizer is reset to the state it had before its first step,
+    and the kept model trains; the result is copied back. Same initial state, same graph, same data: the same numbers,
+    bit for bit (tests/test_training.py). Least recently used first out, so memory stays bounded.
+    """
+
+    def __init__(self, capacity: int = 4) -> None:
+        self.capacity = capacity
+        self._kept: OrderedDict[tuple, tuple[keras.Model, list[np.ndarray]]] = OrderedDict()
+
+    def train(
+        self,
+        classifier: Classifier,
+        train: tf.data.Dataset,
+        *,
+        compile_once: Callable[[], None],
+        recipe: str,
+        epochs: int,
+        seed: int,
+        step: str,
+    ) -> None:
+        """Train `classifier` in place: on a kept model when one has its signature, else compiled here and kept."""
+        model = classifier.model
+        signature = (classifier.architecture, recipe, tuple(variable.trainable for variable in model.variables))
+        if not classifier.architecture or signature not in self._kept:
+            compile_once()
+            build_optimizer(model)
+            if classifier.architecture:
+                self._keep(signature, model)
+            fit(model, train, epochs=epochs, seed=seed, step=step)
+            return
+        self._kept.move_to_end(signature)
+        kept, optimizer_start = self._kept[signature]
+        copy_state(model, kept)
+        for variable, value in zip(kept.optimizer.variables, optimizer_start, strict=True):
+            variable.assign(value)
+        fit(kept, train, epochs=epochs, seed=seed, step=step)
+        copy_state(kept, model)
+
+    def _keep(self, signature: tuple, model: keras.Model) -> None:
+        self._kept[signature] = (model, [variable.numpy() for variable in model.optimizer.variables])
+        while len(self._kept) > self.capacity:
+            self._kept.popitem(last=False)
+
+
+def copy_state(source: keras.Model, target: keras.Model) -> None:
+    """Every variable of `source` into `target` (same architecture): weights, BN statistics, random-number states."""
+    for variable, value in zip(target.variables, source.variables, strict=True):
+        if tuple(variable.shape) != tuple(value.shape):
+            raise ValueError(f"cannot copy {value.path} {tuple(value.shape)} into {variable.path} {variable.shape}")
+        variable.assign(value)
+
+
+def train_compiled(
+    classifier: Classifier,
+    train: tf.data.Dataset,
+    *,
+    compile_once: Callable[[], None],
+    recipe: str,
+    epochs: int,
+    seed: int,
+    step: str,
+    trainers: Trainers | None,
+) -> None:
+    """Compile and fit, through `trainers` when given (a traced step reused), else on the classifier itself."""
+    if trainers is None:
+        compile_once()
+        fit(classifier.model, train, epochs=epochs, seed=seed, step=step)
+        return
+    trainers.train(classifier, train, compile_once=compile_once, recipe=recipe, epochs=epochs, seed=seed, step=step)
 
 
 def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = "frozen") -> None:
@@ -303,18 +384,28 @@ def train_linear_head(
 
 
 # --- the recipes: what each training stage does to a classifier -----------------------------------------------------
-def stage1(classifier: Classifier, train: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int) -> None:
-    """The lesson's stage 1: base frozen (as built), head warmed up with Adam."""
-    compile_model(classifier.model, learning_rate)
-    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage1")
-
-
-def stage1_batch_augmented(
-    classifier: Classifier, batches: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int
+def stage1(
+    classifier: Classifier,
+    train: tf.data.Dataset,
+    *,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    soft_labels: bool = False,
+    trainers: Trainers | None = None,
 ) -> None:
-    """Stage 1 on batches mixed by MixUp / CutMix / RandAugment: soft labels, so cross-entropy on probabilities."""
-    compile_model(classifier.model, learning_rate, soft_labels=True)
-    fit(classifier.model, batches, epochs=epochs, seed=seed, step="stage1")
+    """The lesson's stage 1: base frozen (as built), head warmed up with Adam. `soft_labels`: `train` yields mixed
+    label vectors (MixUp / CutMix / RandAugment batches), so cross-entropy on probabilities."""
+    train_compiled(
+        classifier,
+        train,
+        compile_once=lambda: compile_model(classifier.model, learning_rate, soft_labels=soft_labels),
+        recipe=f"stage 1: adam {learning_rate} soft={soft_labels}",
+        epochs=epochs,
+        seed=seed,
+        step="stage1",
+        trainers=trainers,
+    )
 
 
 def stage2(
@@ -329,6 +420,7 @@ def stage2(
     fraction: float = 1.0,
     early_learning_rate: float | None = None,
     soft_labels: bool = False,
+    trainers: Trainers | None = None,
 ) -> None:
     """The lesson's stage 2 from a stage-1 model: unfreeze, compile again, fine-tune at a low rate.
 
@@ -338,15 +430,24 @@ def stage2(
     """
     classifier.model.set_weights(stage1_weights)
     unfreeze(classifier, fraction=fraction, bn_policy=bn_policy)
-    if early_learning_rate is None:
-        compile_model(classifier.model, learning_rate, soft_labels=soft_labels)
-    else:
-        compile_with(
-            classifier.model,
-            differential_optimizer(classifier, early_rate=early_learning_rate, late_rate=learning_rate),
-            soft_labels=soft_labels,
-        )
-    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
+
+    def compile_once() -> None:
+        if early_learning_rate is None:
+            compile_model(classifier.model, learning_rate, soft_labels=soft_labels)
+        else:
+            rates = differential_optimizer(classifier, early_rate=early_learning_rate, late_rate=learning_rate)
+            compile_with(classifier.model, rates, soft_labels=soft_labels)
+
+    train_compiled(
+        classifier,
+        train,
+        compile_once=compile_once,
+        recipe=f"stage 2: adam {learning_rate} early {early_learning_rate} soft={soft_labels}",
+        epochs=epochs,
+        seed=seed,
+        step="stage2",
+        trainers=trainers,
+    )
 
 
 def stage2_without_recompile(
@@ -370,8 +471,24 @@ def stage2_without_recompile(
     fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
 
 
-def scratch(classifier: Classifier, train: tf.data.Dataset, *, learning_rate: float, epochs: int, seed: int) -> None:
+def scratch(
+    classifier: Classifier,
+    train: tf.data.Dataset,
+    *,
+    learning_rate: float,
+    epochs: int,
+    seed: int,
+    trainers: Trainers | None = None,
+) -> None:
     """The same architecture from random weights, every layer trained (BatchNorm statistics that can keep up)."""
     unfreeze_for_scratch(classifier.base)
-    compile_model(classifier.model, learning_rate)
-    fit(classifier.model, train, epochs=epochs, seed=seed, step="scratch")
+    train_compiled(
+        classifier,
+        train,
+        compile_once=lambda: compile_model(classifier.model, learning_rate),
+        recipe=f"scratch: adam {learning_rate} bn momentum {SCRATCH_BN_MOMENTUM}",
+        epochs=epochs,
+        seed=seed,
+        step="scratch",
+        trainers=trainers,
+    )

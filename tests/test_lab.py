@@ -88,3 +88,19 @@ def test_min_steps_trains_a_small_set_for_more_epochs(lab):
     budget = lab.ledger[-1]
     assert budget.per_class == 2 and budget.steps >= 6
     assert budget.epochs == -(-6 // (budget.steps // budget.epochs))
+
+
+def test_reused_train_steps_give_the_same_models_bit_for_bit(tiny_backbone, shared_data_cache):
+    """training.Trainers: every seed after the first trains on a kept, already traced model; the weights must be
+    exactly those of a fresh model compiled per seed, for each recipe that reuses a step."""
+    scale = SCALES["smoke"].override(backbone=tiny_backbone, seeds=2)
+    reusing, fresh = Lab(scale, shared_data_cache()), Lab(scale, shared_data_cache())
+    fresh.trainers = None
+    for seed in scale.seeds:
+        for lab in (reusing, fresh):
+            lab.stage2(seed, bn_policy="train")
+            lab.scratch(seed)
+    for key in [key for key in reusing._memory if isinstance(key, str)]:
+        for a, b in zip(reusing._memory[key], fresh._memory[key], strict=True):
+            assert np.array_equal(a, b), f"{key}: a reused train step changed the weights"
+    assert len(reusing.trainers._kept) == 3  # one kept model per recipe: stage 1, stage 2, scratch
