@@ -50,6 +50,9 @@ class Scale:
     learning_curve_sizes: tuple[int, ...] = field(default=(10, 25, 50, 100, 200))
     seed_looks: tuple[int, ...] = ()  # `--seeds auto`: seed counts at which an undecided row gets more seeds
     variants: str = "all"  # every variant, each claim's primary (the lesson's own reading) or its smoke variants
+    # Replication: every claim case runs once per data set × backbone listed here (empty: `dataset` / `backbone`).
+    datasets: tuple[str, ...] = ()
+    backbones: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
@@ -82,9 +85,20 @@ class Scale:
             return variant in claim.smoke_variants
         return True
 
+    def configurations(self) -> list[Scale]:
+        """This scale once per (data set, backbone) of its replication matrix; itself when it has none."""
+        if not self.datasets and not self.backbones:
+            return [self]
+        return [
+            replace(self, dataset=dataset, backbone=backbone, datasets=(), backbones=())
+            for dataset in self.datasets or (self.dataset,)
+            for backbone in self.backbones or (self.backbone,)
+        ]
+
     def override(self, **changes: Any) -> Scale:
-        """A copy with the non-None `changes` applied (`seeds=N` means seeds 0..N-1); backbone and data-set names
-        are checked against their registries here, where they come from a user."""
+        """A copy with the non-None `changes` applied (`seeds=N` means seeds 0..N-1; a comma-separated `dataset` or
+        `backbone` is a replication matrix); backbone and data-set names are checked against their registries here,
+        where they come from a user."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
@@ -96,11 +110,18 @@ class Scale:
             if applied["seeds"] < 1:
                 raise ScaleError(f"{self.name}: --seeds must be at least 1 (got {applied['seeds']})")
             applied["seeds"] = tuple(range(applied["seeds"]))
+        for name, plural in (("dataset", "datasets"), ("backbone", "backbones")):
+            if name in applied:
+                listed = tuple(part.strip() for part in str(applied[name]).split(","))
+                if not all(listed) or len(set(listed)) != len(listed):
+                    raise ScaleError(f"--{name} {applied[name]!r}: give distinct names separated by commas")
+                applied[name], applied[plural] = listed[0], listed if len(listed) > 1 else ()
         scale = replace(self, **applied)
-        if "backbone" in applied:
-            _check_backbone(scale.backbone)
-        if "dataset" in applied:
-            _check_dataset(scale.dataset)
+        for each in scale.configurations():
+            if "backbone" in applied:
+                _check_backbone(each.backbone)
+            if "dataset" in applied:
+                _check_dataset(each.dataset)
         return scale
 
     def dry_run(self) -> Scale:
@@ -197,3 +218,13 @@ SCALES: dict[str, Scale] = {
         variants="primary",
     ),
 }
+# Replication (`pytest -m replicate`, `make replicate`): the cpu scale's primary variants on a second, independently
+# designed data family and a second ImageNet backbone, every combination; the table marks each verdict replicated
+# or not (harness.replication).
+SCALES["replicate"] = replace(
+    SCALES["cpu"],
+    name="replicate",
+    variants="primary",
+    datasets=("synthetic", "synthetic:objects"),
+    backbones=("efficientnet_lite0", "efficientnet_lite1"),
+)

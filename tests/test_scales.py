@@ -2,7 +2,7 @@ from dataclasses import fields
 
 import pytest
 
-from harness.scales import DRY_RUN_FIELDS, SCALES
+from harness.scales import DRY_RUN_FIELDS, SCALES, ScaleError
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -48,3 +48,27 @@ def test_each_scale_runs_its_set_of_variants():
     assert [name for name in names if SCALES["gpu"].runs(two_stage, name)] == [two_stage.primary_variant]
     with pytest.raises(ValueError, match="variants must be one of"):
         SCALES["cpu"].override(variants="some")
+
+
+def test_a_comma_separated_dataset_or_backbone_is_a_replication_matrix():
+    scale = SCALES["cpu"].override(dataset="synthetic,synthetic:objects", backbone="efficientnet_lite0")
+    assert scale.dataset == "synthetic" and scale.datasets == ("synthetic", "synthetic:objects")
+    configurations = scale.configurations()
+    assert [(each.dataset, each.backbone) for each in configurations] == [
+        ("synthetic", "efficientnet_lite0"),
+        ("synthetic:objects", "efficientnet_lite0"),
+    ]
+    assert all(not each.datasets and not each.backbones for each in configurations)
+    assert SCALES["cpu"].configurations() == [SCALES["cpu"]]
+
+
+def test_the_replicate_scale_is_the_cpu_primaries_on_two_families_and_two_backbones():
+    replicate = SCALES["replicate"]
+    assert len(replicate.configurations()) == 4 and replicate.variants == "primary"
+    assert replicate.configurations()[0].image_size == SCALES["cpu"].image_size
+
+
+@pytest.mark.parametrize("value", ["synthetic,,synthetic:objects", "synthetic,synthetic", "synthetic,nope:x"])
+def test_a_bad_list_is_refused_with_the_option_named(value):
+    with pytest.raises(ScaleError, match="--dataset"):
+        SCALES["cpu"].override(dataset=value)
