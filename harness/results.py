@@ -420,7 +420,7 @@ def markdown_cells(row: dict) -> list[str]:
         "baseline": f"{float(row['baseline']):.3f}",
         "treatment": f"{float(row['treatment']):.3f}",
         "delta": f"{float(row['delta']) * 100:+.1f} pp",
-        "ci": _ci_text(row),
+        "ci": ci_text(row),
     }
     return [str(shown.get(name, "") if not _missing(shown.get(name)) else "") for name in MARKDOWN_COLUMNS]
 
@@ -445,7 +445,7 @@ def skipped_markdown(skipped: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ci_text(row: dict) -> str:
+def ci_text(row: dict) -> str:
     low, high = row.get("ci_low"), row.get("ci_high")
     if _missing(row.get("confidence", 0.95)):  # rows of exact (deterministic) claims carry no confidence
         return "exact (no interval)"
