@@ -411,13 +411,13 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
     if not tables:
         return
-    from harness.results import to_markdown
+    from harness.results import grouped_markdown
 
     for scale, table in tables.items():
         if table is None:
             continue
         terminalreporter.section(f"tl-claims results, {scale} scale")
-        terminalreporter.write(to_markdown(table))
+        terminalreporter.write(grouped_markdown(table.to_dict("records"), table.attrs.get("skipped", [])))
         where = config.stash[SESSION_KEY].results_dir / scale
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
 

@@ -217,6 +217,11 @@ def write_atomic(path: Path, text: str) -> Path:
 
 REQUIRED = tuple(f.name for f in fields(Row) if f.default is MISSING and f.default_factory is MISSING)
 TEXT_KEYS = ("claim", "variant", "scale")
+NUMBER_KEYS = ("baseline", "treatment", "delta", "threshold")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def read_rows(scale_dir: Path) -> list[dict]:
@@ -261,6 +266,10 @@ def parse_row(raw: bytes) -> tuple[dict, str]:
     wrong = [key for key in TEXT_KEYS if not isinstance(value[key], str) or not value[key]]
     if wrong:
         return {}, f"{', '.join(wrong)} must be non-empty text"
+    not_numbers = [key for key in NUMBER_KEYS if not _is_number(value[key])]
+    not_numbers += [key for key in ("ci_low", "ci_high") if value[key] is not None and not _is_number(value[key])]
+    if not_numbers:
+        return {}, f"{', '.join(not_numbers)} must be numbers"
     return {"run_id": "", "finished_at": "", **value}, ""
 
 

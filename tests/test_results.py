@@ -81,6 +81,7 @@ MALFORMED = {
     "a row without claim": json.dumps({"variant": "v"}).encode() + b"\n",
     "bytes that are not UTF-8": b'{"claim": "\xff\xfe"}\n',
     "a torn line": b'{"claim": "half a ro',
+    "a delta that is text": json.dumps({**asdict(make_row()), "delta": "big"}).encode() + b"\n",
 }
 
 
