@@ -202,12 +202,18 @@ def explicit_node_ids(config: pytest.Config) -> set[str]:
     return found
 
 
+FALLBACK_EXCLUDED = ("cpu", "gpu")  # where no -m is in force at all: a student's own folder (`pytest --homework`)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With the default selection relaxed (see `relax_default_selection`): deselect what the default excludes,
-    except tests named by node id and, under --lf, tests that failed last time (pytest's --lf then keeps those)."""
+    """Apply the default selection where pytest's -m does not: with the repository's default relaxed (see
+    `relax_default_selection`), or with no -m at all (outside this repository, no addopts: cpu and gpu still need
+    -m). Tests named by node id and, under --lf, tests that failed last time are spared (pytest's --lf then keeps
+    those)."""
     excluded = config.stash.get(DEFAULT_SELECTION_KEY, ())
-    if not excluded:
+    if not excluded and config.option.markexpr:
         return
+    excluded = excluded or FALLBACK_EXCLUDED
     named = explicit_node_ids(config)
     cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
     failed = set(cache.get("cache/lastfailed", {})) if cache and config.getoption("lf", False) else set()

@@ -49,6 +49,14 @@ def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
     result.stdout.fnmatch_lines(["*test_smoke PASSED*"])
 
 
+def test_without_the_repository_addopts_cpu_and_gpu_still_need_m(pytester):
+    """A student's folder loads the plugin through `--homework` with no addopts of ours: still the fast default."""
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makepyfile(test_scaled=SCALED_TESTS)
+    pytester.runpytest().assert_outcomes(passed=2, deselected=2)
+    pytester.runpytest("test_scaled.py::test_gpu_only").assert_outcomes(passed=1)
+
+
 def test_a_pasted_node_id_runs_that_test_whatever_its_marker(plugin_pytester):
     plugin_pytester.makepyfile(test_scaled=SCALED_TESTS)
     plugin_pytester.runpytest("test_scaled.py::test_cpu_only", "-v").assert_outcomes(passed=1)
