@@ -47,8 +47,10 @@ teaching: install
 bench: install
 	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only
 
+# The tables, figures and results/<scale>/report.html from every recorded row; the README's Results section is
+# regenerated (never with fewer rows than it holds; no rows leave it untouched).
 report: install
-	$(PY) -m harness report --results-dir results
+	$(PY) -m harness report --results-dir results --html
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

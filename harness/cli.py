@@ -15,7 +15,14 @@ from harness.errors import HarnessError
 from harness.install_check import has_tensorflow, missing_tensorflow_message
 from harness.quiet import quiet_tensorflow
 
-COMMAND_MODULES = ["harness.predict", "harness.data.commands", "harness.report", "harness.simulation", "harness.docs"]
+COMMAND_MODULES = [
+    "harness.predict",
+    "harness.data.commands",
+    "harness.report",
+    "harness.diff",
+    "harness.simulation",
+    "harness.docs",
+]
 WITHOUT_TENSORFLOW = {"docs": "harness.docs"}  # commands whose modules import no TensorFlow
 
 

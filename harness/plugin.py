@@ -1,13 +1,19 @@
 """The pytest side of tl-claims: markers, options, scales, the results session and the terminal summary.
 
-- `pytest` runs the fast suite (unit tests + every claim at `smoke` scale); `pytest -m cpu` the CPU verification;
-  `pytest -m gpu` the lesson's full recipe, skipped with a reason where no GPU is visible.
-- Every claim test records its row the moment it finishes; the session assembles the table at the end, merging
-  the rows of all pytest-xdist workers.
+- `pytest` runs the fast suite (unit tests + every claim at `smoke` scale): the repository's `addopts` deselect
+  the slow markers (`-m "not cpu and not gpu and not install"`); `pytest -m cpu` the CPU verification; `pytest -m
+  gpu` the lesson's full recipe, skipped with a reason where no GPU is visible.
+- A test named by its node id, or rerun by `--lf`, runs even when that default expression would deselect it: a
+  pasted `tests/claims/test_claims.py::test_claim[recompile-unfreeze_all-cpu]` reruns that claim at cpu scale.
+- An unwritable `--results-dir` or `--cache-dir`, or a `--dataset` that cannot be read, stops the session at start.
+- Every claim test records its row, with its provenance, the moment it finishes (a skipped one records why); the
+  session assembles the table at the end, merging the rows of all pytest-xdist workers.
 """
 
 import math
+import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -50,7 +56,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     overrides = _validated_overrides(config)
     run_id = getattr(config, "workerinput", {}).get("tl_claims_run_id")
-    config.stash[SESSION_KEY] = ClaimsSession(config, overrides, run_id)
+    session = ClaimsSession(config, overrides, run_id)
+    if not hasattr(config, "workerinput"):  # the controller checks once, before any worker starts
+        check_outputs_writable(session)
+        check_data_source(overrides.get("dataset"), session.cache_dir)
+    config.stash[SESSION_KEY] = session
+    relax_default_selection(config)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -91,14 +102,131 @@ def _validated_overrides(config: pytest.Config) -> dict:
     return overrides
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without -m, run the fast suite: cpu and gpu tests only run when asked for."""
-    if config.option.markexpr:
+def check_outputs_writable(session: "ClaimsSession") -> None:
+    """Stop at start, in one sentence, when results or caches could not be written (not after the first arm)."""
+    for option, path in (("--results-dir", session.results_dir), ("--cache-dir", session.cache_dir)):
+        reason = unwritable_reason(path)
+        if reason:
+            raise pytest.UsageError(f"{option} {path}: {reason}; give a folder this user can write to.")
+
+
+def unwritable_reason(path: Path) -> str | None:
+    """Why files could not be created under `path` (which need not exist yet), or None. Tried for real, with a
+    temporary file in its nearest existing folder, so read-only mounts are caught too; nothing is left behind."""
+    existing = Path(path).expanduser().absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"cannot write in {existing} ({error.strerror or error})"
+    return None
+
+
+def check_data_source(spec: str | None, cache_dir: Path) -> None:
+    """A `--dataset folder:` tree is validated and a `tfds:` name looked up now, so a bad source stops the session
+    in one sentence instead of failing every test with a traceback. Presets are not checked (nothing was typed)."""
+    if not spec:
         return
-    slow = [item for item in items if item.get_closest_marker("cpu") or item.get_closest_marker("gpu")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if item not in slow]
+    from harness.data.spec import parse_dataset_spec
+    from harness.errors import HarnessError
+
+    try:
+        parsed = parse_dataset_spec(spec, require_folder=True)
+        if parsed.kind == "folder":
+            from harness.data.validate import inspect_folder
+
+            inspect_folder(Path(parsed.argument).expanduser())
+        elif parsed.kind == "tfds":
+            _check_tfds_name(parsed.argument)
+    except HarnessError as error:
+        raise pytest.UsageError(f"--dataset {spec}: {_one_sentence(str(error))}") from None
+
+
+def _check_tfds_name(name: str) -> None:
+    import tensorflow_datasets as tfds
+
+    from harness.data.validate import DataError
+
+    try:
+        tfds.builder(name)
+    except Exception as error:  # unknown name, bad config: tfds raises several types
+        raise DataError(f"TensorFlow Datasets has no data set {name!r} ({type(error).__name__})") from None
+
+
+def _one_sentence(text: str) -> str:
+    return " ".join(text.split())
+
+
+DEFAULT_SELECTION_KEY = pytest.StashKey[tuple[str, ...]]()
+
+
+def relax_default_selection(config: pytest.Config) -> None:
+    """When the `-m` in force is the repository's default (from addopts, not typed) and tests are named by node id
+    or rerun with --lf, pytest would deselect a named cpu test; the plugin then applies the default itself
+    (`pytest_collection_modifyitems`), sparing the named and the previously failed tests."""
+    excluded = default_excluded_markers(config)
+    if excluded and (explicit_node_ids(config) or config.getoption("lf", False)):
+        config.stash[DEFAULT_SELECTION_KEY] = excluded
+        config.option.markexpr = ""
+
+
+def default_excluded_markers(config: pytest.Config) -> tuple[str, ...]:
+    """The markers the addopts default `-m "not a and not b"` excludes, when that default is what is in force."""
+    addopts = list(config.getini("addopts"))
+    typed = list(config.invocation_params.args)
+    default = next((addopts[i + 1] for i, arg in enumerate(addopts[:-1]) if arg == "-m"), None)
+    if default is None or config.option.markexpr != default or any(arg.startswith("-m") for arg in typed):
+        return ()
+    if not re.fullmatch(r"\s*not \w+(\s+and\s+not \w+)*\s*", default):
+        return ()
+    return tuple(re.findall(r"not (\w+)", default))
+
+
+def explicit_node_ids(config: pytest.Config) -> set[str]:
+    """Node ids given on the command line (`path::name[params]`), relative to the root directory as pytest writes
+    them."""
+    found = set()
+    for arg in config.args:
+        if "::" not in arg:
+            continue
+        path, rest = arg.split("::", 1)
+        absolute = (config.invocation_params.dir / path).resolve()
+        try:
+            found.add(f"{absolute.relative_to(config.rootpath).as_posix()}::{rest}")
+        except ValueError:
+            continue
+    return found
+
+
+FALLBACK_EXCLUDED = ("cpu", "gpu")  # where no -m is in force at all: a student's own folder (`pytest --homework`)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Apply the default selection where pytest's -m does not: with the repository's default relaxed (see
+    `relax_default_selection`), or with no -m at all (outside this repository, no addopts: cpu and gpu still need
+    -m). Tests named by node id and, under --lf, tests that failed last time are spared (pytest's --lf then keeps
+    those)."""
+    excluded = config.stash.get(DEFAULT_SELECTION_KEY, ())
+    if not excluded and config.option.markexpr:
+        return
+    excluded = excluded or FALLBACK_EXCLUDED
+    named = explicit_node_ids(config)
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    failed = set(cache.get("cache/lastfailed", {})) if cache and config.getoption("lf", False) else set()
+    kept = [item for item in items if _kept_by_default(item, excluded, named | failed)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def _kept_by_default(item: pytest.Item, excluded: tuple[str, ...], spared: set[str]) -> bool:
+    if item.nodeid in spared or any(item.nodeid.startswith(f"{name}::") for name in spared):
+        return True
+    return not any(item.get_closest_marker(marker) for marker in excluded)
 
 
 class KnownFinding(AssertionError):
@@ -173,6 +301,13 @@ class ClaimsSession:
             sys.stderr.write(stamped + "\n")
             sys.stderr.flush()
 
+    def record_skip(self, claim: str, variant: str, scale_name: str, reason: str, node_id: str) -> None:
+        """A skipped claim test is a line beside the rows, so the report lists it with its reason."""
+        from harness.results import append_skip
+
+        skip = {"claim": claim, "variant": variant, "scale": scale_name, "run_id": self.run_id, "reason": reason}
+        append_skip(self.results_dir, {**skip, "node_id": node_id}, self.worker)
+
 
 def _new_run_id() -> str:
     from harness.results import new_run_id
@@ -203,22 +338,35 @@ def verify_claim(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim, variant: str, scale_name: str):
-        from harness import engine, results
+        from harness import engine, provenance, results
         from harness.backbones import WeightsUnavailableError
         from harness.claims import CLAIMS
+        from harness.paths import REPO_ROOT
 
-        skip_gpu_scale_without_gpu(scale_name)
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
+        started_at = provenance.now()
         try:
-            row, outcomes = engine.run_claim(
-                claim,
-                variant,
-                session.lab(scale_name),
-                run_id=session.run_id,
-                progress=lambda line: session.progress(scale_name, line),
-            )
-        except WeightsUnavailableError as error:
-            pytest.skip(f"{claim.id}[{variant}]: {error}")
+            skip_gpu_scale_without_gpu(scale_name)
+            try:
+                row, outcomes = engine.run_claim(
+                    claim,
+                    variant,
+                    session.lab(scale_name),
+                    run_id=session.run_id,
+                    progress=lambda line: session.progress(scale_name, line),
+                )
+            except WeightsUnavailableError as error:
+                pytest.skip(f"{claim.id}[{variant}]: {error}")
+        except pytest.skip.Exception as skipped:
+            session.record_skip(claim.id, variant, scale_name, str(skipped.msg), request.node.nodeid)
+            raise
+        row = provenance.stamp(
+            row,
+            node_id=request.node.nodeid,
+            started_at=started_at,
+            checkout=REPO_ROOT,
+            gpus=provenance.visible_gpus(),
+        )
         results.append_row(session.results_dir, row, session.worker)
         results.append_outcomes(session.results_dir, row, outcomes)
         if scale_name == "smoke":
@@ -269,13 +417,13 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
     if not tables:
         return
-    from harness.results import to_markdown
+    from harness.results import grouped_markdown
 
     for scale, table in tables.items():
         if table is None:
             continue
         terminalreporter.section(f"tl-claims results, {scale} scale")
-        terminalreporter.write(to_markdown(table))
+        terminalreporter.write(grouped_markdown(table.to_dict("records"), table.attrs.get("skipped", [])))
         where = config.stash[SESSION_KEY].results_dir / scale
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
 

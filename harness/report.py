@@ -1,10 +1,14 @@
-"""`python -m harness report`: fold recorded rows into the tables and regenerate the README's Results section.
+"""`python -m harness report`: fold recorded rows into the tables, and regenerate a README's Results section when
+asked to.
 
-The section between the two markers below is rewritten from each scale's claims.json; nothing in it is typed by
-hand, so the README always shows what was last measured, with date, machine and versions.
+The section between the two markers below is rewritten from each scale's rows; nothing in it is typed by hand. The
+README is written only when asked (`--readme PATH`, or the results folder of this checkout, as `make report` does),
+never with less than it holds (no rows leaves it byte-identical), and the command says what it wrote.
 """
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -18,13 +22,16 @@ SCALE_ORDER = ("cpu", "gpu", "smoke")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("report", help="assemble the results tables and regenerate the README section")
-    parser.add_argument("--results-dir", type=Path, default=Path("results"))
+    parser = subparsers.add_parser(
+        "report", help="assemble the results tables; regenerate a README's Results section when asked"
+    )
+    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: ./results")
     parser.add_argument(
         "--readme",
         type=Path,
-        default=REPO_ROOT / "README.md",
-        help="README whose Results section is regenerated (default: the repository's)",
+        default=None,
+        help="README whose Results section is regenerated (default: this checkout's README.md, only when "
+        "--results-dir is this checkout's results folder)",
     )
     parser.add_argument(
         "--scales",
@@ -32,50 +39,145 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=["cpu", "gpu"],
         help="scales shown in the README (default: cpu gpu; smoke rows carry no verdicts)",
     )
+    parser.add_argument("--html", action="store_true", help="also write results/<scale>/report.html (self-contained)")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the README section even when it would then hold fewer rows"
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    tables = {}
-    for scale in SCALE_ORDER:
-        table = results.assemble(args.results_dir, scale)
-        if table is not None and scale in args.scales:
-            tables[scale] = table
-    update_readme(args.readme, results_section(tables))
-    shown = ", ".join(tables) or "none yet"
-    print(f"tables under {args.results_dir}/<scale>/; README Results section regenerated (scales: {shown})")
+    tables = assemble_all(args.results_dir)
+    if not tables:
+        where = args.results_dir.resolve()
+        print(f"no rows under {where} (scales {', '.join(SCALE_ORDER)}); nothing assembled, no README touched")
+        return 1
+    for scale, table in tables.items():
+        groups = len(results.group_rows(table.to_dict("records")))
+        print(f"{scale}: {len(table)} rows in {groups} table(s) -> {args.results_dir / scale}/claims.csv | .md | .json")
+        if args.html:
+            from harness import html_report
+
+            print(f"{scale}: HTML report -> {html_report.write(args.results_dir / scale, table)}")
+    readme = readme_target(args.results_dir, args.readme)
+    if readme is None:
+        print(f"README not touched: {args.results_dir} is not this checkout's results folder (give --readme PATH)")
+        return 0
+    shown = {scale: table for scale, table in tables.items() if scale in args.scales}
+    if not shown:
+        print(f"README not touched: no rows for the scales shown there ({', '.join(args.scales)})")
+        return 1
+    print(update_readme(readme, results_section(shown), force=args.force))
     return 0
 
 
+def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
+    """Every scale's table; rows-file lines that are not rows are reported on stderr, one line each."""
+    tables = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", results.MalformedRowWarning)
+        for scale in SCALE_ORDER:
+            table = results.assemble(results_dir, scale)
+            if table is not None:
+                tables[scale] = table
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return tables
+
+
+def readme_target(results_dir: Path, readme: Path | None) -> Path | None:
+    """The README to regenerate: the one asked for, else this checkout's when the results are this checkout's."""
+    if readme is not None:
+        return readme
+    if Path(results_dir).resolve() == (REPO_ROOT / "results").resolve() and (REPO_ROOT / "README.md").is_file():
+        return REPO_ROOT / "README.md"
+    return None
+
+
 def results_section(tables: dict[str, pd.DataFrame]) -> str:
-    if not tables:
-        return "No results recorded yet: run `make verify`.\n"
     parts = []
     for scale, table in tables.items():
-        env = table.attrs["environment"]
-        versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
+        rows = table.to_dict("records")
         parts.append(
-            f"### {scale} scale\n\nMeasured {env['date']} on {env['machine']}"
-            f"{'; GPUs: ' + ', '.join(env['gpus']) if env['gpus'] else ''}; {versions}; "
-            f"measured at commit(s) {_measured_commits(table)}."
-            f"\nInterval: {stats.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). Each row's "
-            "claim type is its `rule`; `adjusted` is the verdict after Holm's adjustment over the primary rows (one "
-            "per claim); exploratory and deterministic rows are not adjusted.\n\n" + results.to_markdown(table)
+            f"### {scale} scale\n\n{provenance_summary(rows, table.attrs.get('environment', {}))}"
+            f"\nInterval: {stats.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
+            "the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict after "
+            "Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic rows "
+            "are not adjusted.\n\n" + results.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
         )
     return "\n".join(parts)
 
 
-def _measured_commits(table: pd.DataFrame) -> str:
-    """Rows carry the commit that measured them; older rows without one are counted as unrecorded."""
-    recorded = table.get("git_commit", [])
-    commits = sorted({commit if isinstance(commit, str) and commit else "unrecorded" for commit in recorded})
-    return ", ".join(commits)
+def provenance_summary(rows: list[dict], environment: dict) -> str:
+    """When, where, with what and at which commit the rows were measured, read from the rows' own provenance; rows
+    recorded before rows carried it are described by the environment that assembled them, and say so."""
+    stamped = [row for row in rows if row.get("started_at")]
+    text = f"Measured at commit(s) {_measured_commits(rows)}."
+    if stamped:
+        start = min(str(row["started_at"]) for row in stamped)
+        end = max(str(row["finished_at"]) for row in stamped)
+        machines = sorted({_machine_text(row.get("machine") or {}) for row in stamped})
+        text += f" Measured {start} to {end} on {'; '.join(machines)}; {_versions_text(stamped)}."
+    if len(stamped) < len(rows):
+        versions = ", ".join(f"{name} {version}" for name, version in environment.get("versions", {}).items())
+        text += (
+            f" {len(rows) - len(stamped)} row(s) predate per-row provenance; the table was assembled "
+            f"{environment.get('date', '')} on {environment.get('machine', '')}; {versions}."
+        )
+    return text
 
 
-def update_readme(readme: Path, section: str) -> None:
+def _machine_text(machine: dict) -> str:
+    gpus = machine.get("gpus") or []
+    return (
+        f"{machine.get('machine', '?')}, {machine.get('cpus', '?')} CPU(s), {machine.get('system', '?')}, "
+        f"Python {machine.get('python', '?')}" + (f", GPUs: {', '.join(gpus)}" if gpus else "")
+    )
+
+
+def _versions_text(rows: list[dict]) -> str:
+    found: dict[str, set] = {}
+    for row in rows:
+        for name, version in (row.get("versions") or {}).items():
+            found.setdefault(name, set()).add(str(version))
+    return ", ".join(f"{name} {' / '.join(sorted(versions))}" for name, versions in sorted(found.items()))
+
+
+def _measured_commits(rows: list[dict]) -> str:
+    """Rows carry the commit that measured them (and whether the checkout had uncommitted changes); older rows
+    without one are counted as unrecorded."""
+    commits = set()
+    for row in rows:
+        commit = row.get("git_commit")
+        commit = commit if isinstance(commit, str) and commit else "unrecorded"
+        commits.add(f"{commit} (uncommitted changes)" if row.get("git_dirty") is True else commit)
+    return ", ".join(sorted(commits))
+
+
+def table_row_count(section: str) -> int:
+    """Result rows in a Markdown section: table lines that are neither a header nor a separator."""
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    return sum(1 for line in lines if not line.startswith(("| claim ", "|---")))
+
+
+def update_readme(readme: Path, section: str, force: bool = False) -> str:
+    """Rewrite the marked section, unless that would leave it with fewer rows (then the file stays as it is and a
+    HarnessError says why); returns what was done."""
+    if not Path(readme).is_file():
+        raise HarnessError(f"no README at {Path(readme).resolve()}")
     text = readme.read_text(encoding="utf-8")
     if START not in text or END not in text:
         raise HarnessError(f"{readme} has no {START} ... {END} markers; add them where the Results section goes")
     head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{START}\n{section}{END}{tail}", encoding="utf-8")
+    old, tail = rest.split(END, 1)
+    before, after = table_row_count(old), table_row_count(section)
+    if after < before and not force:
+        raise HarnessError(
+            f"{readme}'s Results section holds {before} rows and these results {after}: left unchanged "
+            "(a results folder with every scale it shows, or --force, replaces it)"
+        )
+    new = f"{head}{START}\n{section}{END}{tail}"
+    if new == text:
+        return f"{readme}: Results section already up to date ({after} rows)"
+    results.write_atomic(readme, new)
+    return f"{readme}: Results section regenerated ({before} -> {after} rows)"

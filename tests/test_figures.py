@@ -62,3 +62,25 @@ def test_draw_claim_figures_writes_the_learning_curves_and_batchnorm_figures(tmp
 def test_rows_without_figure_data_draw_nothing(tmp_path):
     assert figures.draw_claim_figures([row("two_stage", [])], tmp_path) == []
     assert not list(tmp_path.iterdir())
+
+
+def delta_row(claim, variant, rule, delta=0.02, **extra) -> dict:
+    return {"claim": claim, "variant": variant, "scale": "cpu", "rule": rule, "delta": delta, "estimate": delta,
+            "ci_low": delta - 0.01, "ci_high": delta + 0.01, "threshold": 0.0, "confirms": True, "decided": True,
+            **extra}  # fmt: skip
+
+
+def test_bounds_come_from_the_rule_both_ends_of_a_band_and_a_risk_share():
+    assert figures.bound_marks(delta_row("t", "v", "band +0.5 pp < Δ < +2.0 pp")) == [0.5, 2.0]
+    assert figures.bound_marks(delta_row("t", "v", "non-inferiority Δ > −1.0 pp")) == [-1.0]
+    assert figures.bound_marks(delta_row("t", "v", "risk P(baseline < treatment -10.0 pp) > 20%")) == [20.0]
+    assert figures.bound_marks(delta_row("t", "v", "", threshold=0.02)) == [2.0]
+
+
+def test_the_deltas_figure_has_a_panel_per_claim_and_draws_unbounded_rows(tmp_path):
+    rows = [delta_row(f"claim{i}", "v", "superiority Δ > +0.0 pp", delta=i / 10) for i in range(8)]
+    rows.append(delta_row("claim0", "exact", "exact Δ > +99.0 pp", ci_low=None, ci_high=float("inf")))
+    rows.append(delta_row("claim1", "risk", "risk P(baseline < treatment -10.0 pp) > 20%", decided=False))
+    path = figures.plot_deltas(rows, tmp_path / "deltas.png")
+    assert path.stat().st_size > 20_000
+    assert [p.name for p in tmp_path.iterdir()] == ["deltas.png"]  # no partial file left behind

@@ -1,9 +1,16 @@
 """The plugin's contract: markers, option checks, the fast-suite default, gpu skips, rows on disk."""
 
 import json
+import shlex
+import subprocess
+import sys
+import tomllib
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+
+from harness.paths import REPO_ROOT
 
 CLAIM_TESTS = Path(__file__).parent / "claims" / "test_claims.py"
 
@@ -23,9 +30,15 @@ def test_unit(): pass
 """
 
 
+REPOSITORY_INI = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+
+
 @pytest.fixture
 def plugin_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A project with the plugin and this repository's marker default (its addopts)."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    markers = "".join(f"\n    {line}" for line in REPOSITORY_INI["markers"])
+    pytester.makeini(f"[pytest]\naddopts = {shlex.join(REPOSITORY_INI['addopts'])}\nmarkers ={markers}\n")
     return pytester
 
 
@@ -34,6 +47,61 @@ def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
     result = plugin_pytester.runpytest("-v")
     result.assert_outcomes(passed=2, deselected=2)
     result.stdout.fnmatch_lines(["*test_smoke PASSED*"])
+
+
+def test_without_the_repository_addopts_cpu_and_gpu_still_need_m(pytester):
+    """A student's folder loads the plugin through `--homework` with no addopts of ours: still the fast default."""
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makepyfile(test_scaled=SCALED_TESTS)
+    pytester.runpytest().assert_outcomes(passed=2, deselected=2)
+    pytester.runpytest("test_scaled.py::test_gpu_only").assert_outcomes(passed=1)
+
+
+def test_a_pasted_node_id_runs_that_test_whatever_its_marker(plugin_pytester):
+    plugin_pytester.makepyfile(test_scaled=SCALED_TESTS)
+    plugin_pytester.runpytest("test_scaled.py::test_cpu_only", "-v").assert_outcomes(passed=1)
+    in_folder = plugin_pytester.mkdir("sub")
+    (in_folder / "test_nested.py").write_text(SCALED_TESTS)
+    result = plugin_pytester.runpytest("sub/test_nested.py::test_gpu_only", "test_scaled.py", "-v")
+    result.assert_outcomes(passed=3, deselected=2)  # the named gpu test and test_scaled's fast tests
+    typed = plugin_pytester.runpytest("test_scaled.py::test_cpu_only", "-m", "not cpu")  # a typed -m is obeyed
+    typed.assert_outcomes(deselected=1)
+
+
+LAST_FAILED = """
+import os
+import pytest
+
+@pytest.mark.cpu
+def test_cpu_fails():
+    assert os.environ.get("FIXED")
+
+@pytest.mark.cpu
+def test_cpu_passes(): pass
+
+def test_unit(): pass
+"""
+
+
+def test_lf_after_a_cpu_run_reruns_the_failed_cpu_test(plugin_pytester, monkeypatch):
+    plugin_pytester.makepyfile(LAST_FAILED)
+    plugin_pytester.runpytest("-m", "cpu").assert_outcomes(passed=1, failed=1, deselected=1)
+    monkeypatch.setenv("FIXED", "1")
+    result = plugin_pytester.runpytest("--lf", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_cpu_fails PASSED*"])  # without the plugin: test_unit, the fast suite
+    plugin_pytester.runpytest("--lf").assert_outcomes(passed=1, deselected=2)  # nothing failed: the fast suite
+
+
+def test_a_claim_node_id_is_collected_with_the_repository_configuration():
+    """End to end with this checkout's pyproject.toml and conftest.py: the id `pytest` prints for a failed claim."""
+    node_id = "tests/claims/test_claims.py::test_claim[recompile-unfreeze_all-cpu]"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", node_id, "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert node_id in result.stdout and "deselected" not in result.stdout
 
 
 def test_marker_expression_selects_a_scale(plugin_pytester):
@@ -54,10 +122,16 @@ def test_markers_are_registered_with_descriptions(plugin_pytester):
         (["--dataset", "folder:/no/such/folder"], "*no folder at*"),
         (["--dataset", "imagenet"], "*use synthetic, tfds:NAME*"),
         (["--image-size", "16"], "*at least 32 pixels*"),
+        (["--results-dir", "a_file/results"], "*--results-dir a_file/results: *a_file is a file, not a folder*"),
+        (["--cache-dir", "a_file"], "*--cache-dir a_file: *a_file is a file, not a folder; give a folder*"),
+        (["--dataset", "folder:empty"], "*--dataset folder:empty: 1 problem(s) in *empty*has no class sub-folders*"),
+        (["--dataset", "tfds:no_such_data_set_here"], "*TensorFlow Datasets has no data set 'no_such_data_set_here'*"),
     ],
 )
 def test_bad_options_stop_the_session_at_start(plugin_pytester, option, message):
     plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
+    (plugin_pytester.path / "a_file").write_text("not a folder")
+    (plugin_pytester.path / "empty").mkdir()
     result = plugin_pytester.runpytest(*option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
@@ -91,7 +165,7 @@ def test_a_smoke_claim_writes_its_row_and_progress(pytester, tmp_path):
 
 
 SMOKE_PAIR = ["-m", "smoke", "-k", "preprocessing and lite0 or aug_train_only and flip"]
-VOLATILE = {"seconds", "run_id", "finished_at"}
+VOLATILE = {"seconds", "run_id", "started_at", "finished_at"}
 
 
 def _rows(results_dir: Path) -> list[dict]:
@@ -153,6 +227,9 @@ def test_flipped_arms(verify_claim):
 def test_smoke_asserts_no_verdict(verify_claim):
     verify_claim(claim(0.8, 0.5), "default", "smoke")
 
+def test_gpu_without_a_gpu_is_a_recorded_skip(verify_claim):
+    verify_claim(claim(0.5, 0.8), "default", "gpu")
+
 KNOWN = pytest.mark.xfail(strict=True, raises=KnownFinding, reason="known finding")
 
 @KNOWN
@@ -173,9 +250,17 @@ def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     pytester.makepyfile(TOY_CLAIM_TESTS)
     result = pytester.runpytest_subprocess("-p", "harness.plugin", "--results-dir", str(tmp_path), "--seeds", "3")
     # a known finding that holds is an xfail; one that turned CONFIRMED (XPASS strict) or INCONCLUSIVE fails
-    result.assert_outcomes(passed=2, failed=3, xfailed=1)
+    result.assert_outcomes(passed=2, failed=3, xfailed=1, skipped=1)
     result.stdout.fnmatch_lines(
         ["*toy[[]default] at cpu scale — REFUTED (superiority Δ > +0.0 pp): Δ -29.0 pp*the fix*"]
     )
     result.stdout.fnmatch_lines(["*_ test_known_finding_turned_confirmed _*", "[[]XPASS(strict)] known finding"])
     result.stdout.fnmatch_lines(["*verdict changed from the known REFUTED: toy[[]default]*INCONCLUSIVE*"])
+    rows = [json.loads(line) for path in tmp_path.glob("cpu/runs/*/*.jsonl") for line in path.read_text().splitlines()]
+    first = next(row for row in rows if row["node_id"].endswith("::test_true_claim"))
+    assert datetime.fromisoformat(first["started_at"]) <= datetime.fromisoformat(first["finished_at"])
+    assert datetime.fromisoformat(first["finished_at"]).utcoffset() is not None
+    assert first["tool_version"] and "keras" in first["versions"] and first["machine"]["cpus"] >= 1
+    assert isinstance(first["git_dirty"], bool)
+    (skip,) = [json.loads(line) for path in tmp_path.glob("gpu/runs/*/skipped/*.jsonl") for line in path.open()]
+    assert skip["claim"] == "toy" and "no GPU visible" in skip["reason"]

@@ -1,4 +1,5 @@
-"""tests/install/ runs only when asked for (`make test-install`, `pytest -m install`): it needs the index, minutes."""
+"""tests/install/ runs only when asked for (`make test-install`, `pytest -m install`): it needs the index, minutes.
+The default `-m "not ... install"` in pyproject.toml's addopts keeps it out of the fast suite."""
 
 import subprocess
 import sys
@@ -8,15 +9,6 @@ from pathlib import Path
 import pytest
 
 from harness.paths import REPO_ROOT
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if "install" in (config.option.markexpr or ""):
-        return
-    skipped = [item for item in items if item.get_closest_marker("install")]
-    if skipped:
-        config.hook.pytest_deselected(items=skipped)
-        items[:] = [item for item in items if not item.get_closest_marker("install")]
 
 
 @pytest.fixture(scope="session")
