@@ -111,7 +111,7 @@ def run_claim(
         records=found,
         primary=variant.name == claim.primary_variant,
         claim_version=claim.version,
-        expected=variant.expected.get(scale.name, ""),
+        expected=scale.known_finding(variant),
         rule=verdict.rule,
         confirms=verdict.confirms,
         decided=verdict.decided,

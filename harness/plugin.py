@@ -24,6 +24,7 @@ from harness.quiet import quiet_tensorflow
 SCALE_MARKERS = {
     "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
     "cpu": "claim verdicts on the embedded default (Lite0 + synthetic flowers) on a laptop-class CPU, in minutes",
+    "replicate": "the cpu scale's primary verdicts on each data family × backbone (make replicate)",
     "gpu": "the lesson's full recipe (EfficientNetB0 imagenet, tf_flowers, 224 px); skipped without a GPU",
 }
 
@@ -233,10 +234,11 @@ class KnownFinding(AssertionError):
     """A claim variant gave the verdict recorded as a known finding on this setup (a strict xfail)."""
 
 
-def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu")) -> list:
+def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) -> list:
     """One pytest param per claim × variant × scale, for the variants each scale runs (`Scale.variants`: smoke the
-    claim's smoke variants, gpu its primary), ids like `two_stage-lr_1e-5-cpu`, carrying the scale's marker, and a
-    strict xfail where a finding is known."""
+    claim's smoke variants, gpu and replicate its primary), ids like `two_stage-lr_1e-5-cpu`, carrying the scale's
+    marker, and a strict xfail where a finding is known. A scale with several configurations (replicate, or a
+    comma-separated --dataset / --backbone) runs all of them in one test, one row each."""
     from harness.claims import CLAIMS
     from harness.scales import SCALES
 
@@ -247,12 +249,11 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu")) -> list:
                 if not SCALES[scale].runs(claim, variant.name):
                     continue
                 marks = [getattr(pytest.mark, scale)]
-                if scale in variant.expected:
+                known = SCALES[scale].known_finding(variant)
+                if known:
                     marks.append(
                         pytest.mark.xfail(
-                            strict=True,
-                            raises=KnownFinding,
-                            reason=f"known finding: {variant.expected[scale]} on this setup",
+                            strict=True, raises=KnownFinding, reason=f"known finding: {known} on this setup"
                         )
                     )
                 cases.append(
@@ -281,13 +282,15 @@ class ClaimsSession:
 
         return SCALES[name].override(**self.overrides)
 
-    def lab(self, scale_name: str):
+    def lab(self, scale):
+        """One Lab per configuration (a `Scale` from `scale(name).configurations()`)."""
         from harness.lab import Lab
 
-        if scale_name not in self.labs:
+        key = (scale.name, scale.dataset, scale.backbone)
+        if key not in self.labs:
             pin_worker_gpu(self.worker)
-            self.labs[scale_name] = Lab(self.scale(scale_name), self.cache_dir)
-        return self.labs[scale_name]
+            self.labs[key] = Lab(scale, self.cache_dir)
+        return self.labs[key]
 
     def progress(self, scale_name: str, line: str) -> None:
         """Progress goes to the terminal even under output capture (and from xdist workers), and to a log file."""
@@ -338,27 +341,38 @@ def verify_claim(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim, variant: str, scale_name: str):
-        from harness import engine, provenance, results
-        from harness.backbones import WeightsUnavailableError
         from harness.claims import CLAIMS
-        from harness.paths import REPO_ROOT
 
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
+        rows = [run_configuration(claim, variant, scale) for scale in session.scale(scale_name).configurations()]
+        if scale_name == "smoke":
+            values = [value for row in rows for arm in row.per_seed.values() for value in arm]
+            assert all(math.isfinite(value) for value in values), f"non-finite measurement: {rows[0].per_seed}"
+            return rows[0]
+        judge(claim.id, variant, scale_name, rows)
+        return rows[0]
+
+    def run_configuration(claim, variant: str, scale):
+        """One configuration's row: measured, stamped with its provenance, recorded with its outcomes."""
+        from harness import engine, provenance, results
+        from harness.backbones import WeightsUnavailableError
+        from harness.paths import REPO_ROOT
+
         started_at = provenance.now()
         try:
-            skip_gpu_scale_without_gpu(scale_name)
+            skip_gpu_scale_without_gpu(scale.name)
             try:
                 row, outcomes = engine.run_claim(
                     claim,
                     variant,
-                    session.lab(scale_name),
+                    session.lab(scale),
                     run_id=session.run_id,
-                    progress=lambda line: session.progress(scale_name, line),
+                    progress=lambda line: session.progress(scale.name, line),
                 )
             except WeightsUnavailableError as error:
                 pytest.skip(f"{claim.id}[{variant}]: {error}")
         except pytest.skip.Exception as skipped:
-            session.record_skip(claim.id, variant, scale_name, str(skipped.msg), request.node.nodeid)
+            session.record_skip(claim.id, variant, scale.name, str(skipped.msg), request.node.nodeid)
             raise
         row = provenance.stamp(
             row,
@@ -369,21 +383,28 @@ def verify_claim(request: pytest.FixtureRequest):
         )
         results.append_row(session.results_dir, row, session.worker)
         results.append_outcomes(session.results_dir, row, outcomes)
-        if scale_name == "smoke":
-            values = [value for arm in row.per_seed.values() for value in arm]
-            assert all(math.isfinite(value) for value in values), f"non-finite measurement: {row.per_seed}"
-            return row
-        message = f"{claim.id}[{variant}] at {scale_name} scale — {row.explanation}"
-        if row.expected and row.verdict == row.expected:
-            raise KnownFinding(message)
-        if not row.confirms:
-            pytest.fail(
-                message if not row.expected else f"verdict changed from the known {row.expected}: {message}",
-                pytrace=False,
-            )
         return row
 
     return verify
+
+
+def judge(claim_id: str, variant: str, scale_name: str, rows: list) -> None:
+    """Pass when every configuration confirms the claim; a known finding that every configuration reproduces is a
+    KnownFinding (the strict xfail); anything else fails, naming each configuration's verdict when there are several."""
+    expected = rows[0].expected
+    if len(rows) == 1:
+        message = f"{claim_id}[{variant}] at {scale_name} scale — {rows[0].explanation}"
+    else:
+        message = f"{claim_id}[{variant}] at {scale_name} scale, per configuration: " + "; ".join(
+            f"{row.dataset} × {row.backbone}: {row.verdict} ({row.delta * 100:+.1f} pp)" for row in rows
+        )
+    if expected and all(row.verdict == expected for row in rows):
+        raise KnownFinding(message)
+    if not all(row.confirms for row in rows):
+        prefix = "not replicated — " if len(rows) > 1 else ""
+        if expected:
+            prefix += f"verdict changed from the known {expected}: "
+        pytest.fail(prefix + message, pytrace=False)
 
 
 def skip_gpu_scale_without_gpu(scale_name: str) -> None:

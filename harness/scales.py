@@ -53,6 +53,7 @@ class Scale:
     # Replication: every claim case runs once per data set × backbone listed here (empty: `dataset` / `backbone`).
     datasets: tuple[str, ...] = ()
     backbones: tuple[str, ...] = ()
+    findings_from: str = ""  # whose known findings this scale expects (replicate: the cpu scale's)
 
     def __post_init__(self) -> None:
         """Every scale checks its own numbers, so no caller has to: a bad value fails here with what is allowed."""
@@ -84,6 +85,10 @@ class Scale:
         if self.variants == "smoke":
             return variant in claim.smoke_variants
         return True
+
+    def known_finding(self, variant: Any) -> str:
+        """The verdict a variant (a `harness.claims.Variant`) is known to give here instead of CONFIRMED, or ""."""
+        return variant.expected.get(self.name) or variant.expected.get(self.findings_from, "")
 
     def configurations(self) -> list[Scale]:
         """This scale once per (data set, backbone) of its replication matrix; itself when it has none."""
@@ -225,6 +230,7 @@ SCALES["replicate"] = replace(
     SCALES["cpu"],
     name="replicate",
     variants="primary",
+    findings_from="cpu",
     datasets=("synthetic", "synthetic:objects"),
     backbones=("efficientnet_lite0", "efficientnet_lite1"),
 )
