@@ -50,3 +50,21 @@ def test_recipe_kind_reads_the_most_expensive_recipe():
     assert verify.recipe_kind(["stage1", "stage2_without_recompile"]) == "stage-2"
     assert verify.recipe_kind(["stage1_batch_augmented"]) == "stage-1"
     assert verify.recipe_kind([]) == "evaluation only"
+
+
+def test_render_only_adds_findings_without_measuring(tmp_path):
+    run = verify.BenchRun(
+        {"scale": "smoke"},
+        [
+            verify.VariantTiming("c", "v", way, seconds, 0.5, 0.6, ("stage1",))
+            for way, seconds in (("suite", 1.0), ("naive", 4.0))
+        ],
+        [verify.FeedTiming(verify.PIPELINE, (2.0, 2.2), 10), verify.FeedTiming(verify.IN_MEMORY, (1.9, 2.1), 10)],
+    )
+    verify.write_report(run, tmp_path / "bench")
+    findings = tmp_path / "findings.md"
+    findings.write_text("The pipeline keeps up.", encoding="utf-8")
+    paths = verify.main(["--render-only", "--results-dir", str(tmp_path), "--findings", str(findings)])
+    markdown = paths["markdown"].read_text(encoding="utf-8")
+    assert "naive / suite = 4.00×" in markdown and "The pipeline keeps up." in markdown
+    assert "in-memory / pipeline = 0.95" in markdown

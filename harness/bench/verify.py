@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import gc
+import json
 import os
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
@@ -150,22 +151,26 @@ def naive_and_suite(
     naive: bool = True,
 ) -> list[str]:
     """Each variant the suite's way (one shared lab) then the naive way (a lab of its own); returns the variants
-    left out because the budget ran out (a pair is not started when the previous pair's time would overrun it)."""
+    left out: failed, or not started because the budget ran out (when the previous pair's time would overrun it)."""
     scale = scale.override(seeds=(seed,))
     suite_lab = Lab(scale, fresh_cache_dir(cache_root, SUITE))
-    last_pair = 0.0
+    last_pair, failed = 0.0, []
     for index, (claim, variant) in enumerate(pairs):
         if time.perf_counter() - started + last_pair > budget_s:
-            return [f"{c.id}:{v}" for c, v in pairs[index:]]
+            return [*failed, *(f"{c.id}:{v}" for c, v in pairs[index:])]
         pair_started = time.perf_counter()
-        record(run_variant(suite_lab, claim, variant, seed, SUITE, profiler, echo))
-        if naive:
-            forget_process_caches()
-            naive_dir = fresh_cache_dir(cache_root, NAIVE)
-            record(run_variant(Lab(scale, naive_dir), claim, variant, seed, NAIVE, profiler, echo))
-            shutil.rmtree(naive_dir, ignore_errors=True)  # after timing: only the disk space is at stake
+        try:
+            record(run_variant(suite_lab, claim, variant, seed, SUITE, profiler, echo))
+            if naive:
+                forget_process_caches()
+                naive_dir = fresh_cache_dir(cache_root, NAIVE)
+                record(run_variant(Lab(scale, naive_dir), claim, variant, seed, NAIVE, profiler, echo))
+                shutil.rmtree(naive_dir, ignore_errors=True)  # after timing: only the disk space is at stake
+        except Exception as error:  # one failing claim must not lose the others' measurements
+            echo(f"{claim.id}:{variant} failed: {type(error).__name__}: {error}")
+            failed.append(f"{claim.id}:{variant} (failed: {type(error).__name__})")
         last_pair = time.perf_counter() - pair_started
-    return []
+    return failed
 
 
 def recipe_kind(recipes: Iterable[str]) -> str:
@@ -328,7 +333,7 @@ def to_markdown(run: BenchRun, findings: str = "") -> str:
     parts += [f"- {key}: {value}" for key, value in run.settings.items()]
     parts += [f"- claim variants covered ({len(pairs)}): {', '.join(t.item for t in pairs) or 'none'}"]
     if run.skipped:
-        parts += [f"- left out (time budget): {', '.join(run.skipped)}"]
+        parts += [f"- left out (time budget, or failed): {', '.join(run.skipped)}"]
     parts += ["", "## Naive vs suite", ""]
     parts += [
         f"**Suite {seconds[SUITE]:.0f} s, naive {seconds[NAIVE]:.0f} s: naive / suite = "
@@ -369,8 +374,17 @@ def write_report(run: BenchRun, out_dir: Path, findings: str = "") -> dict[str, 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"csv": out_dir / "verify.csv", "markdown": out_dir / "verify.md"}
     write_csv(run, paths["csv"])
+    (out_dir / "verify.json").write_text(json.dumps(asdict(run), indent=1, default=str), encoding="utf-8")
     paths["markdown"].write_text(to_markdown(run, findings), encoding="utf-8")
     return paths
+
+
+def load_run(path: Path) -> BenchRun:
+    """A run written by `write_report` (verify.json), to render again (with findings) without measuring again."""
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    variants = [VariantTiming(**{**timing, "recipes": tuple(timing["recipes"])}) for timing in stored["variants"]]
+    feeds = [FeedTiming(**{**feed, "epochs": tuple(feed["epochs"])}) for feed in stored["feeds"]]
+    return BenchRun(stored["settings"], variants, feeds, stored["skipped"])
 
 
 def machine() -> dict[str, object]:
@@ -399,6 +413,7 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--profile-only", action="store_true", help="the suite's way only, profile files only")
     parser.add_argument("--results-dir", type=Path, default=Path("results"))
     parser.add_argument("--findings", type=Path, help="a Markdown file of findings to include in verify.md")
+    parser.add_argument("--render-only", action="store_true", help="rewrite verify.md from verify.json (+ findings)")
     return parser.parse_args(argv)
 
 
@@ -408,10 +423,13 @@ def main(argv: list[str] | None = None, *, scale: Scale | None = None, echo: Cal
     from harness.scales import SCALES
 
     args = parse_args(argv)
+    findings = args.findings.read_text(encoding="utf-8") if args.findings else ""
+    if args.render_only:
+        out_dir = args.results_dir / "bench"
+        return write_report(load_run(out_dir / "verify.json"), out_dir, findings)
     scale = scale or SCALES[args.scale]
     pairs = claim_variants(scale, [name for name in args.claims.split(",") if name])
     out_dir, started = args.results_dir / "bench", time.perf_counter()
-    findings = args.findings.read_text(encoding="utf-8") if args.findings else ""
     settings = {**machine(), "scale": scale.name, "seed": args.seed, "budget (minutes)": args.budget_minutes}
     run, profiler, paths = BenchRun(settings), Profiler(), {}
     with tempfile.TemporaryDirectory(prefix="bench-verify-") as root:
