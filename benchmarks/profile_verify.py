@@ -1,0 +1,13 @@
+"""Where `make verify`'s seconds go, for one seed: the suite's way only, into results/bench/profile.{csv,md}.
+
+    python benchmarks/profile_verify.py --scale cpu --seed 0 [--claims two_stage,tta]
+
+Per claim, per arm and per stage; within training, tracing vs compute vs setup (harness/bench/profile.py).
+"""
+
+import sys
+
+from harness.bench.verify import main
+
+if __name__ == "__main__":
+    main(["--profile-only", *sys.argv[1:]])
