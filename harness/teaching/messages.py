@@ -264,7 +264,7 @@ TEXTS = {
         "limit of {seconds:g} s and was ended.",
         "child_missing": "the check did not run (the process running your code reported no result for it, e.g. "
         "because your code changed the harness's objects).",
-        "not_run_after": "not run: {problem}",
+        "not_run_after": "not run: stopped by the problem reported in {check}.",
         "homework_checks_failed": "teaching checks that did not pass: {checks} (run pytest --student on the file "
         "for the explanations).",
         "homework_empty_folder": "no student .py file in this folder (files starting with _ or test_ are skipped).",
@@ -323,7 +323,7 @@ TEXTS = {
         "total de {seconds:g} s y fue terminado.",
         "child_missing": "el check no corrió (el proceso que corre tu código no informó un resultado para él, p. ej. "
         "porque tu código cambió los objetos del harness).",
-        "not_run_after": "no corrió: {problem}",
+        "not_run_after": "no corrió: lo detuvo el problema informado en {check}.",
         "homework_checks_failed": "checks de enseñanza que no pasaron: {checks} (corré pytest --student sobre el "
         "archivo para ver las explicaciones).",
         "homework_empty_folder": "no hay ningún archivo .py de estudiante en esta carpeta (se saltean los que "

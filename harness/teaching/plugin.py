@@ -371,13 +371,13 @@ def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
     verdicts: dict[str, tuple[str, str]] = {}
     errors: dict[str, str] = {}
     problem = report.problem(lang) or messages.text(lang, "child_missing")
-    reported_problem = False
+    reported_in = None
     for name in CHECKS:
         row = report.rows.get(name)
         if row is None:
-            later = messages.text(lang, "not_run_after", problem=first_line(problem))
-            verdicts[name] = ("not run", later) if reported_problem else ("error", problem)
-            reported_problem = True
+            later = messages.text(lang, "not_run_after", check=reported_in)
+            verdicts[name] = ("not run", later) if reported_in else ("error", problem)
+            reported_in = reported_in or name
         elif row["status"] == "error" and row["message"] in errors:
             verdicts[name] = ("not run", messages.text(lang, "same_error", check=errors[row["message"]]))
         else:
@@ -385,11 +385,6 @@ def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
                 errors[row["message"]] = name
             verdicts[name] = (row["status"], row["message"])
     return verdicts
-
-
-def first_line(text: str) -> str:
-    line = text.splitlines()[0] if text else ""
-    return line if len(line) <= 160 else line[:157] + "..."
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
