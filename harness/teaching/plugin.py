@@ -370,7 +370,7 @@ def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
 
     verdicts: dict[str, tuple[str, str]] = {}
     errors: dict[str, str] = {}
-    problem = report.problem(lang) or messages.text(lang, "child_missing")
+    problem = report.checks_problem(lang) or messages.text(lang, "child_missing")
     reported_in = None
     for name in CHECKS:
         row = report.rows.get(name)

@@ -8,6 +8,7 @@ imports the student, runs the task and writes one JSON event per line to a file 
     {"event": "step", "step": ...}               what the child is about to run (named if the child dies in it)
     {"event": "row", "check": ..., "status": ..., "message": ...}     one teaching check's outcome
     {"event": "problem", "message": ...}          a failure that stops the task (e.g. build_model raised)
+    {"event": "checks_problem", "message": ...}   the checks could not build the pipeline (the homework goes on)
     {"event": "progress", "line": ...}            a homework progress line
     {"event": "result", ...}                      the homework's numbers
     {"event": "done"}                             the task ran to its end
@@ -65,6 +66,11 @@ class ChildReport:
     @property
     def finished(self) -> bool:
         return self.first("done") is not None
+
+    def checks_problem(self, lang: str) -> str | None:
+        """Why the checks did not all run: their own stop, else the task's."""
+        event = self.first("checks_problem")
+        return event["message"] if event else self.problem(lang)
 
     def last_step(self) -> str:
         steps = [event["step"] for event in self.events if event["event"] == "step"]
@@ -168,27 +174,36 @@ class Events:
 def child_checks(arguments: dict, emit: Events) -> None:
     """Load the student, build the pipeline once, run every check; each outcome an event."""
     from harness.teaching import checks
-    from harness.teaching.student import ContractError, load_student, probe_config
+    from harness.teaching.student import ContractError, load_student
 
-    chosen = list(checks.CHECKS.items())  # taken before the student's code runs
-    lang, limit = arguments["lang"], arguments["call_timeout"]
+    chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
     emit("step", step="import")
     try:
-        student = load_student(arguments["path"], lang=lang, time_limit=limit)
+        student = load_student(arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"])
     except ContractError as error:
         emit("contract", message=str(error))
         return
+    if run_check_events(student, arguments, emit, chosen, run_one, stop_kind="problem"):
+        emit("done")
+
+
+def run_check_events(student, arguments: dict, emit: Events, chosen: list, run_one, stop_kind: str) -> bool:
+    """Every check on the student's pipeline, one `row` event each; False (after a `stop_kind` event) when the
+    pipeline could not be built."""
+    from harness.teaching import checks
+    from harness.teaching.student import probe_config
+
     emit("step", step="build the pipeline (build_datasets, build_model, compile_stage1)")
     try:
         pipeline = checks.Pipeline.build(student, probe_config(arguments["image_size"]))
     except Exception as error:
-        emit("problem", message=student.describe_error(error))
-        return
+        emit(stop_kind, message=student.describe_error(error))
+        return False
     for name, check in chosen:
         emit("step", step=f"check {name}")
-        status, message = checks.run_one(check, pipeline, lang)
+        status, message = run_one(check, pipeline, arguments["lang"])
         emit("row", check=name, status=status, message=message)
-    emit("done")
+    return True
 
 
 def child_homework(arguments: dict, emit: Events) -> None:
@@ -196,9 +211,10 @@ def child_homework(arguments: dict, emit: Events) -> None:
     import pickle
 
     from harness import results
-    from harness.teaching import homework
+    from harness.teaching import checks, homework
     from harness.teaching.student import ContractError, load_student
 
+    chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
     lang = arguments["lang"]
     emit("step", step="import")
     try:
@@ -207,6 +223,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
         emit("contract", message=str(error))
         return
     scale = pickle.loads(Path(arguments["scale"]).read_bytes())  # written by the parent, never by student code
+    run_check_events(student, arguments, emit, chosen, run_one, stop_kind="checks_problem")
     emit("step", step=f"homework at {scale.name} scale")
     try:
         result = homework.grade(
