@@ -100,3 +100,14 @@ def test_a_file_that_is_not_python_is_a_usage_error(student_pytester):
     result = student_pytester.runpytest("--student", "notes.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --student notes.txt: not a Python file*"])
+
+
+def test_an_error_shared_by_several_checks_is_reported_once():
+    names = list(CHECKS)
+    rows = [{"event": "row", "check": name, "status": "passed", "message": ""} for name in names[:3]]
+    rows += [{"event": "row", "check": name, "status": "error", "message": "RuntimeError: x (s.py, line 9)"}
+             for name in names[3:]]  # fmt: skip
+    report = sandbox.ChildReport([*rows, {"event": "done"}], 0, False, 60.0)
+    verdicts = check_verdicts(report, "en")
+    assert verdicts[names[3]] == ("error", "RuntimeError: x (s.py, line 9)")
+    assert all(verdicts[name][0] == "not run" and names[3] in verdicts[name][1] for name in names[4:])
