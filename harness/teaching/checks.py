@@ -7,8 +7,15 @@ hold. Entry points: `run_checks` (a DataFrame, one row per check), `parametrize_
 file) and `pytest --student path.py` (harness/teaching/plugin.py).
 
 The student's objects are never changed. Checks that look (preprocessing, augmentation) call the student's model in
-inference mode and iterate its datasets. Checks that need training steps run them on a *twin*: the student's
-`build_model` + `compile_stage1` again, with the student's weights copied in. A twin rather than
+inference mode and iterate its datasets; the tensor entering the base is recorded at the base's own call, so
+functional, Sequential and subclassed models are seen alike (every model is called once on a probe batch when built,
+so a subclassed one has its variables). Augmentation is judged by what it does to an image (a fixed per-pixel
+mapping of one input image, whatever the batching), never by comparing two passes that a seeded RNG can repeat.
+Checks about training read the compiled state: the variables the optimizer of the traced training step updates and
+its rate, so a vanishing gradient never reads as a missing recompile.
+
+Checks that need training steps run them on a *twin*: the student's `build_model` + `compile_stage1` again, with the
+student's weights copied in. A twin rather than
 `keras.models.clone_model`, because what those checks test is the compiled state, which a clone does not carry: the
 fine-tuning rehearsal is stage-1 compile → one step (this builds and caches the training function, as stage 1's fit
 does) → the student's `unfreeze_and_compile_stage2` → one step. That rehearsal is run once per pipeline and shared by

@@ -248,6 +248,8 @@ class StudentTests(pytest.Module):
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How many students each scale grades, for the progress lines' estimate of the time left."""
+    if not config.stash.get(STUDENTS, {}).get("homework"):
+        return  # not grading: nothing to count, nothing to import (other projects' runs stay light)
     from harness.teaching.classroom import Progress
 
     counts: dict[str, int] = {}
