@@ -240,3 +240,19 @@ def _as_homework(row: Row, student: Student) -> Row:
 def accepted(row: Row) -> bool:
     """The lesson's acceptance: the mean delta over seeds reaches the claim's threshold."""
     return row.delta >= row.threshold - TOLERANCE
+
+
+def result_fields(result: HomeworkResult, lang: str = "en") -> dict:
+    """The numbers of a graded homework as plain values (what the sandbox's child hands the parent, and a class
+    table row): the three accuracies, each criterion met or not, the failures as sentences, and the summary."""
+    two_stage, transfer = result.row("two_stage"), result.row("transfer_vs_scratch")
+    return dict(
+        phase1=two_stage.baseline,
+        phase2=two_stage.treatment,
+        scratch=transfer.baseline,
+        two_stage_accepted=accepted(two_stage),
+        scratch_accepted=accepted(transfer),
+        failures=result.failures(lang),
+        summary=result.summary(lang),
+        all_finite=result.all_finite(),
+    )

@@ -253,6 +253,23 @@ TEXTS = {
         "contract_returns": "{name}(...) in {module} must return {needs}; it returned {got}.",
         "contract_base_outside": "build_model returned a base that is not a layer of the model: return the base "
         "object you called inside the model, e.g. `x = base(x)` ... `return model, base`.",
+        "contract_not_python": "not a Python file: give the .py file that implements the student contract "
+        "(`python -m harness docs contract`).",
+        "student_exit": "{name} called sys.exit({code!r}): a student function must return, never end the program.",
+        "student_timeout": "{name} did not return within {seconds:g} s (the limit per call of a student function; "
+        "set it with --call-timeout): look for an endless loop or training that should not run here.",
+        "child_crashed": "the checks stopped during {step}: the process running your code ended with exit status "
+        "{status} before reporting (os._exit, a crash, or running out of memory in your code). {output}",
+        "child_timeout": "the checks stopped during {step}: the process running your code passed its overall "
+        "limit of {seconds:g} s and was ended.",
+        "child_missing": "the check did not run (the process running your code reported no result for it, e.g. "
+        "because your code changed the harness's objects).",
+        "not_run_after": "not run: stopped by the problem reported in {check}.",
+        "homework_checks_failed": "teaching checks that did not pass: {checks} (run pytest --student on the file "
+        "for the explanations).",
+        "homework_empty_folder": "no student .py file in this folder (files starting with _ or test_ are skipped).",
+        "same_error": "not run separately: the same error as in {check} (reported once there).",
+        "last_output": "Its last output: {tail}",
         "contract_no_file": "no such file; give the path of a Python file that implements the student contract "
         "(`python -m harness docs contract`).",
         "contract_base_not_called": "the base is not called on the model's input: build the model as `x = base(x)` "
@@ -294,6 +311,25 @@ TEXTS = {
         "contract_returns": "{name}(...) en {module} tiene que devolver {needs}; devolvió {got}.",
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",
+        "contract_not_python": "no es un archivo Python: indicá el archivo .py que implementa el contrato del "
+        "estudiante (`python -m harness docs contract`).",
+        "student_exit": "{name} llamó a sys.exit({code!r}): una función del estudiante tiene que devolver un valor, "
+        "nunca terminar el programa.",
+        "student_timeout": "{name} no terminó en {seconds:g} s (el límite por llamada a una función del estudiante; "
+        "se cambia con --call-timeout): buscá un bucle infinito o un entrenamiento que no debería correr acá.",
+        "child_crashed": "los checks se detuvieron durante {step}: el proceso que corre tu código terminó con "
+        "estado de salida {status} antes de informar (os._exit, un fallo o falta de memoria en tu código). {output}",
+        "child_timeout": "los checks se detuvieron durante {step}: el proceso que corre tu código superó su límite "
+        "total de {seconds:g} s y fue terminado.",
+        "child_missing": "el check no corrió (el proceso que corre tu código no informó un resultado para él, p. ej. "
+        "porque tu código cambió los objetos del harness).",
+        "not_run_after": "no corrió: lo detuvo el problema informado en {check}.",
+        "homework_checks_failed": "checks de enseñanza que no pasaron: {checks} (corré pytest --student sobre el "
+        "archivo para ver las explicaciones).",
+        "homework_empty_folder": "no hay ningún archivo .py de estudiante en esta carpeta (se saltean los que "
+        "empiezan con _ o test_).",
+        "same_error": "no corrió por separado: es el mismo error que en {check} (informado una sola vez allí).",
+        "last_output": "Su última salida: {tail}",
         "contract_no_file": "no existe el archivo; indicá la ruta de un archivo Python que implemente "
         "el contrato del estudiante (`python -m harness docs contract`).",
         "contract_base_not_called": "la base no se llama sobre la entrada del modelo: armá el modelo con "

@@ -1,17 +1,22 @@
 """pytest options for students: `--student PATH` runs the teaching checks, `--homework PATH` runs the grader.
 
     pytest --student examples/student_bn_updating.py            # one test per check, failures explain the fix
-    pytest --student my_pipeline.py --lang es                   # the messages in Spanish
+    pytest --student my_pipeline.py --lang es                   # the messages in Spanish (or TL_CLAIMS_LANG=es)
     pytest --homework my_pipeline.py                            # smoke scale: runs and writes rows, no verdict
-    pytest --homework my_pipeline.py -m cpu                     # cpu scale: the lesson's acceptance criteria
+    pytest --homework class/ -m cpu                             # every .py in class/, cpu scale, a class table
 
-The student module is loaded and its contract validated at start-up, so a missing or misspelled function stops the
-session with one sentence. The student's file then becomes the collected test module, but its tests are those of
-student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and
-conftest files are the student's own, wherever the file lives. Without explicit paths the session runs just these
-tests; with paths, they are added.
+Student code never runs in this process (harness/teaching/sandbox.py): `--student` runs the checks in a child
+process at start-up (a broken contract stops the session with one sentence, a usage error), and each `--homework`
+student is graded, checks included, in a child of its own while its test runs, so one failing student never stops
+the others. Each call of a student function has a time limit (--call-timeout, default 300 s). The student's file
+becomes the collected test module, but its tests are those of student_tests.py (`StudentTests`): ids read
+`my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
+file lives. Without explicit paths the session runs just these tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
-directory, run id and scale options (--image-size, --seeds, --n-train, --dataset).
+directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the class table
+(harness/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}.
+
+The language: --lang, else the TL_CLAIMS_LANG environment variable, else the `tl_claims_lang` ini option, else en.
 
 Installed, this module is a `pytest11` entry point named after itself, so it is loaded in every pytest run of the
 environment, and it keeps out of other projects' way: until `--student` or `--homework` is given it registers only
@@ -24,6 +29,7 @@ runs only where this repository's conftest.py (or `-p harness.plugin`) loads it.
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +40,13 @@ CLAIMS_PLUGIN = "harness.plugin"
 TESTS_MODULE = "harness.teaching.student_tests"
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
-STUDENTS = pytest.StashKey[dict]()  # option -> Student
+LANG_VARIABLE = "TL_CLAIMS_LANG"
+LANG_INI = "tl_claims_lang"
+TIMEOUT_VARIABLE = "TL_CLAIMS_CALL_TIMEOUT"
+HOMEWORK_SECONDS = 6 * 3600.0  # the bound on one student's whole grading (fit runs in the child, outside any call)
+STUDENTS = pytest.StashKey[dict]()  # option -> {resolved path: Path}
+CHECK_REPORT = pytest.StashKey[object]()  # the --student child's ChildReport
+PROGRESS = pytest.StashKey[dict]()  # scale -> classroom.Progress
 REPLACED = pytest.StashKey[bool]()
 ACTIVE = pytest.StashKey[bool]()
 
@@ -51,10 +63,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group.addoption(
         "--homework",
         metavar="PATH",
+        action="append",
         default=None,
-        help="grade a student pipeline: phase 1, phase 2 and from-scratch accuracy into the results "
-        "table; smoke scale by default, -m cpu / -m gpu for the acceptance criteria",
+        help="grade student pipelines (a .py file or a folder of them; repeat for several): phase 1, phase 2 and "
+        "from-scratch accuracy and the teaching checks into a class table; smoke scale by default, -m cpu / "
+        "-m gpu for the acceptance criteria",
     )
+    parser.addini(LANG_INI, "tl-claims: language of the student messages (en or es)", default="")
     config = pluginmanager.get_plugin("pytestconfig")
     if config is not None and requested(config.invocation_params.args):
         add_active_options(parser)
@@ -68,13 +83,45 @@ def requested(args) -> bool:
 def add_active_options(parser: pytest.Parser) -> None:
     """Options that exist only while tl-claims is active, so they never collide with another project's."""
     group = parser.getgroup("tl-claims")
-    if not any("--lang" in option.names() for option in group.options):
-        group.addoption(
-            "--lang",
-            choices=messages.LANGUAGES,
-            default="en",
-            help="language of the check and grader messages (default: en)",
-        )
+    if any("--lang" in option.names() for option in group.options):
+        return
+    group.addoption(
+        "--lang",
+        choices=messages.LANGUAGES,
+        default=None,
+        help=f"language of the check and grader messages (default: ${LANG_VARIABLE}, the {LANG_INI} ini option, en)",
+    )
+    group.addoption(
+        "--call-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"time limit per call of a student function (default: ${TIMEOUT_VARIABLE} or 300)",
+    )
+
+
+def lang_of(config: pytest.Config) -> str:
+    """--lang, else $TL_CLAIMS_LANG, else the tl_claims_lang ini option, else English."""
+    chosen = (
+        config.getoption("--lang", None) or os.environ.get(LANG_VARIABLE) or config.getini(LANG_INI) or "en"
+    ).strip()
+    if chosen not in messages.LANGUAGES:
+        choices = ", ".join(messages.LANGUAGES)
+        raise pytest.UsageError(f"language {chosen!r} (from ${LANG_VARIABLE} or {LANG_INI}): use one of {choices}")
+    return chosen
+
+
+def call_timeout(config: pytest.Config) -> float:
+    from harness.teaching.sandbox import DEFAULT_CALL_TIMEOUT
+
+    value = config.getoption("--call-timeout", None) or os.environ.get(TIMEOUT_VARIABLE) or DEFAULT_CALL_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"${TIMEOUT_VARIABLE}={value!r}: give a number of seconds") from None
+    if not 0 < seconds <= 24 * 3600:
+        raise pytest.UsageError(f"--call-timeout {seconds:g}: give a number of seconds between 0 and 86400")
+    return seconds
 
 
 def activate(config: pytest.Config) -> None:
@@ -105,24 +152,65 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[STUDENTS] = {}
-    for option in TARGETS:
-        path = config.getoption(f"--{option}")
-        if path is not None:
-            activate(config)  # done already unless this plugin came in by a conftest.py
-            config.stash[STUDENTS][option] = load(option, Path(path), config.getoption("--lang", "en"))
-            add_to_collection(config, path)
+    student = config.getoption("--student")
+    homework = config.getoption("--homework")
+    if student is None and not homework:
+        return
+    activate(config)  # done already unless this plugin came in by a conftest.py
+    lang = lang_of(config)
+    if student is not None:
+        path = student_file("student", Path(student), lang)
+        config.stash[STUDENTS]["student"] = {path.resolve(): path}
+        config.stash[CHECK_REPORT] = run_checks_in_child(config, path, lang)
+        add_to_collection(config, str(path))
+    if homework:
+        paths = homework_files(homework, lang)
+        config.stash[STUDENTS]["homework"] = {path.resolve(): path for path in paths}
+        for path in paths:
+            add_to_collection(config, str(path))
 
 
-def load(option: str, path: Path, lang: str):
-    """The validated student, or a usage error that says what to change."""
-    from harness.teaching.student import ContractError, load_student
-
+def student_file(option: str, path: Path, lang: str) -> Path:
+    """An existing .py file, or a usage error that says what to give."""
     if not path.is_file():
         raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_no_file')}")
-    try:
-        return load_student(path, lang=lang)
-    except ContractError as error:
-        raise pytest.UsageError(f"--{option} {path}: {error}") from None
+    if path.suffix != ".py":
+        raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_not_python')}")
+    return path
+
+
+def homework_files(given: list[str], lang: str) -> list[Path]:
+    """Every .py file named or inside a named folder (not recursive; files starting with _ or test_ skipped)."""
+    paths: list[Path] = []
+    for item in map(Path, given):
+        if item.is_dir():
+            found = sorted(p for p in item.glob("*.py") if not p.name.startswith(("_", "test_")))
+            if not found:
+                raise pytest.UsageError(f"--homework {item}: {messages.text(lang, 'homework_empty_folder')}")
+            paths.extend(found)
+        else:
+            paths.append(student_file("homework", item, lang))
+    unique = {path.resolve(): path for path in paths}
+    return list(unique.values())
+
+
+def run_checks_in_child(config: pytest.Config, path: Path, lang: str):
+    """The teaching checks on the student's file, in a child process; a broken contract is a usage error."""
+    from harness.teaching import sandbox
+    from harness.teaching.checks import CHECKS
+
+    seconds = call_timeout(config)
+    arguments = dict(
+        path=str(path),
+        lang=lang,
+        image_size=config.getoption("--image-size") or CHECK_IMAGE_SIZE,
+        call_timeout=seconds,
+    )
+    limit = seconds * sandbox.CHECK_CALLS + sandbox.STARTUP_SECONDS * len(CHECKS) / 3
+    report = sandbox.run_child("checks", arguments, seconds=limit)
+    if report.contract is not None:
+        raise pytest.UsageError(f"--student {path}: {report.contract}")
+    return report
 
 
 def add_to_collection(config: pytest.Config, path: str) -> None:
@@ -134,11 +222,15 @@ def add_to_collection(config: pytest.Config, path: str) -> None:
         config.args.append(path)
 
 
+def options_naming(config: pytest.Config, module_path: Path) -> set[str]:
+    resolved = module_path.resolve()
+    return {option for option, paths in config.stash.get(STUDENTS, {}).items() if resolved in paths}
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
-    """The student's file is collected as `StudentTests`, not imported as a test module."""
-    students = parent.config.stash.get(STUDENTS, {})
-    if any(Path(student.module.__file__).resolve() == module_path.resolve() for student in students.values()):
+    """A student's file is collected as `StudentTests`, never imported as a test module."""
+    if options_naming(parent.config, module_path):
         return StudentTests.from_parent(parent, path=module_path)
     return None
 
@@ -150,47 +242,175 @@ class StudentTests(pytest.Module):
         return importlib.import_module(TESTS_MODULE)
 
     def collect(self):
-        students = self.config.stash[STUDENTS]
-        wanted = {
-            TARGETS[option]
-            for option, student in students.items()
-            if Path(student.module.__file__).resolve() == self.path.resolve()
-        }
+        wanted = {TARGETS[option] for option in options_naming(self.config, self.path)}
         return [node for node in super().collect() if getattr(node, "originalname", node.name) in wanted]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """How many students each scale grades, for the progress lines' estimate of the time left."""
+    if not config.stash.get(STUDENTS, {}).get("homework"):
+        return  # not grading: nothing to count, nothing to import (other projects' runs stay light)
+    from harness.teaching.classroom import Progress
+
+    counts: dict[str, int] = {}
+    for item in items:
+        if getattr(item, "originalname", "") == "test_homework" and hasattr(item, "callspec"):
+            scale = item.callspec.params["scale_name"]
+            counts[scale] = counts.get(scale, 0) + 1
+    config.stash[PROGRESS] = {scale: Progress(count) for scale, count in counts.items()}
 
 
 @pytest.fixture
 def grade_homework(request: pytest.FixtureRequest):
-    """Grade a student at a scale, record the rows, and at cpu/gpu scale fail unless the acceptance criteria hold."""
+    """Grade a student at a scale, record the rows, and at cpu/gpu scale fail unless the acceptance criteria hold.
+
+    A file path is graded in a child process (checks included) and recorded in the class table; a loaded `Student`
+    (the harness's own tests) in this process.
+    """
     from harness.plugin import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
-    lang = request.config.getoption("--lang", "en")
+    lang = lang_of(request.config)
 
     def grade(student, scale_name: str):
-        from harness import results
-        from harness.backbones import WeightsUnavailableError
-        from harness.teaching import homework
-
         skip_gpu_scale_without_gpu(scale_name)
-        try:
-            result = homework.grade(
-                student,
-                session.scale(scale_name),
-                cache_dir=session.cache_dir,
-                run_id=session.run_id,
-                progress=lambda line: session.progress(scale_name, line),
-            )
-        except WeightsUnavailableError as error:
-            pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
-        for row, outcomes in zip(result.rows, result.outcomes, strict=True):
-            results.append_row(session.results_dir, row, session.worker)
-            results.append_outcomes(session.results_dir, row, outcomes)
-        session.progress(scale_name, result.summary(lang))
-        if scale_name == "smoke":
-            assert result.all_finite(), f"accuracies outside [0, 1]: {[row.per_seed for row in result.rows]}"
-        elif problems := result.failures(lang):
-            pytest.fail("\n".join([result.summary(lang), *problems]), pytrace=False)
-        return result
+        if isinstance(student, Path):
+            return grade_in_child(request.config, session, student, scale_name, lang)
+        return grade_here(session, student, scale_name, lang)
 
     return grade
+
+
+def grade_here(session, student, scale_name: str, lang: str):
+    from harness import results
+    from harness.backbones import WeightsUnavailableError
+    from harness.teaching import homework
+
+    try:
+        result = homework.grade(
+            student,
+            session.scale(scale_name),
+            cache_dir=session.cache_dir,
+            run_id=session.run_id,
+            progress=lambda line: session.progress(scale_name, line),
+        )
+    except WeightsUnavailableError as error:
+        pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
+    for row, outcomes in zip(result.rows, result.outcomes, strict=True):
+        results.append_row(session.results_dir, row, session.worker)
+        results.append_outcomes(session.results_dir, row, outcomes)
+    session.progress(scale_name, result.summary(lang))
+    if scale_name == "smoke":
+        assert result.all_finite(), f"accuracies outside [0, 1]: {[row.per_seed for row in result.rows]}"
+    elif problems := result.failures(lang):
+        pytest.fail("\n".join([result.summary(lang), *problems]), pytrace=False)
+    return result
+
+
+def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str) -> dict:
+    """One student of the class: checks and homework in a child; its record in the class table, whatever happens."""
+    import pickle
+    import tempfile
+
+    from harness.teaching import classroom, sandbox
+
+    progress = config.stash.get(PROGRESS, {}).get(scale_name) or classroom.Progress(1)
+    session.progress(scale_name, progress.line(path.stem))
+    with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
+        pickle.dump(session.scale(scale_name), handle)
+    arguments = dict(
+        path=str(path),
+        lang=lang,
+        image_size=CHECK_IMAGE_SIZE,
+        call_timeout=call_timeout(config),
+        scale=handle.name,
+        cache_dir=str(session.cache_dir),
+        results_dir=str(session.results_dir),
+        run_id=session.run_id,
+        worker=session.worker,
+    )
+
+    def forward(event: dict) -> None:
+        if event["event"] == "progress":
+            session.progress(scale_name, f"{path.stem}: {event['line']}")
+
+    try:
+        report = sandbox.run_child("homework", arguments, seconds=HOMEWORK_SECONDS, on_event=forward)
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+        progress.finished()
+    result = (report.first("result") or {}) if report.contract is None else {}
+    problem = report.contract or report.problem(lang)
+    record = {"student": path.stem, **result, **check_outcomes(report, lang), "problem": problem or ""}
+    classroom.write_record(session.results_dir, scale_name, session.run_id, record)
+    if problem:
+        pytest.fail(f"{path.name}: {problem}", pytrace=False)
+    session.progress(scale_name, f"{path.stem}: {result['summary']}")
+    failed_checks = [name for name, verdict in check_verdicts(report, lang).items() if verdict[0] != "passed"]
+    if scale_name == "smoke":
+        assert result["all_finite"], f"{path.name}: accuracies outside [0, 1]"
+    elif result["failures"] or failed_checks:
+        checks_line = messages.text(lang, "homework_checks_failed", checks=", ".join(failed_checks))
+        lines = [result["summary"], *result["failures"], *([checks_line] if failed_checks else [])]
+        pytest.fail("\n".join(lines), pytrace=False)
+    return record
+
+
+def check_outcomes(report, lang: str) -> dict[str, str]:
+    return {name: verdict[0] for name, verdict in check_verdicts(report, lang).items()}
+
+
+def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
+    """Every check of this harness (not the child's list) -> (outcome, message), one message per problem.
+
+    outcome: passed / failed / error, or `not run`. An error repeated by later checks (they share one rehearsal)
+    is reported once; a check the child never reported is a failure - the first one carries the reason (the child
+    died, timed out, the pipeline could not be built, or the student's code changed the harness), the rest refer
+    to it.
+    """
+    from harness.teaching.checks import CHECKS
+
+    verdicts: dict[str, tuple[str, str]] = {}
+    errors: dict[str, str] = {}
+    problem = report.checks_problem(lang) or messages.text(lang, "child_missing")
+    reported_in = None
+    for name in CHECKS:
+        row = report.rows.get(name)
+        if row is None:
+            later = messages.text(lang, "not_run_after", check=reported_in)
+            verdicts[name] = ("not run", later) if reported_in else ("error", problem)
+            reported_in = reported_in or name
+        elif row["status"] == "error" and row["message"] in errors:
+            verdicts[name] = ("not run", messages.text(lang, "same_error", check=errors[row["message"]]))
+        else:
+            if row["status"] == "error":
+                errors[row["message"]] = name
+            verdicts[name] = (row["status"], row["message"])
+    return verdicts
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The controller writes each scale's class table from the records of this run."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
+        return
+    from harness.plugin import SESSION_KEY
+    from harness.teaching import classroom
+
+    claims_session = config.stash.get(SESSION_KEY, None)
+    if claims_session is None:
+        return
+    written = []
+    for scale_dir in sorted(Path(claims_session.results_dir).glob("*/homework")):
+        paths = classroom.write_class_table(claims_session.results_dir, scale_dir.parent.name, claims_session.run_id)
+        if paths:
+            written.append(paths[1])
+    config.stash[CLASS_TABLES] = written
+
+
+CLASS_TABLES = pytest.StashKey[list]()
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    for path in config.stash.get(CLASS_TABLES, []):
+        terminalreporter.write_line(f"class table: {path} (and .csv)")

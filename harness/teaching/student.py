@@ -19,9 +19,12 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -44,6 +47,38 @@ CONTRACT: dict[str, tuple[str, int | None]] = {
 
 class ContractError(HarnessError, TypeError):
     """The student module does not implement the contract; the message says what to change."""
+
+
+class StudentTimeout(HarnessError):
+    """A student function did not return within the time limit per call."""
+
+
+class StudentExit(HarnessError):
+    """A student function called sys.exit: reported as an error of that function, never as the end of the run."""
+
+
+@contextmanager
+def time_limit(seconds: float | None, function: str, lang: str = "en") -> Iterator[None]:
+    """Raise `StudentTimeout` in the block after `seconds` (a timer signal; only in the main thread, POSIX).
+
+    Python code (an endless loop) is interrupted at once; a long TensorFlow op at its end. Where no timer signal is
+    available, the process around the student (harness/teaching/sandbox.py) still bounds the whole run.
+    """
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise StudentTimeout(messages.text(lang, "student_timeout", name=function, seconds=seconds))
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +105,7 @@ def probe_config(
 
     def split(n: int) -> tuple[np.ndarray, np.ndarray]:
         images = rng.integers(0, 256, (n, image_size, image_size, 3), dtype=np.uint8)
-        images[0], images[-1] = 0, 255  # the full 0-255 range is always present
+        images[:, 0, 0], images[:, -1, -1] = 0, 255  # every image spans the full 0-255 range, and none is constant
         return images, np.arange(n, dtype=np.int32) % num_classes
 
     x_train, y_train = split(num_classes * per_class)
@@ -97,11 +132,20 @@ class Student:
     backbone: str
     module: Any = field(repr=False)
     lang: str = "en"
+    time_limit: float | None = None  # seconds per call of a student function (None: no limit)
+
+    def call(self, function: str, *args: object) -> Any:
+        """Call one of the student's functions under the time limit; a `sys.exit` in it is an error, not an exit."""
+        with time_limit(self.time_limit, function, self.lang):
+            try:
+                return getattr(self.module, function)(*args)
+            except SystemExit as error:
+                raise StudentExit(messages.text(self.lang, "student_exit", name=function, code=error.code)) from error
 
     def build_datasets(self, config: StudentConfig):
         import tensorflow as tf
 
-        result = self.module.build_datasets(config)
+        result = self.call("build_datasets", config)
         if not (
             isinstance(result, tuple | list)
             and len(result) == 2
@@ -124,7 +168,7 @@ class Student:
     def build_model(self, config: StudentConfig):
         import keras
 
-        result = self.module.build_model(config)
+        result = self.call("build_model", config)
         if not (
             isinstance(result, tuple | list)
             and len(result) == 2
@@ -137,10 +181,10 @@ class Student:
         return model, base
 
     def compile_stage1(self, model, base) -> None:
-        self.module.compile_stage1(model, base)
+        self.call("compile_stage1", model, base)
 
     def unfreeze_and_compile_stage2(self, model, base) -> None:
-        self.module.unfreeze_and_compile_stage2(model, base)
+        self.call("unfreeze_and_compile_stage2", model, base)
 
     def describe_error(self, error: Exception) -> str:
         """`Type: message (file, line N)`, the line being the innermost one in the student's file when known."""
@@ -170,38 +214,49 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def load_student(source: str | Path | ModuleType | object, *, lang: str = "en") -> Student:
-    """A Student from a file path, an imported module, or any object with the contract's attributes."""
+def load_student(
+    source: str | Path | ModuleType | object, *, lang: str = "en", time_limit: float | None = None
+) -> Student:
+    """A Student from a file path, an imported module, or any object with the contract's attributes.
+
+    `time_limit` bounds the import and every later call of the student's functions (seconds each)."""
     messages.check_language(lang)
     if isinstance(source, str | Path):
-        module = import_file(Path(source), lang)
+        module = import_file(Path(source), lang, time_limit)
         name = Path(source).stem
     else:
         module = source
         name = getattr(source, "__name__", type(source).__name__)
     validate(module, name, lang)
-    return Student(name=name, backbone=module.BACKBONE, module=module, lang=lang)
+    return Student(name=name, backbone=module.BACKBONE, module=module, lang=lang, time_limit=time_limit)
 
 
-def import_file(path: Path, lang: str) -> ModuleType:
-    """Import a student's file under its own module name; an error in it becomes one line with its location."""
+def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
+    """Import a student's file under its own module name; an error in it (a `sys.exit` too, or running past the time
+    limit) becomes one line with its location."""
     if not path.is_file():
         raise ContractError(f"{path}: {messages.text(lang, 'contract_no_file')}")
+    if path.suffix != ".py":
+        raise ContractError(f"{path}: {messages.text(lang, 'contract_not_python')}")
     module_name = f"tl_claims_student_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        del sys.modules[module_name]
+        with time_limit(seconds, "import", lang):
+            spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        sys.modules.pop(module_name, None)
         raise ContractError(messages.text(lang, "contract_import", path=path, error=error_where(error, path))) from None
     return module
 
 
-def error_where(error: Exception, path: Path) -> str:
+def error_where(error: BaseException, path: Path) -> str:
     """`Type: message (file, line N)`, pointing at the innermost frame in the student's file."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename) == path]
+    chain = [error, *([error.__cause__] if error.__cause__ is not None else [])]
+    frames = [
+        frame for link in chain for frame in traceback.extract_tb(link.__traceback__) if Path(frame.filename) == path
+    ]
     line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else None)
     where = f" ({path.name}, line {line})" if line else ""
     return f"{type(error).__name__}: {error}{where}"

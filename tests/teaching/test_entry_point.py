@@ -6,6 +6,7 @@ what gets imported is measured from a clean interpreter. tests/install/ repeats 
 from a wheel installed in a fresh virtual environment, through the real entry point.
 """
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -63,8 +64,8 @@ def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_
 
 
 def test_without_tensorflow_student_stops_with_the_platform_message(pytester, monkeypatch, student_source):
-    from harness import install_check
-
+    # the module as sys.modules holds it now (an earlier in-process run may have dropped the one `harness` points at)
+    install_check = importlib.import_module("harness.install_check")
     monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
     monkeypatch.setattr(install_check.platform, "system", lambda: "Darwin")
     monkeypatch.setattr(install_check.platform, "machine", lambda: "x86_64")

@@ -1,0 +1,92 @@
+"""Grading a class: `pytest --homework FOLDER` grades every student in a child of its own, one failing student never
+stops the others, and the class table has one row per student with the numbers and every check's outcome."""
+
+import csv
+
+import pytest
+
+from harness.paths import REPO_ROOT
+from harness.teaching import classroom
+from harness.teaching.checks import CHECKS
+
+EXAMPLES = REPO_ROOT / "examples"
+
+
+def test_progress_lines_estimate_the_time_left(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(classroom.time, "monotonic", lambda: now[0])
+    progress = classroom.Progress(4, started=100.0)
+    assert progress.line("ana") == "student 1/4: ana (elapsed 0m00s)"
+    now[0] += 90
+    progress.finished()
+    assert progress.line("beto") == "student 2/4: beto (elapsed 1m30s, about 4m30s left, 6m00s in total)"
+
+
+def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path):
+    records = [
+        {"student": "ana", "phase1": 0.5, "phase2": 0.6, "scratch": 0.3, "two_stage_accepted": True,
+         "scratch_accepted": True, **dict.fromkeys(CHECKS, "passed"), "problem": ""},
+        {"student": "beto", **dict.fromkeys(CHECKS, "not run"), "problem": "build_model raised"},
+    ]  # fmt: skip
+    for record in records:
+        classroom.write_record(tmp_path, "smoke", "run-1", record)
+    classroom.write_record(tmp_path, "smoke", "run-0", {"student": "old", "problem": ""})  # another run: left out
+    csv_path, md_path = classroom.write_class_table(tmp_path, "smoke", "run-1")
+    with csv_path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["student"] for row in rows] == ["ana", "beto"]
+    assert list(rows[0]) == list(classroom.COLUMNS)
+    assert rows[1]["problem"] == "build_model raised" and rows[1]["phase1"] == ""
+    assert "| ana | 0.500 | 0.600 | 0.300 | yes | yes |" in md_path.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def class_folder(pytester: pytest.Pytester, student_source):
+    """Three students: a correct one, one that forgets to recompile, one whose build_model ends the process."""
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    folder = pytester.path / "class"
+    folder.mkdir()
+    crash = student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
+                                     "    os._exit(0)\n")  # fmt: skip
+    for name, source in (("ana", student_source()), ("beto", crash), ("carla", student_source("no_recompile"))):
+        folder.joinpath(f"{name}.py").write_text(source, encoding="utf-8")
+    folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # not a student
+    return folder
+
+
+def test_a_class_folder_is_graded_student_by_student_into_one_table(pytester, class_folder):
+    results_dir = pytester.path / "results"
+    result = pytester.runpytest("--homework", str(class_folder), "--results-dir", str(results_dir))
+    result.assert_outcomes(passed=2, failed=1, deselected=6)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str() + result.stderr.str()
+    assert "student 1/3: ana" in output and "student 3/3: carla" in output and "left" in output
+    with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"ana", "beto", "carla"}
+    assert all(rows["ana"][name] == "passed" for name in CHECKS)
+    assert rows["carla"]["recompiled_after_unfreezing"] == "failed"
+    assert float(rows["carla"]["phase2"]) >= 0
+    assert "exit status 0" in rows["beto"]["problem"] and rows["beto"]["phase1"] == ""
+    assert (results_dir / "smoke" / "homework_class.md").is_file()
+
+
+def test_an_empty_folder_is_a_usage_error(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.path.joinpath("empty").mkdir()
+    result = pytester.runpytest("--homework", "empty")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
+
+
+@pytest.mark.cpu
+def test_the_examples_folder_gives_one_row_per_example(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    results_dir = pytester.path / "results"
+    result = pytester.runpytest("--homework", str(EXAMPLES), "--results-dir", str(results_dir))
+    assert result.ret == pytest.ExitCode.OK
+    with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {path.stem for path in EXAMPLES.glob("student_*.py")}
+    assert all(rows["student_correct"][name] == "passed" for name in CHECKS)
+    assert rows["student_no_recompile"]["recompiled_after_unfreezing"] == "failed"

@@ -1,0 +1,113 @@
+"""Student code in a child process (harness/teaching/sandbox.py): every way a student's file can end, hang or tamper
+with the run is reported as one message and is never a pass. Each case is a row of docs/bad-input.md ("Student
+code")."""
+
+from pathlib import Path
+
+import pytest
+
+from harness.teaching import sandbox
+from harness.teaching.checks import CHECKS
+from harness.teaching.plugin import check_verdicts
+
+STAGE1 = "def compile_stage1(model, base):\n"
+BUILD_MODEL = "def build_model(config):\n"
+
+
+def run_checks_in_child(tmp_path: Path, source: str, call_timeout: float = 60.0) -> sandbox.ChildReport:
+    path = tmp_path / "student.py"
+    path.write_text(source, encoding="utf-8")
+    arguments = dict(path=str(path), lang="en", image_size=32, call_timeout=call_timeout)
+    return sandbox.run_child("checks", arguments, seconds=120)
+
+
+def with_line(source: str, where: str, line: str) -> str:
+    """`source` with `line` as the first statement of the function defined at `where` (or after an import)."""
+    assert where in source
+    return source.replace(where, f"{where}    {line}\n" if where.startswith("def ") else f"{where}{line}\n", 1)
+
+
+def outcomes(report: sandbox.ChildReport) -> dict[str, str]:
+    return {name: outcome for name, (outcome, _) in check_verdicts(report, "en").items()}
+
+
+def assert_one_problem(report: sandbox.ChildReport, phrase: str) -> str:
+    """The first check carries the problem, the others are `not run` referring to it; nothing passes."""
+    verdicts = check_verdicts(report, "en")
+    first, *rest = verdicts.values()
+    assert first[0] == "error" and phrase in first[1], verdicts
+    assert all(outcome == "not run" for outcome, _ in rest), verdicts
+    return first[1]
+
+
+def test_an_endless_loop_in_build_model_is_stopped_by_the_time_limit(tmp_path, student_source):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "while True: pass"), 3)
+    message = assert_one_problem(report, "build_model did not return within 3 s")
+    assert "(student.py, line" in message and "--call-timeout" in message
+
+
+def test_os_exit_in_a_student_function_is_a_crash_not_a_pass(tmp_path, student_source):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), STAGE1, "import os; os._exit(0)"))
+    assert report.status == 0  # what used to end pytest with status 0 and no output
+    assert_one_problem(report, "ended with exit status 0 before reporting")
+
+
+def test_sys_exit_in_a_student_function_is_one_error_of_that_function(tmp_path, student_source):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "import sys; sys.exit(3)"))
+    assert_one_problem(report, "build_model called sys.exit(3)")
+
+
+def test_sys_exit_at_import_is_a_contract_sentence(tmp_path, student_source):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), "import keras\n", "import sys; sys.exit(0)"))
+    assert "could not import the student module" in report.contract and "SystemExit" in report.contract
+
+
+def test_emptying_the_checks_registry_does_not_skip_the_checks(tmp_path, student_source):
+    line = "import harness.teaching.checks as _c; _c.CHECKS.clear()"
+    report = run_checks_in_child(tmp_path, with_line(student_source("high_lr"), "import keras\n", line))
+    assert set(report.rows) == set(CHECKS)
+    assert outcomes(report)["finetune_lr_10x_lower"] == "failed"
+
+
+def test_silencing_the_reports_is_a_failure(tmp_path, student_source):
+    line = "import __main__; __main__.Events.__call__ = lambda *a, **k: None"  # the child's reporter
+    report = run_checks_in_child(tmp_path, with_line(student_source(), "import keras\n", line))
+    assert report.rows == {}
+    assert_one_problem(report, "before reporting")
+
+
+@pytest.fixture
+def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    return pytester
+
+
+def test_an_exception_in_build_model_is_one_readable_message_and_a_failing_exit_status(
+    student_pytester, student_source
+):
+    source = with_line(student_source(), BUILD_MODEL, "raise RuntimeError('half-written model')")
+    student_pytester.path.joinpath("tiny.py").write_text(source, encoding="utf-8")
+    result = student_pytester.runpytest("--student", "tiny.py", "-rs")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(failed=1, skipped=len(CHECKS) - 1)
+    output = result.stdout.str()
+    assert output.count("RuntimeError: half-written model (tiny.py, line") == 1
+    assert "Traceback" not in output
+
+
+def test_a_file_that_is_not_python_is_a_usage_error(student_pytester):
+    student_pytester.path.joinpath("notes.txt").write_text("my notes", encoding="utf-8")
+    result = student_pytester.runpytest("--student", "notes.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --student notes.txt: not a Python file*"])
+
+
+def test_an_error_shared_by_several_checks_is_reported_once():
+    names = list(CHECKS)
+    rows = [{"event": "row", "check": name, "status": "passed", "message": ""} for name in names[:3]]
+    rows += [{"event": "row", "check": name, "status": "error", "message": "RuntimeError: x (s.py, line 9)"}
+             for name in names[3:]]  # fmt: skip
+    report = sandbox.ChildReport([*rows, {"event": "done"}], 0, False, 60.0)
+    verdicts = check_verdicts(report, "en")
+    assert verdicts[names[3]] == ("error", "RuntimeError: x (s.py, line 9)")
+    assert all(verdicts[name][0] == "not run" and names[3] in verdicts[name][1] for name in names[4:])
