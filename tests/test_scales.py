@@ -1,3 +1,4 @@
+import re
 from dataclasses import fields
 
 import pytest
@@ -48,3 +49,22 @@ def test_each_scale_runs_its_set_of_variants():
     assert [name for name in names if SCALES["gpu"].runs(two_stage, name)] == [two_stage.primary_variant]
     with pytest.raises(ValueError, match="variants must be one of"):
         SCALES["cpu"].override(variants="some")
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"image_size": 100_000}, "between 32 and 1024 pixels (got 100000)"),
+        ({"image_size": 16}, "between 32 and 1024 pixels (got 16)"),
+        ({"seeds": 10**9}, "--seeds must be between 1 and 1000"),
+        ({"seeds": (-1, 0)}, "seeds must lie in 0..2147483647"),
+        ({"seeds": (2**31,)}, "seeds must lie in 0..2147483647"),
+    ],
+)
+def test_option_values_out_of_range_are_refused_with_the_range(changes, message):
+    """Checked when a scale is made, so `pytest --image-size 100000` stops at session start instead of running out
+    of memory (the plugin builds every preset's override before collecting)."""
+    from harness.scales import ScaleError
+
+    with pytest.raises(ScaleError, match=re.escape(message)):
+        SCALES["cpu"].override(**changes)
