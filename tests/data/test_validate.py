@@ -117,6 +117,20 @@ def test_images_outside_class_folders_and_two_validation_folders(tmp_path, tree)
     fails(root, "both val/ and validation/")
 
 
+def test_a_folder_without_class_sub_folders_is_reported(tmp_path):
+    (tmp_path / "flat").mkdir()
+    Image.fromarray(rgb()).save(tmp_path / "flat" / "a.png")
+    fails(tmp_path / "flat", "has no class sub-folders", "one sub-folder per class")
+
+
+def test_split_folders_mixed_with_class_folders_are_reported(tmp_path):
+    root = tmp_path / "mixed"
+    for folder in ("train/a", "train/b", "cats"):
+        (root / folder).mkdir(parents=True)
+        Image.fromarray(rgb()).save(root / folder / "x.png")
+    fails(root, "mixes split folders (train) with other folders (cats)")
+
+
 def test_all_problems_are_reported_together(tree):
     (tree / "cats" / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
     (tree / "dogs" / "notes.png").write_text("text")
