@@ -64,7 +64,7 @@ class Scale:
             )
         if not MIN_IMAGE_SIZE <= self.image_size <= MAX_IMAGE_SIZE:
             raise ScaleError(
-                f"{self.name}: image size must be between {MIN_IMAGE_SIZE} and {MAX_IMAGE_SIZE} pixels "
+                f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels and at most {MAX_IMAGE_SIZE} "
                 f"(got {self.image_size})"
             )
         if not all(0 <= seed <= MAX_SEED for seed in self.seeds):
@@ -102,7 +102,9 @@ class Scale:
             applied["seeds"], applied["seed_looks"] = tuple(range(AUTO_SEED_LOOKS[0])), AUTO_SEED_LOOKS
         elif isinstance(applied.get("seeds"), int):
             if not 1 <= applied["seeds"] <= MAX_SEEDS:
-                raise ScaleError(f"{self.name}: --seeds must be between 1 and {MAX_SEEDS} (got {applied['seeds']})")
+                raise ScaleError(
+                    f"{self.name}: --seeds must be at least 1 and at most {MAX_SEEDS} (got {applied['seeds']})"
+                )
             applied["seeds"] = tuple(range(applied["seeds"]))
         scale = replace(self, **applied)
         if "backbone" in applied:

@@ -54,9 +54,9 @@ def test_each_scale_runs_its_set_of_variants():
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"image_size": 100_000}, "between 32 and 1024 pixels (got 100000)"),
-        ({"image_size": 16}, "between 32 and 1024 pixels (got 16)"),
-        ({"seeds": 10**9}, "--seeds must be between 1 and 1000"),
+        ({"image_size": 100_000}, "at least 32 pixels and at most 1024 (got 100000)"),
+        ({"image_size": 16}, "at least 32 pixels and at most 1024 (got 16)"),
+        ({"seeds": 10**9}, "--seeds must be at least 1 and at most 1000"),
         ({"seeds": (-1, 0)}, "seeds must lie in 0..2147483647"),
         ({"seeds": (2**31,)}, "seeds must lie in 0..2147483647"),
     ],

@@ -279,23 +279,24 @@ def test_every_global_lookup_gets_a_fresh_stand_in_without_attributes():
             stand_in.dtype = np.dtype(np.int32)
 
 
-def run_bounded(data: bytes, *, seconds: float = 2.0, peak_bytes: int | None = None):
-    """read_state_dict_bytes(data) -> (result or the error, elapsed), asserting time and allocation bounds."""
+def run_bounded(data: bytes, *, seconds: float = 5.0, peak_bytes: int | None = None):
+    """read_state_dict_bytes(data) -> the result or the error, asserting bounds on CPU time (not wall time: the
+    machine may be busy) and on allocations."""
     import time
     import tracemalloc
 
-    peak_bytes = peak_bytes or (MAX_OUTPUT_FACTOR + 1) * len(data) + (8 << 20)
+    peak_bytes = peak_bytes or (MAX_OUTPUT_FACTOR + 1) * len(data) + (16 << 20)
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         outcome = read_state_dict_bytes(data, "fuzzed.pth")
     except TorchFileFormatError as error:
         outcome = error
     finally:
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    assert elapsed < seconds, f"took {elapsed:.1f} s of CPU"
     assert peak < peak_bytes, f"allocated {peak} bytes for a {len(data)}-byte file"
     return outcome
 
@@ -324,14 +325,14 @@ def nested_pair_dag(depth: int) -> bytes:
 def test_a_dag_of_nested_pairs_is_refused_before_anything_expands_it():
     """306 bytes whose persistent id, printed in an error message, took 47 s and 1 GB before MemoryError."""
     payload = _text("storage") + b"(" + nested_pair_dag(90) + b"tQ."  # BINPERSID on a DAG of 2**90 nodes
-    outcome = run_bounded(crafted(payload), seconds=1.0)
+    outcome = run_bounded(crafted(payload), seconds=3.0)
     assert isinstance(outcome, TorchFileFormatError) and len(str(outcome)) < 400
     assert "expand to more than" in str(outcome) and "at byte" in str(outcome)
 
 
 def test_a_dag_as_a_dict_key_is_refused_before_it_is_hashed():
     payload = b"}" + nested_pair_dag(90) + _int(1) + b"s."
-    outcome = run_bounded(crafted(payload), seconds=1.0)
+    outcome = run_bounded(crafted(payload), seconds=3.0)
     assert isinstance(outcome, TorchFileFormatError)
 
 
@@ -339,7 +340,7 @@ def test_a_dag_as_a_dict_key_is_refused_before_it_is_hashed():
 def test_deep_nesting_is_refused_not_a_recursion_error(nesting):
     opener, closer = {"lists": (b"]", b"a"), "tuples": (b"(", b"t"), "dicts": (b"}" + _text("k"), b"s")}[nesting]
     payload = (b"]" if nesting == "lists" else b"") + opener * 20_000 + b"N" * (nesting != "lists") + closer * 20_000
-    outcome = run_bounded(crafted(payload + b"."), seconds=2.0)
+    outcome = run_bounded(crafted(payload + b"."))
     assert isinstance(outcome, TorchFileFormatError) and "nest deeper than" in str(outcome)
 
 
