@@ -414,7 +414,7 @@ class Lab:
         return Classifier.deferred(stored_copy, scale.backbone, key)
 
     def _stored_arrays(self, key: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-        return self._once(("arrays", key), lambda: self.store.arrays(key, build))
+        return self._once(("arrays", key), lambda: self.store.arrays(key, build, names=("features", "labels")))
 
     def _once(self, memo: tuple, build: Callable[[], object]):
         if memo not in self._memory:

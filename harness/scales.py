@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
 VARIANT_SETS = ("all", "primary", "smoke")  # `Scale.variants`: which of each claim's variants a scale runs
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
+# A batch of 32 float32 images at 1024 px is 400 MB before the first activation: larger sizes end in an out-of-memory
+# crash, not a result (the lesson's own size is 224).
+MAX_IMAGE_SIZE = 1024
+MAX_SEED = 2**31 - 1  # NumPy, TensorFlow and Keras all accept seeds in 0..2**31-1 (numpy's legacy seed: < 2**32)
+MAX_SEEDS = 1000  # `--seeds N`: seeds 0..N-1; more would train for weeks and fill memory with their tuple
 # `Scale.dry_run` takes these from the smoke preset: sizes only, never the backbone, data set or recipe settings.
 DRY_RUN_FIELDS = (
     "image_size",
@@ -61,10 +66,13 @@ class Scale:
             raise ScaleError(
                 f"{self.name}: seeds must be distinct and at least one (got {self.seeds}); --seeds N runs seeds 0..N-1"
             )
-        if self.image_size < MIN_IMAGE_SIZE:
+        if not MIN_IMAGE_SIZE <= self.image_size <= MAX_IMAGE_SIZE:
             raise ScaleError(
-                f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels (got {self.image_size})"
+                f"{self.name}: image size must be at least {MIN_IMAGE_SIZE} pixels and at most {MAX_IMAGE_SIZE} "
+                f"(got {self.image_size})"
             )
+        if not all(0 <= seed <= MAX_SEED for seed in self.seeds):
+            raise ScaleError(f"{self.name}: seeds must lie in 0..{MAX_SEED} (got {self.seeds})")
         for name in ("n_train", "n_test", "batch_size", "stage1_epochs", "stage2_epochs"):
             if getattr(self, name) < 1:
                 raise ScaleError(f"{self.name}: {name.replace('_', '-')} must be positive (got {getattr(self, name)})")
@@ -112,8 +120,10 @@ class Scale:
         if applied.get("seeds") == "auto":
             applied["seeds"], applied["seed_looks"] = tuple(range(AUTO_SEED_LOOKS[0])), AUTO_SEED_LOOKS
         elif isinstance(applied.get("seeds"), int):
-            if applied["seeds"] < 1:
-                raise ScaleError(f"{self.name}: --seeds must be at least 1 (got {applied['seeds']})")
+            if not 1 <= applied["seeds"] <= MAX_SEEDS:
+                raise ScaleError(
+                    f"{self.name}: --seeds must be at least 1 and at most {MAX_SEEDS} (got {applied['seeds']})"
+                )
             applied["seeds"] = tuple(range(applied["seeds"]))
         for name, plural in (("dataset", "datasets"), ("backbone", "backbones")):
             if name in applied:

@@ -1,3 +1,4 @@
+import re
 from dataclasses import fields
 
 import pytest
@@ -72,3 +73,22 @@ def test_the_replicate_scale_is_the_cpu_primaries_on_two_families_and_two_backbo
 def test_a_bad_list_is_refused_with_the_option_named(value):
     with pytest.raises(ScaleError, match="--dataset"):
         SCALES["cpu"].override(dataset=value)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"image_size": 100_000}, "at least 32 pixels and at most 1024 (got 100000)"),
+        ({"image_size": 16}, "at least 32 pixels and at most 1024 (got 16)"),
+        ({"seeds": 10**9}, "--seeds must be at least 1 and at most 1000"),
+        ({"seeds": (-1, 0)}, "seeds must lie in 0..2147483647"),
+        ({"seeds": (2**31,)}, "seeds must lie in 0..2147483647"),
+    ],
+)
+def test_option_values_out_of_range_are_refused_with_the_range(changes, message):
+    """Checked when a scale is made, so `pytest --image-size 100000` stops at session start instead of running out
+    of memory (the plugin builds every preset's override before collecting)."""
+    from harness.scales import ScaleError
+
+    with pytest.raises(ScaleError, match=re.escape(message)):
+        SCALES["cpu"].override(**changes)

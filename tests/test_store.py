@@ -3,6 +3,13 @@ checked on read, and the code fingerprint covers every module the recipes import
 
 import ast
 import importlib
+import logging
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +39,10 @@ def test_arrays_are_built_once_and_read_back(tmp_path):
     assert not list(tmp_path.rglob("*partial*"))
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip_a_byte", "drop_sidecar"])
-def test_a_damaged_entry_is_rebuilt_not_trusted(tmp_path, damage):
+@pytest.mark.parametrize("damage", ["truncate", "flip_a_byte", "drop_sidecar", "lacks_a_name"])
+def test_a_damaged_entry_is_reported_in_one_line_deleted_and_rebuilt(tmp_path, damage, caplog):
     stored = ArtefactStore(tmp_path)
-    stored.arrays("k", lambda: {"x": np.arange(1000.0)})
+    stored.arrays("k", lambda: {"x": np.arange(1000.0), "y": np.ones(2)})
     path = tmp_path / "features" / "k.npz"
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:50])
@@ -43,10 +50,134 @@ def test_a_damaged_entry_is_rebuilt_not_trusted(tmp_path, damage):
         data = bytearray(path.read_bytes())
         data[-10] ^= 0xFF
         path.write_bytes(bytes(data))
-    else:
+    elif damage == "drop_sidecar":
         path.with_name("k.npz.sha256").unlink()
-    rebuilt = stored.arrays("k", lambda: {"x": np.zeros(3)})
+    else:  # a well-hashed entry without an array the caller needs (once a KeyError on every run)
+        store.write_checked(path, lambda partial: store._save_npz(partial, {"x": np.arange(3.0)}))
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        rebuilt = stored.arrays("k", lambda: {"x": np.zeros(3), "y": np.zeros(1)}, names=("x", "y"))
     assert np.array_equal(rebuilt["x"], np.zeros(3))
+    lines = [record.getMessage() for record in caplog.records]
+    if damage == "drop_sidecar":  # no hash: counts as absent, nothing to report
+        assert lines == []
+    else:
+        assert len(lines) == 1 and str(path) in lines[0] and "corrupt" in lines[0] and "\n" not in lines[0]
+    assert np.array_equal(ArtefactStore(tmp_path).arrays("k", pytest.fail, names=("x", "y"))["x"], np.zeros(3))
+
+
+def tiny_model():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.build((None, 3))
+    return model
+
+
+def test_a_bit_flipped_model_is_never_loaded(tmp_path, caplog):
+    stored, model = ArtefactStore(tmp_path, fingerprint="f"), tiny_model()
+    stored.save_weights("m", model)
+    path = tmp_path / "models" / "m.weights.h5"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        assert not stored.load_weights("m", tiny_model())
+    assert "corrupt" in caplog.text and not path.exists()
+    stored.save_weights("m", model)
+    fresh = tiny_model()
+    assert stored.load_weights("m", fresh)
+    assert all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), model.get_weights()))
+
+
+def test_a_moved_cache_is_reused_as_it_is(tmp_path):
+    ArtefactStore(tmp_path / "here", fingerprint="f").arrays("k", lambda: {"x": np.arange(4.0)})
+    shutil.move(tmp_path / "here", tmp_path / "there")
+    moved = ArtefactStore(tmp_path / "there", fingerprint="f")
+    assert moved.key(seed=0) == ArtefactStore(tmp_path / "here", fingerprint="f").key(seed=0)
+    assert np.array_equal(moved.arrays("k", pytest.fail)["x"], np.arange(4.0))
+
+
+def test_the_labs_keys_do_not_hold_the_cache_location(tmp_path, monkeypatch):
+    """Features and models are keyed by what determines them, never by where the cache lies."""
+    from harness.lab import Lab
+    from harness.scales import SCALES
+
+    keys: dict[str, list[str]] = {"arrays": [], "weights": []}
+
+    def arrays(self, key, build, **_):
+        keys["arrays"].append(key)
+        return {"features": np.zeros((1, 1)), "labels": np.zeros(1)}
+
+    def load_weights(self, key, model):
+        keys["weights"].append(key)
+        return True
+
+    class Stub:
+        model = type("Model", (), {"get_weights": lambda self: []})()
+
+    monkeypatch.setattr(ArtefactStore, "arrays", arrays)
+    monkeypatch.setattr(ArtefactStore, "load_weights", load_weights)
+    monkeypatch.setattr(Lab, "_classifier", lambda self, seed, **_: Stub())
+    for where in ("a", "b/c"):
+        lab = Lab(SCALES["smoke"], tmp_path / where)
+        lab.features(0, "efficientnet_lite0")
+        lab.stage1(0)
+    assert len(keys["arrays"]) == 4 and keys["arrays"][:2] == keys["arrays"][2:]
+    assert len(keys["weights"]) == 2 and keys["weights"][0] == keys["weights"][1]
+
+
+@pytest.mark.parametrize("umask, file_mode, folder_mode", [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750)])
+def test_entries_follow_the_umask_so_a_group_can_share_the_cache(tmp_path, umask, file_mode, folder_mode):
+    previous = os.umask(umask)
+    try:
+        ArtefactStore(tmp_path, fingerprint="f").arrays("k", lambda: {"x": np.arange(2.0)})
+    finally:
+        os.umask(previous)
+    for path in (tmp_path / "features" / "k.npz", tmp_path / "features" / "k.npz.sha256"):
+        assert stat.S_IMODE(path.stat().st_mode) == file_mode
+    assert stat.S_IMODE((tmp_path / "features").stat().st_mode) == folder_mode
+
+
+KILLED_WRITER = """
+import os, sys
+from pathlib import Path
+from harness import store
+
+def write(partial):
+    partial.write_bytes(b"half of an entry")
+    os._exit(9)  # killed mid-write
+
+store.write_checked(Path(sys.argv[1]) / "features" / "k.npz", write)
+"""
+
+
+def test_a_killed_write_leaves_no_entry_and_its_temporary_is_swept(tmp_path):
+    completed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], check=False)
+    assert completed.returncode == 9
+    (temporary,) = (tmp_path / "features").iterdir()
+    assert temporary.name.startswith(".k.npz.") and temporary.name.endswith(".tmp")
+    assert store.sweep_stale(tmp_path) == [temporary]
+    assert ArtefactStore(tmp_path, fingerprint="f").arrays("k", lambda: {"x": np.ones(1)})["x"] == 1
+
+
+def test_temporaries_of_live_writers_are_kept_and_old_ones_of_any_shape_swept(tmp_path):
+    live = store.temporary_path(tmp_path / "k.npz")  # this process: alive
+    live.write_bytes(b"")
+    fresh_legacy, old_legacy = tmp_path / "k.123.partial.npz", tmp_path / "00001.jpg.77.part"
+    fresh_legacy.write_bytes(b"")
+    old_legacy.write_bytes(b"")
+    os.utime(old_legacy, (time.time() - 2 * store.STALE_AFTER_SECONDS,) * 2)
+    assert store.sweep_stale(tmp_path) == [old_legacy]
+    assert live.exists() and fresh_legacy.exists()
+    assert set(store.sweep_stale(tmp_path, now=time.time() + 2 * store.STALE_AFTER_SECONDS)) == {live, fresh_legacy}
+
+
+def test_an_unwritable_store_costs_speed_not_correctness(tmp_path, caplog):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        arrays = ArtefactStore(blocker, fingerprint="f").arrays("k", lambda: {"x": np.ones(2)})
+    assert np.array_equal(arrays["x"], np.ones(2)) and "could not write the cache entry" in caplog.text
 
 
 def test_the_fingerprint_changes_with_the_code(tmp_path, monkeypatch):

@@ -11,13 +11,17 @@ message without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.data.spec import HELP
 from harness.errors import HarnessError
+from harness.scales import MAX_IMAGE_SIZE, MAX_SEED
 
 if TYPE_CHECKING:
     from harness.data.calibrate import CalibrationSettings
@@ -62,6 +66,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     from harness.data.calibrate import CalibrationSettings, calibrate, gate_failures
 
     require_positive(epochs=args.epochs, n_train=args.n_train, n_test=args.n_test)
+    require_in_range("--seed", args.seed, 0, MAX_SEED)
+    require_in_range("--image-size", args.image_size, 8, MAX_IMAGE_SIZE)
     settings = CalibrationSettings(
         source=args.dataset,
         image_size=args.image_size,
@@ -115,8 +121,10 @@ def run_show(args: argparse.Namespace) -> int:
     from harness.data.show import sample_grid
 
     require_positive(per_class=args.per_class)
+    check_picture_options(args)
     splits = picture_splits(args.dataset, args.image_size, args.per_class, args.seed)
-    print(f"wrote {sample_grid(splits, args.out, args.per_class)}")
+    with picture_written_to(args.out):
+        print(f"wrote {sample_grid(splits, args.out, args.per_class)}")
     return 0
 
 
@@ -124,9 +132,43 @@ def run_show_augmentations(args: argparse.Namespace) -> int:
     from harness.data.show import augmentation_grid
 
     require_positive(n=args.n)
+    check_picture_options(args)
     splits = picture_splits(args.dataset, args.image_size, 1, args.seed)
-    print(f"wrote {augmentation_grid(splits, args.out, args.n, args.seed)}")
+    with picture_written_to(args.out):
+        print(f"wrote {augmentation_grid(splits, args.out, args.n, args.seed)}")
     return 0
+
+
+def check_picture_options(args: argparse.Namespace) -> None:
+    """Seed, image size and output path, checked before any image is loaded."""
+    require_in_range("--seed", args.seed, 0, MAX_SEED)
+    require_in_range("--image-size", args.image_size, 8, MAX_IMAGE_SIZE)
+    check_writable(Path(args.out))
+
+
+def require_in_range(option: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise HarnessError(f"{option}={value}: must be between {low} and {high}")
+
+
+def check_writable(out: Path) -> None:
+    """`--out` must name a file we can create: not a folder, under a folder we may write to (created if missing)."""
+    if out.is_dir():
+        raise HarnessError(f"--out {out}: is a folder; give a file name, e.g. {out / 'picture.png'}")
+    existing = next((folder for folder in out.absolute().parents if folder.exists()), Path("/"))
+    if not existing.is_dir():
+        raise HarnessError(f"--out {out}: {existing} is a file, so no folder can be made under it")
+    if not os.access(existing, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise HarnessError(f"--out {out}: not writable here (permission denied); choose another path")
+
+
+@contextlib.contextmanager
+def picture_written_to(out: Path) -> Iterator[None]:
+    """Whatever still goes wrong writing the picture (a full disk, a race) is one line naming the path."""
+    try:
+        yield
+    except OSError as error:
+        raise HarnessError(f"--out {out}: could not write the picture ({error.strerror or error})") from None
 
 
 def picture_splits(source: str, image_size: int, per_class: int, seed: int):

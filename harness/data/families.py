@@ -8,8 +8,9 @@ on one and not on the other points at the generator rather than at transfer lear
 - `objects` (`objects.py`): rigid man-made household objects seen from the side, indoors, with clutter.
 
 Images are written as `<class>/<index // 5:05d>.jpg` class-folder trees, the layout `image_dataset_from_directory`
-reads, so splits, validation and caches treat every family the same way. Only numpy and PIL are imported here:
-the helper processes that generate images must not pay for TensorFlow.
+reads, so splits, validation and caches treat every family the same way, each file with the artefact store's hash
+sidecar. Only numpy, PIL and `harness.store` are imported here: the helper processes that generate images must not
+pay for TensorFlow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import store
 from harness.data import objects, synthetic
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # so helper processes import this very checkout
@@ -110,10 +112,8 @@ def write_files_cli(argv: list[str]) -> None:
 
 
 def write_files(family: Family, folder: Path, seed: int, size: int, indices: Sequence[int]) -> None:
-    """Each file appears atomically (written as .part, then renamed): a concurrent reader never sees half a JPEG."""
+    """Each file appears atomically with its hash (`harness.store`): a concurrent reader never sees half a JPEG, and
+    a later read can tell a damaged one."""
     for index in indices:
         data, _ = family.jpeg(seed, index, size)
-        path = image_path(family, folder, index)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+        store.write_bytes_checked(image_path(family, folder, index), data)

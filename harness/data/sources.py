@@ -27,9 +27,8 @@ import contextlib
 import functools
 import hashlib
 import io
-import os
+import json
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from harness import store
 from harness.data import families
 from harness.data.spec import parse_dataset_spec
 from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
@@ -303,7 +303,9 @@ class ImageStream:
 
     An image is generated the first time any split asks for it and written once; the folder is then read with
     `image_dataset_from_directory` and kept in memory. Files appear atomically, so concurrent processes (xdist
-    workers) may fill the same folder: they write identical bytes.
+    workers) may fill the same folder: they write identical bytes. Before each read every file is checked against
+    the hash written with it (`harness.store`): a damaged one is reported in one line, deleted and generated again,
+    never handed to TensorFlow (which would fail without naming it, on every run).
     """
 
     def __init__(self, folder: Path, family: families.Family, stream: int, image_size: int):
@@ -313,11 +315,23 @@ class ImageStream:
     def fetch(self, index: np.ndarray) -> np.ndarray:
         wanted = [int(i) for i in index]
         if any(i not in self.images for i in wanted):
+            self.discard_damaged()
             self.write_missing(wanted)
             self.read_folder()
         if not wanted:
             return np.zeros((0, self.image_size, self.image_size, 3), np.uint8)
         return np.stack([self.images[i] for i in wanted])
+
+    def discard_damaged(self) -> None:
+        """Every image file must match its hash; one written without a hash (by an earlier version) is decoded once
+        and adopted, or reported and deleted."""
+        for path in sorted(self.folder.rglob("*.jpg")) if self.folder.is_dir() else []:
+            if store.verified(path) or not path.exists():
+                continue
+            if decodes(path):
+                store.adopt(path)
+            else:
+                store.report_corrupt(path, "not a decodable image")
 
     def write_missing(self, wanted: list[int]) -> None:
         missing = [i for i in wanted if not families.image_path(self.family, self.folder, i).exists()]
@@ -328,6 +342,17 @@ class ImageStream:
     def read_folder(self) -> None:
         x, _, paths = read_class_folders(self.folder, self.image_size, self.family.class_names)
         self.images = {families.image_index(self.family, path): image for path, image in zip(paths, x)}
+
+
+def decodes(path: Path) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    return True
 
 
 def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ...] | None = None):
@@ -404,38 +429,64 @@ def folder_pools(root: Path, image_size: int, cache_dir: Path) -> Pools:
     return Pools(f"folder:{root}", report.class_names, train, arrays.get("val"), arrays.get("test"))
 
 
+FOLDER_COPY_FORMAT = 2  # 2: copies (never hard links) with a manifest of hashes
+MANIFEST = ".manifest.json"
+
+
 def normalised_copy(report: FolderReport, cache_dir: Path) -> Path:
-    """A copy of the tree the loader reads correctly: converted files as RGB PNG, the others hard-linked."""
+    """A copy of the tree the loader reads correctly: converted files as RGB PNG, the others copied (never hard
+    links: editing the cache must not edit a user's photo). Keyed by every file's path, size and modification time;
+    its manifest of hashes is checked on every use, and a damaged copy is reported, deleted and made again."""
     files = [path for classes in report.files.values() for paths in classes.values() for path in paths]
-    fingerprint = hashlib.sha256()
+    fingerprint = hashlib.sha256(f"format {FOLDER_COPY_FORMAT}\n".encode())
     for path in files:
         stat = path.stat()
-        fingerprint.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        fingerprint.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode(errors="surrogateescape"))
     target = Path(cache_dir) / "folders" / f"{report.root.name}-{fingerprint.hexdigest()[:16]}"
-    if (target / ".complete").exists():
+    if copy_intact(target):
         return target
-    staging = target.with_name(f"{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    discard_folder(target)
+    with store.temporary(target) as staging:
+        write_copy(report, files, staging)
+        with contextlib.suppress(OSError):  # an OSError: another process finished the same copy first
+            staging.rename(target)
+    return target
+
+
+def write_copy(report: FolderReport, files: list[Path], staging: Path) -> None:
     convert = set(report.to_convert)
+    manifest = {}
     for path in files:
         destination = staging / path.relative_to(report.root)
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path in convert:
             from PIL import Image
 
+            destination = destination.with_name(destination.name + ".png")
             with Image.open(path) as image:
-                to_rgb(image).save(destination.with_name(destination.name + ".png"))
+                to_rgb(image).save(destination)
         else:
-            link_or_copy(path, destination)
-    (staging / ".complete").write_text("ok\n")
-    try:
-        staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+            shutil.copyfile(path, destination)
+        manifest[str(destination.relative_to(staging))] = store.sha256_of(destination)
+    (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8", errors="surrogateescape")
 
 
-def link_or_copy(source: Path, destination: Path) -> None:
+def copy_intact(target: Path) -> bool:
+    """Every file the manifest lists is there with its hash; a mismatch is reported in one line."""
     try:
-        os.link(source, destination)
-    except OSError:
-        shutil.copy2(source, destination)
+        manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8", errors="surrogateescape"))
+    except (OSError, ValueError):
+        return False
+    for relative, digest in manifest.items():
+        path = target / relative
+        if not path.is_file() or store.sha256_of(path) != digest:
+            store.log.warning("cache entry %s is corrupt (%s changed); deleted, rebuilding it", target, relative)
+            return False
+    return True
+
+
+def discard_folder(target: Path) -> None:
+    """Move a damaged or outdated copy out of the way atomically, then delete it."""
+    if target.exists():
+        with store.temporary(target) as doomed, contextlib.suppress(OSError):
+            target.rename(doomed)

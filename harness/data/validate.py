@@ -1,40 +1,29 @@
 """Bad input: a user's image folder is checked completely before anything trains, and every problem is reported at once.
 
 `keras.utils.image_dataset_from_directory` fails late and unhelpfully on some inputs (a corrupt file stops an epoch
-half-way with a TensorFlow op error that does not name the file) and silently on others (an empty class folder
-still becomes a label; images outside a class folder are skipped). So `inspect_folder` walks the tree the way the
-loader does (class sub-folders, recursively, files with the loader's extensions), opens every image with PIL
-(`verify()`, then a full decode) and decides per case:
-
-| input                                                     | decision                                              |
-|-----------------------------------------------------------|-------------------------------------------------------|
-| missing path, or a file instead of a folder               | DataError: the path and how to point at a folder      |
-| no class sub-folders / images lying outside class folders | DataError: move images into one folder per class      |
-| a single class                                            | DataError: classification needs at least two classes  |
-| an empty class folder (no file with an image extension)   | DataError: add images or delete the folder            |
-| class names differ between train/ val/ test/              | DataError: the names each split lacks or adds         |
-| both val/ and validation/, or split and class folders mixed | DataError: which folder to rename                   |
-| corrupt or truncated JPEG (or PNG, ...)                   | DataError: the file; re-export or delete it           |
-| a non-image file with an image extension                  | DataError: the file; delete or rename it              |
-| grayscale (L) JPEG/PNG                                    | loads: the loader repeats the channel into RGB        |
-| 16-bit PNG (grey or RGB)                                  | loads: the loader scales 0..65535 to 0..255           |
-| palette PNG/GIF without transparency                      | loads: the loader expands the palette                 |
-| RGBA, LA or palette with transparency                     | loads, converted: alpha composited over white         |
-| CMYK JPEG, or any other PIL-readable mode or format       | loads, converted to RGB by PIL                        |
-| files without an image extension (.txt, .DS_Store)        | ignored, as the loader ignores them                   |
-| fewer images than n_train + n_val + n_test asks for       | DataError (raised by the splitter) naming the counts  |
+half-way with a TensorFlow op error that does not name the file; a dangling link or a Latin-1 name is an "internal
+error"; a named pipe blocks forever) and silently on others (an empty class folder still becomes a label; images
+outside a class folder are skipped). So `inspect_folder` walks the tree the way the loader does (class sub-folders,
+`os.walk` without following folder links, every non-folder entry with the loader's extensions), decides from each
+entry's metadata whether it is a regular file (links resolved; pipes and devices refused by name, never opened),
+opens every image with PIL (`verify()`, then a full decode, Pillow's decompression-bomb limit enforced) and collects
+every problem into one DataError. What each case does, and the test that shows it: docs/bad-input.md.
 
 Why composite alpha over white instead of letting the loader drop it: transparent pixels often hold black or
-arbitrary colours that nobody saw when labelling; white is what a viewer shows. Conversions are written to a
+arbitrary colours that nobody saw when labelling; white is what a viewer shows. Why apply EXIF orientation: the
+loader ignores it, so a phone photo taken upright would train lying on its side. Conversions are written to a
 normalised copy of the tree in the cache (see `sources.py`); the user's folder is never modified.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from harness.errors import HarnessError
 
@@ -43,6 +32,7 @@ SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "tes
 LOADER_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}  # decoded by tf.io.decode_image
 LOADER_MODES = {"RGB", "L", "I;16", "I;16B", "P"}  # modes the loader turns into RGB correctly (checked in tests)
 ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+EXIF_ORIENTATION = 0x0112  # 1 = upright; 2..8 = mirrored and/or rotated
 MAX_LISTED = 25  # problems listed in one message; the rest are counted
 
 
@@ -57,7 +47,20 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.what}; {self.fix}"
+        return f"{readable(self.path)}: {self.what}; {self.fix}"
+
+
+def readable(path: Path | str) -> str:
+    """Any name the file system holds, printable: bytes that are not UTF-8 (a Latin-1 name) shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
+def utf8_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes, kept by Python as surrogates
+        return False
+    return True
 
 
 @dataclass
@@ -111,8 +114,10 @@ def inspect_folder(root: Path) -> FolderReport:
                     )
                 )
             for path in files:
-                needs_conversion = check_image(path, problems)
-                if needs_conversion:
+                problem = entry_problem(path)
+                if problem is not None:
+                    problems.append(problem)
+                elif check_image(path, problems):
                     report.to_convert.append(path)
     raise_problems(problems, root)
     report.class_names = tuple(sorted(class_sets["train" if "train" in class_sets else "all"]))
@@ -155,6 +160,15 @@ def subfolders(folder: Path) -> list[Path]:
 
 def find_classes(split_dir: Path, problems: list[Problem]) -> list[str]:
     classes = [p.name for p in subfolders(split_dir)]
+    for name in classes:
+        if not utf8_name(name):
+            problems.append(
+                Problem(
+                    split_dir / name,
+                    "this class folder's name is not valid UTF-8, which TensorFlow's loader cannot read",
+                    "rename the folder with plain or UTF-8 characters",
+                )
+            )
     loose = sorted(p.name for p in split_dir.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_EXTENSIONS))
     if loose:
         problems.append(
@@ -184,8 +198,47 @@ def find_classes(split_dir: Path, problems: list[Problem]) -> list[str]:
 
 
 def image_files(class_dir: Path) -> list[Path]:
-    """Files the loader would read: recursive, by extension (case-insensitive), sorted."""
-    return sorted(p for p in class_dir.rglob("*") if p.is_file() and p.name.lower().endswith(IMAGE_EXTENSIONS))
+    """Entries the loader would read, as it finds them: `os.walk` without following folder links, every non-folder
+    entry whose name ends in an image extension (case-insensitive) -- links, pipes and devices included -- sorted."""
+    found = []
+    for folder, _, names in os.walk(class_dir, followlinks=False):
+        found += [Path(folder) / name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
+    return sorted(found)
+
+
+NOT_A_FILE = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def entry_problem(path: Path) -> Problem | None:
+    """Why the loader cannot read this entry as a file (decided from its metadata: a pipe is never opened)."""
+    if not utf8_name(path.name):
+        return Problem(
+            path,
+            "its name is not valid UTF-8 (a Latin-1 or other legacy encoding), which TensorFlow's loader cannot read",
+            "rename it with plain or UTF-8 characters",
+        )
+    try:
+        target = path.resolve(strict=True) if path.is_symlink() else path
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        return Problem(path, f"is a symbolic link to {readable(os.readlink(path))}, which does not exist", LINK_FIX)
+    except (RuntimeError, OSError) as error:  # ELOOP (RuntimeError from resolve on some versions), EACCES, ...
+        what = "a symbolic link that loops" if "loop" in str(error).lower() else f"unreadable ({error.strerror})"
+        return Problem(path, f"is {what}", LINK_FIX)
+    if stat.S_ISREG(mode):
+        return None
+    kind = NOT_A_FILE.get(stat.S_IFMT(mode), "not a regular file")
+    where = f"a symbolic link to {kind} ({readable(target)})" if target != path else kind
+    return Problem(path, f"is {where}, not an image file; it was not opened", "delete it or replace it with the image")
+
+
+LINK_FIX = "point the link at an existing image file, or delete it"
 
 
 def check_class_names(root: Path, class_sets: dict[str, list[str]], problems: list[Problem]) -> None:
@@ -211,11 +264,24 @@ def check_class_names(root: Path, class_sets: dict[str, list[str]], problems: li
 def check_image(path: Path, problems: list[Problem]) -> bool:
     """Decode the file fully; record a Problem if it cannot be used. Returns whether it must be converted."""
     try:
-        with Image.open(path) as image:
-            image.verify()  # structure and checksums, without decoding pixels
-        with Image.open(path) as image:
-            image.load()  # the full decode: catches truncated data that verify() lets through
-            image_format, mode, info = image.format, image.mode, image.info
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # above the limit: refused, not decoded
+            with Image.open(path) as image:
+                image.verify()  # structure and checksums, without decoding pixels
+            with Image.open(path) as image:
+                image.load()  # the full decode: catches truncated data that verify() lets through
+                image_format, mode, info = image.format, image.mode, image.info
+                orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        problems.append(
+            Problem(
+                path,
+                f"is a decompression bomb or a huge image: more pixels than Pillow's limit of "
+                f"{Image.MAX_IMAGE_PIXELS:,} ({str(error)[:120]})",
+                "resize it below the limit, or delete it",
+            )
+        )
+        return False
     except UnidentifiedImageError:
         problems.append(
             Problem(
@@ -225,7 +291,7 @@ def check_image(path: Path, problems: list[Problem]) -> bool:
             )
         )
         return False
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as error:
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
         problems.append(
             Problem(
                 path,
@@ -234,18 +300,21 @@ def check_image(path: Path, problems: list[Problem]) -> bool:
             )
         )
         return False
-    return needs_conversion(image_format, mode, info)
+    return needs_conversion(image_format, mode, info, orientation)
 
 
-def needs_conversion(image_format: str | None, mode: str, info: dict) -> bool:
-    """True when the loader would read the file wrongly or not at all, so PIL converts it first."""
-    if image_format not in LOADER_FORMATS or mode not in LOADER_MODES:
+def needs_conversion(image_format: str | None, mode: str, info: dict, orientation: object = 1) -> bool:
+    """True when the loader would read the file wrongly or not at all, so PIL converts it first (the loader ignores
+    EXIF orientation: a phone photo taken upright would train lying on its side)."""
+    if image_format not in LOADER_FORMATS or mode not in LOADER_MODES or orientation not in (None, 1):
         return True
     return mode == "P" and "transparency" in info
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB version of any PIL image: 16/32-bit grey scaled (not clipped), alpha composited over white."""
+    """RGB version of any PIL image, upright as its EXIF orientation says: 16/32-bit grey scaled (not clipped), alpha
+    composited over white."""
+    image = ImageOps.exif_transpose(image) or image
     if image.mode in ("I;16", "I;16B", "I;16L", "I"):
         import numpy as np
 

@@ -1,6 +1,5 @@
 """EfficientNet-Lite0: architecture, weight conversion, the on-disk cache, and fidelity on real photos."""
 
-import json
 import logging
 import time
 
@@ -10,7 +9,7 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from harness import backbones
+from harness import backbones, store
 from harness.backbones import lite0
 from harness.backbones.torch_legacy import read_state_dict
 from harness.errors import HarnessError
@@ -92,31 +91,36 @@ def test_headless_imagenet_load_skips_the_head_and_matches_the_converted_weights
 def test_cache_is_written_once_keyed_by_source_hash(cache_dir):
     lite0.keras_weights_from_pth(lite0.installed_weights_path())
     arrays = sorted((cache_dir / "backbones").glob("*.npz"))
-    sidecar = json.loads(arrays[0].with_suffix(".json").read_text())
-    assert len(arrays) == 1 and sidecar["tensor_count"] == 247
-    assert arrays[0].name.startswith(f"efficientnet_lite0-{sidecar['source_sha256'][:16]}-v{lite0.CONVERTER_VERSION}")
+    source_sha256 = store.sha256_of(lite0.installed_weights_path())
+    assert len(arrays) == 1 and arrays[0].name.startswith(
+        f"efficientnet_lite0-{source_sha256[:16]}-v{lite0.CONVERTER_VERSION}"
+    )
+    assert store.sidecar_of(arrays[0]).read_text().strip() == store.sha256_of(arrays[0])
+    with np.load(arrays[0]) as archive:
+        assert len(archive.files) == 247
 
 
-@pytest.mark.parametrize("damage", ["flip_bytes", "truncate", "stale_sidecar", "garbled_sidecar"])
-def test_a_corrupt_or_stale_cache_is_reported_and_rebuilt(cache_dir, caplog, damage):
+@pytest.mark.parametrize("damage", ["flip_bytes", "truncate", "wrong_hash", "garbled_sidecar"])
+def test_a_corrupt_cache_is_reported_in_one_line_and_rebuilt(cache_dir, caplog, damage):
     source = lite0.installed_weights_path()
     reference = lite0.keras_weights_from_pth(source)
     (arrays,) = (cache_dir / "backbones").glob("*.npz")
-    sidecar = arrays.with_suffix(".json")
+    sidecar = store.sidecar_of(arrays)
     if damage == "flip_bytes":
         data = bytearray(arrays.read_bytes())
         data[len(data) // 2 : len(data) // 2 + 8] = b"\xff" * 8
         arrays.write_bytes(bytes(data))
     elif damage == "truncate":
         arrays.write_bytes(arrays.read_bytes()[:1000])
-    elif damage == "stale_sidecar":
-        sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), "converter_version": 0}))
+    elif damage == "wrong_hash":
+        sidecar.write_text("0" * 64)
     else:
-        sidecar.write_text("{not json")
+        sidecar.write_bytes(b"\xff\xfe{not a hash")
     lite0.forget_in_memory_weights()
-    with caplog.at_level(logging.WARNING, logger=lite0.__name__):
+    with caplog.at_level(logging.WARNING):
         rebuilt = lite0.keras_weights_from_pth(source)
-    assert "rebuilding" in caplog.text and source.name in caplog.text
+    (line,) = [record.getMessage() for record in caplog.records if "corrupt" in record.getMessage()]
+    assert arrays.name in line and "rebuilding" in line and "\n" not in line
     for name in reference:
         for a, b in zip(rebuilt[name], reference[name]):
             np.testing.assert_array_equal(a, b)
@@ -131,10 +135,10 @@ def test_an_unwritable_cache_costs_speed_not_correctness(tmp_path, monkeypatch, 
     blocker.write_text("")
     monkeypatch.setenv("TL_CLAIMS_CACHE", str(blocker))  # cache "directory" is a file: every write fails
     lite0.forget_in_memory_weights()
-    with caplog.at_level(logging.WARNING, logger=lite0.__name__):
+    with caplog.at_level(logging.WARNING):
         converted = lite0.keras_weights_from_pth(lite0.installed_weights_path())
     lite0.forget_in_memory_weights()
-    assert "could not write the weights cache" in caplog.text and len(converted) == 99
+    assert "could not write the cache entry" in caplog.text and len(converted) == 99
 
 
 def test_a_state_dict_of_another_network_is_a_clear_error():

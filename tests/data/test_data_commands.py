@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from harness.cli import main
-from harness.data import calibrate
+from harness.data import calibrate, commands
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -105,3 +105,38 @@ def test_bad_files_in_a_folder_are_listed_without_traceback(capsys, tmp_path):
     (tmp_path / "cats" / "broken.jpg").write_bytes(b"\xff\xd8\xffnot really")
     code, _, err = run(capsys, "data", "show", "--dataset", f"folder:{tmp_path}")
     assert code == 2 and "broken.jpg" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def no_data(monkeypatch):
+    """Option checks come before any image is loaded."""
+    monkeypatch.setattr(commands, "picture_splits", lambda *_: pytest.fail("loaded data before checking options"))
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--seed", "-1"], "--seed=-1: must be between 0 and 2147483647"),
+        (["--image-size", "100000"], "--image-size=100000: must be between 8 and 1024"),
+        (["--out", "{tmp}"], "is a folder; give a file name"),
+        (["--out", "{tmp}/a_file/picture.png"], "a_file is a file, so no folder can be made under it"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "show-augmentations"])
+def test_bad_picture_options_are_one_line_not_an_internal_error(capsys, tmp_path, no_data, command, argv, expected):
+    (tmp_path / "a_file").write_text("")
+    code, _, err = run(capsys, "data", command, *[arg.format(tmp=tmp_path) for arg in argv])
+    assert code == 2 and expected in err and "internal error" not in err and err.count("\n") == 1
+
+
+def test_a_picture_that_cannot_be_written_is_one_line(capsys, tmp_path, monkeypatch):
+    """Permission checks cannot see everything (root, read-only mounts, a full disk): the write itself is caught."""
+    from harness.data import show
+
+    def denied(splits, out, *_):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    monkeypatch.setattr(commands, "picture_splits", lambda *_: None)
+    monkeypatch.setattr(show, "sample_grid", denied)
+    code, _, err = run(capsys, "data", "show", "--out", str(tmp_path / "p.png"))
+    assert code == 2 and "could not write the picture (Permission denied)" in err and err.count("\n") == 1

@@ -63,7 +63,7 @@ def test_written_folders_are_class_balanced_and_hold_the_generator_bytes(tmp_pat
     family = families.get_family("objects")
     families.write_folders(family, tmp_path, seed=0, size=24, indices=range(15), workers=workers)
     for c, name in enumerate(objects.CLASS_NAMES):
-        files = sorted(p.name for p in (tmp_path / name).iterdir())
+        files = sorted(p.name for p in (tmp_path / name).glob("*.jpg"))  # each with its hash sidecar
         assert files == ["00000.jpg", "00001.jpg", "00002.jpg"]
         assert (tmp_path / name / "00001.jpg").read_bytes() == objects.object_jpeg(0, 5 + c, 24)[0]
         assert families.image_index(family, tmp_path / name / "00002.jpg") == 10 + c

@@ -1,5 +1,7 @@
 """Sources and splits: the rules the claims' paired statistics rely on, on tiny synthetic, tfds-mock and folder data."""
 
+import logging
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -193,3 +195,78 @@ def test_ready_made_test_folder_too_small_names_the_counts(tmp_path):
     write_tree(root, {"train/cat": 6, "train/dog": 6, "test/cat": 1, "test/dog": 3}, value=10)
     with pytest.raises(DataError, match=r"'cat' has 1 test images, n_test=3"):
         load_splits(DataConfig(f"folder:{root}", 20, 2, 0, 3, tmp_path / "cache"), seed=0)
+
+
+# ------------------------------------------------------------------------------------------ cache integrity
+
+
+def forget_in_memory() -> None:
+    """As a new process would start: nothing in memory, everything from the disk cache."""
+    for cached in (load_splits, sources.fixed_splits, sources.image_stream, sources.folder_pools):
+        cached.cache_clear()
+
+
+def synthetic_test_images(cache) -> list:
+    return sorted(sources.synthetic_folder(cache, sources.SYNTHETIC_STREAMS["claims"]["test"], 16).rglob("*.jpg"))
+
+
+@pytest.mark.parametrize("damage", ["flip_a_byte", "truncate_without_hash"])
+def test_a_damaged_synthetic_image_is_reported_and_generated_again(tmp_path, caplog, damage):
+    config = DataConfig(source="synthetic", image_size=16, n_train=2, n_val=0, n_test=2, cache_dir=tmp_path)
+    first = load_splits(config, seed=0)
+    victim = synthetic_test_images(tmp_path)[1]
+    data = bytearray(victim.read_bytes())
+    if damage == "flip_a_byte":
+        data[len(data) // 2] ^= 0x40
+        victim.write_bytes(bytes(data))
+    else:  # an image an earlier version wrote (no hash) and a killed run cut short
+        victim.write_bytes(bytes(data[:40]))
+        victim.with_name(victim.name + ".sha256").unlink()
+    forget_in_memory()
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        again = load_splits(config, seed=0)
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert str(victim) in line and "corrupt" in line
+    assert np.array_equal(again.x_test, first.x_test)
+
+
+def test_an_intact_image_written_without_a_hash_is_adopted_silently(tmp_path, caplog):
+    config = DataConfig(source="synthetic", image_size=16, n_train=2, n_val=0, n_test=2, cache_dir=tmp_path)
+    load_splits(config, seed=0)
+    sidecar = synthetic_test_images(tmp_path)[0].with_name(synthetic_test_images(tmp_path)[0].name + ".sha256")
+    recorded = sidecar.read_text()
+    sidecar.unlink()
+    forget_in_memory()
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        load_splits(config, seed=0)
+    assert caplog.records == [] and sidecar.read_text() == recorded
+
+
+def rgba_tree(root) -> None:
+    write_tree(root, {"cat": 4, "dog": 5}, value=90)
+    Image.new("RGBA", (20, 20), (0, 0, 0, 0)).save(root / "cat" / "clear.png")  # needs converting: a copy is made
+
+
+def test_a_normalised_copy_holds_copies_never_links_to_the_users_photos(tmp_path):
+    rgba_tree(tmp_path / "photos")
+    load_splits(DataConfig(f"folder:{tmp_path / 'photos'}", 20, 2, 0, 2, tmp_path / "cache"), seed=0)
+    (copy,) = (tmp_path / "cache" / "folders").iterdir()
+    original, copied = tmp_path / "photos" / "dog" / "000.png", copy / "dog" / "000.png"
+    assert copied.stat().st_ino != original.stat().st_ino and original.stat().st_nlink == 1
+    before = original.read_bytes()
+    copied.write_bytes(b"edited in the cache")
+    assert original.read_bytes() == before
+
+
+def test_a_damaged_normalised_copy_is_reported_and_made_again(tmp_path, caplog):
+    rgba_tree(tmp_path / "photos")
+    config = DataConfig(f"folder:{tmp_path / 'photos'}", 20, 2, 0, 2, tmp_path / "cache")
+    first = load_splits(config, seed=0)
+    (copy,) = (tmp_path / "cache" / "folders").iterdir()
+    (copy / "cat" / "clear.png.png").write_bytes(b"garbage")
+    forget_in_memory()
+    with caplog.at_level(logging.WARNING, logger="harness.store"):
+        again = load_splits(config, seed=0)
+    (line,) = [record.getMessage() for record in caplog.records]
+    assert "corrupt" in line and "clear.png.png" in line
+    assert np.array_equal(again.x_train, first.x_train) and np.array_equal(again.x_test, first.x_test)

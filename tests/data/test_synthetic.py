@@ -52,7 +52,7 @@ def test_classes_share_colours():
 def test_write_flower_folders_writes_one_class_folder_tree(tmp_path, workers):
     synthetic.write_flower_folders(tmp_path, seed=0, size=24, indices=range(10), workers=workers)
     for c, name in enumerate(synthetic.CLASS_NAMES):
-        files = sorted(p.name for p in (tmp_path / name).iterdir())
+        files = sorted(p.name for p in (tmp_path / name).glob("*.jpg"))  # each with its hash sidecar
         assert files == ["00000.jpg", "00001.jpg"]
         data = (tmp_path / name / "00001.jpg").read_bytes()
         assert data == synthetic.flower_jpeg(0, 5 + c, 24)[0]

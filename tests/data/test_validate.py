@@ -1,6 +1,11 @@
 """Bad input: each case either loads as RGB or is a DataError that names the file and the fix, before training."""
 
+import contextlib
 import io
+import os
+import signal
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -112,6 +117,20 @@ def test_images_outside_class_folders_and_two_validation_folders(tmp_path, tree)
     fails(root, "both val/ and validation/")
 
 
+def test_a_folder_without_class_sub_folders_is_reported(tmp_path):
+    (tmp_path / "flat").mkdir()
+    Image.fromarray(rgb()).save(tmp_path / "flat" / "a.png")
+    fails(tmp_path / "flat", "has no class sub-folders", "one sub-folder per class")
+
+
+def test_split_folders_mixed_with_class_folders_are_reported(tmp_path):
+    root = tmp_path / "mixed"
+    for folder in ("train/a", "train/b", "cats"):
+        (root / folder).mkdir(parents=True)
+        Image.fromarray(rgb()).save(root / folder / "x.png")
+    fails(root, "mixes split folders (train) with other folders (cats)")
+
+
 def test_all_problems_are_reported_together(tree):
     (tree / "cats" / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
     (tree / "dogs" / "notes.png").write_text("text")
@@ -179,3 +198,105 @@ def test_files_without_an_image_extension_are_ignored(tree, tmp_path):
     (tree / "cats" / "notes.txt").write_text("ignored")
     _x, y = load_pool(tree, tmp_path)
     assert np.bincount(y).tolist() == [3, 3]
+
+
+# ------------------------------------------------------------------------------- hostile entries and names
+# The checker walks the tree as the loader does and decides from metadata, so the loader never meets an entry the
+# checker did not accept: no TensorFlow "internal error", and a named pipe is never opened (it would block forever).
+
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail instead of hanging (a named pipe opened for reading blocks until a writer comes)."""
+
+    def timeout(*_):
+        raise AssertionError(f"still running after {seconds} s: something opened a named pipe")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_dangling_symlink_is_reported_not_an_internal_error(tree):
+    (tree / "cats" / "odd.jpg").symlink_to(tree / "nowhere.jpg")
+    fails(tree, "odd.jpg", "symbolic link to", "nowhere.jpg", "does not exist")
+
+
+def test_a_looping_symlink_is_reported(tree):
+    (tree / "cats" / "loop.jpg").symlink_to(tree / "cats" / "loop.jpg")
+    fails(tree, "loop.jpg", "symbolic link that loops")
+
+
+def test_a_named_pipe_with_an_image_extension_is_refused_by_name_and_never_opened(tree):
+    os.mkfifo(tree / "cats" / "pipe.jpg")
+    with within(20):
+        fails(tree, "pipe.jpg", "is a named pipe", "not opened")
+        with pytest.raises(DataError, match="named pipe"):
+            load_splits(DataConfig(f"folder:{tree}", SIZE, 1, 0, 1, tree.parent / "cache"), seed=0)
+
+
+def test_a_symlink_to_a_named_pipe_is_refused(tree, tmp_path):
+    os.mkfifo(tmp_path / "pipe")
+    (tree / "cats" / "odd.png").symlink_to(tmp_path / "pipe")
+    with within(20):
+        fails(tree, "odd.png", "symbolic link to a named pipe")
+
+
+def test_a_device_with_an_image_extension_is_refused(tree):
+    (tree / "cats" / "null.png").symlink_to("/dev/null")
+    fails(tree, "null.png", "character device")
+
+
+def test_a_symlink_to_a_good_image_loads_like_the_image(tree, tmp_path):
+    Image.fromarray(rgb((10, 220, 10))).save(tmp_path / "green.png")
+    (tree / "cats" / "odd.png").symlink_to(tmp_path / "green.png")
+    assert np.allclose(loaded(tree, tmp_path), (10, 220, 10), atol=1)
+
+
+def latin1(path) -> bytes:
+    return os.fsencode(path)
+
+
+@pytest.mark.parametrize("where", ["file", "class folder"])
+def test_a_latin1_name_is_reported_readably(tree, where):
+    if where == "file":
+        name = os.path.join(latin1(tree / "cats"), b"caf\xe9.png")
+    else:
+        os.mkdir(os.path.join(latin1(tree), b"b\xe9b\xe9s"))
+        name = os.path.join(latin1(tree), b"b\xe9b\xe9s", b"a.png")
+    Image.fromarray(rgb()).save(os.fsdecode(name), format="PNG")
+    message = fails(tree, "not valid UTF-8", "caf\\xe9.png" if where == "file" else "b\\xe9b\\xe9s")
+    message.encode("utf-8")  # printable as it is: no surrogates left in the message
+
+
+def test_exif_orientation_is_applied(tree, tmp_path):
+    """A phone photo stored sideways with orientation 6 (rotate 90 degrees clockwise to view) loads upright."""
+    stored = np.zeros((SIZE, SIZE, 3), np.uint8)
+    stored[:, : SIZE // 2] = (250, 0, 0)  # left half red as stored: the top half once turned clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tree / "cats" / "odd.jpg", quality=100, exif=exif)
+    assert inspect_folder(tree).to_convert == [tree / "cats" / "odd.jpg"]
+    upright = loaded(tree, tmp_path)
+    assert upright[1, SIZE // 2, 0] > 200 and upright[-2, SIZE // 2, 0] < 50
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels in a few dozen bytes: a decompression bomb's header."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("pixels", ["over twice the limit", "just over the limit"])
+def test_a_decompression_bomb_is_named_as_such_with_pillows_limit(tree, pixels):
+    side = 20_000 if pixels == "over twice the limit" else 9_500  # Pillow: 89,478,485 pixels, error at twice
+    (tree / "cats" / "bomb.png").write_bytes(png_header_only(side, side))
+    fails(tree, "bomb.png", "decompression bomb", f"{Image.MAX_IMAGE_PIXELS:,}", "resize it")
