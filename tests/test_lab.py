@@ -104,3 +104,23 @@ def test_reused_train_steps_give_the_same_models_bit_for_bit(tiny_backbone, shar
         for a, b in zip(reusing._memory[key], fresh._memory[key], strict=True):
             assert np.array_equal(a, b), f"{key}: a reused train step changed the weights"
     assert len(reusing.trainers._kept) == 3  # one kept model per recipe: stage 1, stage 2, scratch
+
+
+def test_a_stage2_model_does_not_depend_on_what_the_lab_did_before(tiny_backbone, shared_data_cache):
+    """The same stage 2 whether its stage 1 was trained just now, is memoised, or comes from the store: the training
+    data's shuffle is seeded from the global seed at the moment the dataset is made, so that moment must not depend
+    on the lab's history."""
+    scale = SCALES["smoke"].override(backbone=tiny_backbone)
+    cold = Lab(scale, shared_data_cache())
+    trained_with_stage1 = cold.stage2(0, learning_rate=1e-3)
+    warm = Lab(scale, shared_data_cache())
+    warm.stage1(0)
+    warm.scratch(0)  # something else in between, moving the global seed
+    after_other_work = warm.stage2(0, learning_rate=1e-3)
+    for a, b in zip(trained_with_stage1.model.get_weights(), after_other_work.model.get_weights(), strict=True):
+        assert np.array_equal(a, b)
+    stored_stage1_only = Lab(scale, shared_data_cache())
+    stored_stage1_only.stage1(0)
+    again = Lab(scale, stored_stage1_only.cache_dir).stage2(0, learning_rate=1e-3)  # stage 1 read from the store
+    for a, b in zip(trained_with_stage1.model.get_weights(), again.model.get_weights(), strict=True):
+        assert np.array_equal(a, b)
