@@ -178,6 +178,7 @@ class HomeworkResult:
     scale: Scale
     rows: tuple[Row, ...]  # one per homework claim
     outcomes: tuple[engine.Outcomes, ...]
+    lesson_literal: Row | None = None  # the lesson's own code (two_stage[lesson_literal]) on the same data and scale
 
     def row(self, claim_id: str) -> Row:
         return next(row for row in self.rows if row.claim == claim_id)
@@ -195,7 +196,7 @@ class HomeworkResult:
 
     def summary(self, lang: str = "en") -> str:
         two_stage, transfer = self.row("two_stage"), self.row("transfer_vs_scratch")
-        return messages.text(
+        text = messages.text(
             lang,
             "homework_rows",
             scale=self.scale.name,
@@ -203,6 +204,22 @@ class HomeworkResult:
             phase2=two_stage.treatment,
             scratch=transfer.baseline,
             seeds=len(self.scale.seeds),
+        )
+        if self.lesson_literal is None:
+            return text
+        literal = self.lesson_literal
+        verdict = "homework_criterion_met" if accepted(literal) else "homework_criterion_missed"
+        return (
+            text
+            + "\n"
+            + messages.text(
+                lang,
+                "homework_lesson_literal",
+                phase1=literal.baseline,
+                phase2=literal.treatment,
+                delta=literal.delta * 100,
+                verdict=messages.text(lang, verdict),
+            )
         )
 
     def all_finite(self) -> bool:
@@ -224,7 +241,20 @@ def grade(
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]
     rows = tuple(_as_homework(row, student) for row, _ in measured)
-    return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured))
+    reference = lesson_literal_reference(scale.override(backbone=student.backbone), cache_dir, run_id, progress)
+    return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured), reference)
+
+
+def lesson_literal_reference(scale: Scale, cache_dir: Path, run_id: str, progress: Callable[[str], None]) -> Row:
+    """The lesson's code as written (exercises 4 + 5: recompile at 1e-5 with `base(x, training=False)`), run by the
+    suite on the same data, scale and backbone: what the homework's criterion gives without any fix, beside the
+    student's own result."""
+    from harness.lab import Lab
+
+    row, _ = engine.run_claim(
+        CLAIMS["two_stage"], "lesson_literal", Lab(scale, cache_dir), run_id=run_id, progress=progress
+    )
+    return row
 
 
 def _as_homework(row: Row, student: Student) -> Row:
@@ -255,4 +285,7 @@ def result_fields(result: HomeworkResult, lang: str = "en") -> dict:
         failures=result.failures(lang),
         summary=result.summary(lang),
         all_finite=result.all_finite(),
+        lesson_literal_phase1=result.lesson_literal.baseline if result.lesson_literal else None,
+        lesson_literal_phase2=result.lesson_literal.treatment if result.lesson_literal else None,
+        lesson_literal_accepted=accepted(result.lesson_literal) if result.lesson_literal else None,
     )

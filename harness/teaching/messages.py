@@ -281,6 +281,10 @@ TEXTS = {
         "homework_two_stage": "phase 2 must beat phase 1 by at least {need:.0f} pp (the lesson's acceptance "
         "criterion); measured {delta:+.1f} pp. Fine-tune longer or at a somewhat higher (still 10x lower) rate, "
         "and keep BatchNorm frozen.",
+        "homework_lesson_literal": "the lesson's code as written (exercises 4-5: recompile at 1e-5, base(x, "
+        "training=False)) on the same data: phase 1 {phase1:.3f}, phase 2 {phase2:.3f} ({delta:+.1f} pp): {verdict}",
+        "homework_criterion_met": "the criterion is met",
+        "homework_criterion_missed": "the criterion is missed (on Keras 3 that call form does not freeze BatchNorm)",
         "homework_scratch": "transfer learning must beat training from scratch by at least {need:.0f} pp ('por "
         "mucho margen', read as in the transfer_vs_scratch claim); measured {delta:+.1f} pp. Check the "
         "preprocessing and that build_model passes config.weights to the base.",
@@ -341,6 +345,10 @@ TEXTS = {
         "homework_two_stage": "la fase 2 tiene que superar a la fase 1 en al menos {need:.0f} pp (criterio de "
         "aceptación de la clase); medido {delta:+.1f} pp. Hacé fine-tuning más largo o con un LR algo mayor "
         "(siempre 10x más bajo) y mantené BatchNorm congelado.",
+        "homework_lesson_literal": "el código de la clase tal cual (ejercicios 4-5: recompilar con 1e-5, base(x, "
+        "training=False)) con los mismos datos: fase 1 {phase1:.3f}, fase 2 {phase2:.3f} ({delta:+.1f} pp): {verdict}",
+        "homework_criterion_met": "cumple el criterio",
+        "homework_criterion_missed": "no cumple el criterio (en Keras 3 esa forma de llamar no congela BatchNorm)",
         "homework_scratch": "el transfer learning tiene que superar a entrenar desde cero en al menos {need:.0f} pp "
         "('por mucho margen', leído como en el claim transfer_vs_scratch); medido {delta:+.1f} pp. Revisá el "
         "preprocesamiento y que build_model pase config.weights a la base.",

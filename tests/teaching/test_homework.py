@@ -1,6 +1,8 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
 correct example at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
 
+from dataclasses import replace
+
 import pytest
 
 from harness import results
@@ -33,6 +35,9 @@ def test_the_correct_example_passes_the_homework(grade_homework, scale_name, req
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
     assert all(len(values) == len(result.scale.seeds) for row in rows for values in row["per_seed"].values())
     assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in rows)  # margins from the claims
+    literal = result.lesson_literal  # the lesson's own code on the same data, beside the student's result
+    assert literal.claim == "two_stage" and literal.variant == "lesson_literal" and literal.scale == scale_name
+    assert f"phase 2 {literal.treatment:.3f}" in result.summary().splitlines()[-1]
 
 
 def fabricated(phase1: list[float], phase2: list[float], scratch: list[float]) -> homework.HomeworkResult:
@@ -75,3 +80,11 @@ def test_acceptance_uses_the_mean_delta_and_the_claims_thresholds():
 def test_the_summary_names_all_three_arms():
     summary = fabricated([0.80, 0.82], [0.86, 0.88], [0.40, 0.42]).summary()
     assert "phase 1 0.810" in summary and "phase 2 0.870" in summary and "from scratch 0.410" in summary
+
+
+def test_the_lesson_literal_line_says_whether_the_lessons_code_meets_the_criterion():
+    graded = fabricated([0.80, 0.82], [0.86, 0.88], [0.40, 0.42])
+    literal = fabricated([0.79, 0.79], [0.75, 0.75], [0.4, 0.4]).row("two_stage")
+    line = replace(graded, lesson_literal=literal).summary().splitlines()[-1]
+    assert "lesson's code as written" in line and "-4.0 pp" in line and "missed" in line
+    assert "no cumple" in replace(graded, lesson_literal=literal).summary(lang="es")
