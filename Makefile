@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 
-.PHONY: install test test-install verify teaching bench lint report clean
+.PHONY: install test test-install verify replicate teaching bench lint report clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,12 @@ test-install: install
 # demonstrations at cpu scale (every buggy example through the checks, the example's homework) are `make teaching`.
 verify: install
 	$(PY) -m pytest -m cpu tests/claims tests/backbones tests/data; status=$$?; \
+	$(PY) -m harness report --results-dir results; exit $$status
+
+# Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
+# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md, README Results).
+replicate: install
+	$(PY) -m pytest -m replicate tests/claims; status=$$?; \
 	$(PY) -m harness report --results-dir results; exit $$status
 
 teaching: install

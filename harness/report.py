@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import results, stats
+from harness import replication, results, stats
 from harness.errors import HarnessError
 from harness.paths import REPO_ROOT
 
@@ -103,9 +103,23 @@ def results_section(tables: dict[str, pd.DataFrame]) -> str:
             f"\nInterval: {stats.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
             "the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict after "
             "Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic rows "
-            "are not adjusted.\n\n" + results.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
+            "are not adjusted.\n\n"
+            + replication_summary(table)
+            + results.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
         )
     return "\n".join(parts)
+
+
+def replication_summary(table: pd.DataFrame) -> str:
+    """Where a scale measured the same claims on several set-ups: one line per claim, a column per set-up."""
+    replicated = table.attrs.get("replication")
+    if replicated is None:
+        return ""
+    return (
+        "#### Replication (data family × backbone)\n\n" + replication.to_markdown(replicated) + "\n"
+        "`replicated`: the same decided verdict on every set-up; `undecided`: no decided verdicts disagree but one "
+        "is INCONCLUSIVE; `incomplete`: a set-up has no row yet.\n\n"
+    )
 
 
 def provenance_summary(rows: list[dict], environment: dict) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness import figures
+from harness import figures, replication
 from harness.paths import REPO_ROOT
 
 # The columns every consumer can rely on, in display order.
@@ -386,6 +386,11 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     write_atomic(scale_dir / "claims.json", json.dumps(_finite(document), indent=2))
     figures.plot_deltas(rows, scale_dir / "figures" / "deltas.png")
     figures.draw_claim_figures(rows, scale_dir / "figures")
+    if len({replication.configuration(row) for row in rows}) > 1:  # the same claims on several set-ups
+        replicated = replication.replication_table(rows)
+        write_atomic(scale_dir / "replication.csv", replicated.to_csv(index=False))
+        write_atomic(scale_dir / "replication.md", replication.to_markdown(replicated))
+        table.attrs["replication"] = replicated
     return table
 
 

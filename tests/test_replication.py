@@ -45,3 +45,39 @@ def test_a_column_per_configuration_and_the_newest_row_per_cell():
     first, second = table.to_dict("records")
     assert first["flowers × lite0"] == "CONFIRMED +12.0 pp" and first["replicated"] == "replicated"
     assert second["objects × lite0"] == "—" and second["replicated"] == "incomplete"
+
+
+def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_path):
+    """A scale whose rows come from two data families gets replication.csv / .md next to its tables."""
+    import json
+
+    from harness import results
+
+    runs = tmp_path / "replicate" / "runs" / "r1"
+    runs.mkdir(parents=True)
+    lines = []
+    for dataset, verdict in (("synthetic", "CONFIRMED"), ("synthetic:objects", "REFUTED")):
+        row = results.Row(
+            claim="a",
+            variant="v",
+            scale="replicate",
+            backbone="efficientnet_lite0",
+            dataset=dataset,
+            image_size=96,
+            n_train=50,
+            seeds=5,
+            baseline=0.5,
+            treatment=0.6,
+            delta=0.1,
+            ci_low=0.05,
+            ci_high=0.15,
+            threshold=0.0,
+            verdict=verdict,
+            seconds=1.0,
+            run_id="r1",
+        )
+        lines.append(json.dumps(results.asdict(row)))
+    (runs / "main.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    results.assemble(tmp_path, "replicate")
+    table = (tmp_path / "replicate" / "replication.md").read_text(encoding="utf-8")
+    assert "synthetic:objects × efficientnet_lite0" in table and "not replicated" in table
