@@ -1,8 +1,9 @@
 """The pytest side of tl-claims: markers, options, scales, the results session and the terminal summary.
 
 - `pytest` runs the fast suite (unit tests + every claim at `smoke` scale): the repository's `addopts` deselect
-  the slow markers (`-m "not cpu and not gpu and not install"`); `pytest -m cpu` the CPU verification; `pytest -m
-  gpu` the lesson's full recipe, skipped with a reason where no GPU is visible.
+  the slow markers (`-m "not cpu and not gpu and not install and not replicate"`); `pytest -m cpu` the CPU
+  verification; `pytest -m gpu` the lesson's full recipe, skipped with a reason where no GPU is visible;
+  `pytest -m replicate` the primaries on every data family × backbone.
 - A test named by its node id, or rerun by `--lf`, runs even when that default expression would deselect it: a
   pasted `tests/claims/test_claims.py::test_claim[recompile-unfreeze_all-cpu]` reruns that claim at cpu scale.
 - An unwritable `--results-dir` or `--cache-dir`, or a `--dataset` that cannot be read, stops the session at start.
@@ -203,7 +204,8 @@ def explicit_node_ids(config: pytest.Config) -> set[str]:
     return found
 
 
-FALLBACK_EXCLUDED = ("cpu", "gpu")  # where no -m is in force at all: a student's own folder (`pytest --homework`)
+# Where no -m is in force at all: a student's own folder (`pytest --homework`).
+FALLBACK_EXCLUDED = ("cpu", "gpu", "replicate")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
