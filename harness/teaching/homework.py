@@ -241,19 +241,25 @@ def grade(
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]
     rows = tuple(_as_homework(row, student) for row, _ in measured)
-    reference = lesson_literal_reference(scale.override(backbone=student.backbone), cache_dir, run_id, progress)
+    reference = lesson_literal_reference(scale, student.backbone, cache_dir, run_id, progress)
     return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured), reference)
 
 
-def lesson_literal_reference(scale: Scale, cache_dir: Path, run_id: str, progress: Callable[[str], None]) -> Row:
+def lesson_literal_reference(
+    scale: Scale, backbone: str, cache_dir: Path, run_id: str, progress: Callable[[str], None]
+) -> Row | None:
     """The lesson's code as written (exercises 4 + 5: recompile at 1e-5 with `base(x, training=False)`), run by the
     suite on the same data, scale and backbone: what the homework's criterion gives without any fix, beside the
-    student's own result."""
+    student's own result. None, said in the progress line, when the suite cannot build the student's backbone
+    with ImageNet weights offline (the student's own build may load them from a file of theirs)."""
     from harness.lab import Lab
 
-    row, _ = engine.run_claim(
-        CLAIMS["two_stage"], "lesson_literal", Lab(scale, cache_dir), run_id=run_id, progress=progress
-    )
+    try:
+        lab = Lab(scale.override(backbone=backbone), cache_dir)
+        row, _ = engine.run_claim(CLAIMS["two_stage"], "lesson_literal", lab, run_id=run_id, progress=progress)
+    except HarnessError as error:
+        progress(f"the lesson's code as written was not run for comparison: {error}")
+        return None
     return row
 
 
