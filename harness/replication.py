@@ -3,7 +3,8 @@
 A verdict that holds on one generator and one backbone may be a property of that set-up rather than of the lesson.
 `make replicate` runs the primary variants on each configuration; this module folds their rows into one table with
 a column per configuration and a `replicated` column:
-- replicated: every configuration reached the same decided verdict (CONFIRMED everywhere, or REFUTED everywhere);
+- replicated: every configuration reached the same decided verdict (CONFIRMED everywhere, REFUTED everywhere, FAILS
+  OFTEN everywhere, ...: any verdict but INCONCLUSIVE is decided);
 - not replicated: two configurations reached different decided verdicts;
 - undecided: no decided verdicts disagree, but at least one configuration is INCONCLUSIVE;
 - incomplete: a configuration has no row yet.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-DECIDED = ("CONFIRMED", "REFUTED")
+UNDECIDED = "INCONCLUSIVE"
 
 
 def configuration(row: dict) -> str:
@@ -32,10 +33,10 @@ def replication_status(verdicts: list[str | None]) -> str:
     """One word for a claim's verdicts across configurations (None: no row for that configuration)."""
     if any(verdict is None for verdict in verdicts):
         return "incomplete"
-    decided = {verdict for verdict in verdicts if verdict in DECIDED}
+    decided = {verdict for verdict in verdicts if verdict != UNDECIDED}
     if len(decided) > 1:
         return "not replicated"
-    if len(decided) == 1 and all(verdict in DECIDED for verdict in verdicts):
+    if len(decided) == 1 and UNDECIDED not in verdicts:
         return "replicated"
     return "undecided"
 

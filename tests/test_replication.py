@@ -23,6 +23,9 @@ def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1"):
     [
         (["CONFIRMED", "CONFIRMED"], "replicated"),
         (["REFUTED", "REFUTED"], "replicated"),
+        (["FAILS OFTEN", "FAILS OFTEN"], "replicated"),
+        (["NON-INFERIOR", "INCONCLUSIVE"], "undecided"),
+        (["FAILS OFTEN", "CONFIRMED"], "not replicated"),
         (["CONFIRMED", "REFUTED"], "not replicated"),
         (["CONFIRMED", "INCONCLUSIVE", "REFUTED"], "not replicated"),
         (["CONFIRMED", "INCONCLUSIVE"], "undecided"),
