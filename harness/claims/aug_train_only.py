@@ -54,8 +54,12 @@ def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:
 def variants() -> tuple[Variant, ...]:
     """The practical bug (tf_data_map) at every size; the explicit training=True call at the middle size."""
     ways = {"flip_rotate_zoom": False, "tf_data_map": True}
-    recipe = [Variant(f"tf_data_map_n{n}", {"standalone_map": True, "n_per_class": n}) for n in small_data.SIZES]
-    recipe.append(Variant("flip_rotate_zoom_n25", {"standalone_map": False, "n_per_class": 25}))
+    known = {"cpu": "INCONCLUSIVE"}  # the cost is under 2 pp on the synthetic flowers at every size
+    recipe = [
+        Variant(f"tf_data_map_n{n}", {"standalone_map": True, "n_per_class": n}, expected=known)
+        for n in small_data.SIZES
+    ]
+    recipe.append(Variant("flip_rotate_zoom_n25", {"standalone_map": False, "n_per_class": 25}, expected=known))
     stage1_only = [
         Variant(f"{way}_stage1_only", {"standalone_map": standalone}, expected={"cpu": "INCONCLUSIVE"})
         for way, standalone in ways.items()
