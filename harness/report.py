@@ -18,7 +18,7 @@ from harness.errors import HarnessError
 from harness.paths import REPO_ROOT
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-SCALE_ORDER = ("cpu", "gpu", "smoke")
+SCALE_ORDER = ("cpu", "replicate", "gpu", "smoke")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--scales",
         nargs="+",
-        default=["cpu", "gpu"],
-        help="scales shown in the README (default: cpu gpu; smoke rows carry no verdicts)",
+        default=["cpu", "replicate", "gpu"],
+        help="scales shown in the README (default: cpu replicate gpu; smoke rows carry no verdicts)",
     )
     parser.add_argument("--html", action="store_true", help="also write results/<scale>/report.html (self-contained)")
     parser.add_argument(
@@ -125,12 +125,12 @@ def replication_summary(table: pd.DataFrame) -> str:
 def provenance_summary(rows: list[dict], environment: dict) -> str:
     """When, where, with what and at which commit the rows were measured, read from the rows' own provenance; rows
     recorded before rows carried it are described by the environment that assembled them, and say so."""
-    stamped = [row for row in rows if row.get("started_at")]
+    stamped = [row for row in rows if isinstance(row.get("started_at"), str) and row["started_at"]]
     text = f"Measured at commit(s) {_measured_commits(rows)}."
     if stamped:
         start = min(str(row["started_at"]) for row in stamped)
         end = max(str(row["finished_at"]) for row in stamped)
-        machines = sorted({_machine_text(row.get("machine") or {}) for row in stamped})
+        machines = sorted({_machine_text(_mapping(row.get("machine"))) for row in stamped})
         text += f" Measured {start} to {end} on {'; '.join(machines)}; {_versions_text(stamped)}."
     if len(stamped) < len(rows):
         versions = ", ".join(f"{name} {version}" for name, version in environment.get("versions", {}).items())
@@ -139,6 +139,11 @@ def provenance_summary(rows: list[dict], environment: dict) -> str:
             f"{environment.get('date', '')} on {environment.get('machine', '')}; {versions}."
         )
     return text
+
+
+def _mapping(value: object) -> dict:
+    """A row's dict field, or {} where the row predates it (a table fills missing fields with NaN)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _machine_text(machine: dict) -> str:
@@ -152,7 +157,7 @@ def _machine_text(machine: dict) -> str:
 def _versions_text(rows: list[dict]) -> str:
     found: dict[str, set] = {}
     for row in rows:
-        for name, version in (row.get("versions") or {}).items():
+        for name, version in _mapping(row.get("versions")).items():
             found.setdefault(name, set()).add(str(version))
     return ", ".join(f"{name} {' / '.join(sorted(versions))}" for name, versions in sorted(found.items()))
 

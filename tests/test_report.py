@@ -112,3 +112,19 @@ def test_html_is_written_next_to_the_tables(tmp_path, capsys):
 def _only_the_report_command(monkeypatch):
     """The parser imports every command module; the report needs none of the heavy ones."""
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.report"])
+
+
+def test_rows_with_and_without_provenance_in_one_table_are_summarised():
+    """A table mixing older rows (no provenance: pandas fills NaN) and stamped rows names both."""
+    from harness.report import provenance_summary
+
+    stamped = {
+        "started_at": "2026-12-02T15:00:00+00:00",
+        "finished_at": "2026-12-02T15:10:00+00:00",
+        "machine": {"machine": "x86_64", "cpus": 2},
+        "versions": {"keras": "3"},
+        "git_commit": "abc",
+    }
+    older = {"started_at": float("nan"), "machine": float("nan"), "versions": float("nan"), "git_commit": "def"}
+    text = provenance_summary([stamped, older], {"date": "today", "machine": "m", "versions": {}})
+    assert "x86_64, 2 CPU(s)" in text and "keras 3" in text and "1 row(s) predate per-row provenance" in text
