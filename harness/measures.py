@@ -25,14 +25,12 @@ def fraction_of_tensors_changed(before: list[np.ndarray], after: list[np.ndarray
 # --- BatchNorm moving statistics -----------------------------------------------------------------------------------
 def moving_statistics(base: keras.Model) -> list[tuple[np.ndarray, np.ndarray]]:
     """(moving mean, moving variance) of every BatchNormalization layer in the base, input to output."""
-    return [
-        (np.array(layer.moving_mean), np.array(layer.moving_variance)) for layer in backbones.batchnorm_layers(base)
-    ]
+    return [(layer.moving_mean.numpy(), layer.moving_variance.numpy()) for layer in backbones.batchnorm_layers(base)]
 
 
 def base_kernels(base: keras.Model) -> list[np.ndarray]:
     """The base's convolution and dense kernels: what fine-tuning moves (biases, BN scales and statistics aside)."""
-    return [np.array(weight) for weight in base.weights if weight.path.endswith("kernel")]
+    return [weight.numpy() for weight in base.weights if weight.path.endswith("kernel")]
 
 
 def relative_shift(before: list[np.ndarray], after: list[np.ndarray]) -> float:
