@@ -33,9 +33,8 @@ class Lab:
         self.store = ArtefactStore(self.cache_dir)
         self._memory: dict = {}
         self.ledger: list[StageBudget] = []  # every stage handed out, in order: the engine reads a row's regime here
-        self.trainers: training.Trainers | None = (
-            training.Trainers()
-        )  # traced train steps reused across seeds (see training.Trainers)
+        # Traced train steps reused across seeds (training.Trainers); None trains every model on its own.
+        self.trainers: training.Trainers | None = training.Trainers()
 
     # --- data ------------------------------------------------------------------------------------------------------
     def data_config(self, n_train: int | None = None) -> DataConfig:
