@@ -115,9 +115,9 @@ class Lab:
         stage 2 alone (default: `min_steps`)."""
         scale = self.scale
         learning_rate = learning_rate or scale.stage2_lr
-        stage1_options = {"augment": augment, "n_train": n_train, "batch_augmentation": batch_augmentation}
-        stage1_options |= {"min_steps": min_steps}
-        stage1 = self.stage1(seed, **stage1_options)
+        stage1 = self.stage1(
+            seed, augment=augment, n_train=n_train, batch_augmentation=batch_augmentation, min_steps=min_steps
+        )
         stage2_steps = min_steps if stage2_min_steps is None else stage2_min_steps
         budget = self._budget(seed, "stage 2", scale.stage2_epochs, n_train, stage2_steps)
 

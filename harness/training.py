@@ -191,43 +191,25 @@ class Trainers:
     fresh model's state (weights, BatchNorm statistics, the random-number states of dropout and augmentation) is copied
     into a kept model with the same signature, its optimizer is reset to the state it had before its first step,
     and the kept model trains; the result is copied back. Same initial state, same graph, same data: the same numbers,
-    bit for bit (tests/test_training.py). Least recently used first out, so memory stays bounded.
+    bit for bit (tests/test_lab.py). Least recently used first out, so memory stays bounded.
     """
 
     def __init__(self, capacity: int = 4) -> None:
         self.capacity = capacity
         self._kept: OrderedDict[tuple, tuple[keras.Model, list[np.ndarray]]] = OrderedDict()
 
-    def train(
-        self,
-        classifier: Classifier,
-        train: tf.data.Dataset,
-        *,
-        compile_once: Callable[[], None],
-        recipe: str,
-        epochs: int,
-        seed: int,
-        step: str,
-    ) -> None:
-        """Train `classifier` in place: on a kept model when one has its signature, else compiled here and kept."""
-        model = classifier.model
-        signature = (classifier.architecture, recipe, tuple(variable.trainable for variable in model.variables))
-        if not classifier.architecture or signature not in self._kept:
-            compile_once()
-            build_optimizer(model)
-            if classifier.architecture:
-                self._keep(signature, model)
-            fit(model, train, epochs=epochs, seed=seed, step=step)
-            return
+    def kept(self, signature: tuple) -> keras.Model | None:
+        """The kept model of this signature, its optimizer back at its state before its first step; None if none."""
+        if signature not in self._kept:
+            return None
         self._kept.move_to_end(signature)
-        kept, optimizer_start = self._kept[signature]
-        copy_state(model, kept)
-        for variable, value in zip(kept.optimizer.variables, optimizer_start, strict=True):
+        model, optimizer_start = self._kept[signature]
+        for variable, value in zip(model.optimizer.variables, optimizer_start, strict=True):
             variable.assign(value)
-        fit(kept, train, epochs=epochs, seed=seed, step=step)
-        copy_state(kept, model)
+        return model
 
-    def _keep(self, signature: tuple, model: keras.Model) -> None:
+    def keep(self, signature: tuple, model: keras.Model) -> None:
+        """Keep a compiled model whose optimizer is built and has not stepped yet."""
         self._kept[signature] = (model, [variable.numpy() for variable in model.optimizer.variables])
         while len(self._kept) > self.capacity:
             self._kept.popitem(last=False)
@@ -252,12 +234,22 @@ def train_compiled(
     step: str,
     trainers: Trainers | None,
 ) -> None:
-    """Compile and fit, through `trainers` when given (a traced step reused), else on the classifier itself."""
-    if trainers is None:
+    """Compile and fit `classifier` in place; with `trainers`, on a kept model of the same recipe when there is one
+    (its traced step reused), and otherwise keeping this one for the next seed."""
+    model = classifier.model
+    trainers = trainers if classifier.architecture else None  # a model built outside the lab has no signature
+    signature = (classifier.architecture, recipe, tuple(variable.trainable for variable in model.variables))
+    kept = trainers.kept(signature) if trainers is not None else None
+    if kept is None:
         compile_once()
-        fit(classifier.model, train, epochs=epochs, seed=seed, step=step)
+        if trainers is not None:
+            build_optimizer(model)  # before keeping: the kept optimizer state is the one before the first step
+            trainers.keep(signature, model)
+        fit(model, train, epochs=epochs, seed=seed, step=step)
         return
-    trainers.train(classifier, train, compile_once=compile_once, recipe=recipe, epochs=epochs, seed=seed, step=step)
+    copy_state(model, kept)
+    fit(kept, train, epochs=epochs, seed=seed, step=step)
+    copy_state(kept, model)
 
 
 def unfreeze(classifier: Classifier, *, fraction: float = 1.0, bn_policy: str = "frozen") -> None:

@@ -4,22 +4,13 @@ on, as source text or as a loaded student."""
 from pathlib import Path
 
 import pytest
+from student_styles import BUG_CHECKS
 
 from harness.paths import REPO_ROOT
 from harness.teaching.student import Student, load_student
 
 TINY_STUDENT = REPO_ROOT / "fixtures" / "tiny_student.py"
-KNOWN_BUGS = (
-    "raw_pixels",
-    "double_scaling",
-    "aug_on_val",
-    "aug_at_inference",
-    "base_not_frozen",
-    "high_lr",
-    "no_recompile",
-    "bn_updating",
-    "bn_training_false",
-)
+KNOWN_BUGS = tuple(BUG_CHECKS)
 
 
 def variant_source(*bugs: str) -> str:

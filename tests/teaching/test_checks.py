@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from student_styles import BUG_CHECKS
 
 from harness.paths import REPO_ROOT
 from harness.teaching import checks
@@ -18,17 +19,7 @@ from harness.teaching.student import ContractError, load_student, probe_config
 EXAMPLES = REPO_ROOT / "examples"
 
 # bug -> the checks it must fail (every other check must pass)
-TINY_BUGS = {
-    "raw_pixels": {"preprocessing_matches_backbone"},
-    "double_scaling": {"preprocessing_matches_backbone"},
-    "aug_on_val": {"augmentation_absent_from_val"},
-    "aug_at_inference": {"augmentation_inactive_at_inference"},
-    "base_not_frozen": {"stage1_trains_only_head"},
-    "high_lr": {"finetune_lr_10x_lower"},
-    "no_recompile": {"recompiled_after_unfreezing"},
-    "bn_updating": {"batchnorm_frozen_in_finetuning"},
-    "bn_training_false": {"batchnorm_frozen_in_finetuning"},
-}
+TINY_BUGS = BUG_CHECKS
 
 # example file -> (the checks it must fail, a phrase its message must contain)
 EXAMPLE_BUGS = {
