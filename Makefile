@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
+WORKERS ?= 2
 
 .PHONY: install test test-install verify replicate teaching bench lint report clean
 
@@ -37,14 +38,16 @@ test-install: install
 # section is regenerated even when a claim is not confirmed (that is a finding); the exit status stays pytest's.
 # Only what decides verdicts: the claims, the backbones' fidelity and the data's calibration. The teaching
 # demonstrations at cpu scale (every buggy example through the checks, the example's homework) are `make teaching`.
+# Two pytest-xdist workers (WORKERS=N for another count), each TensorFlow with its share of the cores; a model two
+# claims need is trained once, by whichever worker asks first (the other waits for it: harness/store.py).
 verify: install
-	$(PY) -m pytest -m cpu tests/claims tests/backbones tests/data; status=$$?; \
+	$(PY) -m pytest -m cpu -n $(WORKERS) --dist worksteal tests/claims tests/backbones tests/data; status=$$?; \
 	$(PY) -m harness report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
 # row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md, README Results).
 replicate: install
-	$(PY) -m pytest -m replicate tests/claims; status=$$?; \
+	$(PY) -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
 	$(PY) -m harness report --results-dir results; exit $$status
 
 teaching: install

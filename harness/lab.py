@@ -398,9 +398,10 @@ class Lab:
 
         if key not in self._memory:
             classifier = fresh()
-            if not self.store.load_weights(key, classifier.model):
-                train(classifier)
-                self.store.save_weights(key, classifier.model)
+            with self.store.building(key):  # another process training this very model: wait for it, then load
+                if not self.store.load_weights(key, classifier.model):
+                    train(classifier)
+                    self.store.save_weights(key, classifier.model)
             self._memory[key] = classifier.model.get_weights()
         self.ledger.append(budget)
 

@@ -12,6 +12,7 @@
 """
 
 import math
+import os
 import re
 import sys
 import tempfile
@@ -64,6 +65,25 @@ def pytest_configure(config: pytest.Config) -> None:
         check_data_source(overrides.get("dataset"), session.cache_dir)
     config.stash[SESSION_KEY] = session
     relax_default_selection(config)
+    share_cores_between_workers(config)
+
+
+def share_cores_between_workers(config: pytest.Config) -> None:
+    """pytest-xdist workers on one machine: each worker's TensorFlow gets its share of the cores (at least one
+    thread), instead of one thread per core each, which makes N workers fight over the cores with N times the
+    threads. Before anything runs in the worker; a TensorFlow already started elsewhere keeps its own setting."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not hasattr(config, "workerinput") or workers < 2:
+        return
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = max(1, cores // workers)
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow's runtime already started in this process: its threads are fixed
+        pass
 
 
 @pytest.hookimpl(optionalhook=True)

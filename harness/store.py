@@ -11,6 +11,9 @@ trained models, normalised folder copies -- written and checked one way.
   `harness.store`), the entry deleted and rebuilt by the caller; a file without a sidecar counts as absent.
 - Modes follow the umask (0644 files and 0755 folders under the usual 022), so a group can share a cache.
 - A cache that cannot be written costs speed, not correctness: the failure is logged and the artefact returned.
+- Processes sharing a cache (pytest-xdist workers, two runs at once) build each artefact once: `building(key)`
+  holds an exclusive lock on `<root>/locks/<key>.lock` while one of them builds it, and the other waits, then reads
+  it. The operating system drops the lock when its holder dies, so a killed run never leaves others waiting.
 """
 
 from __future__ import annotations
@@ -103,12 +106,13 @@ class ArtefactStore:
         """The stored arrays under `<root>/<kind>/<key>.npz`, or `build()`'s, stored on the way. An entry that fails
         its hash, cannot be read or lacks one of `names` is reported, deleted and rebuilt."""
         path = self.root / kind / f"{key}.npz"
-        stored = self._read_arrays(path, names)
-        if stored is not None:
-            return stored
-        arrays = build()
-        write_checked(path, lambda partial: _save_npz(partial, arrays))
-        return arrays
+        with self.building(key):
+            stored = self._read_arrays(path, names)
+            if stored is not None:
+                return stored
+            arrays = build()
+            write_checked(path, lambda partial: _save_npz(partial, arrays))
+            return arrays
 
     def _read_arrays(self, path: Path, names: Collection[str]) -> dict[str, np.ndarray] | None:
         if not verified(path):
@@ -144,6 +148,14 @@ class ArtefactStore:
     def _weights_path(self, key: str) -> Path:
         return self.root / "models" / f"{key}.weights.h5"
 
+    @contextlib.contextmanager
+    def building(self, key: str) -> Iterator[None]:
+        """Hold `key`'s lock while this process looks for the artefact and builds it if absent; another process
+        asking for the same key waits here. Without a lock (no `fcntl`, as on Windows, or a cache that cannot be
+        written) two processes may build the same artefact: only time is lost, the writes stay atomic."""
+        with _exclusive(self.root / "locks" / f"{key}.lock"):
+            yield
+
 
 def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     with open(path, "wb") as handle:  # a file object: np.savez would otherwise append ".npz" to the temporary name
@@ -151,6 +163,29 @@ def _save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- files
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path` for the duration of the block (blocking); none where it cannot be had."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; duplicated work at worst
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+b")  # noqa: SIM115 - closed below, after the lock is released
+    except OSError as error:
+        log.warning("could not lock %s (%s); building without a lock", path, error)
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def sidecar_of(path: Path) -> Path:

@@ -1,6 +1,7 @@
 """The plugin's contract: markers, option checks, the fast-suite default, gpu skips, rows on disk."""
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -264,3 +265,22 @@ def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     assert isinstance(first["git_dirty"], bool)
     (skip,) = [json.loads(line) for path in tmp_path.glob("gpu/runs/*/skipped/*.jsonl") for line in path.open()]
     assert skip["claim"] == "toy" and "no GPU visible" in skip["reason"]
+
+
+THREADS_TEST = """
+import os
+import tensorflow as tf
+
+def test_threads():
+    cores = len(os.sched_getaffinity(0))
+    expected = max(1, cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    assert tf.config.threading.get_intra_op_parallelism_threads() == expected
+    assert tf.config.threading.get_inter_op_parallelism_threads() == expected
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
+def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makepyfile(test_threads=THREADS_TEST)
+    pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)

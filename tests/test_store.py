@@ -9,6 +9,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -232,3 +233,58 @@ def test_the_fingerprint_covers_everything_the_recipes_import():
 # Imported by the lab for types or configuration only: they decide no artefact's content (the scale's values that
 # do are part of every key).
 OUTSIDE_THE_RECIPE = {"harness.scales"}
+
+
+SHARING_PROCESS = """
+import sys, time
+from pathlib import Path
+import numpy as np
+from harness.store import ArtefactStore
+
+root, log = Path(sys.argv[1]), Path(sys.argv[2])
+
+def build():
+    with log.open("a") as handle:
+        handle.write("built\\n")
+    time.sleep(1.0)  # long enough for the other process to ask meanwhile
+    return {"x": np.arange(3)}
+
+print(ArtefactStore(root, fingerprint="f").arrays("k", build)["x"].tolist())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX (fcntl)")
+def test_two_processes_sharing_a_cache_build_an_artefact_once(tmp_path):
+    log = tmp_path / "builds.log"
+    children = [
+        subprocess.Popen([sys.executable, "-c", SHARING_PROCESS, str(tmp_path / "cache"), str(log)],
+                         stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    outputs = [child.communicate(timeout=120)[0].strip() for child in children]
+    assert [child.returncode for child in children] == [0, 0]
+    assert outputs == ["[0, 1, 2]", "[0, 1, 2]"]
+    assert log.read_text().splitlines() == ["built"]  # the second process waited and read the first one's entry
+
+
+DYING_HOLDER = """
+import os, sys
+from harness.store import ArtefactStore
+
+with ArtefactStore(sys.argv[1], fingerprint="f").building("k"):
+    os._exit(3)  # killed while building
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="advisory locks are POSIX (fcntl)")
+def test_a_builder_that_dies_never_leaves_the_others_waiting(tmp_path):
+    assert subprocess.run([sys.executable, "-c", DYING_HOLDER, str(tmp_path)], check=False).returncode == 3
+    finished = []
+
+    def ask() -> None:
+        finished.append(ArtefactStore(tmp_path, fingerprint="f").arrays("k", lambda: {"x": np.ones(1)}))
+
+    asking = threading.Thread(target=ask, daemon=True)
+    asking.start()
+    asking.join(timeout=30)
+    assert finished and finished[0]["x"] == 1
