@@ -165,7 +165,7 @@ def test_a_smoke_claim_writes_its_row_and_progress(pytester, tmp_path):
     result.stdout.fnmatch_lines(["*tl-claims results, smoke scale*"])
 
 
-SMOKE_PAIR = ["-m", "smoke", "-k", "preprocessing and lite0 or aug_train_only and flip"]
+SMOKE_PAIR = ["-m", "smoke", "-k", "preprocessing and scale_backbone or aug_train_only and flip"]
 VOLATILE = {"seconds", "run_id", "started_at", "finished_at"}
 
 

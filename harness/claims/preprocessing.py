@@ -4,13 +4,15 @@ Arms: the realistic mistake for each backbone → its own preprocessing. Network
 (EfficientNetB0, MobileNetV3Small) expect 0–255, so their mistake is scaling twice (/255 first); the others
 (Lite0, MobileNetV2) expect a small range, so their mistake is raw 0–255 pixels.
 Metric: test accuracy of feature extraction (frozen ImageNet base, head trained on its pooled features).
+The primary variant runs on the scale's own backbone (Lite0 at cpu scale, Lite1 in the replication matrix,
+EfficientNetB0 at gpu scale), so it replicates across backbones; the others pin a keras.applications backbone.
 """
 
 from harness import backbones
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 
+SCALE_BACKBONE = "scale_backbone"  # the primary: whichever backbone the scale runs
 BACKBONE_OF_VARIANT = {
-    "lite0": "efficientnet_lite0",
     "b0": "efficientnet_b0",
     "mnv3s": "mobilenet_v3_small",
     "mnv2": "mobilenet_v2",
@@ -24,7 +26,7 @@ def mistaken_mode(backbone: str) -> str:
 
 
 def feature_extraction(trial: Trial, *, mistaken: bool) -> Measurement:
-    backbone = trial.params["backbone"]
+    backbone = trial.params.get("backbone") or trial.lab.scale.backbone
     mode = mistaken_mode(backbone) if mistaken else "correct"
     return Measurement.of(trial.lab.linear_probe(trial.seed, backbone=backbone, input_mode=mode))
 
@@ -37,6 +39,9 @@ CLAIM = Claim(
     baseline=Arm("wrong scaling", lambda trial: feature_extraction(trial, mistaken=True)),
     treatment=Arm("backbone's preprocess", lambda trial: feature_extraction(trial, mistaken=False)),
     threshold=0.0,
-    variants=tuple(Variant(name, {"backbone": backbone}) for name, backbone in BACKBONE_OF_VARIANT.items()),
+    variants=(
+        Variant(SCALE_BACKBONE),
+        *(Variant(name, {"backbone": backbone}) for name, backbone in BACKBONE_OF_VARIANT.items()),
+    ),
     reading="correct preprocessing beats the backbone's realistic mistake (raw 0–255, or /255 twice)",
 )
