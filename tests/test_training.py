@@ -162,3 +162,39 @@ def test_stage_budget_counts_steps_with_the_last_partial_batch(images, epochs, m
         "stage 2", per_class=10, images=images, batch_size=32, epochs=epochs, min_steps=min_steps
     )
     assert (budget.epochs, budget.steps) == expected
+
+
+def eager_outputs(model: keras.Model, images: np.ndarray, batch_size: int) -> list[np.ndarray]:
+    """The model called eagerly batch by batch: what `training.inference` must equal to the last bit."""
+    batches = [model(images[i : i + batch_size], training=False) for i in range(0, len(images), batch_size)]
+    return [np.concatenate([np.asarray(batch[k]) for batch in batches]) for k in range(len(batches[0]))]
+
+
+@pytest.mark.parametrize("backbone", ["tiny", "efficientnet_lite0"])
+def test_traced_inference_equals_the_eager_call_bit_for_bit(tiny_backbone, backbone):
+    """The evaluation's traced batches give exactly the eager model's logits and pooled features (ImageNet Lite0 with
+    the lesson's augmentation layers, which inference skips; a last batch shorter than the others)."""
+    name = tiny_backbone if backbone == "tiny" else backbone
+    keras.utils.set_random_seed(0)
+    augmentation = training.augment.lesson_augmentation(seed=0)
+    classifier = training.build_classifier(name, image_size=64, num_classes=3, augmentation=augmentation)
+    images = np.random.default_rng(1).uniform(0, 255, (70, 64, 64, 3)).astype("float32")
+    both = keras.Model(classifier.model.input, [classifier.model.get_layer("pool").output, classifier.model.output])
+    evaluation = training.evaluate(classifier.model, images, np.zeros(70), with_features=True, batch_size=32)
+    features, logits = eager_outputs(both, images, 32)
+    np.testing.assert_array_equal(evaluation.features, features)
+    np.testing.assert_array_equal(evaluation.predictions, np.argmax(logits, axis=1))
+    np.testing.assert_array_equal(training.inference(both, images, 32)[1], logits)
+    preprocess = training.backbones.get(name).preprocess
+    pooled = training.pooled_features(classifier.base, images, preprocess, batch_size=32)
+    eager = [np.asarray(keras.ops.mean(classifier.base(preprocess(images[i : i + 32]), training=False), axis=(1, 2)))
+             for i in range(0, 70, 32)]  # fmt: skip
+    np.testing.assert_array_equal(pooled, np.concatenate(eager))
+
+
+def test_eager_arithmetic_restores_the_threads_function_options():
+    """Only calls inside the block lose the arithmetic optimizer: the training steps after it run as before."""
+    before = training.context.context().function_call_options
+    with training.eager_arithmetic():
+        inside = training.context.context().function_call_options
+    assert inside is not before and training.context.context().function_call_options is before
