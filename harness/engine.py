@@ -66,7 +66,7 @@ def run_claim(
 
     rule = claim.rule_for(variant)
     first_budget = len(lab.ledger)
-    outcomes = run_seeds(list(scale.seeds))
+    outcomes = run_seeds(list(variant.seeds_at(scale)))
     if scale.seed_looks:
         design = sequential.Design(scale.seed_looks)
         look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)

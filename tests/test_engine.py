@@ -116,6 +116,18 @@ def test_auto_seeds_add_seeds_only_while_the_row_is_undecided():
     assert clear.seeds == 5 and clear.confirms  # decided at the first look
 
 
+def test_a_variant_minimum_adds_the_next_seeds_at_its_scale_only():
+    needy = Variant("a", {"label": "a"}, min_seeds={"smoke": 5})
+    row, outcomes = engine.run_claim(make_claim(variants=(needy,), primary="a"), "a", lab(), run_id="r",
+                                     progress=lambda line: None)  # fmt: skip
+    assert row.seeds == 5 and outcomes.seeds == (0, 1, 2, 3, 4)
+    cpu, auto = SCALES["cpu"].override(seeds=7), SCALES["smoke"].override(seeds="auto")
+    assert needy.seeds_at(cpu) == tuple(range(7))  # another scale: its own seeds
+    assert Variant("a", min_seeds={"smoke": 2}).seeds_at(lab().scale) == (0, 1, 2)  # never fewer
+    assert needy.seeds_at(auto) == tuple(range(5))  # a sequential scale adds seeds at its looks instead
+    assert Variant("a", min_seeds={"cpu": 4}).seeds_at(SCALES["cpu"].override(seeds=(3, 8))) == (3, 8, 9, 10)
+
+
 def test_the_regime_names_each_distinct_stage_once_and_sizes_when_a_stage_repeats():
     stage1, stage2 = StageBudget("stage 1", 50, 10, 80), StageBudget("stage 2", 50, 6, 48)
     small = StageBudget("stage 2", 10, 24, 48)

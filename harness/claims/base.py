@@ -82,6 +82,15 @@ class Variant:
     params: Mapping[str, Any] = field(default_factory=dict)
     expected: Mapping[str, str] = field(default_factory=dict)  # scale -> verdict, e.g. {"cpu": "REFUTED"}
     rule: Rule | None = None  # when this variant tests its claim differently (a risk, an exact value)
+    # scale -> at least this many seeds: for a row whose verdict, at the scale's own count, changes with the machine
+    min_seeds: Mapping[str, int] = field(default_factory=dict)
+
+    def seeds_at(self, scale: Scale) -> tuple[int, ...]:
+        """The scale's seeds, extended with the next ones up to this variant's minimum there; never fewer.
+        A sequential scale (`--seeds auto`) adds seeds at its own looks instead."""
+        needed = 0 if scale.seed_looks else self.min_seeds.get(scale.name, 0)
+        extra = tuple(range(max(scale.seeds) + 1, max(scale.seeds) + 1 + needed - len(scale.seeds)))
+        return (*scale.seeds, *extra)
 
 
 @dataclass(frozen=True)

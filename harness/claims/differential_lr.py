@@ -6,7 +6,9 @@ at 1e-5, the later half and the head at 1e-4), from the same stage-1 model, Batc
 Keras has no per-layer rate; `harness.differential_lr` runs each variable's update at its group's rate.
 Metric: test accuracy. Rule: differential > uniform.
 Variants: against uniform 1e-5 (`vs_uniform_1e-5`: does letting late layers move faster help?) and against uniform
-1e-4 (`vs_uniform_1e-4`: does holding early layers back help?).
+1e-4 (`vs_uniform_1e-4`: does holding early layers back help?). At five seeds the second one's verdict changed with
+the TensorFlow thread count (REFUTED −1.3 pp [−2.3, −0.3] with two threads, INCONCLUSIVE −0.9 pp [−1.9, +0.1]
+with one: the last bits of the weights move a seed's Δ by up to 1 pp), so it runs ten seeds at cpu scale.
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
@@ -40,7 +42,12 @@ CLAIM = Claim(
     threshold=0.0,
     variants=(
         Variant("vs_uniform_1e-5", {"uniform_rate": 1e-5, "uniform": "1e-5"}),
-        Variant("vs_uniform_1e-4", {"uniform_rate": 1e-4, "uniform": "1e-4"}, expected={"cpu": "REFUTED"}),
+        Variant(
+            "vs_uniform_1e-4",
+            {"uniform_rate": 1e-4, "uniform": "1e-4"},
+            expected={"cpu": "REFUTED"},
+            min_seeds={"cpu": 10},
+        ),
     ),
     smoke=("vs_uniform_1e-5",),
     reading="'differential ≥ uniform' tested as differential > uniform against each of the two rates it mixes",
