@@ -199,7 +199,7 @@ SCALES: dict[str, Scale] = {
         learning_curve_sizes=(2, 4),
         variants="smoke",
     ),
-    # Verdicts on a 2-core CPU: 96 px keeps Lite0 fine-tuning near 40 img/s (docs/measured-facts.md), 50 per class
+    # Verdicts on a 2-core CPU: 96 px keeps Lite0 fine-tuning near 250 img/s (docs/measured-facts.md), 50 per class
     # is the lesson's "small data", 200 test images per class keep test noise well under the effects measured.
     "cpu": Scale(
         name="cpu",
