@@ -352,9 +352,9 @@ def inference(
     forward: Callable, images: np.ndarray, batch_size: int = 64, prepare: Callable | None = None
 ) -> list[np.ndarray]:
     """Every output of `forward` (a model, called in inference mode, or a function of a batch) over `images`, batch
-    by batch through one traced function: about 2.5× faster than calling a Lite0 classifier eagerly (1,000 test
-    images at 96 px: `make bench`), with the eager call's outputs bit for bit (`eager_arithmetic`). The batch
-    dimension is left open, so the last, shorter batch does not trace again."""
+    by batch through one traced function: 2.1× faster than calling a Lite0 classifier eagerly (1,000 test images at
+    96 px, benchmarks/test_bench_evaluation.py), with the eager call's outputs bit for bit (`eager_arithmetic`).
+    The batch dimension is left open, so the last, shorter batch does not trace again."""
     prepare = prepare or (lambda batch: batch.astype("float32"))
     if isinstance(forward, keras.Model):
         model = forward
