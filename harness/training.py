@@ -359,8 +359,7 @@ def inference(
     if isinstance(forward, keras.Model):
         model = forward
         forward = lambda batch: model(batch, training=False)  # noqa: E731
-    first = prepare(images[:batch_size])
-    signature = [tf.TensorSpec((None, *first.shape[1:]), tf.float32)]
+    signature = [tf.TensorSpec((None, *prepare(images[:1]).shape[1:]), tf.float32)]
     traced = tf.function(forward, input_signature=signature, autograph=False)
     with eager_arithmetic():
         batches = [traced(prepare(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
