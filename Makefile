@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 WORKERS ?= 2
 
-.PHONY: install test test-install verify replicate teaching bench lint report clean
+.PHONY: install test test-install verify explore replicate teaching bench lint report clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,12 +36,19 @@ test-install: install
 
 # The claims at cpu scale: verdicts with intervals; the table lands in results/cpu/ and the README's Results
 # section is regenerated even when a claim is not confirmed (that is a finding); the exit status stays pytest's.
-# Only what decides verdicts: the claims, the backbones' fidelity and the data's calibration. The teaching
-# demonstrations at cpu scale (every buggy example through the checks, the example's homework) are `make teaching`.
+# Only what decides the lesson's verdicts: each claim's primary variant (the lesson's own reading), the backbones'
+# fidelity and the data's calibration. The exploratory variants (studies around a claim: other rates, sizes,
+# stage-1-only arms) are `make explore`; the teaching demonstrations `make teaching`; `pytest -m cpu` runs all of
+# them plus the slower code-path checks (the gpu preset's dry run of every primary, the fuzzer's larger budget).
 # Two pytest-xdist workers (WORKERS=N for another count), each TensorFlow with its share of the cores; a model two
 # claims need is trained once, by whichever worker asks first (the other waits for it: harness/store.py).
+VERIFY_TESTS := tests/claims/test_claims.py tests/backbones/test_lite0.py tests/backbones/test_lite_reference.py tests/data
 verify: install
-	$(PY) -m pytest -m cpu -n $(WORKERS) --dist worksteal tests/claims tests/backbones tests/data; status=$$?; \
+	$(PY) -m pytest -m "cpu and not exploratory" -n $(WORKERS) --dist worksteal $(VERIFY_TESTS); status=$$?; \
+	$(PY) -m harness report --results-dir results; exit $$status
+
+explore: install
+	$(PY) -m pytest -m "cpu and exploratory" -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
 	$(PY) -m harness report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one

@@ -29,6 +29,9 @@ SCALE_MARKERS = {
     "replicate": "the cpu scale's primary verdicts on each data family × backbone (make replicate)",
     "gpu": "the lesson's full recipe (EfficientNetB0 imagenet, tf_flowers, 224 px); skipped without a GPU",
 }
+# Beside the scale: a claim's other variants (the lesson's reading is the primary) are studies around the claim,
+# selectable on their own: `make verify` runs `-m "cpu and not exploratory"`, `make explore` the rest.
+OTHER_MARKERS = {"exploratory": "a claim variant other than its primary (the lesson's own reading); make explore"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,7 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for name, description in SCALE_MARKERS.items():
+    for name, description in {**SCALE_MARKERS, **OTHER_MARKERS}.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     overrides = _validated_overrides(config)
     run_id = getattr(config, "workerinput", {}).get("tl_claims_run_id")
@@ -259,8 +262,9 @@ class KnownFinding(AssertionError):
 def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) -> list:
     """One pytest param per claim × variant × scale, for the variants each scale runs (`Scale.variants`: smoke the
     claim's smoke variants, gpu and replicate its primary), ids like `two_stage-lr_1e-5-cpu`, carrying the scale's
-    marker, and a strict xfail where a finding is known. A scale with several configurations (replicate, or a
-    comma-separated --dataset / --backbone) runs all of them in one test, one row each."""
+    marker (and `exploratory` unless it is the claim's primary), and a strict xfail where a finding is known. A
+    scale with several configurations (replicate, or a comma-separated --dataset / --backbone) runs all of them in
+    one test, one row each."""
     from harness.claims import CLAIMS
     from harness.scales import SCALES
 
@@ -271,6 +275,8 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) 
                 if not SCALES[scale].runs(claim, variant.name):
                     continue
                 marks = [getattr(pytest.mark, scale)]
+                if variant.name != claim.primary_variant:
+                    marks.append(pytest.mark.exploratory)
                 known = SCALES[scale].known_finding(variant)
                 if known:
                     marks.append(

@@ -105,6 +105,26 @@ def test_a_claim_node_id_is_collected_with_the_repository_configuration():
     assert node_id in result.stdout and "deselected" not in result.stdout
 
 
+def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest():
+    """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
+    exploratory"` (make explore) every other cpu variant; together, the whole cpu table."""
+    from harness.claims import CLAIMS
+
+    def collected(expression: str) -> set[str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests/claims/test_claims.py", "-m", expression, "--collect-only", "-q",
+             "-p", "no:cacheprovider"],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        return {line.split("[", 1)[1].rstrip("]") for line in result.stdout.splitlines() if "::test_claim[" in line}
+
+    primaries = {f"{claim.id}-{claim.primary_variant}-cpu" for claim in CLAIMS.values()}
+    others = {f"{claim.id}-{v.name}-cpu" for claim in CLAIMS.values() for v in claim.variants} - primaries
+    assert collected("cpu and not exploratory") == primaries
+    assert collected("cpu and exploratory") == others
+
+
 def test_marker_expression_selects_a_scale(plugin_pytester):
     plugin_pytester.makepyfile(SCALED_TESTS)
     plugin_pytester.runpytest("-m", "cpu").assert_outcomes(passed=1, deselected=3)
@@ -112,7 +132,9 @@ def test_marker_expression_selects_a_scale(plugin_pytester):
 
 def test_markers_are_registered_with_descriptions(plugin_pytester):
     result = plugin_pytester.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.smoke: *", "@pytest.mark.cpu: *", "@pytest.mark.gpu: *"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.smoke: *", "@pytest.mark.cpu: *", "@pytest.mark.gpu: *", "@pytest.mark.exploratory: *"]
+    )
 
 
 @pytest.mark.parametrize(

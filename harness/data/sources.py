@@ -44,7 +44,10 @@ from harness.data.validate import DataError, FolderReport, inspect_folder, to_rg
 from harness.paths import default_cache_dir
 
 SPLITS = ("train", "val", "test")
-SYNTHETIC_TRAIN_POOL = 300  # per class: learning curves go to 200, and seeds still draw different subsets there
+# Per class: the train pool grows in blocks of this many images, as many as n_train needs (at least one). Seeds
+# draw different subsets below one block's size; a larger n_train adds whole blocks, and its choice keeps the
+# smaller sizes' choice as a prefix (`training_choice`), so every number measured at n <= 300 stays the same.
+SYNTHETIC_TRAIN_POOL = 300
 PURPOSES = ("claims", "calibration")
 # Generator seed per purpose and split: no two (purpose, split) pairs share a stream, hence never an image.
 SYNTHETIC_STREAMS = {
@@ -141,7 +144,8 @@ def load_splits(config: DataConfig, seed: int) -> Splits:
     """The splits for `config` and `seed`: deterministic, and the same object for the same arguments."""
     check_config(config)
     fixed = fixed_splits(config)
-    chosen = training_choice(fixed.train_pool.labels[fixed.candidates], len(fixed.class_names), config.n_train, seed)
+    labels = fixed.train_pool.labels[fixed.candidates]
+    chosen = training_choice(labels, len(fixed.class_names), config.n_train, seed, fixed.block)
     x_train, y_train = fixed.train_pool.take(fixed.candidates[chosen])
     return Splits(fixed.class_names, x_train, y_train, *fixed.val, *fixed.test)
 
@@ -171,6 +175,7 @@ class FixedSplits:
     candidates: np.ndarray  # positions in train_pool that training may draw from (not carved into val/test)
     val: tuple[np.ndarray, np.ndarray]
     test: tuple[np.ndarray, np.ndarray]
+    block: int | None = None  # a synthetic pool's block size (`training_choice`); None: one block per class
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,7 +195,8 @@ def fixed_splits(config: DataConfig) -> FixedSplits:
         if pools.val
         else take_first(pools.train, remaining, config.n_val)
     )
-    return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test)
+    block = SYNTHETIC_TRAIN_POOL if parse_dataset_spec(config.source).kind == "synthetic" else None
+    return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test, block)
 
 
 def fixed_orders(labels: np.ndarray, n_classes: int) -> list[np.ndarray]:
@@ -214,11 +220,22 @@ def take_fixed(pool: Pool, n: int, n_classes: int) -> tuple[np.ndarray, np.ndarr
     return take_first(pool, fixed_orders(pool.labels, n_classes), n)
 
 
-def training_choice(labels: np.ndarray, n_classes: int, n_train: int, seed: int) -> np.ndarray:
-    """n_train per class: a prefix of a per-seed permutation of each class, hence nested in n_train."""
-    chosen = [
-        np.random.default_rng([seed, c, 7]).permutation(np.flatnonzero(labels == c))[:n_train] for c in range(n_classes)
-    ]
+def training_choice(
+    labels: np.ndarray, n_classes: int, n_train: int, seed: int, block: int | None = None
+) -> np.ndarray:
+    """n_train per class: a prefix of a per-seed order of each class, hence nested in n_train.
+
+    The order permutes each class's positions within consecutive blocks of `block` (None: one block, the whole
+    class), block after block: a synthetic pool that grew by a block for a larger n_train keeps the first block's
+    order, so smaller sizes draw exactly the images they drew from the smaller pool. Real sources use one block:
+    their positions follow the files' order, which a block would carry into the choice."""
+    chosen = []
+    for c in range(n_classes):
+        positions = np.flatnonzero(labels == c)
+        size = block or max(len(positions), 1)
+        blocks = [positions[start : start + size] for start in range(0, len(positions), size)]
+        order = [np.random.default_rng([seed, c, 7, *([k] if k else [])]).permutation(b) for k, b in enumerate(blocks)]
+        chosen.append(np.concatenate(order)[:n_train] if order else positions)
     return np.random.default_rng([seed, 11]).permutation(np.concatenate(chosen))  # classes mixed, even unshuffled
 
 
@@ -260,19 +277,29 @@ def load_pools(config: DataConfig) -> Pools:
     spec = parse_dataset_spec(config.source)
     cache_dir = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
     if spec.kind == "synthetic":
-        return synthetic_pools(spec.argument, config.image_size, config.n_val, config.n_test, cache_dir, config.purpose)
+        return synthetic_pools(
+            spec.argument, config.image_size, config.n_val, config.n_test, cache_dir, config.purpose, config.n_train
+        )
     if spec.kind == "tfds":
         return tfds_pools(spec.argument, config.image_size)
     return folder_pools(Path(spec.argument).expanduser().resolve(), config.image_size, cache_dir)
 
 
 def synthetic_pools(
-    family_name: str, image_size: int, n_val: int, n_test: int, cache_dir: Path, purpose: str = "claims"
+    family_name: str,
+    image_size: int,
+    n_val: int,
+    n_test: int,
+    cache_dir: Path,
+    purpose: str = "claims",
+    n_train: int = 1,
 ) -> Pools:
-    """Three generator streams: a fixed train pool, and the first n_val / n_test images per class of the others."""
+    """Three generator streams: a train pool of as many `SYNTHETIC_TRAIN_POOL` blocks per class as `n_train` needs,
+    and the first n_val / n_test images per class of the others."""
     family = families.get_family(family_name)
     n_classes = len(family.class_names)
-    sizes = {"train": SYNTHETIC_TRAIN_POOL, "val": n_val, "test": n_test}
+    train_pool = SYNTHETIC_TRAIN_POOL * max(1, -(-n_train // SYNTHETIC_TRAIN_POOL))
+    sizes = {"train": train_pool, "val": n_val, "test": n_test}
     streams = SYNTHETIC_STREAMS[purpose]
     pools = {
         split: Pool(

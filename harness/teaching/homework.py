@@ -205,22 +205,7 @@ class HomeworkResult:
             scratch=transfer.baseline,
             seeds=len(self.scale.seeds),
         )
-        if self.lesson_literal is None:
-            return text
-        literal = self.lesson_literal
-        verdict = "homework_criterion_met" if accepted(literal) else "homework_criterion_missed"
-        return (
-            text
-            + "\n"
-            + messages.text(
-                lang,
-                "homework_lesson_literal",
-                phase1=literal.baseline,
-                phase2=literal.treatment,
-                delta=literal.delta * 100,
-                verdict=messages.text(lang, verdict),
-            )
-        )
+        return text if self.lesson_literal is None else text + "\n" + lesson_literal_line(self.lesson_literal, lang)
 
     def all_finite(self) -> bool:
         return all(
@@ -234,15 +219,16 @@ class HomeworkResult:
 def grade(
     student: Student, scale: Scale, *, cache_dir: Path, run_id: str, progress: Callable[[str], None] = print
 ) -> HomeworkResult:
-    """Run the homework's claims on the student's recipe at `scale`; one row per claim."""
+    """Run the homework's claims on the student's recipe at `scale`; one row per claim. The lesson-literal
+    reference is the caller's to add (`lesson_literal_reference`): it does not depend on the student, so a class
+    computes it once, in the process where no student code has run."""
     lab = StudentLab(student, scale, cache_dir)
     variant = Variant(f"student:{student.name}")
     measured = [
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]
     rows = tuple(_as_homework(row, student) for row, _ in measured)
-    reference = lesson_literal_reference(scale, student.backbone, cache_dir, run_id, progress)
-    return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured), reference)
+    return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured))
 
 
 def lesson_literal_reference(
@@ -250,8 +236,8 @@ def lesson_literal_reference(
 ) -> Row | None:
     """The lesson's code as written (exercises 4 + 5: recompile at 1e-5 with `base(x, training=False)`), run by the
     suite on the same data, scale and backbone: what the homework's criterion gives without any fix, beside the
-    student's own result. None, said in the progress line, when the suite cannot build the student's backbone
-    with ImageNet weights offline (the student's own build may load them from a file of theirs)."""
+    student's own result. None, said in the progress line, when the suite cannot build that backbone with ImageNet
+    weights offline (the student's own build may load them from a file of theirs) or does not know its name."""
     from harness.lab import Lab
 
     try:
@@ -261,6 +247,19 @@ def lesson_literal_reference(
         progress(f"the lesson's code as written was not run for comparison: {error}")
         return None
     return row
+
+
+def lesson_literal_line(literal: Row, lang: str = "en") -> str:
+    """One sentence: the lesson's own code on the same data, and whether it meets the homework's criterion."""
+    verdict = "homework_criterion_met" if accepted(literal) else "homework_criterion_missed"
+    return messages.text(
+        lang,
+        "homework_lesson_literal",
+        phase1=literal.baseline,
+        phase2=literal.treatment,
+        delta=literal.delta * 100,
+        verdict=messages.text(lang, verdict),
+    )
 
 
 def _as_homework(row: Row, student: Student) -> Row:
@@ -280,9 +279,11 @@ def accepted(row: Row) -> bool:
 
 def result_fields(result: HomeworkResult, lang: str = "en") -> dict:
     """The numbers of a graded homework as plain values (what the sandbox's child hands the parent, and a class
-    table row): the three accuracies, each criterion met or not, the failures as sentences, and the summary."""
+    table row): the student's backbone, the three accuracies, each criterion met or not, the failures as sentences,
+    and the summary (without the lesson-literal line: `with_reference` adds it where the reference is run)."""
     two_stage, transfer = result.row("two_stage"), result.row("transfer_vs_scratch")
     return dict(
+        backbone=two_stage.backbone,
         phase1=two_stage.baseline,
         phase2=two_stage.treatment,
         scratch=transfer.baseline,
@@ -291,7 +292,17 @@ def result_fields(result: HomeworkResult, lang: str = "en") -> dict:
         failures=result.failures(lang),
         summary=result.summary(lang),
         all_finite=result.all_finite(),
-        lesson_literal_phase1=result.lesson_literal.baseline if result.lesson_literal else None,
-        lesson_literal_phase2=result.lesson_literal.treatment if result.lesson_literal else None,
-        lesson_literal_accepted=accepted(result.lesson_literal) if result.lesson_literal else None,
     )
+
+
+def with_reference(fields: dict, literal: Row | None, lang: str = "en") -> dict:
+    """`result_fields` plus the lesson-literal reference's numbers, and its sentence after the summary."""
+    if literal is None:
+        return {**fields, "lesson_literal_phase1": None, "lesson_literal_phase2": None, "lesson_literal_accepted": None}
+    return {
+        **fields,
+        "summary": fields["summary"] + "\n" + lesson_literal_line(literal, lang),
+        "lesson_literal_phase1": literal.baseline,
+        "lesson_literal_phase2": literal.treatment,
+        "lesson_literal_accepted": accepted(literal),
+    }

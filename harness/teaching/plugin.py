@@ -47,6 +47,7 @@ HOMEWORK_SECONDS = 6 * 3600.0  # the bound on one student's whole grading (fit r
 STUDENTS = pytest.StashKey[dict]()  # option -> {resolved path: Path}
 CHECK_REPORT = pytest.StashKey[object]()  # the --student child's ChildReport
 PROGRESS = pytest.StashKey[dict]()  # scale -> classroom.Progress
+LESSON_LITERALS = pytest.StashKey[dict]()  # (scale, backbone) -> the homework's lesson-literal row, or None
 REPLACED = pytest.StashKey[bool]()
 ACTIVE = pytest.StashKey[bool]()
 
@@ -282,6 +283,8 @@ def grade_homework(request: pytest.FixtureRequest):
 
 
 def grade_here(session, student, scale_name: str, lang: str):
+    from dataclasses import replace
+
     from harness import results
     from harness.backbones import WeightsUnavailableError
     from harness.teaching import homework
@@ -296,6 +299,7 @@ def grade_here(session, student, scale_name: str, lang: str):
         )
     except WeightsUnavailableError as error:
         pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
+    result = replace(result, lesson_literal=lesson_literal(session, scale_name, student.backbone))
     for row, outcomes in zip(result.rows, result.outcomes, strict=True):
         results.append_row(session.results_dir, row, session.worker)
         results.append_outcomes(session.results_dir, row, outcomes)
@@ -312,7 +316,7 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
     import pickle
     import tempfile
 
-    from harness.teaching import classroom, sandbox
+    from harness.teaching import classroom, homework, sandbox
 
     progress = config.stash.get(PROGRESS, {}).get(scale_name) or classroom.Progress(1)
     session.progress(scale_name, progress.line(path.stem))
@@ -341,6 +345,9 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
         progress.finished()
     result = (report.first("result") or {}) if report.contract is None else {}
     problem = report.contract or report.problem(lang)
+    if result and not problem:
+        reference = lesson_literal(session, scale_name, str(result.get("backbone", "")))
+        result = homework.with_reference(result, reference, lang)
     record = {"student": path.stem, **result, **check_outcomes(report, lang), "problem": problem or ""}
     classroom.write_record(session.results_dir, scale_name, session.run_id, record)
     if problem:
@@ -354,6 +361,24 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
         lines = [result["summary"], *result["failures"], *([checks_line] if failed_checks else [])]
         pytest.fail("\n".join(lines), pytrace=False)
     return record
+
+
+def lesson_literal(session, scale_name: str, backbone: str):
+    """The lesson's own code on the homework's data and backbone (`homework.lesson_literal_reference`), run here,
+    where no student code runs, once per scale and backbone in this process."""
+    from harness.teaching import homework
+
+    known = session.config.stash.setdefault(LESSON_LITERALS, {})
+    key = (scale_name, backbone)
+    if key not in known:
+        known[key] = homework.lesson_literal_reference(
+            session.scale(scale_name),
+            backbone,
+            session.cache_dir,
+            session.run_id,
+            lambda line: session.progress(scale_name, line),
+        )
+    return known[key]
 
 
 def check_outcomes(report, lang: str) -> dict[str, str]:

@@ -65,9 +65,30 @@ def test_val_is_disjoint_from_train_and_test(tiny):
     assert not rows(splits.x_train) & rows(splits.x_test)
 
 
-def test_asking_for_more_than_the_pool_names_the_counts(tiny):
-    with pytest.raises(DataError, match=r"12 training-pool images.*n_train=13"):
-        load_splits(tiny(n_train=POOL + 1), seed=0)
+def test_a_larger_n_train_grows_the_synthetic_pool_by_blocks_keeping_smaller_choices(tiny):
+    """Past one block (POOL per class) the pool grows by whole blocks; the smaller sizes' images stay a prefix, so
+    nothing measured below one block changes, and every size is still nested in the next."""
+    small, full, grown = (load_splits(tiny(n_train=n), seed=3) for n in (5, POOL, POOL + 5))
+    assert rows(small.x_train) < rows(full.x_train) < rows(grown.x_train)
+    assert np.bincount(grown.y_train).tolist() == [POOL + 5] * 5
+    other_seed = load_splits(tiny(n_train=POOL + 5), seed=4)
+    assert rows(other_seed.x_train) != rows(grown.x_train)  # seeds differ in the second block's draw
+
+
+def test_one_block_draws_exactly_the_per_class_permutation_prefix():
+    """The block-wise order is the plain per-seed permutation when a class fits in one block (the choice every
+    number measured at n <= SYNTHETIC_TRAIN_POOL was drawn with)."""
+    labels = np.arange(60) % 5
+    for block in (None, 12, 100):
+        chosen = sources.training_choice(labels, 5, 7, seed=9, block=block)
+        expected = [np.random.default_rng([9, c, 7]).permutation(np.flatnonzero(labels == c))[:7] for c in range(5)]
+        assert np.array_equal(chosen, np.random.default_rng([9, 11]).permutation(np.concatenate(expected)))
+
+
+def test_asking_a_folder_for_more_than_it_holds_names_the_counts(tmp_path):
+    write_tree(tmp_path / "photos", {"cat": 9, "dog": 6}, value=100)
+    with pytest.raises(DataError, match=r"'dog' has 6 training-pool images, n_train=5 \+ n_test=2 \+ n_val=0 needs 7"):
+        load_splits(DataConfig(f"folder:{tmp_path / 'photos'}", 20, 5, 0, 2, tmp_path / "cache"), seed=0)
 
 
 def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
