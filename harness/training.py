@@ -128,7 +128,7 @@ def compile_model(model: keras.Model, learning_rate: float, *, soft_labels: bool
 
 def compile_with(model: keras.Model, optimizer: keras.optimizers.Optimizer, *, soft_labels: bool = False) -> None:
     """Loss only: nothing reads training-time metrics, and a metric's variables, created inside the first traced
-    train step, make TensorFlow trace that step twice (see `build_optimizer`). `soft_labels`: the batches carry
+    train step, make TensorFlow trace that step twice (see `build_training_state`). `soft_labels`: the batches carry
     mixed label vectors (MixUp, CutMix), so cross-entropy on probabilities."""
     loss = augment.soft_label_loss() if soft_labels else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=optimizer, loss=loss)
@@ -166,7 +166,7 @@ def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
     The dataset must have the structure of later `fit` calls, or Keras traces the step again.
     """
     rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
-    build_optimizer(model)
+    build_training_state(model, train)
     model.optimizer.learning_rate.assign(0.0)
     model.fit(train.take(1), epochs=1, shuffle=False, verbose=0)
     model.optimizer.learning_rate.assign(rate)
@@ -174,16 +174,21 @@ def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
 
 def fit(model: keras.Model, train: tf.data.Dataset, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
     seed_everything(seed, step)
-    build_optimizer(model)
+    build_training_state(model, train)
     return model.fit(train, epochs=epochs, shuffle=False, verbose=0)  # the dataset shuffles itself
 
 
-def build_optimizer(model: keras.Model) -> None:
-    """Create the optimizer's slot variables before `fit`. Keras 3 otherwise creates them inside the first traced
-    train step, and TensorFlow then traces the whole step a second time: for Lite0 that doubles a fit's start-up
-    (10–30 s on two cores). Same optimizer, same updates; only the second trace is saved."""
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+def build_training_state(model: keras.Model, data: tf.data.Dataset | tuple) -> None:
+    """Create, before the first training step, every variable Keras 3 would otherwise create inside it: the
+    optimizer's slots and the compiled loss's and metrics' trackers. TensorFlow traces a step that creates variables
+    twice, so this saves one trace of the whole step (seconds for Lite0, per recipe). It is Keras' own build
+    (`Trainer._symbolic_build`, what `fit` runs under a distribution strategy), given the shapes of `data` (a
+    dataset's element spec, or one batch): no data is read, no weight or random state changes. A model whose
+    layers are not built yet (a subclassed model never called) is left to Keras: its variables do not exist yet."""
+    if model.optimizer is None or not model.built:
+        return
+    shapes = data.element_spec if isinstance(data, tf.data.Dataset) else tuple(data)
+    model._symbolic_build(data_batch=shapes)
 
 
 class Trainers:
@@ -246,7 +251,7 @@ def train_compiled(
     if kept is None:
         compile_once()
         if trainers is not None:
-            build_optimizer(model)  # before keeping: the kept optimizer state is the one before the first step
+            build_training_state(model, train)  # before keeping: the kept optimizer state is the one before the first step
             trainers.keep(signature, model)
         fit(model, train, epochs=epochs, seed=seed, step=step)
         return

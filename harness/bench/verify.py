@@ -183,7 +183,7 @@ def recipe_kind(recipes: Iterable[str]) -> str:
 # --- pipeline vs in-memory -------------------------------------------------------------------------------------------
 def stage2_model(lab: Lab, seed: int) -> keras.Model:
     """The stage-2 training set-up: the scale's backbone with ImageNet weights, unfrozen, BatchNorm frozen, compiled
-    at the stage-2 rate, optimizer built (the weights' values do not change the cost of an epoch)."""
+    at the stage-2 rate, its training state built (the weights' values do not change the cost of an epoch)."""
     scale = lab.scale
     training.seed_everything(seed, "bench")
     classifier = training.build_classifier(
@@ -196,7 +196,7 @@ def stage2_model(lab: Lab, seed: int) -> keras.Model:
     )
     training.unfreeze(classifier, bn_policy="frozen")
     training.compile_model(classifier.model, scale.stage2_lr)
-    training.build_optimizer(classifier.model)
+    training.build_training_state(classifier.model, lab.train_dataset(seed))
     return classifier.model
 
 

@@ -33,7 +33,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import backbones
+from harness import backbones, training
 from harness.errors import HarnessError
 from harness.teaching import messages
 from harness.teaching.student import ContractError, Student, StudentConfig, load_student, probe_config
@@ -164,6 +164,7 @@ def stage1_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
     frozen = [variable for variable in base.weights if not variable.trainable]
     frozen_before = snapshot(frozen)
     stage1_lr = learning_rate(model)
+    training.build_training_state(model, batch)  # what the first step would build, before it: one trace, not two
     model.train_on_batch(*batch)
     trained = optimizer_variables(model)
     return dict(
@@ -184,6 +185,7 @@ def stage2_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
     statistics_before = [snapshot([layer.moving_mean, layer.moving_variance]) for layer in norms]
     stage2_lr = learning_rate(model)
     base_trainable = len(base.trainable_variables)
+    training.build_training_state(model, batch)  # a no-op after a missing recompile: stage 1's state is built
     model.train_on_batch(*batch)
     bn_changed = [
         layer.name

@@ -67,6 +67,7 @@ class StudentLab:
             optimizer, loss = model.optimizer, model.loss
             training.unfreeze_for_scratch(base)
             model.compile(optimizer=type(optimizer).from_config(optimizer.get_config()), loss=loss)
+            training.build_training_state(model, train)
             training.seed_everything(seed, "homework-scratch")
             epochs = self.scale.stage1_epochs + self.scale.stage2_epochs
             model.fit(train, epochs=epochs, shuffle=False, verbose=0)
@@ -115,11 +116,13 @@ class StudentLab:
         training.seed_everything(seed, "homework-build")
         model, base = self.student.build_model(config)
         self.student.compile_stage1(model, base)
+        training.build_training_state(model, train)  # what the first step would build, before it: one trace, not two
         training.seed_everything(seed, "homework-phase1")
         model.fit(train, epochs=self.scale.stage1_epochs, shuffle=False, verbose=0)  # the student's dataset shuffles
         self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
         phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
+        training.build_training_state(model, train)  # a no-op without a recompile: stage 1's state is built
         training.seed_everything(seed, "homework-phase2")
         model.fit(train, epochs=self.scale.stage2_epochs, shuffle=False, verbose=0)
         self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
