@@ -251,7 +251,7 @@ def train_compiled(
     if kept is None:
         compile_once()
         if trainers is not None:
-            build_training_state(model, train)  # before keeping: the kept optimizer state is the one before the first step
+            build_training_state(model, train)  # before keeping: kept, the optimizer is as before its first step
             trainers.keep(signature, model)
         fit(model, train, epochs=epochs, seed=seed, step=step)
         return

@@ -242,7 +242,11 @@ def prescan(stream: io.BytesIO) -> int:
     memo: dict = {}
     position = start
     try:
-        for opcode, argument, position in pickletools.genops(stream):
+        for count, (opcode, argument, position) in enumerate(pickletools.genops(stream)):
+            # pickle's C unpickler sizes its memo table by the largest index put: one 5-byte LONG_BINPUT of 2**31
+            # would allocate 16 GiB. A pickler numbers memo entries as it goes, so no index exceeds the opcodes before.
+            if opcode.name in _MEMO_PUTS and not 0 <= argument <= count:
+                raise _Malformed(f"pickle memo index {argument} is beyond the {count} opcodes before it", position)
             _simulate(opcode.name, argument, stack, memo)
             top = stack[-1] if stack else None
             if isinstance(top, _Node) and (top.depth > MAX_NESTING or top.size > MAX_EXPANDED_NODES):

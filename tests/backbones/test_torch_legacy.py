@@ -310,6 +310,15 @@ def test_a_zero_stride_bomb_is_refused_without_allocating():
     assert isinstance(outcome, TorchFileFormatError) and "zero stride" in str(outcome) and "at byte" in str(outcome)
 
 
+def test_a_memo_index_bomb_is_refused_before_the_unpickler_sizes_its_memo():
+    """LONG_BINPUT (r) with a huge index makes the C unpickler grow its memo table to that size: the fuzzer found a
+    bit flip in the Lite0 file that allocated 111 MB this way; 2**31 would ask for 16 GiB."""
+    state = _global("collections", "OrderedDict") + b")R" + b"r" + struct.pack("<I", 2**31) + b"."
+    outcome = run_bounded(crafted(state))
+    assert isinstance(outcome, TorchFileFormatError) and "memo index 2147483648" in str(outcome)
+    assert "at byte" in str(outcome)
+
+
 def test_overlapping_strides_cannot_make_more_elements_than_the_storage_holds():
     state = _global("collections", "OrderedDict") + b")R(" + _text("grid")
     state += _tensor("FloatStorage", "0", 8, 0, (4, 4), (1, 1)) + b"u."

@@ -2,10 +2,12 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
+import json
 
 import pytest
 from test_checks import EXAMPLE_BUGS
 
+from harness.claims import CLAIMS
 from harness.paths import REPO_ROOT
 from harness.teaching import classroom
 from harness.teaching.checks import CHECKS
@@ -83,23 +85,45 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
-@pytest.mark.cpu
-def test_the_examples_folder_gives_one_row_per_example(pytester):
+def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
+    """`pytest --homework examples/` at smoke scale, and a student whose process dies beside them: one row each."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
     for example in EXAMPLES.glob("student_*.py"):
         folder.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    crash = pytester.path / "zoe.py"  # a second --homework path, graded after the folder
+    crash.write_text(student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
+                                              "    os._exit(0)\n"), encoding="utf-8")  # fmt: skip
     results_dir = pytester.path / "results"
-    result = pytester.runpytest("--homework", str(folder), "--results-dir", str(results_dir))
+    result = pytester.runpytest("--homework", str(folder), "--homework", str(crash), "--results-dir", str(results_dir))
+    output = result.stdout.str() + result.stderr.str()
     with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == set(EXAMPLE_BUGS)
+    assert set(rows) == {*EXAMPLE_BUGS, "zoe"}
     for student, (bug_checks, _) in EXAMPLE_BUGS.items():  # each example fails exactly its own checks
         assert {name for name in CHECKS if rows[student][name] != "passed"} == bug_checks, student
     # The one example on a keras.applications base (EfficientNetB0) needs Keras' ImageNet file for its homework;
-    # offline its row says so, and it alone fails.
+    # offline its row says so. The student whose process ends in build_model gets a row too, and nobody else fails.
+    assert "exit status 0" in rows["zoe"]["problem"] and rows["zoe"]["phase1"] == ""
     failing = {student for student, row in rows.items() if row["problem"]}
-    assert failing <= {"student_double_scaling"}
-    assert all("ImageNet weights file" in rows[student]["problem"] for student in failing)
+    assert failing - {"zoe"} <= {"student_double_scaling"}
+    assert all("ImageNet weights file" in rows[student]["problem"] for student in failing - {"zoe"})
     result.assert_outcomes(passed=len(rows) - len(failing), failed=len(failing), deselected=2 * len(rows))
+    graded = [student for student in rows if student not in failing]
+    assert all(0.0 <= float(rows[student][number]) <= 1.0 for student in graded for number in classroom.NUMBERS)
+    assert f"student 1/{len(rows)}" in output and f"student {len(rows)}/{len(rows)}: zoe" in output and "left" in output
+    # The homework's claims on each graded student's own recipe, with the claims' own margins.
+    claim_rows = [row for row in read_rows(results_dir / "smoke") if row["variant"].startswith("student:")]
+    assert {(row["variant"], row["claim"]) for row in claim_rows} == {
+        (f"student:{student}", claim) for student in graded for claim in ("two_stage", "transfer_vs_scratch")
+    }
+    assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in claim_rows)
+    # The lesson's code as written runs once for the class (two arms, one seed), in this process, and every graded
+    # Lite0 student's summary ends with its sentence.
+    assert output.count("two_stage[lesson_literal-smoke]") == 2
+    assert output.count("the lesson's code as written (exercises") == len(graded)
+
+
+def read_rows(scale_dir):
+    return [json.loads(line) for path in scale_dir.glob("runs/*/*.jsonl") for line in path.read_text().splitlines()]
