@@ -95,7 +95,8 @@ def run_child(task: str, arguments: dict, *, seconds: float, on_event: Callable[
         events_path, output_path = Path(folder) / "events.jsonl", Path(folder) / "output.txt"
         events_path.touch()
         arguments_path = Path(folder) / "arguments.json"
-        arguments_path.write_text(json.dumps({**arguments, "events": str(events_path)}), encoding="utf-8")
+        arguments = {**arguments, "events": str(events_path), "threads": tensorflow_threads()}
+        arguments_path.write_text(json.dumps(arguments), encoding="utf-8")
         command = [sys.executable, "-m", "harness.teaching.sandbox", task, str(arguments_path)]
         with output_path.open("wb") as output:
             child = subprocess.Popen(
@@ -106,6 +107,15 @@ def run_child(task: str, arguments: dict, *, seconds: float, on_event: Callable[
         events = read_events(events_path)
         text = output_path.read_text(encoding="utf-8", errors="replace")
     return ChildReport(events, status, timed_out, seconds, text)
+
+
+def tensorflow_threads() -> int:
+    """This process's TensorFlow thread count, for the child to use the same (0: TensorFlow's default). Under
+    pytest-xdist each worker has its share of the cores (harness/plugin.py); a child taking all of them would make
+    the workers fight over the cores."""
+    if "tensorflow" not in sys.modules:
+        return 0
+    return sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()
 
 
 def child_environment() -> dict[str, str]:
@@ -253,6 +263,11 @@ def main(argv: list[str]) -> int:
     from harness.quiet import quiet_tensorflow
 
     quiet_tensorflow()
+    if arguments.get("threads"):  # before TensorFlow's runtime starts, and before any student code
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(arguments["threads"])
+        tf.config.threading.set_inter_op_parallelism_threads(arguments["threads"])
     messages.check_language(arguments["lang"])
     TASKS[task](arguments, emit)
     return 0

@@ -1,10 +1,8 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
 Fast tests use the tiny student (fixtures/tiny_student.py); the examples/ pipelines, on the real Lite0 at
-32 px, cost 5-15 s each (mostly tracing the training step), so here only the correct one runs in the fast suite
-and every buggy one with `-m cpu`; the fast suite still checks each example's outcomes, in the class table of
-`pytest --homework examples/` (teaching/test_classroom.py), and one through `pytest --student`
-(teaching/test_teaching_plugin.py).
+32 px, cost 5-15 s each (mostly tracing the training step), so only the correct one runs in the fast suite;
+every buggy one runs with `-m cpu` (and one more through `pytest --student` in teaching/test_teaching_plugin.py).
 """
 
 from pathlib import Path

@@ -1,6 +1,5 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
-correct example at cpu scale (acceptance; at smoke scale it is graded with the other examples in
-test_classroom.py)."""
+correct example at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
 
 from dataclasses import replace
 
@@ -18,10 +17,14 @@ from harness.teaching.student import load_student
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
 
-@pytest.mark.parametrize("scale_name", [pytest.param("cpu", marks=pytest.mark.cpu, id="cpu")])
+@pytest.mark.parametrize(
+    "scale_name",
+    [
+        pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
+        pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
+    ],
+)
 def test_the_correct_example_passes_the_homework(grade_homework, scale_name, request):
-    """At cpu scale, in this process (at smoke scale the examples' class table grades it through a child:
-    tests/teaching/test_classroom.py)."""
     result = grade_homework(load_student(CORRECT), scale_name)
     session = request.config.stash[SESSION_KEY]
     rows = [

@@ -111,3 +111,13 @@ def test_an_error_shared_by_several_checks_is_reported_once():
     verdicts = check_verdicts(report, "en")
     assert verdicts[names[3]] == ("error", "RuntimeError: x (s.py, line 9)")
     assert all(verdicts[name][0] == "not run" and names[3] in verdicts[name][1] for name in names[4:])
+
+
+def test_the_child_runs_tensorflow_with_this_processs_thread_count(tmp_path, student_source, monkeypatch):
+    """Under pytest-xdist each worker has its share of the cores: a child taking all of them would oversubscribe."""
+    seen = tmp_path / "threads.txt"
+    threads = "tf.config.threading.get_intra_op_parallelism_threads()"
+    line = f"import tensorflow as tf; open({str(seen)!r}, 'w').write(str({threads}))"
+    monkeypatch.setattr(sandbox, "tensorflow_threads", lambda: 1)
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line))
+    assert report.finished and seen.read_text() == "1"
