@@ -198,3 +198,46 @@ def test_eager_arithmetic_restores_the_threads_function_options():
     with training.eager_arithmetic():
         inside = training.context.context().function_call_options
     assert inside is not before and training.context.context().function_call_options is before
+
+
+def small_compiled_model(seed: int) -> keras.Model:
+    """Conv + BatchNorm + dropout + dense, compiled the way students do: Adam, integer labels, an accuracy metric."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.5)(x)
+    model = keras.Model(inputs, keras.layers.Dense(3)(x))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss, metrics=["accuracy"])
+    return model
+
+
+def test_building_the_training_state_first_traces_once_and_changes_nothing():
+    """Keras 3 creates the metric's and optimizer's variables inside the first traced step, so TensorFlow traces it
+    twice; built first, nothing is created during `fit` (one trace), and the trained weights are the same bits."""
+    rng = np.random.default_rng(0)
+    data = tf.data.Dataset.from_tensor_slices(
+        (rng.uniform(0, 1, (20, 16, 16, 3)).astype("float32"), rng.integers(0, 3, 20))
+    ).batch(8)  # a partial last batch too
+
+    def trained(build_first: bool) -> tuple[list[np.ndarray], list[str]]:
+        model = small_compiled_model(seed=3)
+        if build_first:
+            training.build_training_state(model, data)
+        created: list[str] = []
+
+        def record(next_creator, **kwargs):
+            created.append(kwargs.get("name"))
+            return next_creator(**kwargs)
+
+        keras.utils.set_random_seed(4)
+        with tf.variable_creator_scope(record):
+            model.fit(data, epochs=2, verbose=0)
+        return model.get_weights(), created
+
+    plain_weights, created_in_fit = trained(build_first=False)
+    built_weights, created_after_build = trained(build_first=True)
+    assert created_in_fit and not created_after_build
+    assert all(np.array_equal(a, b) for a, b in zip(plain_weights, built_weights, strict=True))
