@@ -2,10 +2,10 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
-import json
 
 import pytest
 from test_checks import EXAMPLE_BUGS
+from test_teaching_plugin import read_rows
 
 from harness.claims import CLAIMS
 from harness.paths import REPO_ROOT
@@ -88,7 +88,7 @@ def test_an_empty_folder_is_a_usage_error(pytester):
 @pytest.mark.cpu
 def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each.
-    About 5 minutes on two cores (13 student children, each tracing Lite0's training steps), too long for the fast
+    5 to 7 minutes on two cores (11 student children, each tracing Lite0's training steps), too long for the fast
     suite, which grades three tiny students the same way (above)."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
@@ -126,7 +126,3 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     # summary (all on Lite0) ends with its sentence.
     assert output.count("two_stage[lesson_literal-smoke]") == 2
     assert output.count("the lesson's code as written (exercises") == len(graded)
-
-
-def read_rows(scale_dir):
-    return [json.loads(line) for path in scale_dir.glob("runs/*/*.jsonl") for line in path.read_text().splitlines()]
