@@ -67,10 +67,8 @@ class StudentLab:
             optimizer, loss = model.optimizer, model.loss
             training.unfreeze_for_scratch(base)
             model.compile(optimizer=type(optimizer).from_config(optimizer.get_config()), loss=loss)
-            training.build_training_state(model, train)
-            training.seed_everything(seed, "homework-scratch")
             epochs = self.scale.stage1_epochs + self.scale.stage2_epochs
-            model.fit(train, epochs=epochs, shuffle=False, verbose=0)
+            training.fit(model, train, epochs=epochs, seed=seed, step="homework-scratch")
             self._evaluations[key] = evaluate_pipeline(model, test)
             self._budgets[key] = (self._budget("scratch", epochs, train),)
         self.ledger.extend(self._budgets[key])
@@ -116,15 +114,13 @@ class StudentLab:
         training.seed_everything(seed, "homework-build")
         model, base = self.student.build_model(config)
         self.student.compile_stage1(model, base)
-        training.build_training_state(model, train)  # what the first step would build, before it: one trace, not two
-        training.seed_everything(seed, "homework-phase1")
-        model.fit(train, epochs=self.scale.stage1_epochs, shuffle=False, verbose=0)  # the student's dataset shuffles
+        # The student's dataset shuffles itself; `training.fit` builds the training state first (one trace, not two;
+        # nothing to build after a missing recompile).
+        training.fit(model, train, epochs=self.scale.stage1_epochs, seed=seed, step="homework-phase1")
         self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
         phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
-        training.build_training_state(model, train)  # a no-op without a recompile: stage 1's state is built
-        training.seed_everything(seed, "homework-phase2")
-        model.fit(train, epochs=self.scale.stage2_epochs, shuffle=False, verbose=0)
+        training.fit(model, train, epochs=self.scale.stage2_epochs, seed=seed, step="homework-phase2")
         self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
         self._shifts[seed] = measures.relative_shift(phase1_kernels, measures.base_kernels(base))
         phase1 = self._budget("stage 1", self.scale.stage1_epochs, train)
