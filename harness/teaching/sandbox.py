@@ -274,4 +274,10 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    for stream in (sys.stdout, sys.stderr):  # the student's prints reach the output file (unless they broke it)
+        with contextlib.suppress(Exception):
+            stream.flush()
+    # Every event is written unbuffered and every result file closed: skip the interpreter's teardown (about a second
+    # and a half with TensorFlow loaded), and any thread the student's code left running.
+    os._exit(status)

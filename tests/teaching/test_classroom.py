@@ -95,6 +95,7 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     folder.mkdir()
     for example in EXAMPLES.glob("student_*.py"):
         folder.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # a leading underscore: not a student
     crash = pytester.path / "zoe.py"  # a second --homework path, graded after the folder
     crash.write_text(student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
                                               "    os._exit(0)\n"), encoding="utf-8")  # fmt: skip
@@ -115,7 +116,7 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     result.assert_outcomes(passed=len(rows) - len(failing), failed=len(failing), deselected=2 * len(rows))
     graded = [student for student in rows if student not in failing]
     assert all(0.0 <= float(rows[student][number]) <= 1.0 for student in graded for number in classroom.NUMBERS)
-    assert f"student {len(rows)}/{len(rows)}: zoe" in output
+    assert "student 1/" in output and f"student {len(rows)}/{len(rows)}: zoe" in output and "left" in output
     # The homework's claims on each graded student's own recipe, with the claims' own margins.
     claim_rows = [row for row in read_rows(results_dir / "smoke") if row["variant"].startswith("student:")]
     assert {(row["variant"], row["claim"]) for row in claim_rows} == {

@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from harness import results
+from harness.backbones import keras_apps
 from harness.claims import CLAIMS
 from harness.paths import REPO_ROOT
 from harness.plugin import SESSION_KEY
@@ -88,3 +89,21 @@ def test_the_lesson_literal_line_says_whether_the_lessons_code_meets_the_criteri
     line = replace(graded, lesson_literal=literal).summary().splitlines()[-1]
     assert "lesson's code as written" in line and "-4.0 pp" in line and "missed" in line
     assert "no cumple" in replace(graded, lesson_literal=literal).summary(lang="es")
+
+
+@pytest.mark.parametrize(
+    ("backbone", "reason"),
+    [("mobilenet_v2", "mobilenet_v2"), ("resnet_9000", "unknown backbone")],
+    ids=["offline", "unknown"],
+)
+def test_the_lesson_literal_reference_is_left_out_with_its_reason_when_the_suite_cannot_build_the_base(
+    tmp_path, monkeypatch, backbone, reason
+):
+    """A student's own base may load ImageNet weights from a file of theirs; the suite's reference needs them here
+    (or a backbone it knows): without them, no reference and one line saying why, never a crash."""
+    monkeypatch.setattr(keras_apps, "keras_models_dirs", lambda: [tmp_path / "models"])  # no cached file, no network
+    monkeypatch.setattr(keras_apps, "_network_reachable", lambda url: False)
+    lines = []
+    assert homework.lesson_literal_reference(SCALES["smoke"], backbone, tmp_path, "run", lines.append) is None
+    (line,) = lines
+    assert line.startswith("the lesson's code as written was not run for comparison:") and reason in line.lower()
