@@ -127,10 +127,7 @@ def test_a_finished_child_exits_at_once_with_its_prints_even_if_a_student_thread
     """The child skips the interpreter's teardown once it has reported: a thread the student left running neither
     holds it until the time limit nor loses what the student printed."""
     line = "import threading, time; threading.Thread(target=time.sleep, args=(3600,)).start(); print('hola', end='')"
-    path = tmp_path / "student.py"
-    path.write_text(with_line(student_source(), BUILD_MODEL, line), encoding="utf-8")
-    arguments = dict(path=str(path), lang="en", image_size=32, call_timeout=60.0)
-    report = sandbox.run_child("checks", arguments, seconds=90)
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line))
     assert report.finished and not report.timed_out and report.status == 0
     assert set(outcomes(report).values()) == {"passed"}
     assert "hola" in report.output
