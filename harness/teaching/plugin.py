@@ -8,8 +8,9 @@
 Student code never runs in this process (harness/teaching/sandbox.py): `--student` runs the checks in a child
 process at start-up (a broken contract stops the session with one sentence, a usage error), and each `--homework`
 student is graded, checks included, in a child of its own while its test runs, so one failing student never stops
-the others. Each call of a student function has a time limit (--call-timeout, default 300 s). The student's file
-becomes the collected test module, but its tests are those of student_tests.py (`StudentTests`): ids read
+the others (on Linux the children are forked from one server process that has imported TensorFlow once). Each call
+of a student function has a time limit (--call-timeout, default 300 s). The student's file becomes the collected
+test module, but its tests are those of student_tests.py (`StudentTests`): ids read
 `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
 file lives. Without explicit paths the session runs just these tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
@@ -48,6 +49,7 @@ STUDENTS = pytest.StashKey[dict]()  # option -> {resolved path: Path}
 CHECK_REPORT = pytest.StashKey[object]()  # the --student child's ChildReport
 PROGRESS = pytest.StashKey[dict]()  # scale -> classroom.Progress
 LESSON_LITERALS = pytest.StashKey[dict]()  # (scale, backbone) -> the homework's lesson-literal row, or None
+FORK_SERVER = pytest.StashKey[object]()  # the homework children's sandbox.ForkServer, closed at unconfigure
 REPLACED = pytest.StashKey[bool]()
 ACTIVE = pytest.StashKey[bool]()
 
@@ -339,7 +341,8 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
             session.progress(scale_name, f"{path.stem}: {event['line']}")
 
     try:
-        report = sandbox.run_child("homework", arguments, seconds=HOMEWORK_SECONDS, on_event=forward)
+        server = fork_server(config)
+        report = sandbox.run_child("homework", arguments, seconds=HOMEWORK_SECONDS, on_event=forward, server=server)
     finally:
         Path(handle.name).unlink(missing_ok=True)
         progress.finished()
@@ -361,6 +364,23 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
         lines = [result["summary"], *result["failures"], *([checks_line] if failed_checks else [])]
         pytest.fail("\n".join(lines), pytrace=False)
     return record
+
+
+def fork_server(config: pytest.Config):
+    """The session's fork server for homework children (None where forking is not offered: they are spawned)."""
+    from harness.teaching import sandbox
+
+    if not sandbox.ForkServer.available():
+        return None
+    if FORK_SERVER not in config.stash:
+        config.stash[FORK_SERVER] = sandbox.ForkServer()
+    return config.stash[FORK_SERVER]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(FORK_SERVER, None)
+    if server is not None:
+        server.close()
 
 
 def lesson_literal(session, scale_name: str, backbone: str):

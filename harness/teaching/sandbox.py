@@ -17,6 +17,10 @@ The parent judges completeness against its own list of checks, so a child that r
 student function call has a time limit (`student.time_limit`); the parent also bounds the whole child and kills its
 process group past that bound. This is isolation against accidents and careless code in a class, not a security
 boundary: a student who sets out to forge the event file can.
+
+On Linux a class is graded through a `ForkServer`: one process imports TensorFlow, Keras and the harness once and
+forks a child per student, which saves each child the imports (about 4 s). A forked child is isolated the same way:
+its own session, its own output file, the parent's time limit, and its exit status reported by the server.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 from harness.teaching import messages
 
@@ -39,6 +46,7 @@ DEFAULT_CALL_TIMEOUT = 300.0  # seconds per student function call
 CHECK_CALLS = 12  # student calls in one check run (import, datasets, model x3, compiles x4, ...): bounds the child
 STARTUP_SECONDS = 120.0  # TensorFlow's import and the base's first trace, on a slow shared machine
 OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
+VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})  # change at every test phase; no import reads them
 
 
 @dataclass
@@ -89,24 +97,47 @@ class ChildReport:
         return messages.text(lang, "child_crashed", step=self.last_step(), status=self.status, output=output).strip()
 
 
-def run_child(task: str, arguments: dict, *, seconds: float, on_event: Callable[[dict], None] | None = None):
-    """Run `task` in a child process; return its `ChildReport`. `on_event` sees each event as it arrives."""
+def run_child(
+    task: str,
+    arguments: dict,
+    *,
+    seconds: float,
+    on_event: Callable[[dict], None] | None = None,
+    server: ForkServer | None = None,
+) -> ChildReport:
+    """Run `task` in a child process; return its `ChildReport`. `on_event` sees each event as it arrives. With a
+    `server` the child is forked from it (a spawned child when the server cannot start)."""
     with tempfile.TemporaryDirectory(prefix="tl-claims-student-") as folder:
         events_path, output_path = Path(folder) / "events.jsonl", Path(folder) / "output.txt"
         events_path.touch()
+        output_path.touch()
         arguments_path = Path(folder) / "arguments.json"
         arguments = {**arguments, "events": str(events_path), "threads": tensorflow_threads()}
         arguments_path.write_text(json.dumps(arguments), encoding="utf-8")
-        command = [sys.executable, "-m", "harness.teaching.sandbox", task, str(arguments_path)]
-        with output_path.open("wb") as output:
-            child = subprocess.Popen(
-                command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_environment(),
-                start_new_session=True,
-            )  # fmt: skip
-            status, timed_out = wait(child, events_path, seconds, on_event)
+        paths = ChildPaths(arguments_path, events_path, output_path)
+        ended = server.run(task, paths, seconds, on_event) if server is not None else None
+        status, timed_out = ended or spawn(task, paths, seconds, on_event)
         events = read_events(events_path)
         text = output_path.read_text(encoding="utf-8", errors="replace")
     return ChildReport(events, status, timed_out, seconds, text)
+
+
+@dataclass(frozen=True)
+class ChildPaths:
+    arguments: Path
+    events: Path
+    output: Path
+
+
+def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
+    """A fresh interpreter runs the task (`python -m harness.teaching.sandbox TASK ARGS.json`)."""
+    command = [sys.executable, "-m", "harness.teaching.sandbox", task, str(paths.arguments)]
+    with paths.output.open("wb") as output:
+        child = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_environment(),
+            start_new_session=True,
+        )  # fmt: skip
+        return wait(child, paths.events, seconds, on_event)
 
 
 def tensorflow_threads() -> int:
@@ -137,7 +168,7 @@ def wait(child: subprocess.Popen, events_path: Path, seconds: float, on_event) -
         if status is not None:
             return status, False
         if time.monotonic() > deadline:
-            kill_group(child)
+            kill_group(child.pid)
             return child.wait(), True
 
 
@@ -149,9 +180,13 @@ def forward(events_path: Path, seen: int, on_event) -> int:
     return len(events)
 
 
-def kill_group(child: subprocess.Popen) -> None:
+def kill_group(pid: int) -> None:
+    """Kill the child's process group (the child leads it), or the child alone if it has not made one yet."""
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signal.SIGKILL)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            os.kill(pid, signal.SIGKILL)
 
 
 def read_events(path: Path) -> list[dict]:
@@ -165,6 +200,127 @@ def read_events(path: Path) -> list[dict]:
         if isinstance(event, dict) and isinstance(event.get("event"), str):
             events.append(event)
     return events
+
+
+class ForkServer:
+    """A process that imports TensorFlow, Keras and the harness once, then forks one child per task (Linux only).
+
+    The server runs no TensorFlow op, so each child still sets its thread counts before TensorFlow's runtime starts.
+    Module imports read the environment and the working directory (HOME, KERAS_HOME, the path), so the server serves
+    only tasks asked for under the ones it started with; under others it is replaced. `run` returns None when no
+    server could be started: the caller spawns the child instead. Close it when done (`close`, or `with`).
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._key: tuple | None = None
+        self._buffer = b""
+
+    @staticmethod
+    def available() -> bool:
+        """Linux: forking after these imports is safe there (macOS' system libraries are not fork-safe)."""
+        return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def run(self, task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool] | None:
+        environment = child_environment()
+        pid = self._fork(task, paths, environment)
+        if pid is None:
+            return None
+        deadline, seen = time.monotonic() + seconds, 0
+        while True:
+            try:
+                answer = self._answer(0.5)
+            except EOFError:  # the server died under the child: stop the child, report no status
+                kill_group(pid)
+                self.close()
+                return None, False
+            seen = forward(paths.events, seen, on_event)
+            if answer is not None and "status" in answer:
+                return answer["status"], False
+            if time.monotonic() > deadline:
+                kill_group(pid)
+                return self._status_after_kill(), True
+
+    def close(self) -> None:
+        process, self._process, self._key, self._buffer = self._process, None, None, b""
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()  # the server's loop ends at the end of its input
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _fork(self, task: str, paths: ChildPaths, environment: dict[str, str]) -> int | None:
+        key = (sys.executable, os.getcwd(), sorted(item for item in environment.items() if item[0] not in VOLATILE))
+        if self._key != key:
+            self.close()
+            if not self._start(environment, key):
+                return None
+        request = dict(task=task, arguments=str(paths.arguments), output=str(paths.output), environment=environment)
+        try:
+            self._process.stdin.write((json.dumps(request) + "\n").encode("utf-8"))
+            self._process.stdin.flush()
+            answer = self._answer(STARTUP_SECONDS)
+        except (OSError, EOFError):
+            answer = None
+        if not answer or "pid" not in answer:
+            self.close()
+            return None
+        return answer["pid"]
+
+    def _start(self, environment: dict[str, str], key: tuple) -> bool:
+        command = [sys.executable, "-m", "harness.teaching.sandbox", "serve"]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
+            start_new_session=True,
+        )  # fmt: skip
+        self._key = key
+        try:
+            ready = self._answer(STARTUP_SECONDS)
+        except EOFError:
+            ready = None
+        if not ready or not ready.get("ready"):
+            self.close()
+            return False
+        return True
+
+    def _answer(self, timeout: float) -> dict | None:
+        """The server's next JSON line; None if none came within `timeout`; EOFError when the server is gone."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self._buffer:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                with contextlib.suppress(ValueError):
+                    answer = json.loads(line)
+                    if isinstance(answer, dict):
+                        return answer
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self._process.stdout], [], [], left)
+            if readable:
+                chunk = os.read(self._process.stdout.fileno(), 65536)
+                if not chunk:
+                    raise EOFError("the fork server ended")
+                self._buffer += chunk
+
+    def _status_after_kill(self) -> int | None:
+        with contextlib.suppress(EOFError):
+            answer = self._answer(STARTUP_SECONDS)
+            if answer is not None and "status" in answer:
+                return answer["status"]
+        self.close()
+        return None
 
 
 # ---------------------------------------------------------------------------------------------- the child side
@@ -273,11 +429,80 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    status = main(sys.argv[1:])
-    for stream in (sys.stdout, sys.stderr):  # the student's prints reach the output file (unless they broke it)
+def exit_now(status: int) -> NoReturn:
+    """Flush the student's prints to the output file (unless they broke the streams), then leave at once.
+
+    Every event is written unbuffered and every result file closed: this skips the interpreter's teardown (about a
+    second and a half with TensorFlow loaded), and any thread the student's code left running.
+    """
+    for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
-    # Every event is written unbuffered and every result file closed: skip the interpreter's teardown (about a second
-    # and a half with TensorFlow loaded), and any thread the student's code left running.
     os._exit(status)
+
+
+def serve() -> NoReturn:
+    """The fork server's loop: import what every task imports, say ready, then per request line fork a child and
+    answer its pid, then its exit status. Ends at the end of its input."""
+    from harness.quiet import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    from harness import results  # noqa: F401
+    from harness.teaching import checks, homework  # noqa: F401
+
+    answer({"ready": True})
+    while (line := read_line(0)) is not None:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            run_forked(request)
+        answer({"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        answer({"status": os.waitstatus_to_exitcode(status)})
+    os._exit(0)
+
+
+def answer(fields: dict) -> None:
+    os.write(1, (json.dumps(fields) + "\n").encode("utf-8"))
+
+
+def read_line(fd: int) -> bytes | None:
+    """One request line from `fd`, read byte-wise so that nothing past it sits in a buffer a child would inherit."""
+    line = bytearray()
+    while (byte := os.read(fd, 1)) != b"\n":
+        if not byte:
+            return None
+        line += byte
+    return bytes(line)
+
+
+def run_forked(request: dict) -> NoReturn:
+    """In the forked child: its own session and streams, the requested environment, then the task, as a spawned
+    child would run it (an uncaught exception prints its traceback and exits with status 1)."""
+    status = 1
+    try:
+        os.setsid()
+        stdin, output = os.open(os.devnull, os.O_RDONLY), os.open(request["output"], os.O_WRONLY | os.O_APPEND)
+        for source, target in ((stdin, 0), (output, 1), (output, 2)):
+            os.dup2(source, target)
+        os.close(stdin)
+        os.close(output)
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        sys.argv = [__file__, request["task"], request["arguments"]]
+        status = main([request["task"], request["arguments"]])
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        exit_now(status)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+    exit_now(main(sys.argv[1:]))

@@ -14,11 +14,34 @@ STAGE1 = "def compile_stage1(model, base):\n"
 BUILD_MODEL = "def build_model(config):\n"
 
 
-def run_checks_in_child(tmp_path: Path, source: str, call_timeout: float = 60.0) -> sandbox.ChildReport:
+@pytest.fixture(scope="module")
+def fork_server():
+    with sandbox.ForkServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["spawned", "forked"])
+def launcher(request, fork_server) -> sandbox.ForkServer | None:
+    """What the way a child starts could change (its exit status, its output, its threads, the kill past the time
+    limit) is checked for a spawned child and for one forked from the fork server."""
+    if request.param == "forked" and not sandbox.ForkServer.available():
+        pytest.skip("the fork server is offered on Linux only")
+    return fork_server if request.param == "forked" else None
+
+
+@pytest.fixture
+def server(fork_server) -> sandbox.ForkServer | None:
+    """What happens inside the child alike either way: a forked child where offered (seconds sooner)."""
+    return fork_server if sandbox.ForkServer.available() else None
+
+
+def run_checks_in_child(
+    tmp_path: Path, source: str, server: sandbox.ForkServer | None, call_timeout: float = 60.0, seconds: float = 120
+) -> sandbox.ChildReport:
     path = tmp_path / "student.py"
     path.write_text(source, encoding="utf-8")
     arguments = dict(path=str(path), lang="en", image_size=32, call_timeout=call_timeout)
-    return sandbox.run_child("checks", arguments, seconds=120)
+    return sandbox.run_child("checks", arguments, seconds=seconds, server=server)
 
 
 def with_line(source: str, where: str, line: str) -> str:
@@ -40,38 +63,40 @@ def assert_one_problem(report: sandbox.ChildReport, phrase: str) -> str:
     return first[1]
 
 
-def test_an_endless_loop_in_build_model_is_stopped_by_the_time_limit(tmp_path, student_source):
-    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "while True: pass"), 3)
+def test_an_endless_loop_in_build_model_is_stopped_by_the_time_limit(tmp_path, student_source, server):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "while True: pass"), server, 3)
     message = assert_one_problem(report, "build_model did not return within 3 s")
     assert "(student.py, line" in message and "--call-timeout" in message
 
 
-def test_os_exit_in_a_student_function_is_a_crash_not_a_pass(tmp_path, student_source):
-    report = run_checks_in_child(tmp_path, with_line(student_source(), STAGE1, "import os; os._exit(0)"))
+def test_os_exit_in_a_student_function_is_a_crash_not_a_pass(tmp_path, student_source, launcher):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), STAGE1, "import os; os._exit(0)"), launcher)
     assert report.status == 0  # what used to end pytest with status 0 and no output
     assert_one_problem(report, "ended with exit status 0 before reporting")
 
 
-def test_sys_exit_in_a_student_function_is_one_error_of_that_function(tmp_path, student_source):
-    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "import sys; sys.exit(3)"))
+def test_sys_exit_in_a_student_function_is_one_error_of_that_function(tmp_path, student_source, server):
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, "import sys; sys.exit(3)"), server)
     assert_one_problem(report, "build_model called sys.exit(3)")
 
 
-def test_sys_exit_at_import_is_a_contract_sentence(tmp_path, student_source):
-    report = run_checks_in_child(tmp_path, with_line(student_source(), "import keras\n", "import sys; sys.exit(0)"))
+def test_sys_exit_at_import_is_a_contract_sentence(tmp_path, student_source, server):
+    report = run_checks_in_child(
+        tmp_path, with_line(student_source(), "import keras\n", "import sys; sys.exit(0)"), server
+    )
     assert "could not import the student module" in report.contract and "SystemExit" in report.contract
 
 
-def test_emptying_the_checks_registry_does_not_skip_the_checks(tmp_path, student_source):
+def test_emptying_the_checks_registry_does_not_skip_the_checks(tmp_path, student_source, server):
     line = "import harness.teaching.checks as _c; _c.CHECKS.clear()"
-    report = run_checks_in_child(tmp_path, with_line(student_source("high_lr"), "import keras\n", line))
+    report = run_checks_in_child(tmp_path, with_line(student_source("high_lr"), "import keras\n", line), server)
     assert set(report.rows) == set(CHECKS)
     assert outcomes(report)["finetune_lr_10x_lower"] == "failed"
 
 
-def test_silencing_the_reports_is_a_failure(tmp_path, student_source):
+def test_silencing_the_reports_is_a_failure(tmp_path, student_source, server):
     line = "import __main__; __main__.Events.__call__ = lambda *a, **k: None"  # the child's reporter
-    report = run_checks_in_child(tmp_path, with_line(student_source(), "import keras\n", line))
+    report = run_checks_in_child(tmp_path, with_line(student_source(), "import keras\n", line), server)
     assert report.rows == {}
     assert_one_problem(report, "before reporting")
 
@@ -113,21 +138,52 @@ def test_an_error_shared_by_several_checks_is_reported_once():
     assert all(verdicts[name][0] == "not run" and names[3] in verdicts[name][1] for name in names[4:])
 
 
-def test_the_child_runs_tensorflow_with_this_processs_thread_count(tmp_path, student_source, monkeypatch):
+def test_the_child_runs_tensorflow_with_this_processs_thread_count(tmp_path, student_source, launcher, monkeypatch):
     """Under pytest-xdist each worker has its share of the cores: a child taking all of them would oversubscribe."""
     seen = tmp_path / "threads.txt"
     threads = "tf.config.threading.get_intra_op_parallelism_threads()"
     line = f"import tensorflow as tf; open({str(seen)!r}, 'w').write(str({threads}))"
     monkeypatch.setattr(sandbox, "tensorflow_threads", lambda: 1)
-    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line))
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher)
     assert report.finished and seen.read_text() == "1"
 
 
-def test_a_finished_child_exits_at_once_with_its_prints_even_if_a_student_thread_still_runs(tmp_path, student_source):
+def test_a_finished_child_exits_at_once_with_its_prints_even_if_a_student_thread_still_runs(
+    tmp_path, student_source, launcher
+):
     """The child skips the interpreter's teardown once it has reported: a thread the student left running neither
     holds it until the time limit nor loses what the student printed."""
     line = "import threading, time; threading.Thread(target=time.sleep, args=(3600,)).start(); print('hola', end='')"
-    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line))
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher)
     assert report.finished and not report.timed_out and report.status == 0
     assert set(outcomes(report).values()) == {"passed"}
     assert "hola" in report.output
+
+
+def test_a_child_past_the_parents_limit_is_killed_and_named_by_its_step(tmp_path, student_source, launcher):
+    """A student who turns the per-call timer off is still stopped: the parent kills the child's process group."""
+    line = "import signal, time; signal.signal(signal.SIGALRM, signal.SIG_IGN); time.sleep(3600)"
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher, seconds=10)
+    assert report.timed_out and report.status == -9
+    assert f"during {report.last_step()}" in report.problem("en") and "10 s" in report.problem("en")
+    after = run_checks_in_child(tmp_path, student_source(), launcher)  # the fork launcher outlives a killed child
+    assert after.finished and set(outcomes(after).values()) == {"passed"}
+
+
+@pytest.mark.skipif(not sandbox.ForkServer.available(), reason="the fork launcher is offered on Linux only")
+def test_a_forked_child_sees_the_parents_environment_at_its_own_start(tmp_path, student_source, monkeypatch):
+    """One server serves every child asked for under the environment it imported with; a changed variable gets a
+    new server (imports read the environment: HOME, KERAS_HOME), and a per-test variable reaches the child too."""
+    seen = tmp_path / "seen.txt"
+    line = f"import os; open({str(seen)!r}, 'w').write(f\"{{os.getppid()}} {{os.environ['TL_PROBE']}}\")"
+    source = with_line(student_source(), BUILD_MODEL, line)
+    with sandbox.ForkServer() as server:
+        parents = []
+        for value in ("a", "a", "b"):
+            monkeypatch.setenv("TL_PROBE", value)
+            monkeypatch.setenv("PYTEST_CURRENT_TEST", f"probe {len(parents)}")  # changes at every test phase
+            assert run_checks_in_child(tmp_path, source, server).finished
+            parent, probe = seen.read_text().split()
+            assert probe == value
+            parents.append(parent)
+    assert parents[0] == parents[1] != parents[2]
