@@ -12,6 +12,12 @@ from harness.paths import default_cache_dir
 TINY = "tiny_bn_test"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked `longest` first (a stable sort: the rest keep their order). pytest-xdist hands tests out in
+    collection order, so a four-minute test collected last would keep one worker busy after the other is done."""
+    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
+
+
 def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> keras.Model:
     """Two conv → BatchNorm → ReLU blocks: enough to check recipes and Keras' behaviour, not pretrained weights."""
     inputs = keras.Input((image_size, image_size, 3))

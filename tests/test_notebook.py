@@ -8,6 +8,7 @@ environments where this checkout is not pip-installed (an installed entry point 
 import os
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from harness import __version__
@@ -32,6 +33,7 @@ def test_every_markdown_cell_speaks_spanish_and_english():
     assert len(texts) >= 4 and all(("**ES**" in text and "**EN**" in text) or " · " in text for text in texts)
 
 
+@pytest.mark.longest
 def test_the_notebook_runs_the_seven_checks_offline_at_32_px(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("PYTEST_PLUGINS", "harness.teaching.plugin")

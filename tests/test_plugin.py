@@ -196,6 +196,7 @@ def _rows(results_dir: Path) -> list[dict]:
     return [{key: value for key, value in row.items() if key not in VOLATILE} for row in table]
 
 
+@pytest.mark.longest
 def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_path):
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial)).assert_outcomes(passed=2)

@@ -46,6 +46,7 @@ DEFAULT_CALL_TIMEOUT = 300.0  # seconds per student function call
 CHECK_CALLS = 12  # student calls in one check run (import, datasets, model x3, compiles x4, ...): bounds the child
 STARTUP_SECONDS = 120.0  # TensorFlow's import and the base's first trace, on a slow shared machine
 OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
+SERVER_ARGUMENTS = ("-m", "harness.teaching.sandbox", "serve")
 VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})  # change at every test phase; no import reads them
 
 
@@ -279,7 +280,7 @@ class ForkServer:
         return answer["pid"]
 
     def _start(self, environment: dict[str, str], key: tuple) -> bool:
-        command = [sys.executable, "-m", "harness.teaching.sandbox", "serve"]
+        command = [sys.executable, *SERVER_ARGUMENTS]
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
             start_new_session=True,

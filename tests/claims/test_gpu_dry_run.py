@@ -70,6 +70,7 @@ def test_the_stand_ins_are_what_the_gpu_preset_loads(gpu_dry):
         np.testing.assert_array_equal(loaded, saved)
 
 
+@pytest.mark.longest
 def test_the_claims_covering_every_gpu_path_run_on_the_gpu_preset(gpu_dry):
     """One test, not one per claim: under xdist the claims then share one worker's lab (its stage-1 model)."""
     problems = [problem for claim_id in FAST if (problem := run_primary(gpu_dry[0], claim_id))]

@@ -85,6 +85,7 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
+@pytest.mark.longest
 def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each.
     About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps): the

@@ -2,6 +2,7 @@
 with the run is reported as one message and is never a pass. Each case is a row of docs/bad-input.md ("Student
 code")."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,13 @@ def test_a_forked_child_sees_the_parents_environment_at_its_own_start(tmp_path, 
             assert probe == value
             parents.append(parent)
     assert parents[0] == parents[1] != parents[2]
+
+
+def test_where_the_fork_server_cannot_start_the_child_is_spawned(tmp_path, student_source, monkeypatch):
+    seen = tmp_path / "parent.txt"
+    source = with_line(student_source(), BUILD_MODEL, f"import os; open({str(seen)!r}, 'w').write(str(os.getppid()))")
+    monkeypatch.setattr(sandbox, "SERVER_ARGUMENTS", ("-c", "import sys; sys.exit(1)"))  # ends before it is ready
+    with sandbox.ForkServer() as server:
+        report = run_checks_in_child(tmp_path, source, server)
+    assert report.finished and set(outcomes(report).values()) == {"passed"}
+    assert seen.read_text() == str(os.getpid())  # this process started the child itself
