@@ -1,9 +1,8 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
 Fast tests use the tiny student (fixtures/tiny_student.py); the examples/ pipelines, on the real Lite0 at
-32 px, cost 5-15 s each (mostly tracing the training step), so here they run with `-m cpu`; the fast suite checks
-every example through the class grader instead (teaching/test_classroom.py: each fails exactly its checks), and one
-through `pytest --student` (teaching/test_teaching_plugin.py).
+32 px, cost 5-15 s each (mostly tracing the training step), so only the correct one runs in the fast suite;
+every buggy one runs with `-m cpu` (and one more through `pytest --student` in teaching/test_teaching_plugin.py).
 """
 
 from pathlib import Path
@@ -35,6 +34,7 @@ EXAMPLE_BUGS = {
     "student_bn_updating": ({"batchnorm_frozen_in_finetuning"}, "layer.trainable = False"),
     "student_bn_training_false": ({"batchnorm_frozen_in_finetuning"}, "calls the base with training=False"),
 }
+FAST_EXAMPLES = ("student_correct",)  # the rest: -m cpu (the tiny student covers every bug in the fast suite)
 
 
 def failed(table) -> set[str]:
@@ -200,8 +200,13 @@ def test_probe_config_spans_0_to_255():
 # ------------------------------------------------------------------------------------------------- examples
 
 
-@pytest.mark.cpu
-@pytest.mark.parametrize("name", EXAMPLE_BUGS)
+def example_cases():
+    return [
+        pytest.param(name, id=name, marks=() if name in FAST_EXAMPLES else pytest.mark.cpu) for name in EXAMPLE_BUGS
+    ]
+
+
+@pytest.mark.parametrize("name", example_cases())
 def test_examples_fail_exactly_their_checks(name):
     expected, phrase = EXAMPLE_BUGS[name]
     table = run_checks(EXAMPLES / f"{name}.py")

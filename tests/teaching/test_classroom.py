@@ -85,11 +85,11 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
-@pytest.mark.longest
+@pytest.mark.cpu
 def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each.
-    About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps): the
-    longest test of the fast suite, and the one that runs every example through the checks there."""
+    About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps), too long
+    for the fast suite, which grades three tiny students the same way (above)."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()

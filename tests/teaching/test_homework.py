@@ -25,6 +25,7 @@ CORRECT = REPO_ROOT / "examples" / "student_correct.py"
         pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
     ],
 )
+@pytest.mark.longest
 def test_the_correct_example_passes_the_homework(grade_homework, scale_name, request):
     result = grade_homework(load_student(CORRECT), scale_name)
     session = request.config.stash[SESSION_KEY]
