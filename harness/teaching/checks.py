@@ -19,7 +19,9 @@ student's weights copied in. A twin rather than
 `keras.models.clone_model`, because what those checks test is the compiled state, which a clone does not carry: the
 fine-tuning rehearsal is stage-1 compile → one step (this builds and caches the training function, as stage 1's fit
 does) → the student's `unfreeze_and_compile_stage2` → one step. That rehearsal is run once per pipeline and shared by
-the four checks that read it, because tracing a real backbone's training step costs seconds.
+the four checks that read it (`REHEARSAL_CHECKS`), because tracing a real backbone's training step costs seconds.
+The homework grader reads the same facts the same way (`watching_stage1`, `watching_stage2`) around the student's
+own first two phases, and its child hands them to those checks instead of rehearsing (`Pipeline.use_rehearsal`).
 """
 
 from __future__ import annotations
@@ -131,6 +133,11 @@ class Pipeline:
             self._rehearsal = rehearse(self)
         return self._rehearsal
 
+    def use_rehearsal(self, rehearsal: Rehearsal) -> None:
+        """Take the training facts from the student's real training (the homework's first two phases, read the
+        same way) instead of rehearsing: the homework child then traces the training steps twice less."""
+        self._rehearsal = rehearsal
+
 
 def first_images(dataset) -> object:
     return next(iter(dataset))[0]
@@ -151,53 +158,59 @@ def rehearse(pipeline: Pipeline) -> Rehearsal:
     keras.utils.set_random_seed(pipeline.config.seed)
     model, base = pipeline.twin()
     batch = pipeline.first_batch("train")
-    stage1 = stage1_step(model, base, batch)
+    with watching_stage1(model, base) as stage1:
+        one_step(model, batch)
     pipeline.student.unfreeze_and_compile_stage2(model, base)
-    stage2 = stage2_step(model, base, batch)
+    with watching_stage2(model, base) as stage2:
+        one_step(model, batch)
+    return rehearsal_from(stage1, stage2, base)
+
+
+def rehearsal_from(stage1: dict, stage2: dict, base: keras.Model) -> Rehearsal:
     return Rehearsal(**stage1, **stage2, calls_base_with_training_false=calls_with_training_false(base))
 
 
-def stage1_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
-    """One head warm-up step: which base and head variables the optimizer trains, which base statistics moved."""
-    base_ids = {id(variable) for variable in base.weights}
-    head = [variable for variable in model.trainable_variables if id(variable) not in base_ids]
+def one_step(model: keras.Model, batch: tuple) -> None:
+    training.build_training_state(model, batch)  # what the first step would build, before it: one trace, not two
+    model.train_on_batch(*batch)  # after a missing recompile the build is a no-op: stage 1's state is built
+
+
+@contextmanager
+def watching_stage1(model: keras.Model, base: keras.Model) -> Iterator[dict]:
+    """Stage 1's facts, read around the block that trains it (one rehearsal step, or the homework's phase-1 fit):
+    its rate, which base and head variables its optimizer trains, which frozen base weights or statistics moved."""
     frozen = [variable for variable in base.weights if not variable.trainable]
     frozen_before = snapshot(frozen)
-    stage1_lr = learning_rate(model)
-    training.build_training_state(model, batch)  # what the first step would build, before it: one trace, not two
-    model.train_on_batch(*batch)
+    facts = dict(stage1_lr=learning_rate(model), base_total=len(base.weights))
+    yield facts
+    base_ids = {id(variable) for variable in base.weights}
     trained = optimizer_variables(model)
-    return dict(
-        stage1_lr=stage1_lr,
-        base_total=len(base.weights),
+    facts.update(
         stage1_base_trained=[variable.path for variable in trained if id(variable) in base_ids],
         stage1_base_stats_moved=changed(frozen, frozen_before),
-        head_total=len(head),
+        head_total=sum(id(variable) not in base_ids for variable in model.trainable_variables),
         stage1_head_trained=[variable.path for variable in trained if id(variable) not in base_ids],
     )
 
 
-def stage2_step(model: keras.Model, base: keras.Model, batch: tuple) -> dict:
-    """One fine-tuning step after the student's stage-2 setup: which base variables the optimizer trains, and which
-    BatchNorm layers' moving statistics moved."""
-    base_ids = {id(variable) for variable in base.weights}
+@contextmanager
+def watching_stage2(model: keras.Model, base: keras.Model) -> Iterator[dict]:
+    """Stage 2's facts, read around the block that fine-tunes after the student's stage-2 setup: its rate, which
+    base variables its optimizer trains, which BatchNorm layers' moving statistics moved."""
     norms = backbones.batchnorm_layers(base)
     statistics_before = [snapshot([layer.moving_mean, layer.moving_variance]) for layer in norms]
-    stage2_lr = learning_rate(model)
-    base_trainable = len(base.trainable_variables)
-    training.build_training_state(model, batch)  # a no-op after a missing recompile: stage 1's state is built
-    model.train_on_batch(*batch)
-    bn_changed = [
-        layer.name
-        for layer, before in zip(norms, statistics_before)
-        if changed([layer.moving_mean, layer.moving_variance], before)
-    ]
-    return dict(
-        stage2_lr=stage2_lr,
-        stage2_base_trainable=base_trainable,
+    facts = dict(
+        stage2_lr=learning_rate(model), stage2_base_trainable=len(base.trainable_variables), bn_total=len(norms)
+    )
+    yield facts
+    base_ids = {id(variable) for variable in base.weights}
+    facts.update(
         stage2_base_trained=[variable.path for variable in optimizer_variables(model) if id(variable) in base_ids],
-        bn_total=len(norms),
-        bn_changed=bn_changed,
+        bn_changed=[
+            layer.name
+            for layer, before in zip(norms, statistics_before)
+            if changed([layer.moving_mean, layer.moving_variance], before)
+        ],
     )
 
 
@@ -221,10 +234,15 @@ def changed(variables: list, before: list[np.ndarray]) -> list[str]:
 
 
 def learning_rate(model: keras.Model) -> float:
-    """The optimizer's current rate (a schedule is read at the current step); NaN when the model is not compiled."""
+    """The optimizer's rate at its first step (a schedule is read at step 0, whatever step the optimizer has reached:
+    after a missing recompile, stage 1's optimizer has trained); NaN when the model is not compiled."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return math.nan
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer wraps the real one
+    schedule = getattr(optimizer, "_learning_rate", None)
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return float(keras.ops.convert_to_numpy(schedule(0)))
     return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
 
 
@@ -390,6 +408,14 @@ def check_finetune_lr_10x_lower(pipeline: Pipeline) -> None:
         raise CheckFailure("finetune_lr_10x_lower", "too_high", dict(lr1=lr1, lr2=lr2, ratio=lr1 / lr2))
 
 
+REHEARSAL_CHECKS = frozenset(  # the checks that read `Pipeline.rehearsal()`
+    {
+        "stage1_trains_only_head",
+        "recompiled_after_unfreezing",
+        "batchnorm_frozen_in_finetuning",
+        "finetune_lr_10x_lower",
+    }
+)
 CHECKS: dict[str, Callable[[Pipeline], None]] = {
     check.__name__.removeprefix("check_"): check
     for check in (

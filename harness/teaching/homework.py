@@ -27,7 +27,7 @@ from harness.data import Splits, load_splits
 from harness.errors import HarnessError
 from harness.results import Row
 from harness.scales import Scale
-from harness.teaching import messages
+from harness.teaching import checks, messages
 from harness.teaching.student import Student, StudentConfig
 from harness.training import Classifier, Evaluation, StageBudget
 
@@ -47,6 +47,7 @@ class StudentLab:
         self._budgets: dict[str, tuple[StageBudget, ...]] = {}  # evaluation key -> the phases that trained it
         self.ledger: list[StageBudget] = []
         self._shifts: dict[int, float] = {}  # seed -> how far phase 2 moved the base
+        self.rehearsal: checks.Rehearsal | None = None  # the checks' training facts, read from the first phases
 
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.scale.data_config(self.cache_dir, n_train), seed)
@@ -116,12 +117,16 @@ class StudentLab:
         self.student.compile_stage1(model, base)
         # The student's dataset shuffles itself; `training.fit` builds the training state first (one trace, not two;
         # nothing to build after a missing recompile).
-        training.fit(model, train, epochs=self.scale.stage1_epochs, seed=seed, step="homework-phase1")
+        with checks.watching_stage1(model, base) as stage1:
+            training.fit(model, train, epochs=self.scale.stage1_epochs, seed=seed, step="homework-phase1")
         self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
         phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
-        training.fit(model, train, epochs=self.scale.stage2_epochs, seed=seed, step="homework-phase2")
+        with checks.watching_stage2(model, base) as stage2:
+            training.fit(model, train, epochs=self.scale.stage2_epochs, seed=seed, step="homework-phase2")
         self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
+        if self.rehearsal is None:
+            self.rehearsal = checks.rehearsal_from(stage1, stage2, base)
         self._shifts[seed] = measures.relative_shift(phase1_kernels, measures.base_kernels(base))
         phase1 = self._budget("stage 1", self.scale.stage1_epochs, train)
         self._budgets[f"{self.student.name}:phase 1:{seed}"] = (phase1,)
@@ -178,6 +183,7 @@ class HomeworkResult:
     rows: tuple[Row, ...]  # one per homework claim
     outcomes: tuple[engine.Outcomes, ...]
     lesson_literal: Row | None = None  # the lesson's own code (two_stage[lesson_literal]) on the same data and scale
+    rehearsal: checks.Rehearsal | None = None  # the checks' training facts, read from the first seed's two phases
 
     def row(self, claim_id: str) -> Row:
         return next(row for row in self.rows if row.claim == claim_id)
@@ -227,7 +233,8 @@ def grade(
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]
     rows = tuple(_as_homework(row, student) for row, _ in measured)
-    return HomeworkResult(student.name, scale, rows, tuple(outcomes for _, outcomes in measured))
+    outcomes = tuple(outcomes for _, outcomes in measured)
+    return HomeworkResult(student.name, scale, rows, outcomes, rehearsal=lab.rehearsal)
 
 
 def lesson_literal_reference(

@@ -350,31 +350,38 @@ def child_checks(arguments: dict, emit: Events) -> None:
     except ContractError as error:
         emit("contract", message=str(error))
         return
-    if run_check_events(student, arguments, emit, chosen, run_one, stop_kind="problem"):
+    if run_check_events(student, arguments, emit, chosen, run_one, stop_kind="problem") is not None:
         emit("done")
 
 
-def run_check_events(student, arguments: dict, emit: Events, chosen: list, run_one, stop_kind: str) -> bool:
-    """Every check on the student's pipeline, one `row` event each; False (after a `stop_kind` event) when the
-    pipeline could not be built."""
+def run_check_events(
+    student, arguments: dict, emit: Events, chosen: list, run_one, stop_kind: str, pipeline=None
+) -> object | None:
+    """The `chosen` checks on the student's pipeline (built here unless given), one `row` event each; the pipeline,
+    or None (after a `stop_kind` event) when it could not be built."""
     from harness.teaching import checks
     from harness.teaching.student import probe_config
 
-    emit("step", step="build the pipeline (build_datasets, build_model, compile_stage1)")
-    try:
-        pipeline = checks.Pipeline.build(student, probe_config(arguments["image_size"]))
-    except Exception as error:
-        emit(stop_kind, message=student.describe_error(error))
-        return False
+    if pipeline is None:
+        emit("step", step="build the pipeline (build_datasets, build_model, compile_stage1)")
+        try:
+            pipeline = checks.Pipeline.build(student, probe_config(arguments["image_size"]))
+        except Exception as error:
+            emit(stop_kind, message=student.describe_error(error))
+            return None
     for name, check in chosen:
         emit("step", step=f"check {name}")
         status, message = run_one(check, pipeline, arguments["lang"])
         emit("row", check=name, status=status, message=message)
-    return True
+    return pipeline
 
 
 def child_homework(arguments: dict, emit: Events) -> None:
-    """Load the student and grade it at the given scale; rows go to the results folder, numbers to the parent."""
+    """Load the student and grade it at the given scale; rows go to the results folder, numbers to the parent.
+
+    The checks that read what training trains run after the homework and take those facts from its first two phases
+    (the same reading as the checks' own rehearsal, without tracing two more training steps); if the homework stops
+    before, they rehearse."""
     import pickle
 
     from harness import results
@@ -382,6 +389,8 @@ def child_homework(arguments: dict, emit: Events) -> None:
     from harness.teaching.student import ContractError, load_student
 
     chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
+    first = [(name, check) for name, check in chosen if name not in checks.REHEARSAL_CHECKS]
+    later = [(name, check) for name, check in chosen if name in checks.REHEARSAL_CHECKS]
     lang = arguments["lang"]
     emit("step", step="import")
     try:
@@ -390,7 +399,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
         emit("contract", message=str(error))
         return
     scale = pickle.loads(Path(arguments["scale"]).read_bytes())  # written by the parent, never by student code
-    run_check_events(student, arguments, emit, chosen, run_one, stop_kind="checks_problem")
+    pipeline = run_check_events(student, arguments, emit, first, run_one, stop_kind="checks_problem")
     emit("step", step=f"homework at {scale.name} scale")
     try:
         result = homework.grade(
@@ -401,7 +410,13 @@ def child_homework(arguments: dict, emit: Events) -> None:
             progress=lambda line: emit("progress", line=line),
         )
     except Exception as error:
-        emit("problem", message=student.describe_error(error))
+        result, problem = None, student.describe_error(error)
+    if pipeline is not None:
+        if result is not None and result.rehearsal is not None:
+            pipeline.use_rehearsal(result.rehearsal)
+        run_check_events(student, arguments, emit, later, run_one, stop_kind="checks_problem", pipeline=pipeline)
+    if result is None:
+        emit("problem", message=problem)
         return
     for row, outcomes in zip(result.rows, result.outcomes, strict=True):
         results.append_row(Path(arguments["results_dir"]), row, arguments["worker"])

@@ -191,6 +191,19 @@ def test_a_base_outside_the_model_is_explained(student_source, tmp_path):
         Pipeline.build(load_student(write(tmp_path, source)))
 
 
+def test_the_rehearsal_checks_are_exactly_those_that_read_the_rehearsal(tiny):
+    """The homework child runs `REHEARSAL_CHECKS` after the homework (their facts come from its phases): a check
+    missing from the set would rehearse anyway, one wrongly in it would only run later."""
+    pipeline = Pipeline.build(tiny())
+
+    def refuse():
+        raise LookupError("rehearsal read")
+
+    pipeline.rehearsal = refuse
+    reading = {name for name, check in CHECKS.items() if checks.run_one(check, pipeline, "en")[1].startswith("Lookup")}
+    assert reading == checks.REHEARSAL_CHECKS
+
+
 def test_probe_config_spans_0_to_255():
     config = probe_config(32)
     assert config.x_val.dtype == np.uint8 and config.x_val.min() == 0 and config.x_val.max() == 255

@@ -12,7 +12,7 @@ from harness.paths import REPO_ROOT
 from harness.plugin import SESSION_KEY
 from harness.results import Row
 from harness.scales import SCALES
-from harness.teaching import homework
+from harness.teaching import checks, homework
 from harness.teaching.student import load_student
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
@@ -108,3 +108,23 @@ def test_the_lesson_literal_reference_is_left_out_with_its_reason_when_the_suite
     assert homework.lesson_literal_reference(SCALES["smoke"], backbone, tmp_path, "run", lines.append) is None
     (line,) = lines
     assert line.startswith("the lesson's code as written was not run for comparison:") and reason in line.lower()
+
+
+@pytest.mark.parametrize("bugs", [(), ("base_not_frozen",), ("no_recompile",), ("bn_updating",), ("high_lr",)])
+def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny, tmp_path, bugs):
+    """The homework child's checks read training's facts from the student's first two phases (sandbox.py): the same
+    verdict for every check that reads them as the checks' own rehearsal gives, and the same facts."""
+    student = tiny(*bugs)
+    graded = homework.grade(student, SCALES["smoke"], cache_dir=tmp_path, run_id="t", progress=lambda line: None)
+    rehearsed, from_phases = checks.Pipeline.build(student), checks.Pipeline.build(student)
+    from_phases.use_rehearsal(graded.rehearsal)
+    for name in checks.REHEARSAL_CHECKS:
+        assert (
+            checks.run_one(checks.CHECKS[name], from_phases, "en")[0]
+            == checks.run_one(checks.CHECKS[name], rehearsed, "en")[0]
+        ), name
+
+    def facts(rehearsal: checks.Rehearsal) -> dict:  # variable paths differ between two builds: count them
+        return {key: len(value) if isinstance(value, list) else value for key, value in vars(rehearsal).items()}
+
+    assert facts(graded.rehearsal) == facts(rehearsed.rehearsal())
