@@ -110,7 +110,11 @@ def test_the_lesson_literal_reference_is_left_out_with_its_reason_when_the_suite
     assert line.startswith("the lesson's code as written was not run for comparison:") and reason in line.lower()
 
 
-@pytest.mark.parametrize("bugs", [(), ("base_not_frozen",), ("no_recompile",), ("bn_updating",), ("high_lr",)])
+@pytest.mark.parametrize(
+    "bugs",
+    [(), ("base_not_frozen",), ("no_recompile",), ("bn_updating",), ("high_lr",)],
+    ids=lambda bugs: "+".join(bugs) or "correct",
+)
 def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny, tmp_path, bugs):
     """The homework child's checks read training's facts from the student's first two phases (sandbox.py): the same
     verdict for every check that reads them as the checks' own rehearsal gives, and the same facts."""
