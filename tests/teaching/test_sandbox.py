@@ -167,11 +167,11 @@ def test_a_child_past_the_parents_limit_is_killed_and_named_by_its_step(tmp_path
     report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher, seconds=10)
     assert report.timed_out and report.status == -9
     assert f"during {report.last_step()}" in report.problem("en") and "10 s" in report.problem("en")
-    after = run_checks_in_child(tmp_path, student_source(), launcher)  # the fork launcher outlives a killed child
+    after = run_checks_in_child(tmp_path, student_source(), launcher)  # the fork server outlives a killed child
     assert after.finished and set(outcomes(after).values()) == {"passed"}
 
 
-@pytest.mark.skipif(not sandbox.ForkServer.available(), reason="the fork launcher is offered on Linux only")
+@pytest.mark.skipif(not sandbox.ForkServer.available(), reason="the fork server is offered on Linux only")
 def test_a_forked_child_sees_the_parents_environment_at_its_own_start(tmp_path, student_source, monkeypatch):
     """One server serves every child asked for under the environment it imported with; a changed variable gets a
     new server (imports read the environment: HOME, KERAS_HOME), and a per-test variable reaches the child too."""
