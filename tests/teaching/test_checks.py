@@ -34,7 +34,6 @@ EXAMPLE_BUGS = {
     "student_bn_updating": ({"batchnorm_frozen_in_finetuning"}, "layer.trainable = False"),
     "student_bn_training_false": ({"batchnorm_frozen_in_finetuning"}, "calls the base with training=False"),
 }
-FAST_EXAMPLES = ("student_correct",)  # the rest: -m cpu (the tiny student covers every bug in the fast suite)
 
 
 def failed(table) -> set[str]:
@@ -213,13 +212,11 @@ def test_probe_config_spans_0_to_255():
 # ------------------------------------------------------------------------------------------------- examples
 
 
-def example_cases():
-    return [
-        pytest.param(name, id=name, marks=() if name in FAST_EXAMPLES else pytest.mark.cpu) for name in EXAMPLE_BUGS
-    ]
-
-
-@pytest.mark.parametrize("name", example_cases())
+# Every example, checked in this process (the checks rehearse, as `pytest --student` does). The fast suite covers
+# every bug with the tiny student, a real buggy example through `pytest --student` (test_teaching_plugin.py), a
+# correct Lite0 pipeline in test_checks_styles.py and the homework of the correct example (test_homework.py).
+@pytest.mark.cpu
+@pytest.mark.parametrize("name", list(EXAMPLE_BUGS))
 def test_examples_fail_exactly_their_checks(name):
     expected, phrase = EXAMPLE_BUGS[name]
     table = run_checks(EXAMPLES / f"{name}.py")
