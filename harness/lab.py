@@ -9,6 +9,7 @@ protocol with a student's own functions.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -27,11 +28,16 @@ from harness.training import Classifier, Evaluation, StageBudget
 class Lab:
     """The suite's own recipe at one scale, memoised."""
 
-    def __init__(self, scale: Scale, cache_dir: Path) -> None:
+    def __init__(self, scale: Scale, cache_dir: Path, weights_in_memory: int = 8) -> None:
         self.scale = scale
         self.cache_dir = Path(cache_dir)
         self.store = ArtefactStore(self.cache_dir)
         self._memory: dict = {}
+        # Trained weights, the most recently used first out: a long run trains hundreds of models (about 14 MB each
+        # for Lite0) and kept them all until the process ran out of memory. The store holds every one of them.
+        self.weights_in_memory = weights_in_memory
+        self._weights_kept: OrderedDict[str, list[np.ndarray]] = OrderedDict()
+        self._makers: dict[str, tuple[Callable[[], Classifier], Callable[[Classifier], None]]] = {}
         self.ledger: list[StageBudget] = []  # every stage handed out, in order: the engine reads a row's regime here
         # Traced train steps reused across seeds (training.Trainers); None trains every model on its own.
         self.trainers: training.Trainers | None = training.Trainers()
@@ -358,8 +364,31 @@ class Lab:
         )
         return classifier
 
+    @property
+    def models_in_memory(self) -> int:
+        """How many trained models' weights this lab holds in memory now (at most `weights_in_memory`)."""
+        return len(self._weights_kept)
+
     def _weights(self, classifier: Classifier) -> list[np.ndarray]:
-        return self._memory[classifier.key]
+        return self._trained_weights(classifier.key)
+
+    def _trained_weights(self, key: str) -> list[np.ndarray]:
+        """The weights trained under `key`: from memory, else from the store, else trained now (and stored). A
+        model trained again after its weights left memory (a cache that cannot be written) is the same model: every
+        training step is seeded (tests/test_lab.py)."""
+        if key in self._weights_kept:
+            self._weights_kept.move_to_end(key)
+            return self._weights_kept[key]
+        fresh, train = self._makers[key]
+        classifier = fresh()
+        with self.store.building(key):  # another process training this very model: wait for it, then load
+            if not self.store.load_weights(key, classifier.model):
+                train(classifier)
+                self.store.save_weights(key, classifier.model)
+        weights = self._weights_kept[key] = classifier.model.get_weights()
+        while len(self._weights_kept) > self.weights_in_memory:
+            self._weights_kept.popitem(last=False)
+        return weights
 
     def _trained(
         self,
@@ -396,18 +425,15 @@ class Lab:
         def fresh() -> Classifier:
             return self._classifier(seed, augment=augment, weights=weights, bn_policy=bn_policy)
 
-        if key not in self._memory:
-            classifier = fresh()
-            with self.store.building(key):  # another process training this very model: wait for it, then load
-                if not self.store.load_weights(key, classifier.model):
-                    train(classifier)
-                    self.store.save_weights(key, classifier.model)
-            self._memory[key] = classifier.model.get_weights()
+        if key not in self._makers:  # trained (or loaded) at its first request, as every caller expects
+            self._makers[key] = (fresh, train)
+            self._trained_weights(key)
         self.ledger.append(budget)
 
         def stored_copy() -> Classifier:
+            weights = self._trained_weights(key)  # before the copy's build: a reload builds a model of its own
             classifier = fresh()
-            classifier.model.set_weights(self._memory[key])
+            classifier.model.set_weights(weights)
             return classifier
 
         # Built on first use only: a caller that reads memoised measurements of this key never pays for a build.

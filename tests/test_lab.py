@@ -1,6 +1,8 @@
 """The lab: arms sharing a stage-1 model start from identical weights, stored models reload bit for bit, the same
 seed retrains the same model, and evaluations keep per-image outcomes. On the tiny backbone of tests/conftest.py."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -100,8 +102,8 @@ def test_reused_train_steps_give_the_same_models_bit_for_bit(tiny_backbone, shar
         for lab in (reusing, fresh):
             lab.stage2(seed, bn_policy="train")
             lab.scratch(seed)
-    for key in [key for key in reusing._memory if isinstance(key, str)]:
-        for a, b in zip(reusing._memory[key], fresh._memory[key], strict=True):
+    for key in reusing._makers:
+        for a, b in zip(reusing._trained_weights(key), fresh._trained_weights(key), strict=True):
             assert np.array_equal(a, b), f"{key}: a reused train step changed the weights"
     assert len(reusing.trainers._kept) == 3  # one kept model per recipe: stage 1, stage 2, scratch
 
@@ -124,3 +126,23 @@ def test_a_stage2_model_does_not_depend_on_what_the_lab_did_before(tiny_backbone
     again = Lab(scale, stored_stage1_only.cache_dir).stage2(0, learning_rate=1e-3)  # stage 1 read from the store
     for a, b in zip(trained_with_stage1.model.get_weights(), again.model.get_weights(), strict=True):
         assert np.array_equal(a, b)
+
+
+def test_weights_that_left_memory_come_back_identical_from_the_store_or_trained_again(tiny_backbone, shared_data_cache):
+    """A lab keeps the weights of its `weights_in_memory` most recently used models (a long run trains hundreds);
+    an older model is read back from the store, or trained again where the store lost it, bit for bit."""
+    scale = SCALES["smoke"].override(backbone=tiny_backbone, seeds=3)
+    roomy, tight = Lab(scale, shared_data_cache()), Lab(scale, shared_data_cache(), weights_in_memory=1)
+    for lab in (roomy, tight):
+        for seed in scale.seeds:
+            lab.stage2(seed, learning_rate=1e-3)  # stage 2 reads its stage 1's weights: evicted by then, at most 1
+    assert tight.models_in_memory == 1 and roomy.models_in_memory == 6
+
+    def same(first, second) -> bool:
+        return all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), second.model.get_weights()))
+
+    for seed in scale.seeds:
+        assert same(roomy.stage1(seed), tight.stage1(seed))
+        assert same(roomy.stage2(seed, learning_rate=1e-3), tight.stage2(seed, learning_rate=1e-3))
+    shutil.rmtree(tight.cache_dir / "models")  # a store that lost them: the lab trains them again
+    assert same(roomy.stage2(0, learning_rate=1e-3), tight.stage2(0, learning_rate=1e-3))
