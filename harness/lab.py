@@ -33,8 +33,8 @@ class Lab:
         self.cache_dir = Path(cache_dir)
         self.store = ArtefactStore(self.cache_dir)
         self._memory: dict = {}
-        # Trained weights, the most recently used first out: a long run trains hundreds of models (about 14 MB each
-        # for Lite0) and kept them all until the process ran out of memory. The store holds every one of them.
+        # Trained weights, the least recently used first out: a long run trains hundreds of models (about 14 MB each
+        # for Lite0), and holding them all grew each worker by gigabytes. The store holds every one of them.
         self.weights_in_memory = weights_in_memory
         self._weights_kept: OrderedDict[str, list[np.ndarray]] = OrderedDict()
         self._makers: dict[str, tuple[Callable[[], Classifier], Callable[[Classifier], None]]] = {}
