@@ -135,8 +135,8 @@ def test_weights_that_left_memory_come_back_identical_from_the_store_or_trained_
     roomy, tight = Lab(scale, shared_data_cache()), Lab(scale, shared_data_cache(), weights_in_memory=1)
     for lab in (roomy, tight):
         for seed in scale.seeds:
-            lab.stage2(seed, learning_rate=1e-3)  # stage 2 reads its stage 1's weights: evicted by then, at most 1
-    assert tight.models_in_memory == 1 and roomy.models_in_memory == 6
+            lab.stage2(seed, learning_rate=1e-3)
+    assert tight.models_in_memory == 1 and roomy.models_in_memory == 6  # below: tight reads the rest back
 
     def same(first, second) -> bool:
         return all(np.array_equal(a, b) for a, b in zip(first.model.get_weights(), second.model.get_weights()))
