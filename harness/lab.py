@@ -385,7 +385,10 @@ class Lab:
             if not self.store.load_weights(key, classifier.model):
                 train(classifier)
                 self.store.save_weights(key, classifier.model)
-        weights = self._weights_kept[key] = classifier.model.get_weights()
+        return self._keep(key, classifier.model.get_weights())
+
+    def _keep(self, key: str, weights: list[np.ndarray]) -> list[np.ndarray]:
+        self._weights_kept[key] = weights
         while len(self._weights_kept) > self.weights_in_memory:
             self._weights_kept.popitem(last=False)
         return weights
@@ -431,9 +434,11 @@ class Lab:
         self.ledger.append(budget)
 
         def stored_copy() -> Classifier:
-            weights = self._trained_weights(key)  # before the copy's build: a reload builds a model of its own
             classifier = fresh()
-            classifier.model.set_weights(weights)
+            if key not in self._weights_kept and self.store.load_weights(key, classifier.model):
+                self._keep(key, classifier.model.get_weights())  # read back into the copy itself: no second build
+            else:
+                classifier.model.set_weights(self._trained_weights(key))
             return classifier
 
         # Built on first use only: a caller that reads memoised measurements of this key never pays for a build.
