@@ -22,6 +22,7 @@ from tensorflow.python.eager import context
 
 from harness import augment, backbones
 from harness.backbones.spec import batchnorm_layers
+from harness.data.sources import without_autotuning
 from harness.differential_lr import GroupRatesAdam
 
 INPUT_MODES = ("correct", "raw", "double")  # the backbone's preprocess / raw 0-255 / divided by 255 first
@@ -414,6 +415,7 @@ def train_linear_head(
     head = keras.Model(inputs, outputs)
     compile_model(head, learning_rate)
     data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
+    data = without_autotuning(data)  # harness.data.sources: the same batches, no idle core beside another worker
     head.fit(data, epochs=epochs, shuffle=False, verbose=0)
     return head
 

@@ -132,6 +132,27 @@ def test_augmentation_never_touches_val_or_test(tiny):
     assert np.allclose(again, epochs[0])  # seeded: reproducible
 
 
+def test_the_training_pipeline_runs_without_the_autotuner_and_gives_the_same_batches(tiny, monkeypatch):
+    """The autotuner off (an idle core beside another worker otherwise) changes no batch and no order, epoch after
+    epoch, each epoch on a new iterator as Keras makes them, shuffled and augmented."""
+    from harness.augment import lesson_augmentation
+
+    splits = load_splits(tiny(), seed=0)
+
+    def three_epochs() -> tuple[tf.data.Dataset, list[np.ndarray]]:
+        data = splits.dataset("train", 6, shuffle_seed=3, augmentation=lesson_augmentation(0))
+        return data, [np.concatenate([batch[0].numpy() for batch in data]) for _ in range(3)]
+
+    untuned, epochs = three_epochs()
+    assert untuned.options().autotune.enabled is False
+    monkeypatch.setattr(sources, "without_autotuning", lambda data: data)
+    tuned, tuned_epochs = three_epochs()
+    assert tuned.options().autotune.enabled is not False
+    assert not np.array_equal(epochs[0], epochs[1])  # reshuffled and augmented anew each epoch
+    for mine, theirs in zip(epochs, tuned_epochs):
+        np.testing.assert_array_equal(mine, theirs)
+
+
 def test_unknown_source_and_bad_sizes_are_data_errors(tiny):
     with pytest.raises(DataError, match="tfds:NAME"):
         load_splits(tiny(source="s3://bucket"), seed=0)
