@@ -236,6 +236,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     `relax_default_selection`), or with no -m at all (outside this repository, no addopts: cpu and gpu still need
     -m). Tests named by node id and, under --lf, tests that failed last time are spared (pytest's --lf then keeps
     those)."""
+    longest_claims_first(items, Path(config.getoption("--results-dir")))
     excluded = config.stash.get(DEFAULT_SELECTION_KEY, ())
     if not excluded and config.option.markexpr:
         return
@@ -247,6 +248,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if len(kept) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
         items[:] = kept
+
+
+def longest_claims_first(items: list[pytest.Item], results_dir: Path) -> None:
+    """Reorder the claim tests among the places they hold: never recorded first (it may be the longest), then by the
+    seconds of each one's latest recorded row, longest first; other tests keep their places. pytest-xdist hands
+    tests out in this order, and a worker that runs out of tests idles until the other's last one ends: in a
+    `make verify` run in registry order, one worker waited about 4 minutes while the other ran `bn_gotcha` (7 min)."""
+    from harness import results
+
+    slots = [index for index, item in enumerate(items) if _is_claim_test(item)]
+    if len(slots) < 2:
+        return
+    seconds = {}
+    for scale_dir in sorted(path for path in results_dir.glob("*") if path.is_dir()):
+        seconds.update({row.get("node_id"): row.get("seconds") for row in results.read_rows(scale_dir)})
+    claims = sorted((items[index] for index in slots), key=lambda item: -_as_seconds(seconds.get(item.nodeid)))
+    for index, item in zip(slots, claims):
+        items[index] = item
+
+
+def _is_claim_test(item: pytest.Item) -> bool:
+    return "verify_claim" in getattr(item, "fixturenames", ())
+
+
+def _as_seconds(value: object) -> float:
+    """A recorded row's seconds; none recorded (or not a number) counts as longest."""
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else math.inf
 
 
 def _kept_by_default(item: pytest.Item, excluded: tuple[str, ...], spared: set[str]) -> bool:

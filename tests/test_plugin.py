@@ -105,33 +105,51 @@ def test_a_claim_node_id_is_collected_with_the_repository_configuration():
     assert node_id in result.stdout and "deselected" not in result.stdout
 
 
-def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest():
+def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_path):
     """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
-    exploratory"` (make explore) every other cpu variant; together, the whole cpu table."""
+    exploratory"` (make explore) every other cpu variant; together, the whole cpu table. The claims come never
+    recorded first, in registry order, then longest first by their latest recorded row's seconds."""
+    from dataclasses import replace
+
+    from test_results import make_row
+
+    from harness import results
     from harness.claims import CLAIMS
 
+    node = "tests/claims/test_claims.py::test_claim[{}]"
+    recorded = {
+        "two_stage-lr_1e-5-cpu": [50.0, 900.0],
+        "bn_gotcha-call_inference-cpu": [500.0],
+        "tta-flip_crop-cpu": [9.0],
+    }
+    for case, seconds in recorded.items():  # oldest run first: the latest row counts
+        for run, value in enumerate(seconds):
+            row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
+            results.append_row(tmp_path, replace(row, node_id=node.format(case)))
     selections = ("cpu and not exploratory", "cpu and exploratory")
     code = (  # both collections in one process: TensorFlow's import is most of a collection's time
         "import sys, pytest\n"
-        "for expression in sys.argv[1:]:\n"
+        "for expression in sys.argv[2:]:\n"
         "    print('selection:', expression, flush=True)\n"
         "    code = pytest.main(['tests/claims/test_claims.py', '-m', expression, '--collect-only', '-q',\n"
-        "                        '-p', 'no:cacheprovider'])\n"
+        "                        '-p', 'no:cacheprovider', '--results-dir', sys.argv[1]])\n"
         "    assert code == 0, code\n"
     )
-    command = [sys.executable, "-c", code, *selections]
+    command = [sys.executable, "-c", code, str(tmp_path), *selections]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    collected: dict[str, set[str]] = {}
+    collected: dict[str, list[str]] = {}
     for line in result.stdout.splitlines():
         if line.startswith("selection: "):
-            current = collected.setdefault(line.removeprefix("selection: "), set())
+            current = collected.setdefault(line.removeprefix("selection: "), [])
         elif "::test_claim[" in line:
-            current.add(line.split("[", 1)[1].rstrip("]"))
+            current.append(line.split("[", 1)[1].rstrip("]"))
 
-    primaries = {f"{claim.id}-{claim.primary_variant}-cpu" for claim in CLAIMS.values()}
-    others = {f"{claim.id}-{v.name}-cpu" for claim in CLAIMS.values() for v in claim.variants} - primaries
-    assert collected == {"cpu and not exploratory": primaries, "cpu and exploratory": others}
+    primaries = [f"{claim.id}-{claim.primary_variant}-cpu" for claim in CLAIMS.values()]
+    others = {f"{claim.id}-{v.name}-cpu" for claim in CLAIMS.values() for v in claim.variants} - set(primaries)
+    never_recorded = [case for case in primaries if case not in recorded]
+    assert collected["cpu and not exploratory"] == [*never_recorded, *recorded]
+    assert set(collected["cpu and exploratory"]) == others
 
 
 def test_marker_expression_selects_a_scale(plugin_pytester):
