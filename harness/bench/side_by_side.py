@@ -67,12 +67,19 @@ def child_command(scale: str, cache_dir: Path, epochs: int, setting: str) -> lis
 
 
 def run_pair(command: Sequence[str]) -> list[dict[str, float]]:
-    """Two copies of `command` started together; each one's last stdout line, read as JSON."""
-    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in "ab"]
-    outputs = [child.communicate()[0] for child in children]
-    for child, output in zip(children, outputs):
-        if child.returncode != 0:
-            raise RuntimeError(f"a side-by-side child failed (exit status {child.returncode}): {output[-500:]}")
+    """Two copies of `command` started together; each one's last stdout line, read as JSON. Their stderr goes to
+    files, so a chatty child never blocks on a full pipe while the other one is being read."""
+    with tempfile.TemporaryFile("w+") as first, tempfile.TemporaryFile("w+") as second:
+        children = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True) for errors in (first, second)
+        ]
+        outputs = [child.communicate()[0] for child in children]
+        for child, errors in zip(children, (first, second)):
+            if child.returncode != 0:
+                errors.seek(0)
+                raise RuntimeError(
+                    f"a side-by-side child failed (exit status {child.returncode}); last stderr: {errors.read()[-800:]}"
+                )
     return [json.loads(output.strip().splitlines()[-1]) for output in outputs]
 
 
