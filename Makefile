@@ -23,9 +23,8 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-# Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
-# (examples/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at smoke
-# scale (one row per example in a class table; about 4 min of one worker, started first), two workers.
+# Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths and the Colab notebook
+# (examples/student_colab.ipynb, executed offline against this checkout), two workers.
 test: lint
 	$(PY) -m pytest -n 2 -q --benchmark-disable
 

@@ -85,10 +85,11 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
-@pytest.mark.longest
+@pytest.mark.cpu
 def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each.
-    About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps)."""
+    About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps), too long
+    for the fast suite, which grades three tiny students the same way (above)."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
@@ -123,9 +124,6 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
         (f"student:{student}", claim) for student in graded for claim in ("two_stage", "transfer_vs_scratch")
     }
     assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in claim_rows)
-    two_stage_arms = {arm for row in claim_rows if row["claim"] == "two_stage" for arm in row["per_seed"]}
-    assert two_stage_arms == {"stage 1 (frozen base)", "stage 2 (base unfrozen)"}
-    assert (results_dir / "smoke" / "claims.csv").is_file()  # the homework rows join the results table
     # The lesson's code as written runs once for the class (two arms, one seed), and every graded student's
     # summary (all on Lite0) ends with its sentence.
     assert output.count("two_stage[lesson_literal-smoke]") == 2

@@ -103,6 +103,18 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, w
     )
 
 
+def test_homework_at_smoke_scale_runs_and_writes_its_rows(student_pytester, write_student):
+    results_dir = student_pytester.path / "results"
+    result = student_pytester.runpytest("--homework", write_student(student_pytester), "--results-dir", results_dir)
+    result.assert_outcomes(passed=1, deselected=2)  # cpu and gpu need -m
+    rows = read_rows(results_dir / "smoke")
+    assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}  # the claims, on the student's recipe
+    assert all(row["variant"] == "student:tiny" for row in rows)
+    two_stage = next(row for row in rows if row["claim"] == "two_stage")
+    assert set(two_stage["per_seed"]) == {"stage 1 (frozen base)", "stage 2 (base unfrozen)"}
+    assert (results_dir / "smoke" / "claims.csv").is_file()
+
+
 def read_rows(scale_dir):
     return [json.loads(line) for path in scale_dir.glob("runs/*/*.jsonl") for line in path.read_text().splitlines()]
 
