@@ -38,6 +38,7 @@ def test_every_dependency_and_dev_tool_has_its_verified_version_in_constraints()
     )
     assert declared - set(constraints()) == set()
     assert constraints()["tensorflow"] == "2.21.0" and "tensorflow-cpu" not in constraints()
+    assert {"pip", "uv"} <= set(constraints())  # the installers `make install` runs are pinned too
 
 
 def test_one_tensorflow_distribution_everywhere_and_the_gpu_extra_adds_cuda_to_it():

@@ -275,11 +275,16 @@ def capturing_calls(layer: keras.layers.Layer) -> Iterator[list]:
 
 def base_input(pipeline: Pipeline, images) -> np.ndarray:
     """The tensor that reaches the base when the model predicts `images` (inference mode)."""
+    return inference(pipeline, images)[0]
+
+
+def inference(pipeline: Pipeline, images) -> tuple[np.ndarray, np.ndarray]:
+    """One inference-mode call of the model on `images`: the tensor that reached the base, and the output."""
     with capturing_calls(pipeline.base) as calls:
-        pipeline.model(images, training=False)
+        output = pipeline.model(images, training=False)
     if not calls:
         raise ContractError(messages.text(pipeline.student.lang, "contract_base_not_called"))
-    return np.asarray(calls[0])
+    return np.asarray(calls[0]), np.asarray(output)
 
 
 # -------------------------------------------------------------------------------------------------------- checks
@@ -321,13 +326,11 @@ def check_augmentation_inactive_at_inference(pipeline: Pipeline) -> None:
     is not checked: Keras' augmentation layers default to augmenting when given no flag at all.
     """
     images = np.asarray(pipeline.first_batch("val")[0])
-    probes = (
-        ("where_base_input", lambda batch: base_input(pipeline, batch)),
-        ("where_output", lambda batch: np.asarray(pipeline.model(batch, training=False))),
-    )
-    for where, probe in probes:
-        delta, scale = order_dependence(probe, images)
-        if delta > OUTPUT_TOLERANCE * scale:
+    batchings = three_batchings(lambda batch: inference(pipeline, batch), images)  # one set of calls for both
+    for where, index in (("where_base_input", 0), ("where_output", 1)):
+        first, *others = (results[index] for results in batchings)
+        delta = max(float(np.max(np.abs(first - other))) for other in others)
+        if delta > OUTPUT_TOLERANCE * max(float(np.max(np.abs(first))), 1e-12):
             raise CheckFailure(
                 "augmentation_inactive_at_inference",
                 "nondeterministic",
@@ -336,13 +339,15 @@ def check_augmentation_inactive_at_inference(pipeline: Pipeline) -> None:
             )
 
 
-def order_dependence(probe: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> tuple[float, float]:
-    """Largest change of any image's result across three batchings (as given, reversed, one by one); and the scale."""
-    first = probe(images)
-    reversed_ = probe(images[::-1])[::-1]
-    alone = np.concatenate([probe(images[index : index + 1]) for index in range(len(images))])
-    delta = max(float(np.max(np.abs(first - other))) for other in (reversed_, alone))
-    return delta, max(float(np.max(np.abs(first))), 1e-12)
+def three_batchings(
+    probe: Callable[[np.ndarray], tuple[np.ndarray, ...]], images: np.ndarray
+) -> list[tuple[np.ndarray, ...]]:
+    """The probe's per-image results for the batch as given, the batch reversed and each image on its own, each put
+    back in the given order: an image whose result depends on anything but itself differs between them."""
+    given = probe(images)
+    reversed_ = tuple(result[::-1] for result in probe(images[::-1]))
+    alone = [probe(images[index : index + 1]) for index in range(len(images))]
+    return [given, reversed_, tuple(np.concatenate(results) for results in zip(*alone, strict=True))]
 
 
 def check_augmentation_absent_from_val(pipeline: Pipeline) -> None:
