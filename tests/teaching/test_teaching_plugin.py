@@ -94,4 +94,3 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, w
     result.stdout.fnmatch_lines(
         ["*test_tiny?augmentation_absent_from_val? FAILED*", "*CheckFailure: [[]augmentation_absent_from_val[]]*"]
     )
-
