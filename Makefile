@@ -10,7 +10,7 @@ WORKERS ?= 2
 .PHONY: install test test-install verify explore replicate teaching bench lint report clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in
-# about a sixth of the time (it downloads and unpacks in parallel; measured in docs/measured-facts.md).
+# about a seventh of the time (it downloads and unpacks in parallel; docs/measured-facts.md, "Installing").
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c $(CONSTRAINTS) pip uv

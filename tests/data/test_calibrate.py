@@ -38,11 +38,10 @@ def test_gates_pass_on_good_numbers_and_name_each_miss():
 
 
 @pytest.mark.smoke
-def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys):
+@pytest.mark.parametrize("dataset", ["synthetic", "synthetic:objects"])
+def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys, dataset):
     """Tiny sizes, no gates: every classifier runs, the JSON has the promised keys and ranges, and the seeded
-    from-scratch CNN (the only stochastic part) gives the same number when trained again. One family: the path is
-    the same for both (`--dataset synthetic:objects` reaches it: test_data_commands.py; the cpu gates: below)."""
-    dataset = "synthetic"
+    from-scratch CNN (the only stochastic part) gives the same number when trained again."""
     from harness.cli import main
     from harness.data import load_splits
 

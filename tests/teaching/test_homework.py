@@ -1,5 +1,5 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
-correct example at cpu scale (acceptance)."""
+correct example at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
 
 from dataclasses import replace
 
@@ -18,12 +18,15 @@ from harness.teaching.student import load_student
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
 
-@pytest.mark.cpu
+@pytest.mark.parametrize(
+    "scale_name",
+    [
+        pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
+        pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
+    ],
+)
 @pytest.mark.longest
-def test_the_correct_example_passes_the_homework(grade_homework, request):
-    """In this process, at cpu scale (acceptance). At smoke scale the class test grades it in a child
-    (tests/teaching/test_classroom.py)."""
-    scale_name = "cpu"
+def test_the_correct_example_passes_the_homework(grade_homework, scale_name, request):
     result = grade_homework(load_student(CORRECT), scale_name)
     session = request.config.stash[SESSION_KEY]
     rows = [
