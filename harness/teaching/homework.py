@@ -182,7 +182,6 @@ class HomeworkResult:
     scale: Scale
     rows: tuple[Row, ...]  # one per homework claim
     outcomes: tuple[engine.Outcomes, ...]
-    lesson_literal: Row | None = None  # the lesson's own code (two_stage[lesson_literal]) on the same data and scale
     rehearsal: checks.Rehearsal | None = None  # the checks' training facts, read from the first seed's two phases
 
     def row(self, claim_id: str) -> Row:
@@ -201,7 +200,7 @@ class HomeworkResult:
 
     def summary(self, lang: str = "en") -> str:
         two_stage, transfer = self.row("two_stage"), self.row("transfer_vs_scratch")
-        text = messages.text(
+        return messages.text(
             lang,
             "homework_rows",
             scale=self.scale.name,
@@ -210,7 +209,6 @@ class HomeworkResult:
             scratch=transfer.baseline,
             seeds=len(self.scale.seeds),
         )
-        return text if self.lesson_literal is None else text + "\n" + lesson_literal_line(self.lesson_literal, lang)
 
     def all_finite(self) -> bool:
         return all(

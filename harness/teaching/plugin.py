@@ -265,52 +265,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def grade_homework(request: pytest.FixtureRequest):
-    """Grade a student at a scale, record the rows, and at cpu/gpu scale fail unless the acceptance criteria hold.
-
-    A file path is graded in a child process (checks included) and recorded in the class table; a loaded `Student`
-    (the harness's own tests) in this process.
-    """
+    """Grade a student's file at a scale in a child (checks included), record its rows and its class-table row, and
+    at cpu/gpu scale fail unless the acceptance criteria and every check hold."""
     from harness.plugin import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
     lang = lang_of(request.config)
 
-    def grade(student, scale_name: str):
+    def grade(path: Path, scale_name: str) -> dict:
         skip_gpu_scale_without_gpu(scale_name)
-        if isinstance(student, Path):
-            return grade_in_child(request.config, session, student, scale_name, lang)
-        return grade_here(session, student, scale_name, lang)
+        return grade_in_child(request.config, session, path, scale_name, lang)
 
     return grade
-
-
-def grade_here(session, student, scale_name: str, lang: str):
-    from dataclasses import replace
-
-    from harness import results
-    from harness.backbones import WeightsUnavailableError
-    from harness.teaching import homework
-
-    try:
-        result = homework.grade(
-            student,
-            session.scale(scale_name),
-            cache_dir=session.cache_dir,
-            run_id=session.run_id,
-            progress=lambda line: session.progress(scale_name, line),
-        )
-    except WeightsUnavailableError as error:
-        pytest.skip(f"homework[{student.name}] at {scale_name} scale: {error}")
-    result = replace(result, lesson_literal=lesson_literal(session, scale_name, student.backbone))
-    for row, outcomes in zip(result.rows, result.outcomes, strict=True):
-        results.append_row(session.results_dir, row, session.worker)
-        results.append_outcomes(session.results_dir, row, outcomes)
-    session.progress(scale_name, result.summary(lang))
-    if scale_name == "smoke":
-        assert result.all_finite(), f"accuracies outside [0, 1]: {[row.per_seed for row in result.rows]}"
-    elif problems := result.failures(lang):
-        pytest.fail("\n".join([result.summary(lang), *problems]), pytrace=False)
-    return result
 
 
 def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str) -> dict:

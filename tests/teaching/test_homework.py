@@ -1,7 +1,7 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
-correct example at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
+correct example through `pytest --homework` at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
 
-from dataclasses import replace
+import json
 
 import pytest
 
@@ -9,11 +9,9 @@ from harness import results
 from harness.backbones import keras_apps
 from harness.claims import CLAIMS
 from harness.paths import REPO_ROOT
-from harness.plugin import SESSION_KEY
 from harness.results import Row
 from harness.scales import SCALES
 from harness.teaching import checks, homework
-from harness.teaching.student import load_student
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
@@ -26,20 +24,28 @@ CORRECT = REPO_ROOT / "examples" / "student_correct.py"
     ],
 )
 @pytest.mark.longest
-def test_the_correct_example_passes_the_homework(grade_homework, scale_name, request):
-    result = grade_homework(load_student(CORRECT), scale_name)
-    session = request.config.stash[SESSION_KEY]
-    rows = [
-        row
-        for row in results.read_rows(session.results_dir / scale_name)
-        if row["run_id"] == session.run_id and row["variant"] == "student:student_correct"
-    ]
+def test_the_correct_example_passes_the_homework(pytester, scale_name):
+    """`pytest --homework student_correct.py` as a student runs it (graded in a child): its rows on disk with the
+    claims' own margins, the lesson's code as written beside its numbers, and at cpu scale the acceptance."""
+    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    student = pytester.path / CORRECT.name
+    student.write_text(CORRECT.read_text(encoding="utf-8"), encoding="utf-8")
+    results_dir = pytester.path / "results"
+    selection = [] if scale_name == "smoke" else ["-m", scale_name]  # plain pytest runs the smoke scale
+    result = pytester.runpytest("--homework", str(student), "--results-dir", str(results_dir), *selection)
+    result.assert_outcomes(passed=1, deselected=2)  # at cpu scale: both acceptance criteria and every check hold
+    rows = [row for row in results.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
-    assert all(len(values) == len(result.scale.seeds) for row in rows for values in row["per_seed"].values())
+    seeds = len(SCALES[scale_name].seeds)
+    assert all(len(values) == seeds for row in rows for values in row["per_seed"].values())
     assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in rows)  # margins from the claims
-    literal = result.lesson_literal  # the lesson's own code on the same data, beside the student's result
-    assert literal.claim == "two_stage" and literal.variant == "lesson_literal" and literal.scale == scale_name
-    assert f"phase 2 {literal.treatment:.3f}" in result.summary().splitlines()[-1]
+    (record_file,) = (results_dir / scale_name / "homework").glob("*/student_correct.json")  # its class-table row
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    assert record["phase2"] == next(row["treatment"] for row in rows if row["claim"] == "two_stage")
+    literal = record["lesson_literal_phase2"]  # the lesson's code as written, on the same data and backbone
+    assert 0.0 <= literal <= 1.0
+    said = (result.stdout.str() + result.stderr.str()).splitlines()  # progress lines go to stderr
+    assert [line for line in said if "the lesson's code as written" in line and f"phase 2 {literal:.3f}" in line]
 
 
 def fabricated(phase1: list[float], phase2: list[float], scratch: list[float]) -> homework.HomeworkResult:
@@ -85,11 +91,16 @@ def test_the_summary_names_all_three_arms():
 
 
 def test_the_lesson_literal_line_says_whether_the_lessons_code_meets_the_criterion():
-    graded = fabricated([0.80, 0.82], [0.86, 0.88], [0.40, 0.42])
+    fields = homework.result_fields(fabricated([0.80, 0.82], [0.86, 0.88], [0.40, 0.42]))
     literal = fabricated([0.79, 0.79], [0.75, 0.75], [0.4, 0.4]).row("two_stage")
-    line = replace(graded, lesson_literal=literal).summary().splitlines()[-1]
+    with_literal = homework.with_reference(fields, literal)
+    assert with_literal["summary"].splitlines()[0] == fields["summary"]
+    line = with_literal["summary"].splitlines()[-1]
     assert "lesson's code as written" in line and "-4.0 pp" in line and "missed" in line
-    assert "no cumple" in replace(graded, lesson_literal=literal).summary(lang="es")
+    assert with_literal["lesson_literal_phase2"] == 0.75 and with_literal["lesson_literal_accepted"] is False
+    assert "no cumple" in homework.with_reference(homework.result_fields(fabricated([0.8], [0.86], [0.4]), "es"),
+                                                  literal, "es")["summary"]  # fmt: skip
+    assert homework.with_reference(fields, None)["summary"] == fields["summary"]  # no reference: no sentence
 
 
 @pytest.mark.parametrize(
