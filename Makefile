@@ -9,12 +9,14 @@ WORKERS ?= 2
 
 .PHONY: install test test-install verify explore replicate teaching bench lint report clean
 
-# pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in
-# about a seventh of the time (it downloads and unpacks in parallel; docs/measured-facts.md, "Installing").
+# pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
+# fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
+# Compiled bytecode as pip leaves it: where PYTHONDONTWRITEBYTECODE is set, nothing else ever writes it, and every
+# process would compile TensorFlow's Python again at each import.
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -c $(CONSTRAINTS) pip uv
-	$(VENV)/bin/uv pip install -q --python $(PY) -c $(CONSTRAINTS) -e '.[dev]'
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
