@@ -27,8 +27,9 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-# Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths and the Colab notebook
-# (examples/student_colab.ipynb, executed offline against this checkout), two workers.
+# Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
+# (examples/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at smoke
+# scale (the class table), two workers.
 test: lint
 	$(PY) -m pytest -n 2 -q --benchmark-disable
 

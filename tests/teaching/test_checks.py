@@ -1,8 +1,8 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
-Fast tests use the tiny student (fixtures/tiny_student.py); the examples/ pipelines, on the real Lite0 at
-32 px, cost 5-15 s each (mostly tracing the training step), so only the correct one runs in the fast suite;
-every buggy one runs with `-m cpu` (and one more through `pytest --student` in teaching/test_teaching_plugin.py).
+Fast tests use the tiny student (fixtures/tiny_student.py). The examples/ pipelines, on the real Lite0, cost
+seconds each (mostly tracing the training step): the fast suite grades all of them in children, outcome per check,
+through `pytest --homework examples/` (test_classroom.py); here, in this process and with their messages, `-m cpu`.
 """
 
 from pathlib import Path
@@ -212,9 +212,7 @@ def test_probe_config_spans_0_to_255():
 # ------------------------------------------------------------------------------------------------- examples
 
 
-# Every example, checked in this process (the checks rehearse, as `pytest --student` does). The fast suite covers
-# every bug with the tiny student, a real buggy example through `pytest --student` (test_teaching_plugin.py), a
-# correct Lite0 pipeline in test_checks_styles.py and the homework of the correct example (test_homework.py).
+# Every example, checked in this process (the checks rehearse, as `pytest --student` does), message included.
 @pytest.mark.cpu
 @pytest.mark.parametrize("name", list(EXAMPLE_BUGS))
 def test_examples_fail_exactly_their_checks(name):

@@ -5,10 +5,10 @@ import csv
 
 import pytest
 from test_checks import EXAMPLE_BUGS
-from test_teaching_plugin import read_rows
 
 from harness.claims import CLAIMS
 from harness.paths import REPO_ROOT
+from harness.results import read_rows
 from harness.teaching import classroom
 from harness.teaching.checks import CHECKS
 
@@ -43,40 +43,6 @@ def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path)
     assert "| ana | 0.500 | 0.600 | 0.300 | yes | yes |" in md_path.read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def class_folder(pytester: pytest.Pytester, student_source):
-    """Three students: a correct one, one that forgets to recompile, one whose build_model ends the process."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
-    folder = pytester.path / "class"
-    folder.mkdir()
-    crash = student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
-                                     "    os._exit(0)\n")  # fmt: skip
-    for name, source in (("ana", student_source()), ("beto", crash), ("carla", student_source("no_recompile"))):
-        folder.joinpath(f"{name}.py").write_text(source, encoding="utf-8")
-    folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # not a student
-    return folder
-
-
-def test_a_class_folder_is_graded_student_by_student_into_one_table(pytester, class_folder):
-    results_dir = pytester.path / "results"
-    result = pytester.runpytest("--homework", str(class_folder), "--results-dir", str(results_dir))
-    result.assert_outcomes(passed=2, failed=1, deselected=6)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    output = result.stdout.str() + result.stderr.str()
-    assert "student 1/3: ana" in output and "student 3/3: carla" in output and "left" in output
-    # The lesson's code as written is tried once for the class, in this process (offline it cannot build these
-    # students' MobileNetV2 with ImageNet weights, and says so once, not once per student).
-    assert output.count("the lesson's code as written was not run for comparison: mobilenet_v2") == 1
-    with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {"ana", "beto", "carla"}
-    assert all(rows["ana"][name] == "passed" for name in CHECKS)
-    assert rows["carla"]["recompiled_after_unfreezing"] == "failed"
-    assert float(rows["carla"]["phase2"]) >= 0
-    assert "exit status 0" in rows["beto"]["problem"] and rows["beto"]["phase1"] == ""
-    assert (results_dir / "smoke" / "homework_class.md").is_file()
-
-
 def test_an_empty_folder_is_a_usage_error(pytester):
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     pytester.path.joinpath("empty").mkdir()
@@ -85,11 +51,11 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
-@pytest.mark.cpu
+@pytest.mark.longest
 def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
-    """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each.
-    About 4 minutes of one core (11 children forked from one server, each tracing Lite0's training steps), too long
-    for the fast suite, which grades three tiny students the same way (above)."""
+    """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each, every
+    example failing exactly its own checks, the homework rows on disk and the lesson's code run once for the class.
+    The fast suite's longest test: 11 children forked from one server, each tracing Lite0's training steps."""
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
@@ -124,6 +90,8 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
         (f"student:{student}", claim) for student in graded for claim in ("two_stage", "transfer_vs_scratch")
     }
     assert all(row["threshold"] == CLAIMS[row["claim"]].threshold for row in claim_rows)
+    assert all(len(values) == 1 for row in claim_rows for values in row["per_seed"].values())  # smoke: one seed
+    assert (results_dir / "smoke" / "claims.csv").is_file()
     # The lesson's code as written runs once for the class (two arms, one seed), and every graded student's
     # summary (all on Lite0) ends with its sentence.
     assert output.count("two_stage[lesson_literal-smoke]") == 2

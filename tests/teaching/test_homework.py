@@ -1,5 +1,5 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
-correct example through `pytest --homework` at smoke scale (runs, writes its rows) and at cpu scale (acceptance)."""
+correct example through `pytest --homework` at cpu scale (acceptance)."""
 
 import json
 
@@ -16,24 +16,19 @@ from harness.teaching import checks, homework
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
 
-@pytest.mark.parametrize(
-    "scale_name",
-    [
-        pytest.param("smoke", marks=pytest.mark.smoke, id="smoke"),
-        pytest.param("cpu", marks=pytest.mark.cpu, id="cpu"),
-    ],
-)
+@pytest.mark.cpu
 @pytest.mark.longest
-def test_the_correct_example_passes_the_homework(pytester, scale_name):
-    """`pytest --homework student_correct.py` as a student runs it (graded in a child): its rows on disk with the
-    claims' own margins, the lesson's code as written beside its numbers, and at cpu scale the acceptance."""
+def test_the_correct_example_passes_the_homework(pytester):
+    """`pytest --homework student_correct.py -m cpu` as a student runs it (graded in a child): both acceptance
+    criteria and every check hold, its rows are on disk with the claims' own margins, and the lesson's code as written
+    is beside its numbers. At smoke scale the class test grades it with the other examples (test_classroom.py)."""
+    scale_name = "cpu"
     pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
     student = pytester.path / CORRECT.name
     student.write_text(CORRECT.read_text(encoding="utf-8"), encoding="utf-8")
     results_dir = pytester.path / "results"
-    selection = [] if scale_name == "smoke" else ["-m", scale_name]  # plain pytest runs the smoke scale
-    result = pytester.runpytest("--homework", str(student), "--results-dir", str(results_dir), *selection)
-    result.assert_outcomes(passed=1, deselected=2)  # at cpu scale: both acceptance criteria and every check hold
+    result = pytester.runpytest("--homework", str(student), "--results-dir", str(results_dir), "-m", scale_name)
+    result.assert_outcomes(passed=1, deselected=2)  # both acceptance criteria and every check hold
     rows = [row for row in results.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
     seeds = len(SCALES[scale_name].seeds)
