@@ -46,7 +46,7 @@ test-install: install
 # stage-1-only arms) are `make explore`; the teaching demonstrations `make teaching`; `pytest -m cpu` runs all of
 # them plus the slower code-path checks (the gpu preset's dry run of every primary, the fuzzer's larger budget).
 # Two pytest-xdist workers (WORKERS=N for another count), each TensorFlow with its share of the cores; a model two
-# claims need is trained once, by whichever worker asks first (the other waits for it: harness/store.py).
+# claims need is trained once, by whichever worker asks first (the other waits for it: harness/core/store.py).
 # The claims start longest first by the seconds their latest recorded rows took (a fresh checkout: registry order).
 VERIFY_TESTS := tests/claims/test_claims.py tests/backbones/test_lite0.py tests/backbones/test_lite_reference.py tests/data
 verify: install

@@ -1,3 +1,3 @@
-"""Loads the tl-claims pytest plugin (harness/plugin.py) and pytester for the plugin's own tests."""
+"""Loads the tl-claims pytest plugin (harness/plugin/hooks.py) and pytester for the plugin's own tests."""
 
-pytest_plugins = ["harness.plugin", "harness.teaching.plugin", "pytester"]
+pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin", "pytester"]

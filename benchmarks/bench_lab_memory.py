@@ -1,11 +1,11 @@
 """A long run's memory, one lab training many models: `python benchmarks/bench_lab_memory.py [--seeds 40]`.
 
-See harness/bench/memory.py for what is measured.
+See benchmarks/bench/memory.py for what is measured.
 """
 
 import sys
 
-from harness.bench.memory import main
+from benchmarks.bench.memory import main
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -1,11 +1,11 @@
 """Two training workers side by side, tf.data's autotuner on and off: `python benchmarks/bench_side_by_side.py`.
 
-See harness/bench/side_by_side.py for what is measured; writes results/bench/side_by_side.{csv,md}.
+See benchmarks/bench/side_by_side.py for what is measured; writes results/bench/side_by_side.{csv,md}.
 """
 
 import sys
 
-from harness.bench.side_by_side import main
+from benchmarks.bench.side_by_side import main
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -2,12 +2,12 @@
 
     python benchmarks/bench_verify.py --scale cpu --seed 0 [--claims two_stage,tta:flip_crop] [--budget-minutes 40]
 
-See harness/bench/verify.py for what is measured and how.
+See benchmarks/bench/verify.py for what is measured and how.
 """
 
 import sys
 
-from harness.bench.verify import main
+from benchmarks.bench.verify import main
 
 if __name__ == "__main__":
     main(sys.argv[1:])

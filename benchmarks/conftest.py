@@ -1,5 +1,5 @@
 """Benchmark plumbing: a `throughput` fixture that times one parameter set the same way every time, collects a
-`harness.bench.Record` for it, and a session-finish hook that writes results/bench/augmentation.csv | .md | figure.
+`benchmarks.bench.Record` for it, and a session-finish hook that writes results/bench/augmentation.csv | .md | figure.
 
 With `--benchmark-disable` (the fast suite's smoke run) only the smallest image size is collected, each target runs
 once, and nothing is written.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import bench
+from benchmarks import bench
 
 RECORDS = pytest.StashKey[list]()
 STARTED = pytest.StashKey[dict]()
@@ -93,7 +93,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     records = [record for record in config.stash[RECORDS] if record.seconds_median or record.note]
     if not any(record.seconds_median for record in records):
         return
-    from harness.results import environment
+    from harness.results.assembly import environment
 
     out_dir = Path(config.getoption("--results-dir", "results")) / "bench"
     settings = {

@@ -2,12 +2,12 @@
 
     python benchmarks/profile_verify.py --scale cpu --seed 0 [--claims two_stage,tta]
 
-Per claim, per arm and per stage; within training, tracing vs compute vs setup (harness/bench/profile.py).
+Per claim, per arm and per stage; within training, tracing vs compute vs setup (benchmarks/bench/profile.py).
 """
 
 import sys
 
-from harness.bench.verify import main
+from benchmarks.bench.verify import main
 
 if __name__ == "__main__":
     main(["--profile-only", *sys.argv[1:]])

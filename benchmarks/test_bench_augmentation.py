@@ -20,7 +20,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import augment, bench, training
+from benchmarks import bench
+from harness.data import augment
+from harness.recipe import training
 
 SIZES = (96, 224)
 DTYPES = ("uint8", "float32")

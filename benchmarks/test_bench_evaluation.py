@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from harness import augment, training
+from harness.data import augment
+from harness.recipe import training
 
 IMAGE_SIZE = 96  # the cpu scale's
 TEST_IMAGES = 1_000  # the cpu scale's test set: 200 per class, 5 classes

@@ -2,7 +2,7 @@
 
 A command module exposes `register(subparsers)`, which adds its parser and sets `handler` (a function taking the
 parsed arguments and returning an exit code). Errors a user can fix are printed as one line, never a traceback.
-TensorFlow's start-up lines are filtered (harness/quiet.py); `--version` and `docs` work without TensorFlow.
+TensorFlow's start-up lines are filtered (harness/core/quiet.py); `--version` and `docs` work without TensorFlow.
 """
 
 import argparse
@@ -11,19 +11,19 @@ import os
 import sys
 
 from harness import __version__
-from harness.errors import HarnessError
-from harness.install_check import has_tensorflow, missing_tensorflow_message
-from harness.quiet import quiet_tensorflow
+from harness.core.errors import HarnessError
+from harness.core.install_check import has_tensorflow, missing_tensorflow_message
+from harness.core.quiet import quiet_tensorflow
 
 COMMAND_MODULES = [
     "harness.predict",
     "harness.data.commands",
-    "harness.report",
-    "harness.diff",
-    "harness.simulation",
-    "harness.docs",
+    "harness.results.report",
+    "harness.results.diff",
+    "harness.stats.simulation",
+    "harness.resources.docs_command",
 ]
-WITHOUT_TENSORFLOW = {"docs": "harness.docs"}  # commands whose modules import no TensorFlow
+WITHOUT_TENSORFLOW = {"docs": "harness.resources.docs_command"}  # commands whose modules import no TensorFlow
 
 
 def build_parser(module_names: list[str] | None = None) -> argparse.ArgumentParser:

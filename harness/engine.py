@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness import records, sequential, stats, verdicts
 from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Trial, Variant
-from harness.results import Row
-from harness.training import StageBudget
+from harness.recipe.training import StageBudget
+from harness.results import records
+from harness.results.assembly import Row
+from harness.stats import intervals, rules, sequential
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +34,7 @@ def run_claim(
     """Measure baseline and treatment on each seed of the lab's scale; return the row and the per-image outcomes.
 
     With `scale.seed_looks` (`--seeds auto`), seeds are added at the planned looks while the row is undecided, and
-    the verdict is the group-sequential one (harness.sequential), so repeated looks keep the error rate honest.
+    the verdict is the group-sequential one (harness.stats.sequential), so repeated looks keep the error rate honest.
     """
     variant = claim.variant(variant) if isinstance(variant, str) else variant
     scale = lab.scale
@@ -75,11 +76,11 @@ def run_claim(
             look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)
         summary, verdict = look.summary, look.verdict
     else:
-        summary = stats.summarize(outcomes.baseline, outcomes.treatment)
+        summary = intervals.summarize(outcomes.baseline, outcomes.treatment)
         verdict = rule.judge(summary)
     per_seed = {labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in arms}
     steps, regime = describe_regime(lab.ledger[first_budget:])
-    explanation = verdicts.explain(summary, rule, verdict)
+    explanation = rules.explain(summary, rule, verdict)
     if claim.advice and not verdict.confirms:
         explanation += f" — {claim.advice}"
     row = Row(

@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from harness import backbones
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.resources import resource
 
 CLASS_NAMES_FILE = "imagenet_classes.json"  # package data: harness/resources/

@@ -7,7 +7,7 @@ import pytest
 
 from harness import backbones
 from harness.backbones.spec import BackboneSpec, center_127_scale_128
-from harness.paths import default_cache_dir
+from harness.core.paths import default_cache_dir
 
 TINY = "tiny_bn_test"
 

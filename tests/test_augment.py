@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from harness.augment import lesson_augmentation
+from harness.data.augment import lesson_augmentation
 
 
 def images() -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import augment
+from harness.data import augment
 
 CLASSES = 5
 

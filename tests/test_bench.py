@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from harness import bench
-from harness.bench import Record
+from benchmarks import bench
+from benchmarks.bench import Record
 
 
 def record(

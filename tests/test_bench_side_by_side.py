@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from harness.bench import side_by_side
+from benchmarks.bench import side_by_side
 from harness.data import sources
-from harness.scales import SCALES
+from harness.recipe.scales import SCALES
 
 
 def test_a_child_times_the_steady_epochs_of_the_stage2_set_up(tiny_backbone, shared_data_cache):

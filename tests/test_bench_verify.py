@@ -1,11 +1,11 @@
 """The verification bench's code paths at smoke scale on the tiny backbone: naive vs suite, pipeline vs in-memory,
-the profile, and the columns of the files they write (harness/bench/verify.py, harness/bench/profile.py)."""
+the profile, and the columns of the files they write (benchmarks/bench/verify.py, benchmarks/bench/profile.py)."""
 
 import csv
 import math
 
-from harness.bench import profile, verify
-from harness.scales import SCALES
+from benchmarks.bench import profile, verify
+from harness.recipe.scales import SCALES
 
 
 def read_rows(path) -> tuple[list[str], list[dict]]:

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from harness import __version__, cli, install_check
+from harness import __version__, cli
+from harness.core import install_check
 from harness.resources import read_text, resource
 from harness.teaching import messages
 

@@ -6,7 +6,8 @@ import json
 import pytest
 from test_results import make_row
 
-from harness import cli, diff, results
+from harness import cli
+from harness.results import assembly, diff
 
 
 @pytest.fixture
@@ -15,11 +16,11 @@ def two_runs(tmp_path):
     `nudged` moves within them, `gone` and `new` are in one run only, `sized` is another configuration in B."""
     old, new = tmp_path / "old", tmp_path / "new"
     for claim, delta in (("kept", 0.1), ("flipped", 0.1), ("moved", 0.1), ("nudged", 0.1), ("gone", 0.1)):
-        results.append_row(old, make_row(claim=claim, delta=delta, scale_name="cpu"))
+        assembly.append_row(old, make_row(claim=claim, delta=delta, scale_name="cpu"))
     for claim, delta, verdict in (("kept", 0.1, "CONFIRMED"), ("flipped", -0.1, "REFUTED"), ("moved", 0.3, "CONFIRMED"),
                                   ("nudged", 0.12, "CONFIRMED"), ("new", 0.1, "CONFIRMED")):  # fmt: skip
-        results.append_row(new, make_row(claim=claim, delta=delta, verdict=verdict, scale_name="cpu"))
-    results.append_row(new, make_row(claim="kept", image_size=48, scale_name="cpu"))
+        assembly.append_row(new, make_row(claim=claim, delta=delta, verdict=verdict, scale_name="cpu"))
+    assembly.append_row(new, make_row(claim="kept", image_size=48, scale_name="cpu"))
     return old, new
 
 
@@ -52,7 +53,7 @@ def test_the_command_prints_the_changes_and_fails_on_change_when_asked(two_runs,
 
 def test_claims_json_files_and_scale_folders_compare_alike(two_runs):
     old, new = two_runs
-    results.assemble(old, "cpu")
+    assembly.assemble(old, "cpu")
     from_json = diff.compare(diff.load_rows(old / "cpu" / "claims.json"), diff.load_rows(new / "cpu"))
     from_folders = diff.compare(diff.load_rows(old), diff.load_rows(new))
     assert [(c.kind, c.key) for c in from_json] == [(c.kind, c.key) for c in from_folders]
@@ -73,4 +74,4 @@ def test_nothing_to_compare_is_one_clear_error(tmp_path, capsys):
 
 @pytest.fixture(autouse=True)
 def _only_the_diff_command(monkeypatch):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.diff"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.results.diff"])

@@ -1,9 +1,9 @@
-"""The claim figures are drawn from rows alone: typed records (harness.records), as the engine stores them."""
+"""The claim figures are drawn from rows alone: typed records (harness.results.records), as the engine stores them."""
 
 import pytest
 
-from harness import figures, records
-from harness.records import BatchNormPoint, CurvePoint
+from harness.results import figures, records
+from harness.results.records import BatchNormPoint, CurvePoint
 
 
 def row(claim: str, found: list) -> dict:

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from test_results import make_row
 
-from harness import html_report, results
+from harness.results import assembly, html
 
 
 class Outline(HTMLParser):
@@ -36,12 +36,12 @@ class Outline(HTMLParser):
 
 @pytest.fixture
 def page(tmp_path):
-    results.append_row(
+    assembly.append_row(
         tmp_path, make_row(claim="a", statement="A <helps>", explanation="CONFIRMED because", node_id="t::a")
     )
-    results.append_row(tmp_path, make_row(claim="a", image_size=48, git_dirty=False))
-    results.append_skip(tmp_path, {"claim": "z", "variant": "v", "scale": "smoke", "run_id": "9", "reason": "no GPU"})
-    return html_report.write(tmp_path / "smoke", results.assemble(tmp_path, "smoke"))
+    assembly.append_row(tmp_path, make_row(claim="a", image_size=48, git_dirty=False))
+    assembly.append_skip(tmp_path, {"claim": "z", "variant": "v", "scale": "smoke", "run_id": "9", "reason": "no GPU"})
+    return html.write(tmp_path / "smoke", assembly.assemble(tmp_path, "smoke"))
 
 
 def test_the_page_is_self_contained_with_a_table_per_configuration(page):

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from harness.lab import Lab
-from harness.scales import SCALES
+from harness.recipe.lab import Lab
+from harness.recipe.scales import SCALES
 
 
 @pytest.fixture

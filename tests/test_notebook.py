@@ -12,7 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from harness import __version__
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "examples" / "student_colab.ipynb"
 

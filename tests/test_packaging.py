@@ -4,7 +4,7 @@ import re
 import tomllib
 
 from harness import __version__
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 from harness.resources import DOCS, resource
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))

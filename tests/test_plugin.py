@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 CLAIM_TESTS = Path(__file__).parent / "claims" / "test_claims.py"
 
@@ -37,7 +37,7 @@ REPOSITORY_INI = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool
 @pytest.fixture
 def plugin_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
     """A project with the plugin and this repository's marker default (its addopts)."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
     markers = "".join(f"\n    {line}" for line in REPOSITORY_INI["markers"])
     pytester.makeini(f"[pytest]\naddopts = {shlex.join(REPOSITORY_INI['addopts'])}\nmarkers ={markers}\n")
     return pytester
@@ -52,7 +52,7 @@ def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
 
 def test_without_the_repository_addopts_cpu_and_gpu_still_need_m(pytester):
     """A student's folder loads the plugin through `--homework` with no addopts of ours: still the fast default."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
     pytester.makepyfile(test_scaled=SCALED_TESTS)
     pytester.runpytest().assert_outcomes(passed=2, deselected=2)
     pytester.runpytest("test_scaled.py::test_gpu_only").assert_outcomes(passed=1)
@@ -113,8 +113,8 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
 
     from test_results import make_row
 
-    from harness import results
     from harness.claims import CLAIMS
+    from harness.results import assembly
 
     node = "tests/claims/test_claims.py::test_claim[{}]"
     recorded = {
@@ -125,7 +125,7 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     for case, seconds in recorded.items():  # oldest run first: the latest row counts
         for run, value in enumerate(seconds):
             row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
-            results.append_row(tmp_path, replace(row, node_id=node.format(case)))
+            assembly.append_row(tmp_path, replace(row, node_id=node.format(case)))
     selections = ("cpu and not exploratory", "cpu and exploratory")
     code = (  # both collections in one process: TensorFlow's import is most of a collection's time
         "import sys, pytest\n"
@@ -237,10 +237,10 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
-    from harness import results
+    from harness.results import assembly
 
-    assert [row["claim"] for row in results.read_rows(results_dir / "smoke")] == ["preprocessing"]
-    assert list(results.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
+    assert [row["claim"] for row in assembly.read_rows(results_dir / "smoke")] == ["preprocessing"]
+    assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
 
 
 TOY_CLAIM_TESTS = """
@@ -248,7 +248,7 @@ import numpy as np
 import pytest
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
-from harness.plugin import KnownFinding
+from harness.plugin.hooks import KnownFinding
 
 
 def arm(label, value, step):
@@ -291,7 +291,7 @@ def test_known_finding_turned_inconclusive(verify_claim):
 
 def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     pytester.makepyfile(TOY_CLAIM_TESTS)
-    result = pytester.runpytest_subprocess("-p", "harness.plugin", "--results-dir", str(tmp_path), "--seeds", "3")
+    result = pytester.runpytest_subprocess("-p", "harness.plugin.hooks", "--results-dir", str(tmp_path), "--seeds", "3")
     # a known finding that holds is an xfail; one that turned CONFIRMED (XPASS strict) or INCONCLUSIVE fails
     result.assert_outcomes(passed=2, failed=3, xfailed=1, skipped=1)
     result.stdout.fnmatch_lines(
@@ -323,6 +323,6 @@ def test_threads():
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
 def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
-    pytester.makeconftest('pytest_plugins = ["harness.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
     pytester.makepyfile(test_threads=THREADS_TEST)
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)

@@ -5,7 +5,8 @@ from datetime import datetime
 
 from test_results import make_row
 
-from harness import __version__, provenance
+from harness import __version__
+from harness.core import provenance
 
 
 def test_times_are_iso_8601_with_a_time_zone():

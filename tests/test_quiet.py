@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.quiet import ABSL_PREINIT, filter_log_lines
+from harness.core.quiet import ABSL_PREINIT, filter_log_lines
 
 NOISE = (
     f"{ABSL_PREINIT}\n"
@@ -38,7 +38,9 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=True)
 
 
-IMPORT_QUIETLY = "from harness.quiet import quiet_tensorflow; quiet_tensorflow(); import keras, tensorflow; print('ok')"
+IMPORT_QUIETLY = (
+    "from harness.core.quiet import quiet_tensorflow; quiet_tensorflow(); import keras, tensorflow; print('ok')"
+)
 
 
 def test_tensorflow_imports_without_a_line_on_stderr():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.replication import replication_status, replication_table
+from harness.results.replication import replication_status, replication_table
 
 
 def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1"):
@@ -54,13 +54,13 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
     """A scale whose rows come from two data families gets replication.csv / .md next to its tables."""
     import json
 
-    from harness import results
+    from harness.results import assembly
 
     runs = tmp_path / "replicate" / "runs" / "r1"
     runs.mkdir(parents=True)
     lines = []
     for dataset, verdict in (("synthetic", "CONFIRMED"), ("synthetic:objects", "REFUTED")):
-        row = results.Row(
+        row = assembly.Row(
             claim="a",
             variant="v",
             scale="replicate",
@@ -79,8 +79,8 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
             seconds=1.0,
             run_id="r1",
         )
-        lines.append(json.dumps(results.asdict(row)))
+        lines.append(json.dumps(assembly.asdict(row)))
     (runs / "main.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    results.assemble(tmp_path, "replicate")
+    assembly.assemble(tmp_path, "replicate")
     table = (tmp_path / "replicate" / "replication.md").read_text(encoding="utf-8")
     assert "synthetic:objects × efficientnet_lite0" in table and "not replicated" in table

@@ -3,7 +3,7 @@ from dataclasses import fields
 
 import pytest
 
-from harness.scales import DRY_RUN_FIELDS, SCALES, ScaleError
+from harness.recipe.scales import DRY_RUN_FIELDS, SCALES, ScaleError
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -88,7 +88,7 @@ def test_a_bad_list_is_refused_with_the_option_named(value):
 def test_option_values_out_of_range_are_refused_with_the_range(changes, message):
     """Checked when a scale is made, so `pytest --image-size 100000` stops at session start instead of running out
     of memory (the plugin builds every preset's override before collecting)."""
-    from harness.scales import ScaleError
+    from harness.recipe.scales import ScaleError
 
     with pytest.raises(ScaleError, match=re.escape(message)):
         SCALES["cpu"].override(**changes)

@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import sequential
-from harness.sequential import Design, sequential_look
-from harness.verdicts import Exact, Superiority
+from harness.stats import sequential
+from harness.stats.rules import Exact, Superiority
+from harness.stats.sequential import Design, sequential_look
 
 
 def test_obrien_fleming_boundaries_match_the_published_values():

@@ -10,8 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import cli, simulation, stats
-from harness.simulation import THRESHOLD, Setting, simulate, simulate_outcomes
+from harness import cli
+from harness.stats import intervals, simulation
+from harness.stats.simulation import THRESHOLD, Setting, simulate, simulate_outcomes
 
 SCENARIOS = {scenario.name: scenario for scenario in simulation.default_scenarios()}
 PINNED_REPLICATES = 1500
@@ -45,7 +46,7 @@ def _pinned(n_seeds: int | None = None, looks: tuple[int, ...] | None = None, re
     setting = Setting(SCENARIOS["typical"], 1000, relation, n_seeds=n_seeds, looks=looks)
     document = simulate(PINNED_REPLICATES, seed=11, runner_up=False, settings=[setting])
     (row,) = document["settings"]
-    assert row["method"] == stats.CHOSEN_METHOD and row["replicates"] == PINNED_REPLICATES
+    assert row["method"] == intervals.CHOSEN_METHOD and row["replicates"] == PINNED_REPLICATES
     return row
 
 
@@ -80,7 +81,7 @@ def test_simulation_is_reproducible_and_reports_every_setting_field():
     second = simulate(20, seed=3, settings=settings)
     assert [row["coverage"] for row in first["settings"]] == [row["coverage"] for row in second["settings"]]
     methods = [row["method"] for row in first["settings"]]
-    assert methods == [stats.CHOSEN_METHOD, stats.BOOTSTRAP_METHOD]
+    assert methods == [intervals.CHOSEN_METHOD, intervals.BOOTSTRAP_METHOD]
     row = first["settings"][0]
     for key in (
         "coverage",
@@ -110,5 +111,5 @@ def test_command_line_prints_json(capsys):
         ["stats", "simulate", "--json", "--replicates", "2", "--scenario", "image-dominated", "--no-runner-up"]
     )
     document = json.loads(capsys.readouterr().out)
-    assert code == 0 and document["chosen_method"] == stats.CHOSEN_METHOD
+    assert code == 0 and document["chosen_method"] == intervals.CHOSEN_METHOD
     assert {row["scenario"] for row in document["settings"]} == {"image-dominated"}

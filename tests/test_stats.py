@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.stats import t as scipy_t
 
-from harness import stats
+from harness.stats import intervals
 
 
 def _arms(seed: int = 0, n_seeds: int = 5, n_images: int = 400, gain: float = 0.05):
@@ -32,26 +32,26 @@ def _mean_squares_by_loops(matrix):
 def test_mean_squares_match_the_textbook_sums():
     base, treat = _arms(n_seeds=3, n_images=7)
     delta = treat - base
-    assert stats.mean_squares(delta) == pytest.approx(_mean_squares_by_loops(delta.tolist()))
+    assert intervals.mean_squares(delta) == pytest.approx(_mean_squares_by_loops(delta.tolist()))
 
 
 def test_variance_is_the_seed_term_plus_the_image_term():
     base, treat = _arms()
     delta = treat - base
-    ms_seed, ms_image, ms_resid = stats.mean_squares(delta)
-    summary = stats.summarize(base, treat)
+    ms_seed, ms_image, ms_resid = intervals.mean_squares(delta)
+    summary = intervals.summarize(base, treat)
     expected = (max(ms_seed, ms_resid) + max(ms_image - ms_resid, 0)) / delta.size
     assert summary.se**2 == pytest.approx(expected)
     assert summary.delta == pytest.approx(delta.mean())
     assert (summary.baseline, summary.treatment) == (pytest.approx(base.mean()), pytest.approx(treat.mean()))
-    assert summary.method == stats.CHOSEN_METHOD == stats.VC_METHOD
+    assert summary.method == intervals.CHOSEN_METHOD == intervals.VC_METHOD
 
 
 def test_satterthwaite_degrees_of_freedom_by_hand():
     rng = np.random.default_rng(3)
     delta = rng.normal(0, 1, (4, 50)) + rng.normal(0, 3, (4, 1)) + rng.normal(0, 3, (1, 50))
-    summary = stats.summarize(np.zeros_like(delta), delta)
-    ms_s, ms_i, ms_r = stats.mean_squares(delta)
+    summary = intervals.summarize(np.zeros_like(delta), delta)
+    ms_s, ms_i, ms_r = intervals.mean_squares(delta)
     cells = delta.size
     seed_term, image_term = ms_s / cells, (ms_i - ms_r) / cells
     expected = (seed_term + image_term) ** 2 / (seed_term**2 / 3 + (ms_i**2 / 49 + ms_r**2 / (3 * 49)) / cells**2)
@@ -64,29 +64,29 @@ def test_with_no_image_component_the_interval_is_the_paired_t_over_seeds():
     # Every image differs alike within a seed: no image or residual variation, so the seed t with S − 1 df remains.
     per_seed = np.array([0.01, 0.03, 0.05])
     treat = np.repeat(per_seed[:, None], 40, axis=1)
-    summary = stats.summarize(np.zeros_like(treat), treat)
+    summary = intervals.summarize(np.zeros_like(treat), treat)
     half = scipy_t.ppf(0.975, 2) * per_seed.std(ddof=1) / math.sqrt(3)
     assert summary.df == pytest.approx(2.0)
     assert (summary.ci_low, summary.ci_high) == (pytest.approx(0.03 - half), pytest.approx(0.03 + half))
 
 
 def test_per_seed_scalar_metric_falls_back_to_the_paired_t_over_seeds():
-    summary = stats.summarize(np.array([0.5, 0.5, 0.5]), np.array([0.6, 0.7, 0.8]))
+    summary = intervals.summarize(np.array([0.5, 0.5, 0.5]), np.array([0.6, 0.7, 0.8]))
     half = scipy_t.ppf(0.975, 2) * 0.1 / math.sqrt(3)  # deltas 0.1, 0.2, 0.3: sd 0.1
-    assert summary.method == stats.SEED_ONLY_METHOD and "not estimable" in summary.method
+    assert summary.method == intervals.SEED_ONLY_METHOD and "not estimable" in summary.method
     assert (summary.ci_low, summary.ci_high) == (pytest.approx(0.2 - half), pytest.approx(0.2 + half))
     assert summary.floor is None and summary.n_images == 1
 
 
 def test_one_seed_gives_an_unbounded_interval():
     base, treat = _arms(n_seeds=1)
-    summary = stats.summarize(base, treat)
+    summary = intervals.summarize(base, treat)
     assert math.isinf(summary.ci_low) and math.isinf(summary.ci_high) and "one seed" in summary.method
 
 
 def test_no_variation_is_flagged_not_dressed_as_an_interval():
     ones, zeros = np.ones((3, 20)), np.zeros((3, 20))
-    summary = stats.summarize(zeros, ones)
+    summary = intervals.summarize(zeros, ones)
     assert summary.deterministic and "no variation" in summary.method
     assert (summary.ci_low, summary.ci_high, summary.delta) == (1.0, 1.0, 1.0)
 
@@ -94,7 +94,7 @@ def test_no_variation_is_flagged_not_dressed_as_an_interval():
 @pytest.mark.parametrize("bad", [np.zeros((3, 5)), np.zeros((2, 4)), np.zeros((0, 4))])
 def test_mismatched_or_empty_matrices_are_rejected(bad):
     with pytest.raises(ValueError, match="equally shaped"):
-        stats.summarize(np.zeros((2, 5)) if bad.size else bad, bad)
+        intervals.summarize(np.zeros((2, 5)) if bad.size else bad, bad)
 
 
 def test_non_finite_scores_are_rejected():
@@ -102,11 +102,11 @@ def test_non_finite_scores_are_rejected():
     treat = base.copy()
     treat[0, 0] = np.nan
     with pytest.raises(ValueError, match="finite"):
-        stats.summarize(base, treat)
+        intervals.summarize(base, treat)
 
 
 def test_prob_below_agrees_with_the_interval():
-    summary = stats.summarize(*_arms())
+    summary = intervals.summarize(*_arms())
     assert summary.prob_below(summary.ci_low) == pytest.approx(0.025, abs=1e-9)
     assert summary.prob_below(summary.ci_high) == pytest.approx(0.975, abs=1e-9)
     narrower = summary.at_confidence(0.5)
@@ -119,29 +119,29 @@ def test_floor_is_the_image_component_and_shrinks_like_one_over_root_images():
     rng = np.random.default_rng(1)
     per_image = rng.choice([-1.0, 0.0, 0.0, 1.0], size=200)
     treat = np.tile(per_image, (3, 1))
-    floor = stats.resolvable_floor(np.zeros_like(treat), treat)
+    floor = intervals.resolvable_floor(np.zeros_like(treat), treat)
     assert floor == pytest.approx(1.959964 * per_image.std(ddof=1) / math.sqrt(200), rel=1e-5)
     quadrupled = np.tile(treat, (1, 4))
-    assert stats.resolvable_floor(np.zeros_like(quadrupled), quadrupled) == pytest.approx(floor / 2, rel=0.01)
+    assert intervals.resolvable_floor(np.zeros_like(quadrupled), quadrupled) == pytest.approx(floor / 2, rel=0.01)
 
 
 def test_floor_never_exceeds_the_half_width():
     base, treat = _arms(n_images=1000, n_seeds=4)
-    summary = stats.summarize(base, treat)
+    summary = intervals.summarize(base, treat)
     assert 0 < summary.floor <= summary.ci_high - summary.delta
 
 
 def test_floor_is_none_for_a_scalar_metric_and_defined_for_one_seed():
-    assert stats.resolvable_floor(np.array([0.5, 0.6]), np.array([0.7, 0.8])) is None
+    assert intervals.resolvable_floor(np.array([0.5, 0.6]), np.array([0.7, 0.8])) is None
     base, treat = _arms(n_seeds=1)
-    assert stats.resolvable_floor(base, treat) > 0
+    assert intervals.resolvable_floor(base, treat) > 0
 
 
 def test_crossed_bootstrap_is_deterministic_and_brackets_the_estimate():
     base, treat = _arms()
-    first, second = stats.crossed_bootstrap(base, treat), stats.crossed_bootstrap(base, treat)
+    first, second = intervals.crossed_bootstrap(base, treat), intervals.crossed_bootstrap(base, treat)
     assert (first.ci_low, first.ci_high) == (second.ci_low, second.ci_high)
-    assert first.ci_low < first.delta < first.ci_high and first.method == stats.BOOTSTRAP_METHOD
+    assert first.ci_low < first.delta < first.ci_high and first.method == intervals.BOOTSTRAP_METHOD
     assert first.prob_below(first.ci_low) == pytest.approx(0.025, abs=0.01)  # ties: 0/1 scores
 
 
@@ -161,15 +161,15 @@ matrices = st.integers(2, 6).flatmap(
 @given(matrices)
 def test_interval_contains_the_estimate_and_ignores_the_order_of_seeds_and_images(case):
     base, treat, seed_order, image_order = case
-    summary = stats.summarize(base, treat)
+    summary = intervals.summarize(base, treat)
     assert summary.ci_low <= summary.delta <= summary.ci_high
-    shuffled = stats.summarize(
+    shuffled = intervals.summarize(
         base[list(seed_order)][:, list(image_order)], treat[list(seed_order)][:, list(image_order)]
     )
     assert shuffled.delta == pytest.approx(summary.delta, abs=1e-12)
     assert shuffled.se == pytest.approx(summary.se, abs=1e-12)
     # never below either one-way estimate: the per-seed t, or the per-image paired one
-    ms_seed, ms_image, _ = stats.mean_squares(treat - base)
+    ms_seed, ms_image, _ = intervals.mean_squares(treat - base)
     assert summary.se**2 >= max(ms_seed, ms_image) / base.size - 1e-12
 
 
@@ -177,7 +177,7 @@ def test_interval_contains_the_estimate_and_ignores_the_order_of_seeds_and_image
 @given(matrices)
 def test_swapping_the_arms_mirrors_the_interval(case):
     base, treat, _, _ = case
-    forward, backward = stats.summarize(base, treat), stats.summarize(treat, base)
+    forward, backward = intervals.summarize(base, treat), intervals.summarize(treat, base)
     assert backward.delta == pytest.approx(-forward.delta, abs=1e-12)
     assert (backward.ci_low, backward.ci_high) == (
         pytest.approx(-forward.ci_high, abs=1e-9),
@@ -190,6 +190,6 @@ def test_swapping_the_arms_mirrors_the_interval(case):
 def test_adding_the_same_per_image_score_to_both_arms_changes_nothing(case, shift):
     base, treat, _, _ = case
     bonus = shift * np.linspace(-1, 1, base.shape[1])
-    plain, moved = stats.summarize(base, treat), stats.summarize(base + bonus, treat + bonus)
+    plain, moved = intervals.summarize(base, treat), intervals.summarize(base + bonus, treat + bonus)
     assert moved.delta == pytest.approx(plain.delta, abs=1e-9)
     assert moved.se == pytest.approx(plain.se, abs=1e-9)

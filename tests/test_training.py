@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import measures, training
+from harness.recipe import measures, training
 
 SIZE = 32
 
@@ -140,7 +140,7 @@ def test_differential_optimizer_gives_early_layers_the_early_rate(classifier):
 def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_backbone):
     """Why the gpu scale does not turn XLA on (README, "On a GPU machine"): RandomRotation and RandomZoom do not
     support it, so `jit_compile=True` falls back to off for every model that carries the lesson's augmentation."""
-    from harness.augment import lesson_augmentation
+    from harness.data.augment import lesson_augmentation
 
     augmented = training.build_classifier(
         tiny_backbone, image_size=SIZE, num_classes=3, augmentation=lesson_augmentation(0)

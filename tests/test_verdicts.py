@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import stats, verdicts
-from harness.verdicts import Band, BelowLevel, Collapse, Exact, NonInferiority, Risk, Superiority
+from harness.stats import intervals, rules
+from harness.stats.rules import Band, BelowLevel, Collapse, Exact, NonInferiority, Risk, Superiority
 
 
 def _summary(delta: float, se: float, df: float = 30.0, per_seed=((0.5, 0.5, 0.5), (0.6, 0.6, 0.6))):
-    return stats.Summary(
+    return intervals.Summary(
         baseline=0.5,
         treatment=0.5 + delta,
         delta=delta,
@@ -81,7 +81,7 @@ def test_risk_counts_collapsed_seeds_with_an_exact_interval():
     summary = _summary(0.0, 0.1, per_seed=((0.82, 0.83, 0.81), (0.38, 0.84, 0.80)))
     verdict = Risk(Collapse(0.2), 0.05).judge(summary)
     assert verdict.estimate == pytest.approx(1 / 3) and verdict.note == "1 of 3 seeds failed"
-    assert (verdict.ci_low, verdict.ci_high) == pytest.approx(verdicts.clopper_pearson(1, 3))
+    assert (verdict.ci_low, verdict.ci_high) == pytest.approx(rules.clopper_pearson(1, 3))
     assert verdict.word == "INCONCLUSIVE"  # one collapse in three cannot show a risk above 5 %
     all_collapsed = _summary(0.0, 0.1, per_seed=((0.82,) * 8, (0.3,) * 8))
     assert Risk(Collapse(0.2), 0.1).judge(all_collapsed).word == "FAILS OFTEN"
@@ -91,12 +91,12 @@ def test_risk_counts_collapsed_seeds_with_an_exact_interval():
 
 
 def test_clopper_pearson_known_values():
-    assert verdicts.clopper_pearson(0, 3) == pytest.approx((0.0, 1 - 0.025 ** (1 / 3)))
-    assert verdicts.clopper_pearson(3, 3) == pytest.approx((0.025 ** (1 / 3), 1.0))
-    low, high = verdicts.clopper_pearson(5, 10)
+    assert rules.clopper_pearson(0, 3) == pytest.approx((0.0, 1 - 0.025 ** (1 / 3)))
+    assert rules.clopper_pearson(3, 3) == pytest.approx((0.025 ** (1 / 3), 1.0))
+    low, high = rules.clopper_pearson(5, 10)
     assert (low, high) == pytest.approx((0.1871, 0.8129), abs=1e-4)
     with pytest.raises(ValueError):
-        verdicts.clopper_pearson(4, 3)
+        rules.clopper_pearson(4, 3)
 
 
 def test_exact_claims_have_no_interval():
@@ -128,12 +128,12 @@ def test_confirmation_is_the_p_value_below_alpha(rule, delta, se, df):
 
 
 def test_holm_known_adjustment():
-    assert verdicts.holm_adjust([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert rules.holm_adjust([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
 
 
-def _verdict(p_value: float, confirms: bool = True, confidence: float | None = 0.95) -> verdicts.Verdict:
+def _verdict(p_value: float, confirms: bool = True, confidence: float | None = 0.95) -> rules.Verdict:
     word = "CONFIRMED" if confirms else "INCONCLUSIVE"
-    return verdicts.Verdict(word, confirms, confirms, p_value, "r", 0.0, 0.0, 0.0, confidence)
+    return rules.Verdict(word, confirms, confirms, p_value, "r", 0.0, 0.0, 0.0, confidence)
 
 
 def test_holm_withdraws_confirmations_the_family_cannot_carry():
@@ -145,7 +145,7 @@ def test_holm_withdraws_confirmations_the_family_cannot_carry():
         _verdict(0.02),
         _verdict(0.0, confidence=None),
     ]
-    family = verdicts.holm(rows, [True, True, True, True, False, True])
+    family = rules.holm(rows, [True, True, True, True, False, True])
     assert [row.role for row in family] == ["primary"] * 4 + ["exploratory", "deterministic"]
     assert [row.word for row in family] == [
         "CONFIRMED",
@@ -160,16 +160,16 @@ def test_holm_withdraws_confirmations_the_family_cannot_carry():
 
 def test_holm_needs_one_flag_per_row():
     with pytest.raises(ValueError):
-        verdicts.holm([_verdict(0.01)], [True, False])
+        rules.holm([_verdict(0.01)], [True, False])
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
 def test_holm_is_never_less_conservative_than_raw(p_values):
-    adjusted = verdicts.holm_adjust(p_values)
+    adjusted = rules.holm_adjust(p_values)
     assert all(a >= p - 1e-15 for a, p in zip(adjusted, p_values))
     assert all(a <= 1 for a in adjusted)
     rows = [_verdict(p, confirms=p < 0.025) for p in p_values]
-    family = verdicts.holm(rows, [True] * len(rows))
+    family = rules.holm(rows, [True] * len(rows))
     assert all(row.raw.confirms or not row.confirms for row in family)
     assert sum(row.confirms for row in family) >= sum(p < 0.025 / len(p_values) for p in p_values)
 
@@ -178,14 +178,14 @@ def test_summary_from_real_matrices_feeds_every_rule():
     rng = np.random.default_rng(0)
     base = (rng.random((5, 300)) < 0.7).astype(float)
     treat = np.maximum(base, (rng.random((5, 300)) < 0.2).astype(float))
-    summary = stats.summarize(base, treat)
+    summary = intervals.summarize(base, treat)
     for rule in (Superiority(0.0), NonInferiority(0.01), Band(0.0, 0.2), Risk(Collapse(0.2), 0.1), Exact(0.0)):
         verdict = rule.judge(summary)
         assert verdict.rule == rule.label() and not math.isnan(verdict.p_value)
 
 
 def test_explain_says_whether_seeds_or_test_images_would_settle_it():
-    near = stats.Summary(
+    near = intervals.Summary(
         baseline=0.5,
         treatment=0.525,
         delta=0.025,
@@ -199,11 +199,11 @@ def test_explain_says_whether_seeds_or_test_images_would_settle_it():
         per_seed_treatment=(0.525,) * 5,
         floor=0.008,
     )
-    assert "more test images, not more seeds" in verdicts.explain(near, Superiority(0.02))
+    assert "more test images, not more seeds" in rules.explain(near, Superiority(0.02))
     far = replace(near, floor=0.001)
-    text = verdicts.explain(far, Superiority(0.02))
+    text = rules.explain(far, Superiority(0.02))
     assert text.startswith("INCONCLUSIVE (superiority Δ > +2.0 pp): Δ +2.5 pp, 95% CI [")
     assert "5 seed(s) × 1000 test image(s); test-set floor ±0.1 pp" in text and "More seeds" in text
-    assert "exact, no interval" in verdicts.explain(near, Exact(0.0))
-    assert "of seeds" in verdicts.explain(near, Risk(Collapse(0.2), 0.1))
-    assert verdicts.explain(near, Superiority(-0.1)).startswith("CONFIRMED")
+    assert "exact, no interval" in rules.explain(near, Exact(0.0))
+    assert "of seeds" in rules.explain(near, Risk(Collapse(0.2), 0.1))
+    assert rules.explain(near, Superiority(-0.1)).startswith("CONFIRMED")

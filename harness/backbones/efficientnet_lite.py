@@ -39,7 +39,7 @@ import numpy as np
 from harness.backbones import weights_cache
 from harness.backbones.spec import Weights, WeightsUnavailableError, check_image_size, load_keras_weights_file
 from harness.backbones.torch_legacy import read_state_dict
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 CONVERTER_VERSION = 1  # bump when the conversion changes: old caches then count as stale and are rebuilt
 

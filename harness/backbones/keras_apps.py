@@ -29,7 +29,7 @@ from harness.backbones.spec import (
     require_weights_file,
     strict_weights_loading,
 )
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 NUM_CLASSES = 1000
 NETWORK_PROBE_TIMEOUT_S = 3.0

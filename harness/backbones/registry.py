@@ -17,7 +17,7 @@ from harness.backbones.spec import (
     keep_0_255,
     scale_to_minus_one_one,
 )
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 __all__ = ["MIN_IMAGE_SIZE", "REGISTRY", "InvalidImageSizeError", "UnknownBackboneError", "get", "load", "names"]
 

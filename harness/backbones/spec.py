@@ -16,7 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 Weights = str | os.PathLike | None
 MIN_IMAGE_SIZE = 32  # five stride-2 stages: smaller inputs leave no spatial extent

@@ -1,7 +1,7 @@
 """The on-disk cache of converted weights, shared by every backbone whose weights are converted from another format.
 
 A conversion (e.g. a PyTorch .pth to Keras-layout arrays) runs once per source file; its result is an entry of the
-artefact store (`harness.store`: atomic writes, a SHA-256 checked on every read) under
+artefact store (`harness.core.store`: atomic writes, a SHA-256 checked on every read) under
 `<cache>/backbones/<name>-<first 16 hex of the source's SHA-256>-v<converter version>-checked.npz`. An entry that
 fails its check is reported in one line, deleted and rebuilt, never trusted; a cache that cannot be written costs
 speed, not correctness.
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from harness.backbones.spec import WeightsUnavailableError
-from harness.paths import default_cache_dir
-from harness.store import ArtefactStore, sha256_of
+from harness.core.paths import default_cache_dir
+from harness.core.store import ArtefactStore, sha256_of
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from harness import training
-from harness.augment import lesson_augmentation
 from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.training import Classifier
+from harness.data.augment import lesson_augmentation
+from harness.recipe import training
+from harness.recipe.training import Classifier
 
 TEST_AUGMENTATION_SEED_OFFSET = 10_000  # test-time draws must not repeat the training draws of the same seed
 MAP_BATCH = 64

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from harness.verdicts import NonInferiority, Rule, Superiority
+from harness.stats.rules import NonInferiority, Rule, Superiority
 
 if TYPE_CHECKING:
-    from harness.scales import Scale
-    from harness.training import Classifier, Evaluation, StageBudget
+    from harness.recipe.scales import Scale
+    from harness.recipe.training import Classifier, Evaluation, StageBudget
 
 
 class LabProtocol(Protocol):
-    """Everything a claim may ask of a lab. `harness.lab.Lab` is the suite's recipe; the homework's `StudentLab`
+    """Everything a claim may ask of a lab. `harness.recipe.lab.Lab` is the suite's recipe; the homework's `StudentLab`
     implements the models and the evaluation with a student's own functions (and refuses the rest)."""
 
     scale: Scale
@@ -56,7 +56,7 @@ class Measurement:
 
     scores: np.ndarray
     details: Mapping[str, object] = field(default_factory=dict)
-    records: tuple[object, ...] = ()  # harness.records dataclasses, one per seed and point
+    records: tuple[object, ...] = ()  # harness.results.records dataclasses, one per seed and point
 
     @classmethod
     def of(

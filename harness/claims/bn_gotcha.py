@@ -15,10 +15,10 @@ Every row carries the installed Keras version and each arm's moving-mean drift.
 
 import keras
 
-from harness import measures
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.records import BatchNormPoint
-from harness.verdicts import Exact
+from harness.recipe import measures
+from harness.results.records import BatchNormPoint
+from harness.stats.rules import Exact
 
 
 def stage2_with_policy(trial: Trial, policy: str) -> Measurement:

@@ -3,7 +3,7 @@ en 2 fases con LR diferencial".
 
 Arms: stage 2 at one uniform rate → stage 2 with differential rates (the first half of the base's weighted layers
 at 1e-5, the later half and the head at 1e-4), from the same stage-1 model, BatchNorm frozen, same epochs.
-Keras has no per-layer rate; `harness.differential_lr` runs each variable's update at its group's rate.
+Keras has no per-layer rate; `harness.recipe.optimizers` runs each variable's update at its group's rate.
 Metric: test accuracy. Rule: differential > uniform.
 Variants: against uniform 1e-5 (`vs_uniform_1e-5`: does letting late layers move faster help?) and against uniform
 1e-4 (`vs_uniform_1e-4`: does holding early layers back help?). At five seeds the second one's verdict changed with

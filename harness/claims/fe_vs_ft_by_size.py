@@ -11,7 +11,7 @@ Arms: gap at the smallest n → gap at the largest n. Rule: the gap grows with n
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.records import CurvePoint
+from harness.results.records import CurvePoint
 
 
 def fine_tuning_sizes(trial: Trial) -> list[int]:

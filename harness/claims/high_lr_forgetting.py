@@ -14,10 +14,10 @@ as the top-1 agreement with the original 1000-class model when its base is swapp
 augmented crops of real photos (Lite0 only: the one backbone with its ImageNet head offline).
 """
 
-from harness import measures
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.training import Classifier
-from harness.verdicts import BaselineCollapse, Risk
+from harness.recipe import measures
+from harness.recipe.training import Classifier
+from harness.stats.rules import BaselineCollapse, Risk
 
 HIGH_RATE = 1e-3
 COLLAPSE = 0.10  # "catastrophic": more than 10 pp below stage 1, far above the test set's resolution (~1–2 pp)

@@ -13,7 +13,7 @@ largest size (threshold −2 pp).
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.records import CurvePoint
+from harness.results.records import CurvePoint
 
 MIN_STEPS = 300
 

@@ -9,10 +9,10 @@ anything. The `*_stage1_only` variants keep the earlier measurement (stage 1 alo
 Rule: the direction (delta > 0), reported with the delta.
 """
 
-from harness import augment
 from harness.claims import small_data
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.training import Classifier
+from harness.data import augment
+from harness.recipe.training import Classifier
 
 RECIPE_SIZE = 25  # images per class: the middle of the small-data sizes; the three regularisers cost 3 models each
 

@@ -12,10 +12,10 @@ Test accuracy of both arms is reported beside it. Version-sensitive: the row car
 
 import keras
 
-from harness import measures, training
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.training import Classifier
-from harness.verdicts import Exact
+from harness.recipe import measures, training
+from harness.recipe.training import Classifier
+from harness.stats.rules import Exact
 
 
 def share_of_base_tensors_moved(trial: Trial, model: Classifier) -> Measurement:

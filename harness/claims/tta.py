@@ -10,9 +10,9 @@ Rule: the lesson's band, 0.5 pp < Δ < 2 pp (a band claim); an exploratory varia
 
 import numpy as np
 
-from harness import augment
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
-from harness.verdicts import Band, Superiority
+from harness.data import augment
+from harness.stats.rules import Band, Superiority
 
 LESSON_BAND = (0.005, 0.020)  # the lesson's "0.5-2 pp", as fractions
 FLIP_ONLY = ("identity", "flip")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from harness.data.flowers import CLASS_NAMES
 from harness.data.spec import DatasetSpec, parse_dataset_spec
-from harness.data.synthetic import CLASS_NAMES
 
 if TYPE_CHECKING:
     from harness.data.sources import DataConfig, Splits, load_splits

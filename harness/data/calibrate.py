@@ -25,7 +25,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness.augment import lesson_augmentation
+from harness.data.augment import lesson_augmentation
 from harness.data.sources import DataConfig, Splits, load_splits
 
 RESULT_KEYS = ("color_histogram", "linear_probe", "linear_probe_raw", "scratch_cnn")

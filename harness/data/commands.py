@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.core.errors import HarnessError
 from harness.data.spec import HELP
-from harness.errors import HarnessError
-from harness.scales import MAX_IMAGE_SIZE, MAX_SEED
+from harness.recipe.scales import MAX_IMAGE_SIZE, MAX_SEED
 
 if TYPE_CHECKING:
     from harness.data.calibrate import CalibrationSettings

@@ -9,7 +9,7 @@ on one and not on the other points at the generator rather than at transfer lear
 
 Images are written as `<class>/<index // 5:05d>.jpg` class-folder trees, the layout `image_dataset_from_directory`
 reads, so splits, validation and caches treat every family the same way, each file with the artefact store's hash
-sidecar. Only numpy, PIL and `harness.store` are imported here: the helper processes that generate images must not
+sidecar. Only numpy, PIL and `harness.core.store` are imported here: the helper processes that generate images must not
 pay for TensorFlow.
 """
 
@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness import store
-from harness.data import objects, synthetic
+from harness.core import store
+from harness.data import flowers, objects
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # so helper processes import this very checkout
 
@@ -40,9 +40,9 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "flowers": Family(
         "flowers",
-        synthetic.CLASS_NAMES,
-        synthetic.GENERATOR_VERSION,
-        synthetic.flower_jpeg,
+        flowers.CLASS_NAMES,
+        flowers.GENERATOR_VERSION,
+        flowers.flower_jpeg,
         "procedural flowers named like tf_flowers (organic, radial, outdoors)",
     ),
     "objects": Family(
@@ -112,8 +112,8 @@ def write_files_cli(argv: list[str]) -> None:
 
 
 def write_files(family: Family, folder: Path, seed: int, size: int, indices: Sequence[int]) -> None:
-    """Each file appears atomically with its hash (`harness.store`): a concurrent reader never sees half a JPEG, and
-    a later read can tell a damaged one."""
+    """Each file appears atomically with its hash (`harness.core.store`): a concurrent reader never sees half a
+    JPEG, and a later read can tell a damaged one."""
     for index in indices:
         data, _ = family.jpeg(seed, index, size)
         store.write_bytes_checked(image_path(family, folder, index), data)

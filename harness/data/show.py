@@ -33,7 +33,7 @@ def sample_grid(splits: Splits, out: Path, per_class: int = 6) -> Path:
 
 def augmentation_grid(splits: Splits, out: Path, n_augmented: int = 4, seed: int = 0) -> Path:
     """One original per class, then `n_augmented` draws of the lesson's augmentation (training=True) of it."""
-    from harness.augment import lesson_augmentation
+    from harness.data.augment import lesson_augmentation
 
     augment = lesson_augmentation(seed)
     originals = np.stack([splits.x_train[splits.y_train == c][0] for c in range(len(splits.class_names))])

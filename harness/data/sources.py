@@ -37,11 +37,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from harness import store
+from harness.core import store
+from harness.core.paths import default_cache_dir
 from harness.data import families
 from harness.data.spec import parse_dataset_spec
 from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
-from harness.paths import default_cache_dir
 
 SPLITS = ("train", "val", "test")
 # Per class: the train pool grows in blocks of this many images, as many as n_train needs (at least one). Seeds
@@ -342,7 +342,7 @@ class ImageStream:
     An image is generated the first time any split asks for it and written once; the folder is then read with
     `image_dataset_from_directory` and kept in memory. Files appear atomically, so concurrent processes (xdist
     workers) may fill the same folder: they write identical bytes. Before each read every file is checked against
-    the hash written with it (`harness.store`): a damaged one is reported in one line, deleted and generated again,
+    the hash written with it (`harness.core.store`): a damaged one is reported in one line, deleted and generated again,
     never handed to TensorFlow (which would fail without naming it, on every run).
     """
 

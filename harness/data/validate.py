@@ -25,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
 SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}

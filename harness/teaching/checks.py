@@ -35,8 +35,9 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import backbones, training
-from harness.errors import HarnessError
+from harness import backbones
+from harness.core.errors import HarnessError
+from harness.recipe import training
 from harness.teaching import messages
 from harness.teaching.student import ContractError, Student, StudentConfig, load_student, probe_config
 

@@ -21,15 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import engine, measures, training
+from harness import engine
 from harness.claims import CLAIMS, Variant
+from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
-from harness.errors import HarnessError
-from harness.results import Row
-from harness.scales import Scale
+from harness.recipe import measures, training
+from harness.recipe.scales import Scale
+from harness.recipe.training import Classifier, Evaluation, StageBudget
+from harness.results.assembly import Row
 from harness.teaching import checks, messages
 from harness.teaching.student import Student, StudentConfig
-from harness.training import Classifier, Evaluation, StageBudget
 
 FAILURE_TEXTS = {"two_stage": "homework_two_stage", "transfer_vs_scratch": "homework_scratch"}  # claim -> message
 TOLERANCE = 1e-9  # accuracies are ratios of counts: a delta of exactly the threshold passes
@@ -242,7 +243,7 @@ def lesson_literal_reference(
     suite on the same data, scale and backbone: what the homework's criterion gives without any fix, beside the
     student's own result. None, said in the progress line, when the suite cannot build that backbone with ImageNet
     weights offline (the student's own build may load them from a file of theirs) or does not know its name."""
-    from harness.lab import Lab
+    from harness.recipe.lab import Lab
 
     try:
         lab = Lab(scale.override(backbone=backbone), cache_dir)

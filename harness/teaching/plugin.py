@@ -13,7 +13,7 @@ of a student function has a time limit (--call-timeout, default 300 s). The stud
 test module, but its tests are those of student_tests.py (`StudentTests`): ids read
 `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
 file lives. Without explicit paths the session runs just these tests; with paths, they are added.
-The homework rows go to the results table through the main plugin's session (harness/plugin.py): same results
+The homework rows go to the results table through the main plugin's session (harness/plugin/hooks.py): same results
 directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the class table
 (harness/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}.
 
@@ -22,9 +22,9 @@ The language: --lang, else the TL_CLAIMS_LANG environment variable, else the `tl
 Installed, this module is a `pytest11` entry point named after itself, so it is loaded in every pytest run of the
 environment, and it keeps out of other projects' way: until `--student` or `--homework` is given it registers only
 those two options and imports nothing but pytest and the message tables. Given one of them, it activates tl-claims:
-TensorFlow's start-up lines are quieted, the claims plugin (harness/plugin.py, with its options, markers and results
-session) is loaded, and `--lang` is registered. The claims plugin is never an entry point: without these options it
-runs only where this repository's conftest.py (or `-p harness.plugin`) loads it.
+TensorFlow's start-up lines are quieted, the claims plugin (harness/plugin/hooks.py, with its options, markers and
+results session) is loaded, and `--lang` is registered. The claims plugin is never an entry point: without these
+options it runs only where this repository's conftest.py (or `-p harness.plugin.hooks`) loads it.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import pytest
 
 from harness.teaching import messages
 
-CLAIMS_PLUGIN = "harness.plugin"
+CLAIMS_PLUGIN = "harness.plugin.hooks"
 TESTS_MODULE = "harness.teaching.student_tests"
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
@@ -132,8 +132,8 @@ def activate(config: pytest.Config) -> None:
     if config.stash.get(ACTIVE, False):
         return
     config.stash[ACTIVE] = True
-    from harness.install_check import TensorFlowMissingError, require_tensorflow
-    from harness.quiet import quiet_tensorflow
+    from harness.core.install_check import TensorFlowMissingError, require_tensorflow
+    from harness.core.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     try:
@@ -267,7 +267,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def grade_homework(request: pytest.FixtureRequest):
     """Grade a student's file at a scale in a child (checks included), record its rows and its class-table row, and
     at cpu/gpu scale fail unless the acceptance criteria and every check hold."""
-    from harness.plugin import SESSION_KEY, skip_gpu_scale_without_gpu
+    from harness.plugin.hooks import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
     lang = lang_of(request.config)
@@ -405,7 +405,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
         return
-    from harness.plugin import SESSION_KEY
+    from harness.plugin.hooks import SESSION_KEY
     from harness.teaching import classroom
 
     claims_session = config.stash.get(SESSION_KEY, None)

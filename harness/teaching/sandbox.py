@@ -143,7 +143,7 @@ def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int |
 
 def tensorflow_threads() -> int:
     """This process's TensorFlow thread count, for the child to use the same (0: TensorFlow's default). Under
-    pytest-xdist each worker has its share of the cores (harness/plugin.py); a child taking all of them would make
+    pytest-xdist each worker has its share of the cores (harness/plugin/hooks.py); a child taking all of them would make
     the workers fight over the cores."""
     if "tensorflow" not in sys.modules:
         return 0
@@ -384,7 +384,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
     before, they rehearse."""
     import pickle
 
-    from harness import results
+    from harness.results import assembly
     from harness.teaching import checks, homework
     from harness.teaching.student import ContractError, load_student
 
@@ -419,8 +419,8 @@ def child_homework(arguments: dict, emit: Events) -> None:
         emit("problem", message=problem)
         return
     for row, outcomes in zip(result.rows, result.outcomes, strict=True):
-        results.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
-        results.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
+        assembly.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
+        assembly.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
     emit("result", **homework.result_fields(result, lang))
     emit("done")
 
@@ -432,7 +432,7 @@ def main(argv: list[str]) -> int:
     task, arguments_path = argv
     arguments = json.loads(Path(arguments_path).read_text(encoding="utf-8"))
     emit = Events(arguments["events"])
-    from harness.quiet import quiet_tensorflow
+    from harness.core.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     if arguments.get("threads"):  # before TensorFlow's runtime starts, and before any student code
@@ -460,13 +460,13 @@ def exit_now(status: int) -> NoReturn:
 def serve() -> NoReturn:
     """The fork server's loop: import what every task imports, say ready, then per request line fork a child and
     answer its pid, then its exit status. Ends at the end of its input."""
-    from harness.quiet import quiet_tensorflow
+    from harness.core.quiet import quiet_tensorflow
 
     quiet_tensorflow()
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
 
-    from harness import results  # noqa: F401
+    from harness.results import assembly  # noqa: F401
     from harness.teaching import checks, homework  # noqa: F401
 
     answer({"ready": True})

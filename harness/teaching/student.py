@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.teaching import messages
 
 # name -> (what it must be, number of positional arguments it is called with; None for a constant)

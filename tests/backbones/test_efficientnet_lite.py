@@ -10,7 +10,7 @@ from harness import backbones
 from harness.backbones import efficientnet_lite, lite0, weights_cache
 from harness.backbones.efficientnet_lite import LITE0, LITE1
 from harness.backbones.torch_legacy import read_state_dict
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def stage_layout(configs: list[dict]) -> tuple[list[int], list[int]]:

@@ -11,7 +11,7 @@ from keras.src.legacy.saving import legacy_h5_format
 
 from harness import backbones
 from harness.backbones import keras_apps
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 KERAS_ENTRIES = ["efficientnet_b0", "mobilenet_v3_small", "mobilenet_v2"]
 

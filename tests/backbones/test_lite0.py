@@ -9,10 +9,11 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from harness import backbones, store
+from harness import backbones
 from harness.backbones import lite0
 from harness.backbones.torch_legacy import read_state_dict
-from harness.errors import HarnessError
+from harness.core import store
+from harness.core.errors import HarnessError
 
 CAT, ESPRESSO, LOUDSPEAKER = 285, 967, 632
 

@@ -16,7 +16,7 @@ from make_lite_reference import reference_inputs
 from harness import backbones
 from harness.backbones import efficientnet_lite
 from harness.backbones.efficientnet_lite import LITE0, LITE1
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "fixtures"
 

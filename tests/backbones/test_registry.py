@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from harness import backbones
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 @cache

@@ -21,7 +21,7 @@ from harness.backbones.torch_legacy import (
     read_state_dict,
     read_state_dict_bytes,
 )
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 # ------------------------------------------------------------- a tiny writer of the legacy format, opcodes by hand
 # (pickle.dumps cannot name torch globals without torch installed, so the state-dict pickle is spelled out)

@@ -19,8 +19,8 @@ from harness import backbones, engine
 from harness.backbones import keras_apps
 from harness.claims import CLAIMS
 from harness.data import sources
-from harness.lab import Lab
-from harness.scales import SCALES
+from harness.recipe.lab import Lab
+from harness.recipe.scales import SCALES
 
 # The claims whose primary rows, together, take every gpu-scale code path: the EfficientNetB0 builder with "imagenet"
 # weights and 0-255 input (keep_0_255) in every model, the tfds source, stage 1 (aug_train_only), stage 2 and scratch

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness import __version__
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 pytestmark = pytest.mark.install
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from student_styles import BUG_CHECKS
 
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 from harness.teaching.student import Student, load_student
 
 TINY_STUDENT = REPO_ROOT / "fixtures" / "tiny_student.py"

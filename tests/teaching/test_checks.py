@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from student_styles import BUG_CHECKS
 
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 from harness.teaching import checks
 from harness.teaching.checks import CHECKS, CheckFailure, Pipeline, parametrize_with_checks, run_checks
 from harness.teaching.student import ContractError, load_student, probe_config

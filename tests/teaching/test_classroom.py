@@ -7,8 +7,8 @@ import pytest
 from test_checks import EXAMPLE_BUGS
 
 from harness.claims import CLAIMS
-from harness.paths import REPO_ROOT
-from harness.results import read_rows
+from harness.core.paths import REPO_ROOT
+from harness.results.assembly import read_rows
 from harness.teaching import classroom
 from harness.teaching.checks import CHECKS
 
@@ -44,7 +44,7 @@ def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path)
 
 
 def test_an_empty_folder_is_a_usage_error(pytester):
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
     pytester.path.joinpath("empty").mkdir()
     result = pytester.runpytest("--homework", "empty")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -56,7 +56,7 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each, every
     example failing exactly its own checks, the homework rows on disk and the lesson's code run once for the class.
     The fast suite's longest test: 11 children forked from one server, each tracing Lite0's training steps."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
     for example in EXAMPLES.glob("student_*.py"):

@@ -15,7 +15,7 @@ import tomllib
 
 import pytest
 
-from harness.paths import REPO_ROOT
+from harness.core.paths import REPO_ROOT
 
 PLUGIN = "harness.teaching.plugin"
 FOREIGN_PROJECT = REPO_ROOT / "fixtures" / "foreign_project"
@@ -65,7 +65,7 @@ def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_
 
 def test_without_tensorflow_student_stops_with_the_platform_message(pytester, monkeypatch, student_source):
     # the module as sys.modules holds it now (an earlier in-process run may have dropped the one `harness` points at)
-    install_check = importlib.import_module("harness.install_check")
+    install_check = importlib.import_module("harness.core.install_check")
     monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
     monkeypatch.setattr(install_check.platform, "system", lambda: "Darwin")
     monkeypatch.setattr(install_check.platform, "machine", lambda: "x86_64")

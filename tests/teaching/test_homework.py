@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from harness import results
 from harness.backbones import keras_apps
 from harness.claims import CLAIMS
-from harness.paths import REPO_ROOT
-from harness.results import Row
-from harness.scales import SCALES
+from harness.core.paths import REPO_ROOT
+from harness.recipe.scales import SCALES
+from harness.results import assembly
+from harness.results.assembly import Row
 from harness.teaching import checks, homework
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
@@ -23,13 +23,13 @@ def test_the_correct_example_passes_the_homework(pytester):
     criteria and every check hold, its rows are on disk with the claims' own margins, and the lesson's code as written
     is beside its numbers. At smoke scale the class test grades it with the other examples (test_classroom.py)."""
     scale_name = "cpu"
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
     student = pytester.path / CORRECT.name
     student.write_text(CORRECT.read_text(encoding="utf-8"), encoding="utf-8")
     results_dir = pytester.path / "results"
     result = pytester.runpytest("--homework", str(student), "--results-dir", str(results_dir), "-m", scale_name)
     result.assert_outcomes(passed=1, deselected=2)  # both acceptance criteria and every check hold
-    rows = [row for row in results.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
+    rows = [row for row in assembly.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
     seeds = len(SCALES[scale_name].seeds)
     assert all(len(values) == seeds for row in rows for values in row["per_seed"].values())

@@ -104,7 +104,7 @@ def test_silencing_the_reports_is_a_failure(tmp_path, student_source, server):
 
 @pytest.fixture
 def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
     return pytester
 
 

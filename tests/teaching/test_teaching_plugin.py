@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["harness.plugin", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
     return pytester
 
 

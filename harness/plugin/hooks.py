@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.quiet import quiet_tensorflow
+from harness.core.quiet import quiet_tensorflow
 
 SCALE_MARKERS = {
     "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
@@ -108,8 +108,8 @@ def seeds_option(text: str) -> int | str:
 def _validated_overrides(config: pytest.Config) -> dict:
     """Options that override the scale presets, checked now (by the scales themselves) so a typo stops the
     session before any training."""
-    from harness.errors import HarnessError
-    from harness.scales import SCALES
+    from harness.core.errors import HarnessError
+    from harness.recipe.scales import SCALES
 
     option = config.getoption
     overrides = {
@@ -156,8 +156,8 @@ def check_data_source(spec: str | None, cache_dir: Path) -> None:
     in one sentence instead of failing every test with a traceback. Presets are not checked (nothing was typed)."""
     if not spec:
         return
+    from harness.core.errors import HarnessError
     from harness.data.spec import parse_dataset_spec
-    from harness.errors import HarnessError
 
     try:
         parsed = parse_dataset_spec(spec, require_folder=True)
@@ -255,14 +255,14 @@ def longest_claims_first(items: list[pytest.Item], results_dir: Path) -> None:
     seconds of each one's latest recorded row, longest first; other tests keep their places. pytest-xdist hands
     tests out in this order, and a worker that runs out of tests idles until the other's last one ends: in a
     `make verify` run in registry order, one worker waited about 4 minutes while the other ran `bn_gotcha` (7 min)."""
-    from harness import results
+    from harness.results import assembly
 
     slots = [index for index, item in enumerate(items) if _is_claim_test(item)]
     if len(slots) < 2:
         return
     seconds = {}
     for scale_dir in sorted(path for path in results_dir.glob("*") if path.is_dir()):
-        seconds.update({row.get("node_id"): row.get("seconds") for row in results.read_rows(scale_dir)})
+        seconds.update({row.get("node_id"): row.get("seconds") for row in assembly.read_rows(scale_dir)})
     claims = sorted((items[index] for index in slots), key=lambda item: -_as_seconds(seconds.get(item.nodeid)))
     for index, item in zip(slots, claims):
         items[index] = item
@@ -294,7 +294,7 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) 
     scale with several configurations (replicate, or a comma-separated --dataset / --backbone) runs all of them in
     one test, one row each."""
     from harness.claims import CLAIMS
-    from harness.scales import SCALES
+    from harness.recipe.scales import SCALES
 
     cases = []
     for claim in CLAIMS.values():
@@ -326,7 +326,7 @@ class ClaimsSession:
         self.overrides = overrides
         self.run_id = run_id or _new_run_id()
         self.results_dir = Path(config.getoption("--results-dir"))
-        from harness.paths import default_cache_dir
+        from harness.core.paths import default_cache_dir
 
         cache = config.getoption("--cache-dir")
         self.cache_dir = Path(cache).expanduser() if cache else default_cache_dir()
@@ -334,13 +334,13 @@ class ClaimsSession:
         self.labs: dict = {}
 
     def scale(self, name: str):
-        from harness.scales import SCALES
+        from harness.recipe.scales import SCALES
 
         return SCALES[name].override(**self.overrides)
 
     def lab(self, scale):
         """One Lab per configuration (a `Scale` from `scale(name).configurations()`)."""
-        from harness.lab import Lab
+        from harness.recipe.lab import Lab
 
         key = (scale.name, scale.dataset, scale.backbone)
         if key not in self.labs:
@@ -362,14 +362,14 @@ class ClaimsSession:
 
     def record_skip(self, claim: str, variant: str, scale_name: str, reason: str, node_id: str) -> None:
         """A skipped claim test is a line beside the rows, so the report lists it with its reason."""
-        from harness.results import append_skip
+        from harness.results.assembly import append_skip
 
         skip = {"claim": claim, "variant": variant, "scale": scale_name, "run_id": self.run_id, "reason": reason}
         append_skip(self.results_dir, {**skip, "node_id": node_id}, self.worker)
 
 
 def _new_run_id() -> str:
-    from harness.results import new_run_id
+    from harness.results.assembly import new_run_id
 
     return new_run_id()
 
@@ -410,9 +410,11 @@ def verify_claim(request: pytest.FixtureRequest):
 
     def run_configuration(claim, variant: str, scale):
         """One configuration's row: measured, stamped with its provenance, recorded with its outcomes."""
-        from harness import engine, provenance, results
+        from harness import engine
         from harness.backbones import WeightsUnavailableError
-        from harness.paths import REPO_ROOT
+        from harness.core import provenance
+        from harness.core.paths import REPO_ROOT
+        from harness.results import assembly
 
         started_at = provenance.now()
         try:
@@ -437,8 +439,8 @@ def verify_claim(request: pytest.FixtureRequest):
             checkout=REPO_ROOT,
             gpus=provenance.visible_gpus(),
         )
-        results.append_row(session.results_dir, row, session.worker)
-        results.append_outcomes(session.results_dir, row, outcomes)
+        assembly.append_row(session.results_dir, row, session.worker)
+        assembly.append_outcomes(session.results_dir, row, outcomes)
         return row
 
     return verify
@@ -481,7 +483,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(config, "workerinput") or SESSION_KEY not in config.stash:
         return
     claims_session = config.stash[SESSION_KEY]
-    from harness.results import assemble
+    from harness.results.assembly import assemble
 
     claims_session.tables = {}
     for scale_dir in sorted(claims_session.results_dir.glob("*/runs")):
@@ -494,7 +496,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
     if not tables:
         return
-    from harness.results import grouped_markdown
+    from harness.results.assembly import grouped_markdown
 
     for scale, table in tables.items():
         if table is None:
@@ -505,5 +507,6 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         terminalreporter.write_line(f"table: {where}/claims.csv | .md | .json; figure: {where}/figures/deltas.png")
 
 
-# Keep TensorFlow quiet in test processes too, from before any conftest.py or test module imports it (harness/quiet.py).
+# Keep TensorFlow quiet in test processes too, from before any conftest.py or test module imports it
+# (harness/core/quiet.py).
 quiet_tensorflow()

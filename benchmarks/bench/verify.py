@@ -32,13 +32,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness import engine, measures, training
-from harness.augment import lesson_augmentation
+from benchmarks.bench.profile import Profiler, markdown_table
+from harness import engine
 from harness.backbones.weights_cache import forget_in_memory_weights
-from harness.bench.profile import Profiler, markdown_table
 from harness.claims import CLAIMS, Claim
-from harness.lab import Lab
-from harness.scales import Scale
+from harness.data.augment import lesson_augmentation
+from harness.recipe import measures, training
+from harness.recipe.lab import Lab
+from harness.recipe.scales import Scale
 
 FIELDS = ("section", "item", "way", "seconds", "ratio", "baseline", "treatment", "samples", "note")
 SUITE, NAIVE = "suite", "naive"
@@ -204,7 +205,7 @@ def pipeline_vs_in_memory(
     lab: Lab, seed: int, repetitions: int, echo: Callable[[str], None] = print
 ) -> list[FeedTiming]:
     """Median steady epoch of the tf.data pipeline, in-memory arrays, and the pipeline alone."""
-    from harness.bench.profile import EpochTimer
+    from benchmarks.bench.profile import EpochTimer
 
     x, y = lab.splits(seed).arrays("train")
     images, labels = x.astype("float32"), np.asarray(y)
@@ -403,7 +404,7 @@ def load_run(path: Path) -> BenchRun:
 
 
 def machine() -> dict[str, object]:
-    from harness.results import environment
+    from harness.results.assembly import environment
 
     env = environment()
     return {
@@ -420,7 +421,7 @@ def parse_args(argv: list[str] | None = None):
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="cpu", help="a preset of harness.scales.SCALES (default: cpu)")
+    parser.add_argument("--scale", default="cpu", help="a preset of harness.recipe.scales.SCALES (default: cpu)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--claims", default="", help="comma-separated claim ids or claim:variant (default: all)")
     parser.add_argument("--budget-minutes", type=float, default=float("inf"), help="stop starting claim variants after")
@@ -434,8 +435,8 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None, *, scale: Scale | None = None, echo: Callable[[str], None] = print) -> dict:
     """Run the bench; returns the paths written. `scale` overrides `--scale` (tests pass a tiny one)."""
-    from harness.bench.profile import write_profile
-    from harness.scales import SCALES
+    from benchmarks.bench.profile import write_profile
+    from harness.recipe.scales import SCALES
 
     args = parse_args(argv)
     findings = args.findings.read_text(encoding="utf-8") if args.findings else ""

@@ -8,7 +8,7 @@ trained models, normalised folder copies -- written and checked one way.
   SHA-256 goes to a sidecar `NAME.sha256` (renamed into place first), then the file is renamed into place. A killed
   writer leaves only a temporary, which `sweep_stale` removes (its process is gone, or it is over an hour old).
 - Reads are checked: the file's hash must match its sidecar. A mismatch is reported in one line (logger
-  `harness.store`), the entry deleted and rebuilt by the caller; a file without a sidecar counts as absent.
+  `harness.core.store`), the entry deleted and rebuilt by the caller; a file without a sidecar counts as absent.
 - Modes follow the umask (0644 files and 0755 folders under the usual 022), so a group can share a cache.
 - A cache that cannot be written costs speed, not correctness: the failure is logged and the artefact returned.
 - Processes sharing a cache (pytest-xdist workers, two runs at once) build each artefact once: `building(key)`
@@ -39,14 +39,14 @@ log = logging.getLogger(__name__)
 # The modules whose code decides what an artefact holds. tests/test_store.py checks that every harness module the
 # lab and the recipes import is covered, so this list cannot silently fall behind the code.
 RECIPE_MODULES = (
-    "harness.lab",
-    "harness.training",
-    "harness.augment",
-    "harness.differential_lr",
-    "harness.measures",
-    "harness.store",
-    "harness.errors",
-    "harness.paths",
+    "harness.recipe.lab",
+    "harness.recipe.training",
+    "harness.data.augment",
+    "harness.recipe.optimizers",
+    "harness.recipe.measures",
+    "harness.core.store",
+    "harness.core.errors",
+    "harness.core.paths",
     "harness.backbones",
     "harness.data",
 )

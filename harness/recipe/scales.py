@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 if TYPE_CHECKING:
     from harness.data import DataConfig
 
-AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.sequential's default design)
+AUTO_SEED_LOOKS = (5, 7, 10)  # `--seeds auto`: looks at 5, 7 and 10 seeds (harness.stats.sequential's default design)
 VARIANT_SETS = ("all", "primary", "smoke")  # `Scale.variants`: which of each claim's variants a scale runs
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
 # A batch of 32 float32 images at 1024 px is 400 MB before the first activation: larger sizes end in an out-of-memory
@@ -212,7 +212,13 @@ SCALES: dict[str, Scale] = {
         batch_size=32,
         stage1_epochs=10,
         stage2_epochs=6,
-        seeds=(0, 1, 2, 3, 4),  # five: the seed term of an interval at 3 seeds has t(2) = 4.30 (see harness.stats)
+        seeds=(
+            0,
+            1,
+            2,
+            3,
+            4,
+        ),  # five: the seed term of an interval at 3 seeds has t(2) = 4.30 (see harness.stats.intervals)
     ),
     # The lesson's recipe: EfficientNetB0 ImageNet, tf_flowers, 224 px, 5 + 10 epochs, five seeds, on 200 training
     # images per class: the size at which the 14 primaries fit one H200 in about 15 minutes by the README's estimate
@@ -236,7 +242,7 @@ SCALES: dict[str, Scale] = {
 }
 # Replication (`pytest -m replicate`, `make replicate`): the cpu scale's primary variants on a second, independently
 # designed data family and a second ImageNet backbone, every combination; the table marks each verdict replicated
-# or not (harness.replication).
+# or not (harness.results.replication).
 SCALES["replicate"] = replace(
     SCALES["cpu"],
     name="replicate",

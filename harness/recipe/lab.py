@@ -2,7 +2,7 @@
 
 A claim may ask a lab for exactly what `harness.claims.base.LabProtocol` lists: the scale, the data splits,
 stage-1 / stage-2 / scratch models, evaluations with per-image outcomes, and the few measurements of trained models
-the fine-tuning claims report. The training itself is `harness.training`'s recipes; this class only decides the
+the fine-tuning claims report. The training itself is `harness.recipe.training`'s recipes; this class only decides the
 key of each artefact (everything that determines it) and memoises. The homework's `StudentLab` implements the same
 protocol with a student's own functions.
 """
@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from harness import backbones, measures, training
-from harness.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesson_augmentation
+from harness import backbones
+from harness.core.store import ArtefactStore
 from harness.data import DataConfig, Splits, load_splits
-from harness.scales import Scale
-from harness.store import ArtefactStore
-from harness.training import Classifier, Evaluation, StageBudget
+from harness.data.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesson_augmentation
+from harness.recipe import measures, training
+from harness.recipe.scales import Scale
+from harness.recipe.training import Classifier, Evaluation, StageBudget
 
 
 class Lab:

@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from harness.bench.records import (
+from benchmarks.bench.records import (
     HEAVY,
     IN_MODEL,
     MEMCPY,

@@ -10,7 +10,7 @@ CPU while a GPU trains, the two overlap: augmentation starves the GPU only when 
 Split by concern: `records` (what was timed), `tables` (what it means), `report` (the files).
 """
 
-from harness.bench.records import (
+from benchmarks.bench.records import (
     AUGMENTATION,
     HEAVY,
     IN_MODEL,
@@ -23,8 +23,8 @@ from harness.bench.records import (
     Record,
     thread_settings,
 )
-from harness.bench.report import plot, to_markdown, write_report
-from harness.bench.tables import answer, bottleneck_table, throughput_table
+from benchmarks.bench.report import plot, to_markdown, write_report
+from benchmarks.bench.tables import answer, bottleneck_table, throughput_table
 
 __all__ = [
     "AUGMENTATION",

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.bench.records import (
+from benchmarks.bench.records import (
     CSV_NAME,
     FIGURE_NAME,
     MARKDOWN_NAME,
     TRAIN_STEPS,
     Record,
 )
-from harness.bench.tables import answer, bottleneck_table, throughput_table
+from benchmarks.bench.tables import answer, bottleneck_table, throughput_table
 
 
 def write_report(records: list[Record], out_dir: Path, environment: dict | None = None) -> dict[str, Path]:

@@ -28,8 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness import figures, replication
-from harness.paths import REPO_ROOT
+from harness.results import figures
+from harness.results import replication
+from harness.core.paths import REPO_ROOT
 
 # The columns every consumer can rely on, in display order.
 COLUMNS = [
@@ -115,11 +116,11 @@ class Row:
     explanation: str = ""
     per_seed: dict = field(default_factory=dict)  # arm -> list of per-seed values
     details: dict = field(default_factory=dict)  # extra measurements a claim reports (drift, gaps, versions)
-    records: list = field(default_factory=list)  # typed per-seed side measurements (harness.records), as dicts
+    records: list = field(default_factory=list)  # typed per-seed side measurements (harness.results.records), as dicts
     primary: bool = True  # the claim's own reading of the lesson; other variants are exploratory
     claim_version: int = 1  # the claim's experiment version (bumped when the experiment changes)
     expected: str = ""  # a known finding on this setup: the verdict the test expects instead of CONFIRMED
-    rule: str = ""  # the claim type and its bound(s), e.g. "superiority Δ > +2.0 pp" (harness.verdicts)
+    rule: str = ""  # the claim type and its bound(s), e.g. "superiority Δ > +2.0 pp" (harness.stats.rules)
     confirms: bool = False  # whether the verdict confirms the lesson's claim (what a test passes on)
     decided: bool = False  # False for INCONCLUSIVE
     p_value: float = 1.0  # one-sided, for "the claim is false"; what the family adjustment uses
@@ -131,9 +132,9 @@ class Row:
     steps: dict = field(default_factory=dict)  # optimizer steps per training stage behind the row ("stage 2": 48)
     regime: str = ""  # the same in words: epochs × steps per epoch and images per class, per stage
     run_id: str = ""
-    finished_at: str = ""  # ISO 8601 with time zone where the plugin stamped it (harness.provenance)
+    finished_at: str = ""  # ISO 8601 with time zone where the plugin stamped it (harness.core.provenance)
     git_commit: str = field(default_factory=_git_commit)  # the code that measured this row
-    # Provenance of the measurement, stamped by the plugin when the test finishes (harness.provenance); empty on
+    # Provenance of the measurement, stamped by the plugin when the test finishes (harness.core.provenance); empty on
     # rows recorded before these fields existed.
     started_at: str = ""  # ISO 8601 with time zone
     node_id: str = ""  # the pytest node id that measured the row: paste it to rerun exactly this test
@@ -396,8 +397,8 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
 
 def with_family_verdicts(rows: list[dict]) -> list[dict]:
     """Each row with its role (primary / exploratory / deterministic) and its verdict after Holm's adjustment over
-    the primary rows of the table (harness.verdicts.holm): one claim, one primary row, one family."""
-    from harness.verdicts import Verdict, holm
+    the primary rows of the table (harness.stats.rules.holm): one claim, one primary row, one family."""
+    from harness.stats.rules import Verdict, holm
 
     judged = [
         Verdict(
@@ -480,7 +481,7 @@ def _missing(value: object) -> bool:
 
 def environment() -> dict:
     """The environment that assembled the table (each row carries its own measuring provenance)."""
-    from harness import provenance
+    from harness.core import provenance
 
     commit = provenance.commit_info(REPO_ROOT)
     return {

@@ -4,7 +4,7 @@ Stage 1 freezes the base and warms up the head (Adam 1e-3). Stage 2 unfreezes th
 fraction of its layers), recompiles, and trains with a low learning rate. How BatchNorm behaves in stage 2 is an
 explicit choice (`BN_POLICIES`), because the lesson's advice and Keras 3's behaviour differ
 (docs/measured-facts.md). The recipes at the end (`stage1`, `stage2`, ...) are plain functions: a classifier and its
-training data in, trained weights out; `harness.lab` decides what to train and keeps the results.
+training data in, trained weights out; `harness.recipe.lab` decides what to train and keeps the results.
 """
 
 import hashlib
@@ -20,10 +20,11 @@ import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 from tensorflow.python.eager import context
 
-from harness import augment, backbones
+from harness import backbones
 from harness.backbones.spec import batchnorm_layers
+from harness.data import augment
 from harness.data.sources import without_autotuning
-from harness.differential_lr import GroupRatesAdam
+from harness.recipe.optimizers import GroupRatesAdam
 
 INPUT_MODES = ("correct", "raw", "double")  # the backbone's preprocess / raw 0-255 / divided by 255 first
 BN_POLICIES = ("train", "call_inference", "frozen")  # BN updates / base(x, training=False) / BN trainable=False

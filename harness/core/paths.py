@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent  # a checkout's root; package data lives in harness/resources
+REPO_ROOT = Path(__file__).resolve().parents[2]  # a checkout's root; package data lives in harness/resources
 
 
 def default_cache_dir() -> Path:

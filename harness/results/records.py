@@ -1,6 +1,6 @@
 """Typed per-seed side measurements that rows carry for the figures: learning-curve points, BatchNorm statistics.
 
-Claims create them; rows store them as plain dicts with a `kind`; `harness.figures` reads them back with `read`.
+Claims create them; rows store them as plain dicts with a `kind`; `harness.results.figures` reads them back with `read`.
 Neither side parses strings, and claims never import the figures.
 """
 
@@ -23,7 +23,7 @@ class CurvePoint:
 class BatchNormPoint:
     """Stage-2 test accuracy and moving-mean drift under one BatchNorm policy, one seed."""
 
-    policy: str  # harness.training.BN_POLICIES
+    policy: str  # harness.recipe.training.BN_POLICIES
     seed: int
     accuracy: float
     drift: float  # moving-mean drift in units of the original standard deviation

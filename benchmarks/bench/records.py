@@ -1,7 +1,7 @@
 """Augmentation-throughput records: what one benchmark timed, where and on what, with the thread settings.
 
 The benchmarks (benchmarks/test_bench_augmentation.py) time fixed-shape batches and hand one `Record` per parameter
-set to `harness.bench`; everything downstream is plain data, so tables and files are tested without timing anything.
+set to `benchmarks.bench`; everything downstream is plain data, so tables and files are tested without timing anything.
 """
 
 import os

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness import replication, results, stats
-from harness.errors import HarnessError
-from harness.paths import REPO_ROOT
+from harness.results import replication
+from harness.results import assembly
+from harness.stats import intervals
+from harness.core.errors import HarnessError
+from harness.core.paths import REPO_ROOT
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 SCALE_ORDER = ("cpu", "replicate", "gpu", "smoke")
@@ -53,12 +55,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"no rows under {where} (scales {', '.join(SCALE_ORDER)}); nothing assembled, no README touched")
         return 1
     for scale, table in tables.items():
-        groups = len(results.group_rows(table.to_dict("records")))
+        groups = len(assembly.group_rows(table.to_dict("records")))
         print(f"{scale}: {len(table)} rows in {groups} table(s) -> {args.results_dir / scale}/claims.csv | .md | .json")
         if args.html:
-            from harness import html_report
+            from harness.results import html
 
-            print(f"{scale}: HTML report -> {html_report.write(args.results_dir / scale, table)}")
+            print(f"{scale}: HTML report -> {html.write(args.results_dir / scale, table)}")
     readme = readme_target(args.results_dir, args.readme)
     if readme is None:
         print(f"README not touched: {args.results_dir} is not this checkout's results folder (give --readme PATH)")
@@ -75,9 +77,9 @@ def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
     """Every scale's table; rows-file lines that are not rows are reported on stderr, one line each."""
     tables = {}
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", results.MalformedRowWarning)
+        warnings.simplefilter("always", assembly.MalformedRowWarning)
         for scale in SCALE_ORDER:
-            table = results.assemble(results_dir, scale)
+            table = assembly.assemble(results_dir, scale)
             if table is not None:
                 tables[scale] = table
     for warning in caught:
@@ -100,12 +102,12 @@ def results_section(tables: dict[str, pd.DataFrame]) -> str:
         rows = table.to_dict("records")
         parts.append(
             f"### {scale} scale\n\n{provenance_summary(rows, table.attrs.get('environment', {}))}"
-            f"\nInterval: {stats.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
+            f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
             "the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict after "
             "Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic rows "
             "are not adjusted.\n\n"
             + replication_summary(table)
-            + results.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
+            + assembly.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
         )
     return "\n".join(parts)
 
@@ -198,5 +200,5 @@ def update_readme(readme: Path, section: str, force: bool = False) -> str:
     new = f"{head}{START}\n{section}{END}{tail}"
     if new == text:
         return f"{readme}: Results section already up to date ({after} rows)"
-    results.write_atomic(readme, new)
+    assembly.write_atomic(readme, new)
     return f"{readme}: Results section regenerated ({before} -> {after} rows)"

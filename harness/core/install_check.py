@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import platform
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 # (platform.system(), platform.machine()) pairs with TensorFlow wheels, as pyproject.toml's markers spell them
 TENSORFLOW_PLATFORMS = {

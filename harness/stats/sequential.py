@@ -26,8 +26,8 @@ import numpy as np
 from scipy import optimize, signal
 from scipy import stats as scipy_stats
 
-from harness.stats import Summary, summarize
-from harness.verdicts import Rule, Verdict
+from harness.stats.intervals import Summary, summarize
+from harness.stats.rules import Rule, Verdict
 
 OBRIEN_FLEMING, POCOCK = "obrien-fleming", "pocock"
 _GRID_STEP, _GRID_HALF_WIDTH = 0.002, 10.0

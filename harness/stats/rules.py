@@ -1,7 +1,7 @@
 """Claim types, each with its own verdict words, and the family adjustment over the primary claims.
 
 A rule is a small frozen dataclass with `label()` (the words a table column shows, e.g. "superiority Δ > +2.0 pp")
-and `judge(summary)` turning a `harness.stats.Summary` into a `Verdict`. Every verdict carries `confirms` (the
+and `judge(summary)` turning a `harness.stats.intervals.Summary` into a `Verdict`. Every verdict carries `confirms` (the
 lesson's claim is supported; a pytest test passes only then) and a one-sided p-value for H0 "the claim is false",
 which is what `holm` adjusts.
 
@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 from scipy import stats as scipy_stats
 
-from harness.stats import Summary
+from harness.stats.intervals import Summary
 
 INCONCLUSIVE = "INCONCLUSIVE"
 

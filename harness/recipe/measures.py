@@ -7,7 +7,8 @@ import functools
 import keras
 import numpy as np
 
-from harness import backbones, training
+from harness import backbones
+from harness.recipe import training
 
 # Real photographs shipped inside scikit-image (no download): a cat, an espresso, a person, a rocket, a motorbike.
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "stereo_motorcycle")

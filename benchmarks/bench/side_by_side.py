@@ -26,7 +26,7 @@ from unittest import mock
 
 import pandas as pd
 
-from harness.scales import SCALES, Scale
+from harness.recipe.scales import SCALES, Scale
 
 SETTINGS = ("autotuner on", "autotuner off")  # off: the pipeline as the lab builds it (data.sources)
 OUT_NAME = "side_by_side"
@@ -34,9 +34,9 @@ OUT_NAME = "side_by_side"
 
 def train_and_time(scale: Scale, cache_dir: Path, epochs: int, autotuner: bool) -> dict[str, float]:
     """In this process: the stage-2 set-up on the lab's pipeline, timed over `epochs` epochs after a traced one."""
-    from harness.bench.verify import stage2_model
+    from benchmarks.bench.verify import stage2_model
     from harness.data import sources
-    from harness.lab import Lab
+    from harness.recipe.lab import Lab
 
     default = mock.patch.object(sources, "without_autotuning", lambda data: data)  # tf.data's own default
     with default if autotuner else contextlib.nullcontext():
@@ -54,7 +54,7 @@ def child_command(scale: str, cache_dir: Path, epochs: int, setting: str) -> lis
     return [
         sys.executable,
         "-m",
-        "harness.bench.side_by_side",
+        "benchmarks.bench.side_by_side",
         "--child",
         setting,
         "--scale",
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
     parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one worker: one TensorFlow thread, before its runtime starts
-        from harness.quiet import quiet_tensorflow
+        from harness.core.quiet import quiet_tensorflow
 
         quiet_tensorflow()
         import tensorflow as tf
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
         timing = train_and_time(SCALES[args.scale], args.cache_dir, args.epochs, args.child == SETTINGS[0])
         print(json.dumps(timing))
         return None
-    from harness.bench.verify import machine
+    from benchmarks.bench.verify import machine
 
     with tempfile.TemporaryDirectory(prefix="bench-side-") as temporary:
         cache_dir = args.cache_dir or Path(temporary)

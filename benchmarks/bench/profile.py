@@ -188,8 +188,9 @@ class Profiler:
 
 def _targets() -> list[tuple[object, str, str]]:
     """(module or class, attribute, category) of every function the profiler times."""
-    from harness import backbones, lab, measures, training
-    from harness.store import ArtefactStore
+    from harness import backbones
+    from harness.core.store import ArtefactStore
+    from harness.recipe import lab, measures, training
 
     return [
         (lab, "load_splits", "data"),

@@ -15,7 +15,7 @@ is right (1) or wrong (0) by a probit model on a latent score
 The true Δ is the expected treatment − baseline accuracy over the population of test images and training seeds,
 outliers included, computed in closed form from the normal model. Settings put it at the claim's threshold (a
 confirmation there is a false confirmation), 2 pp below it, and 3 pp above it (power). The verdicts come from the
-functions the engine uses: `stats.summarize`, `verdicts.Superiority`, `sequential.sequential_look`.
+functions the engine uses: `intervals.summarize`, `verdicts.Superiority`, `sequential.sequential_look`.
 """
 
 import argparse
@@ -29,9 +29,9 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as scipy_stats
 
-from harness import stats
-from harness.sequential import Design, Look, sequential_look
-from harness.verdicts import Superiority
+from harness.stats import intervals
+from harness.stats.rules import Superiority
+from harness.stats.sequential import Design, Look, sequential_look
 
 THRESHOLD = 0.02  # the simulated claim: Δ > +2 pp
 OFFSETS = {"below": -0.02, "at": 0.0, "above": 0.03}
@@ -212,17 +212,17 @@ def run_setting(setting: Setting, rng: np.random.Generator, replicates: int, wit
             look = _run_looks(base, treat, rule, Design(looks=setting.looks))
             summary, verdict = look.summary, look.verdict
         else:
-            summary = stats.summarize(base, treat)
+            summary = intervals.summarize(base, treat)
             verdict = rule.judge(summary)
         chosen.add(summary.ci_low, summary.ci_high, verdict.word, setting.true_delta, summary.floor, summary.n_seeds)
         if with_runner_up and setting.looks is None:
-            boot = stats.crossed_bootstrap(base, treat, n_resamples=1000)
+            boot = intervals.crossed_bootstrap(base, treat, n_resamples=1000)
             runner_up.add(
                 boot.ci_low, boot.ci_high, rule.judge(boot).word, setting.true_delta, boot.floor, boot.n_seeds
             )
-    results = [_result(setting, stats.CHOSEN_METHOD, chosen)]
+    results = [_result(setting, intervals.CHOSEN_METHOD, chosen)]
     if runner_up.count:
-        results.append(_result(setting, stats.BOOTSTRAP_METHOD, runner_up))
+        results.append(_result(setting, intervals.BOOTSTRAP_METHOD, runner_up))
     return results
 
 
@@ -272,8 +272,8 @@ def simulate(
         f"CONFIRMED is false), 'below' {OFFSETS['below'] * 100:+.0f} pp, 'above' "
         f"{OFFSETS['above'] * 100:+.0f} pp (CONFIRMED is power)",
         "interval": "two-sided 95 %; sequential plans report the repeated confidence interval at the stopping look",
-        "chosen_method": stats.CHOSEN_METHOD,
-        "runner_up": stats.BOOTSTRAP_METHOD,
+        "chosen_method": intervals.CHOSEN_METHOD,
+        "runner_up": intervals.BOOTSTRAP_METHOD,
         "spending": "Lan-DeMets O'Brien-Fleming type, one-sided alpha 0.025, information = seeds / max seeds",
         "targets": {
             "coverage": [0.93, 0.97],

@@ -1,0 +1,2 @@
+"""Infrastructure every layer may use: errors, paths, quiet TensorFlow, the artefact store, provenance,
+the install check."""
