@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.core.errors import HarnessError
+from harness.core.limits import MAX_IMAGE_SIZE, MAX_SEED
 from harness.data.spec import HELP
-from harness.recipe.scales import MAX_IMAGE_SIZE, MAX_SEED
 
 if TYPE_CHECKING:
     from harness.data.calibrate import CalibrationSettings

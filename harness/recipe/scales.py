@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.core.errors import HarnessError
+from harness.core.limits import MAX_IMAGE_SIZE, MAX_SEED
 
 if TYPE_CHECKING:
     from harness.data import DataConfig
@@ -19,8 +20,6 @@ VARIANT_SETS = ("all", "primary", "smoke")  # `Scale.variants`: which of each cl
 MIN_IMAGE_SIZE = 32  # five stride-2 stages in every backbone: smaller inputs leave no spatial extent
 # A batch of 32 float32 images at 1024 px is 400 MB before the first activation: larger sizes end in an out-of-memory
 # crash, not a result (the lesson's own size is 224).
-MAX_IMAGE_SIZE = 1024
-MAX_SEED = 2**31 - 1  # NumPy, TensorFlow and Keras all accept seeds in 0..2**31-1 (numpy's legacy seed: < 2**32)
 MAX_SEEDS = 1000  # `--seeds N`: seeds 0..N-1; more would train for weeks and fill memory with their tuple
 # `Scale.dry_run` takes these from the smoke preset: sizes only, never the backbone, data set or recipe settings.
 DRY_RUN_FIELDS = (
