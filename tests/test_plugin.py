@@ -248,7 +248,7 @@ import numpy as np
 import pytest
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
-from harness.plugin.hooks import KnownFinding
+from harness.plugin.session import KnownFinding
 
 
 def arm(label, value, step):
