@@ -267,7 +267,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def grade_homework(request: pytest.FixtureRequest):
     """Grade a student's file at a scale in a child (checks included), record its rows and its class-table row, and
     at cpu/gpu scale fail unless the acceptance criteria and every check hold."""
-    from harness.plugin.hooks import SESSION_KEY, skip_gpu_scale_without_gpu
+    from harness.plugin.session import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
     lang = lang_of(request.config)
@@ -405,7 +405,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
         return
-    from harness.plugin.hooks import SESSION_KEY
+    from harness.plugin.session import SESSION_KEY
     from harness.teaching import classroom
 
     claims_session = config.stash.get(SESSION_KEY, None)

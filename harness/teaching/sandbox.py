@@ -143,8 +143,8 @@ def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int |
 
 def tensorflow_threads() -> int:
     """This process's TensorFlow thread count, for the child to use the same (0: TensorFlow's default). Under
-    pytest-xdist each worker has its share of the cores (harness/plugin/hooks.py); a child taking all of them would make
-    the workers fight over the cores."""
+    pytest-xdist each worker has its share of the cores (harness/plugin/session.py); a child taking all of them would
+    make the workers fight over the cores."""
     if "tensorflow" not in sys.modules:
         return 0
     return sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()

@@ -8,7 +8,7 @@ finding: a strict xfail).
 
 import pytest
 
-from harness.plugin.hooks import claim_cases
+from harness.plugin.selection import claim_cases
 
 
 @pytest.mark.parametrize(("claim", "variant", "scale"), claim_cases())

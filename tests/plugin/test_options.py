@@ -1,0 +1,26 @@
+"""Option checks (harness/plugin/options.py): a bad option stops the session at start, in one sentence."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--seeds", "0"], "*--seeds must be at least 1*"),
+        (["--backbone", "resnet9000"], "*--backbone*resnet9000*efficientnet_lite0*"),
+        (["--dataset", "folder:/no/such/folder"], "*no folder at*"),
+        (["--dataset", "imagenet"], "*use synthetic, tfds:NAME*"),
+        (["--image-size", "16"], "*at least 32 pixels*"),
+        (["--results-dir", "a_file/results"], "*--results-dir a_file/results: *a_file is a file, not a folder*"),
+        (["--cache-dir", "a_file"], "*--cache-dir a_file: *a_file is a file, not a folder; give a folder*"),
+        (["--dataset", "folder:empty"], "*--dataset folder:empty: 1 problem(s) in *empty*has no class sub-folders*"),
+        (["--dataset", "tfds:no_such_data_set_here"], "*TensorFlow Datasets has no data set 'no_such_data_set_here'*"),
+    ],
+)
+def test_bad_options_stop_the_session_at_start(plugin_pytester, option, message):
+    plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
+    (plugin_pytester.path / "a_file").write_text("not a folder")
+    (plugin_pytester.path / "empty").mkdir()
+    result = plugin_pytester.runpytest(*option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])

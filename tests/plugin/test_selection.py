@@ -1,0 +1,143 @@
+"""Which tests a run selects (harness/plugin/selection.py): markers, the fast-suite default, node ids, --lf, and
+make verify's and make explore's claims, longest first."""
+
+import subprocess
+import sys
+
+from harness.core.paths import REPO_ROOT
+
+SCALED_TESTS = """
+import pytest
+
+@pytest.mark.cpu
+def test_cpu_only(): pass
+
+@pytest.mark.gpu
+def test_gpu_only(): pass
+
+@pytest.mark.smoke
+def test_smoke(): pass
+
+def test_unit(): pass
+"""
+
+
+def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
+    plugin_pytester.makepyfile(SCALED_TESTS)
+    result = plugin_pytester.runpytest("-v")
+    result.assert_outcomes(passed=2, deselected=2)
+    result.stdout.fnmatch_lines(["*test_smoke PASSED*"])
+
+
+def test_without_the_repository_addopts_cpu_and_gpu_still_need_m(pytester):
+    """A student's folder loads the plugin through `--homework` with no addopts of ours: still the fast default."""
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
+    pytester.makepyfile(test_scaled=SCALED_TESTS)
+    pytester.runpytest().assert_outcomes(passed=2, deselected=2)
+    pytester.runpytest("test_scaled.py::test_gpu_only").assert_outcomes(passed=1)
+
+
+def test_a_pasted_node_id_runs_that_test_whatever_its_marker(plugin_pytester):
+    plugin_pytester.makepyfile(test_scaled=SCALED_TESTS)
+    plugin_pytester.runpytest("test_scaled.py::test_cpu_only", "-v").assert_outcomes(passed=1)
+    in_folder = plugin_pytester.mkdir("sub")
+    (in_folder / "test_nested.py").write_text(SCALED_TESTS)
+    result = plugin_pytester.runpytest("sub/test_nested.py::test_gpu_only", "test_scaled.py", "-v")
+    result.assert_outcomes(passed=3, deselected=2)  # the named gpu test and test_scaled's fast tests
+    typed = plugin_pytester.runpytest("test_scaled.py::test_cpu_only", "-m", "not cpu")  # a typed -m is obeyed
+    typed.assert_outcomes(deselected=1)
+
+
+LAST_FAILED = """
+import os
+import pytest
+
+@pytest.mark.cpu
+def test_cpu_fails():
+    assert os.environ.get("FIXED")
+
+@pytest.mark.cpu
+def test_cpu_passes(): pass
+
+def test_unit(): pass
+"""
+
+
+def test_lf_after_a_cpu_run_reruns_the_failed_cpu_test(plugin_pytester, monkeypatch):
+    plugin_pytester.makepyfile(LAST_FAILED)
+    plugin_pytester.runpytest("-m", "cpu").assert_outcomes(passed=1, failed=1, deselected=1)
+    monkeypatch.setenv("FIXED", "1")
+    result = plugin_pytester.runpytest("--lf", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_cpu_fails PASSED*"])  # without the plugin: test_unit, the fast suite
+    plugin_pytester.runpytest("--lf").assert_outcomes(passed=1, deselected=2)  # nothing failed: the fast suite
+
+
+def test_a_claim_node_id_is_collected_with_the_repository_configuration():
+    """End to end with this checkout's pyproject.toml and conftest.py: the id `pytest` prints for a failed claim."""
+    node_id = "tests/claims/test_claims.py::test_claim[recompile-unfreeze_all-cpu]"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", node_id, "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert node_id in result.stdout and "deselected" not in result.stdout
+
+
+def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_path):
+    """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
+    exploratory"` (make explore) every other cpu variant; together, the whole cpu table. The claims come never
+    recorded first, in registry order, then longest first by their latest recorded row's seconds."""
+    from dataclasses import replace
+
+    from test_results import make_row
+
+    from harness.claims import CLAIMS
+    from harness.results import assembly
+
+    node = "tests/claims/test_claims.py::test_claim[{}]"
+    recorded = {
+        "two_stage-lr_1e-5-cpu": [50.0, 900.0],
+        "bn_gotcha-call_inference-cpu": [500.0],
+        "tta-flip_crop-cpu": [9.0],
+    }
+    for case, seconds in recorded.items():  # oldest run first: the latest row counts
+        for run, value in enumerate(seconds):
+            row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
+            assembly.append_row(tmp_path, replace(row, node_id=node.format(case)))
+    selections = ("cpu and not exploratory", "cpu and exploratory")
+    code = (  # both collections in one process: TensorFlow's import is most of a collection's time
+        "import sys, pytest\n"
+        "for expression in sys.argv[2:]:\n"
+        "    print('selection:', expression, flush=True)\n"
+        "    code = pytest.main(['tests/claims/test_claims.py', '-m', expression, '--collect-only', '-q',\n"
+        "                        '-p', 'no:cacheprovider', '--results-dir', sys.argv[1]])\n"
+        "    assert code == 0, code\n"
+    )
+    command = [sys.executable, "-c", code, str(tmp_path), *selections]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    collected: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("selection: "):
+            current = collected.setdefault(line.removeprefix("selection: "), [])
+        elif "::test_claim[" in line:
+            current.append(line.split("[", 1)[1].rstrip("]"))
+
+    primaries = [f"{claim.id}-{claim.primary_variant}-cpu" for claim in CLAIMS.values()]
+    others = {f"{claim.id}-{v.name}-cpu" for claim in CLAIMS.values() for v in claim.variants} - set(primaries)
+    never_recorded = [case for case in primaries if case not in recorded]
+    assert collected["cpu and not exploratory"] == [*never_recorded, *recorded]
+    assert set(collected["cpu and exploratory"]) == others
+
+
+def test_marker_expression_selects_a_scale(plugin_pytester):
+    plugin_pytester.makepyfile(SCALED_TESTS)
+    plugin_pytester.runpytest("-m", "cpu").assert_outcomes(passed=1, deselected=3)
+
+
+def test_markers_are_registered_with_descriptions(plugin_pytester):
+    result = plugin_pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.smoke: *", "@pytest.mark.cpu: *", "@pytest.mark.gpu: *", "@pytest.mark.exploratory: *"]
+    )

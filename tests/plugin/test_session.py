@@ -1,0 +1,109 @@
+"""The claims session (harness/plugin/session.py): gpu skips, verify_claim's verdicts and recorded rows, and each
+xdist worker's share of the cores."""
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+CLAIM_TESTS = Path(__file__).parents[1] / "claims" / "test_claims.py"
+
+
+# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports harness modules, so
+# classes would no longer match between the plugin and the claims.
+def test_gpu_scale_skips_every_claim_without_a_gpu(pytester):
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        pytest.skip("a GPU is visible here")
+    result = pytester.runpytest_subprocess(str(CLAIM_TESTS), "-m", "gpu", "-rs")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("skipped", 0) >= 4 and "passed" not in outcomes and "failed" not in outcomes
+    result.stdout.fnmatch_lines(["*no GPU visible*"])
+
+
+TOY_CLAIM_TESTS = """
+import numpy as np
+import pytest
+
+from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
+from harness.plugin.session import KnownFinding
+
+
+def arm(label, value, step):
+    return Arm(label, lambda trial: Measurement.of(np.full(20, value + step * trial.seed)))
+
+
+def claim(baseline, treatment, expected=None):
+    return Claim(id="toy", statement="s", lesson_section="l", metric=Metric("m"), threshold=0.0,
+                 baseline=arm("low", baseline, 0.01), treatment=arm("high", treatment, 0.02),
+                 variants=(Variant("default", expected=expected or {}),), advice="the fix")
+
+
+def test_true_claim(verify_claim):
+    verify_claim(claim(0.5, 0.8), "default", "cpu")
+
+def test_flipped_arms(verify_claim):
+    verify_claim(claim(0.8, 0.5), "default", "cpu")
+
+def test_smoke_asserts_no_verdict(verify_claim):
+    verify_claim(claim(0.8, 0.5), "default", "smoke")
+
+def test_gpu_without_a_gpu_is_a_recorded_skip(verify_claim):
+    verify_claim(claim(0.5, 0.8), "default", "gpu")
+
+KNOWN = pytest.mark.xfail(strict=True, raises=KnownFinding, reason="known finding")
+
+@KNOWN
+def test_known_finding_holds(verify_claim):
+    verify_claim(claim(0.8, 0.5, {"cpu": "REFUTED"}), "default", "cpu")
+
+@KNOWN
+def test_known_finding_turned_confirmed(verify_claim):
+    verify_claim(claim(0.5, 0.8, {"cpu": "REFUTED"}), "default", "cpu")
+
+@KNOWN
+def test_known_finding_turned_inconclusive(verify_claim):
+    verify_claim(claim(0.5, 0.5, {"cpu": "REFUTED"}), "default", "cpu")
+"""
+
+
+def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
+    pytester.makepyfile(TOY_CLAIM_TESTS)
+    result = pytester.runpytest_subprocess("-p", "harness.plugin.hooks", "--results-dir", str(tmp_path), "--seeds", "3")
+    # a known finding that holds is an xfail; one that turned CONFIRMED (XPASS strict) or INCONCLUSIVE fails
+    result.assert_outcomes(passed=2, failed=3, xfailed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*toy[[]default] at cpu scale — REFUTED (superiority Δ > +0.0 pp): Δ -29.0 pp*the fix*"]
+    )
+    result.stdout.fnmatch_lines(["*_ test_known_finding_turned_confirmed _*", "[[]XPASS(strict)] known finding"])
+    result.stdout.fnmatch_lines(["*verdict changed from the known REFUTED: toy[[]default]*INCONCLUSIVE*"])
+    rows = [json.loads(line) for path in tmp_path.glob("cpu/runs/*/*.jsonl") for line in path.read_text().splitlines()]
+    first = next(row for row in rows if row["node_id"].endswith("::test_true_claim"))
+    assert datetime.fromisoformat(first["started_at"]) <= datetime.fromisoformat(first["finished_at"])
+    assert datetime.fromisoformat(first["finished_at"]).utcoffset() is not None
+    assert first["tool_version"] and "keras" in first["versions"] and first["machine"]["cpus"] >= 1
+    assert isinstance(first["git_dirty"], bool)
+    (skip,) = [json.loads(line) for path in tmp_path.glob("gpu/runs/*/skipped/*.jsonl") for line in path.open()]
+    assert skip["claim"] == "toy" and "no GPU visible" in skip["reason"]
+
+
+THREADS_TEST = """
+import os
+import tensorflow as tf
+
+def test_threads():
+    cores = len(os.sched_getaffinity(0))
+    expected = max(1, cores // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    assert tf.config.threading.get_intra_op_parallelism_threads() == expected
+    assert tf.config.threading.get_inter_op_parallelism_threads() == expected
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
+def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
+    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
+    pytester.makepyfile(test_threads=THREADS_TEST)
+    pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)
