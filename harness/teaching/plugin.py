@@ -13,7 +13,7 @@ of a student function has a time limit (--call-timeout, default 300 s). The stud
 test module, but its tests are those of student_tests.py (`StudentTests`): ids read
 `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
 file lives. Without explicit paths the session runs just these tests; with paths, they are added.
-The homework rows go to the results table through the main plugin's session (harness/plugin/hooks.py): same results
+The homework rows go to the results table through the main plugin's session (harness/plugin/session.py): same results
 directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the class table
 (harness/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}.
 
