@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import colorsys
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -106,24 +104,6 @@ def flower_jpeg(seed: int, index: int, size: int) -> tuple[bytes, int]:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=int(rng.integers(35, 95)))
     return buffer.getvalue(), label
-
-
-def flower_path(folder: Path, index: int) -> Path:
-    """Where flower `index` lives in a class-folder tree: `<class>/<index // 5:05d>.jpg`."""
-    return Path(folder) / CLASS_NAMES[index % len(CLASS_NAMES)] / f"{index // len(CLASS_NAMES):05d}.jpg"
-
-
-def flower_index(path: Path) -> int:
-    """Inverse of `flower_path`."""
-    path = Path(path)
-    return int(path.stem) * len(CLASS_NAMES) + CLASS_NAMES.index(path.parent.name)
-
-
-def write_flower_folders(folder: Path, seed: int, size: int, indices: Sequence[int], workers: int = 1) -> None:
-    """Write the given flowers into a class-folder tree (see `flower_path`); `families.write_folders` does the work."""
-    from harness.data import families  # imported here: families imports this module
-
-    families.write_folders(families.get_family("flowers"), folder, seed, size, indices, workers)
 
 
 def render_scene(class_name: str, rng: np.random.Generator, size: int) -> Image.Image:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from harness.data import flowers
+from harness.data import families, flowers
 
 
 def test_class_names_follow_tf_flowers():
@@ -49,8 +49,9 @@ def test_classes_share_colours():
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_write_flower_folders_writes_one_class_folder_tree(tmp_path, workers):
-    flowers.write_flower_folders(tmp_path, seed=0, size=24, indices=range(10), workers=workers)
+def test_write_folders_writes_one_class_folder_tree_of_flowers(tmp_path, workers):
+    family = families.get_family("flowers")
+    families.write_folders(family, tmp_path, seed=0, size=24, indices=range(10), workers=workers)
     for c, name in enumerate(flowers.CLASS_NAMES):
         files = sorted(p.name for p in (tmp_path / name).glob("*.jpg"))  # each with its hash sidecar
         assert files == ["00000.jpg", "00001.jpg"]
