@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 
 from harness.recipe.lab import Lab
+from harness.recipe.options import Stage1Options, Stage2Options, changed
 from harness.recipe.scales import SCALES
+
+AT_1E_3 = Stage2Options(learning_rate=1e-3)
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def test_stage2_arms_start_from_the_identical_stage1_model(lab):
     """Two arms at different rates, half the base unfrozen: what they did not train is stage 1's, bit for bit."""
     stage1 = lab.stage1(0)
     for rate in (1e-3, 1e-5):
-        stage2 = lab.stage2(0, learning_rate=rate, fraction=0.5)
+        stage2 = lab.stage2(0, Stage2Options(learning_rate=rate, fraction=0.5))
         for name in ("conv0", "bn0", "bn1"):  # frozen: the bottom half, and every BatchNorm (policy "frozen")
             for a, b in zip(stage1.base.get_layer(name).get_weights(), stage2.base.get_layer(name).get_weights()):
                 assert np.array_equal(a, b), f"{name} differs from stage 1 after stage 2 at {rate}"
@@ -48,10 +51,10 @@ def test_stage2_arms_start_from_the_identical_stage1_model(lab):
 def test_the_same_seed_trains_the_same_model_from_scratch(lab, shared_data_cache):
     """Determinism: a second lab with an empty model cache retrains stage 2 (and its stage 1) bit for bit."""
     other_dir = shared_data_cache()
-    first = lab.stage2(1, learning_rate=1e-3).model.get_weights()
-    second = Lab(lab.scale, other_dir).stage2(1, learning_rate=1e-3).model.get_weights()
+    first = lab.stage2(1, AT_1E_3).model.get_weights()
+    second = Lab(lab.scale, other_dir).stage2(1, AT_1E_3).model.get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
-    different_seed = lab.stage2(2, learning_rate=1e-3).model.get_weights()
+    different_seed = lab.stage2(2, AT_1E_3).model.get_weights()
     assert not all(np.array_equal(a, b) for a, b in zip(first, different_seed))
 
 
@@ -86,7 +89,7 @@ def test_the_ledger_states_every_stage_a_model_needed_even_when_it_was_memoised(
 
 def test_min_steps_trains_a_small_set_for_more_epochs(lab):
     """At a fixed number of steps, a smaller training set gets more epochs: the regime where over-fitting shows."""
-    lab.stage1(0, n_train=2, min_steps=6)
+    lab.stage1(0, Stage1Options(n_train=2, min_steps=6))
     budget = lab.ledger[-1]
     assert budget.per_class == 2 and budget.steps >= 6
     assert budget.epochs == -(-6 // (budget.steps // budget.epochs))
@@ -100,7 +103,7 @@ def test_reused_train_steps_give_the_same_models_bit_for_bit(tiny_backbone, shar
     fresh.trainers = None
     for seed in scale.seeds:
         for lab in (reusing, fresh):
-            lab.stage2(seed, bn_policy="train")
+            lab.stage2(seed, Stage2Options(bn_policy="train"))
             lab.scratch(seed)
     for key in reusing._makers:
         for a, b in zip(reusing._trained_weights(key), fresh._trained_weights(key), strict=True):
@@ -114,16 +117,16 @@ def test_a_stage2_model_does_not_depend_on_what_the_lab_did_before(tiny_backbone
     on the lab's history."""
     scale = SCALES["smoke"].override(backbone=tiny_backbone)
     cold = Lab(scale, shared_data_cache())
-    trained_with_stage1 = cold.stage2(0, learning_rate=1e-3)
+    trained_with_stage1 = cold.stage2(0, AT_1E_3)
     warm = Lab(scale, shared_data_cache())
     warm.stage1(0)
     warm.scratch(0)  # something else in between, moving the global seed
-    after_other_work = warm.stage2(0, learning_rate=1e-3)
+    after_other_work = warm.stage2(0, AT_1E_3)
     for a, b in zip(trained_with_stage1.model.get_weights(), after_other_work.model.get_weights(), strict=True):
         assert np.array_equal(a, b)
     stored_stage1_only = Lab(scale, shared_data_cache())
     stored_stage1_only.stage1(0)
-    again = Lab(scale, stored_stage1_only.cache_dir).stage2(0, learning_rate=1e-3)  # stage 1 read from the store
+    again = Lab(scale, stored_stage1_only.cache_dir).stage2(0, AT_1E_3)  # stage 1 read from the store
     for a, b in zip(trained_with_stage1.model.get_weights(), again.model.get_weights(), strict=True):
         assert np.array_equal(a, b)
 
@@ -135,7 +138,7 @@ def test_weights_that_left_memory_come_back_identical_from_the_store_or_trained_
     roomy, tight = Lab(scale, shared_data_cache()), Lab(scale, shared_data_cache(), weights_in_memory=1)
     for lab in (roomy, tight):
         for seed in scale.seeds:
-            lab.stage2(seed, learning_rate=1e-3)
+            lab.stage2(seed, AT_1E_3)
     assert tight.models_in_memory == 1 and roomy.models_in_memory == 6  # below: tight reads the rest back
 
     def same(first, second) -> bool:
@@ -143,6 +146,19 @@ def test_weights_that_left_memory_come_back_identical_from_the_store_or_trained_
 
     for seed in scale.seeds:
         assert same(roomy.stage1(seed), tight.stage1(seed))
-        assert same(roomy.stage2(seed, learning_rate=1e-3), tight.stage2(seed, learning_rate=1e-3))
+        assert same(roomy.stage2(seed, AT_1E_3), tight.stage2(seed, AT_1E_3))
     shutil.rmtree(tight.cache_dir / "models")  # a store that lost them: the lab trains them again
-    assert same(roomy.stage2(0, learning_rate=1e-3), tight.stage2(0, learning_rate=1e-3))
+    assert same(roomy.stage2(0, AT_1E_3), tight.stage2(0, AT_1E_3))
+
+
+def test_options_spelt_at_their_defaults_are_the_lessons_recipe(lab):
+    """Typed options at their default values name the same models as no options at all (the keys leave defaults
+    out), and `changed` lists only what a caller set away from the lesson's recipe."""
+    spelt = Stage2Options(bn_policy="frozen", fraction=1.0, stage1=Stage1Options(augment=True, min_steps=0))
+    assert lab.stage2(0, spelt).key == lab.stage2(0).key
+    assert lab.stage1(0, spelt.stage1).key == lab.stage1(0).key
+    assert changed(spelt) == {} and changed(Stage1Options()) == {}
+    assert changed(Stage2Options(learning_rate=1e-4, stage1=Stage1Options(n_train=2))) == {
+        "learning_rate": 1e-4,
+        "stage1.n_train": 2,
+    }

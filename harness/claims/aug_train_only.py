@@ -27,7 +27,7 @@ MAP_BATCH = 64
 
 def trained_model(trial: Trial) -> Classifier:
     lab, seed, n = trial.lab, trial.seed, trial.params.get("n_per_class")
-    return lab.stage1(seed) if n is None else lab.stage2(seed, **small_data.recipe_options(trial, n))
+    return lab.stage1(seed) if n is None else lab.stage2(seed, small_data.recipe_options(trial, n))
 
 
 def augmented_test(trial: Trial) -> Measurement:

@@ -10,6 +10,7 @@ a secondary row. Metric: test accuracy. Rule: augmentation > no augmentation.
 
 from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Metric, Trial, Variant
+from harness.recipe.options import Stage1Options
 from harness.recipe.training import Classifier
 
 
@@ -17,8 +18,8 @@ def recipe(trial: Trial, *, augment: bool) -> Classifier:
     """Stage 1 + stage 2 at the variant's size, or stage 1 alone for `stage1_only`."""
     lab, seed, n = trial.lab, trial.seed, trial.params.get("n_per_class")
     if n is None:
-        return lab.stage1(seed, augment=augment)
-    return lab.stage2(seed, augment=augment, **small_data.recipe_options(trial, n))
+        return lab.stage1(seed, Stage1Options(augment=augment))
+    return lab.stage2(seed, small_data.recipe_options(trial, n, augment=augment))
 
 
 CLAIM = Claim(

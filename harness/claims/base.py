@@ -17,6 +17,7 @@ import numpy as np
 from harness.stats.rules import NonInferiority, Rule, Superiority
 
 if TYPE_CHECKING:
+    from harness.recipe.options import Stage1Options, Stage2Options
     from harness.recipe.scales import Scale
     from harness.recipe.training import Classifier, Evaluation, StageBudget
 
@@ -30,9 +31,9 @@ class LabProtocol(Protocol):
 
     def splits(self, seed: int, n_train: int | None = None) -> Any: ...  # harness.data.Splits
 
-    def stage1(self, seed: int, **options: Any) -> Classifier: ...
+    def stage1(self, seed: int, options: Stage1Options = ...) -> Classifier: ...
 
-    def stage2(self, seed: int, **options: Any) -> Classifier: ...
+    def stage2(self, seed: int, options: Stage2Options = ...) -> Classifier: ...
 
     def stage2_without_recompile(self, seed: int) -> Classifier: ...
 

@@ -17,6 +17,7 @@ import keras
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.recipe import measures
+from harness.recipe.options import Stage2Options
 from harness.results.records import BatchNormPoint
 from harness.stats.rules import Exact
 
@@ -25,7 +26,7 @@ def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
     """Stage 2 under one BatchNorm policy: accuracy (or, for call_freezes_bn, the share of moving statistics left
     unchanged), with drift and the Keras version beside it, and a point for the BatchNorm figure."""
     lab, seed = trial.lab, trial.seed
-    model = lab.stage2(seed, bn_policy=policy)
+    model = lab.stage2(seed, Stage2Options(bn_policy=policy))
     before, after = lab.moving_statistics(lab.stage1(seed)), lab.moving_statistics(model)
     unchanged = measures.fraction_of_statistics_unchanged(before, after)
     drift = measures.moving_mean_drift(before, after)

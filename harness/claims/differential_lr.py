@@ -12,17 +12,18 @@ with one: the last bits of the weights move a seed's Δ by up to 1 pp), so it ru
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.options import Stage2Options
 
 EARLY_RATE, LATE_RATE = 1e-5, 1e-4
 
 
 def uniform(trial: Trial) -> Measurement:
-    model = trial.lab.stage2(trial.seed, learning_rate=trial.params["uniform_rate"])
+    model = trial.lab.stage2(trial.seed, Stage2Options(learning_rate=trial.params["uniform_rate"]))
     return Measurement.of(trial.lab.evaluate(model, trial.seed), {"rate": trial.params["uniform_rate"]})
 
 
 def differential(trial: Trial) -> Measurement:
-    model = trial.lab.stage2(trial.seed, learning_rate=LATE_RATE, early_learning_rate=EARLY_RATE)
+    model = trial.lab.stage2(trial.seed, Stage2Options(learning_rate=LATE_RATE, early_learning_rate=EARLY_RATE))
     details = {
         "early layers": "first half of the base's weighted layers",
         "early rate": EARLY_RATE,

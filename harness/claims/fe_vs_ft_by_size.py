@@ -11,6 +11,7 @@ Arms: gap at the smallest n → gap at the largest n. Rule: the gap grows with n
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.options import Stage1Options, Stage2Options
 from harness.results.records import CurvePoint
 
 
@@ -31,8 +32,9 @@ def fine_tuning_sizes(trial: Trial) -> list[int]:
 def gap(trial: Trial, n_per_class: int) -> Measurement:
     """FT − FE at one size, per test image, with both accuracies as learning-curve points."""
     lab, seed = trial.lab, trial.seed
-    fe = lab.evaluate(lab.stage1(seed, n_train=n_per_class), seed)
-    ft = lab.evaluate(lab.stage2(seed, n_train=n_per_class), seed)
+    subset = Stage1Options(n_train=n_per_class)
+    fe = lab.evaluate(lab.stage1(seed, subset), seed)
+    ft = lab.evaluate(lab.stage2(seed, Stage2Options(stage1=subset)), seed)
     records = (
         CurvePoint("fe_stage1", n_per_class, seed, fe.accuracy),
         CurvePoint("ft_stage2", n_per_class, seed, ft.accuracy),

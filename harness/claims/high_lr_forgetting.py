@@ -16,6 +16,7 @@ augmented crops of real photos (Lite0 only: the one backbone with its ImageNet h
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.recipe import measures
+from harness.recipe.options import Stage2Options
 from harness.recipe.training import Classifier
 from harness.stats.rules import BaselineCollapse, Risk
 
@@ -40,7 +41,9 @@ def accuracy_and_drift(trial: Trial, model: Classifier) -> Measurement:
 
 def lower_rate_or_stage1(trial: Trial) -> Classifier:
     rate = trial.params["learning_rate"]
-    return trial.lab.stage1(trial.seed) if rate is None else trial.lab.stage2(trial.seed, learning_rate=rate)
+    if rate is None:
+        return trial.lab.stage1(trial.seed)
+    return trial.lab.stage2(trial.seed, Stage2Options(learning_rate=rate))
 
 
 CLAIM = Claim(
@@ -48,7 +51,7 @@ CLAIM = Claim(
     statement="Fine-tuning at LR 1e-3 causes catastrophic forgetting; a rate 10–100× lower avoids it.",
     lesson_section="Errores comunes: fine-tuning con LR=1e-3",
     metric=Metric("test accuracy after stage 2 (stage 1 for the forgetting variant)", accuracy_and_drift),
-    baseline=Arm("stage 2 at 1e-3", lambda trial: trial.lab.stage2(trial.seed, learning_rate=HIGH_RATE)),
+    baseline=Arm("stage 2 at 1e-3", lambda trial: trial.lab.stage2(trial.seed, Stage2Options(learning_rate=HIGH_RATE))),
     treatment=Arm("{arm}", lower_rate_or_stage1),
     threshold=0.0,
     variants=(

@@ -13,6 +13,7 @@ largest size (threshold −2 pp).
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.options import Stage1Options, Stage2Options
 from harness.results.records import CurvePoint
 
 MIN_STEPS = 300
@@ -37,7 +38,8 @@ def accuracy(trial: Trial, n_per_class: int) -> Measurement:
     """The variant's method trained on n images per class, scored on the shared test set."""
     lab, seed = trial.lab, trial.seed
     if trial.params["method"] == "FT":
-        evaluation, curve = lab.evaluate(lab.stage2(seed, n_train=n_per_class), seed), "ft_stage2"
+        model = lab.stage2(seed, Stage2Options(stage1=Stage1Options(n_train=n_per_class)))
+        evaluation, curve = lab.evaluate(model, seed), "ft_stage2"
     else:
         evaluation, curve = lab.linear_probe(seed, n_train=n_per_class, min_steps=MIN_STEPS), "fe_probe"
     record = CurvePoint(curve, n_per_class, seed, evaluation.accuracy)

@@ -12,6 +12,7 @@ Rule: the direction (delta > 0), reported with the delta.
 from harness.claims import small_data
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.data import augment
+from harness.recipe.options import Stage1Options
 from harness.recipe.training import Classifier
 
 RECIPE_SIZE = 25  # images per class: the middle of the small-data sizes; the three regularisers cost 3 models each
@@ -27,9 +28,8 @@ def accuracy_and_train_accuracy(trial: Trial, model: Classifier) -> Measurement:
 def recipe(trial: Trial, batch_augmentation: str | None) -> Classifier:
     lab, seed = trial.lab, trial.seed
     if trial.params["stage1_only"]:
-        return lab.stage1(seed, batch_augmentation=batch_augmentation)
-    options = small_data.recipe_options(trial, RECIPE_SIZE)
-    return lab.stage2(seed, batch_augmentation=batch_augmentation, **options)
+        return lab.stage1(seed, Stage1Options(batch_augmentation=batch_augmentation))
+    return lab.stage2(seed, small_data.recipe_options(trial, RECIPE_SIZE, batch_augmentation=batch_augmentation))
 
 
 EXPECTED_ON_CPU = {"mixup": "REFUTED", "cutmix": "REFUTED", "randaugment": "INCONCLUSIVE"}

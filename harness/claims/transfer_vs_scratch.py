@@ -8,6 +8,7 @@ Metric: test accuracy. Rule: at least 10 pp, our reading of "por mucho margen".
 """
 
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Metric, Variant
+from harness.recipe.options import Stage2Options
 
 CLAIM = Claim(
     id="transfer_vs_scratch",
@@ -15,7 +16,9 @@ CLAIM = Claim(
     lesson_section="Homework: criterio de aceptación",
     metric=Metric("test accuracy, same data and epochs", TEST_ACCURACY.measure),
     baseline=Arm("from scratch", lambda trial: trial.lab.scratch(trial.seed)),
-    treatment=Arm("ImageNet transfer, two stages", lambda trial: trial.lab.stage2(trial.seed, **trial.params)),
+    treatment=Arm(
+        "ImageNet transfer, two stages", lambda trial: trial.lab.stage2(trial.seed, Stage2Options(**trial.params))
+    ),
     threshold=0.10,
     variants=(Variant("same_budget"),),
     reading="'por mucho margen' read as at least 10 pp",

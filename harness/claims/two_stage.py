@@ -14,6 +14,7 @@ kernels (relative L2 from stage 1), so a row shows whether stage 2 changed the b
 """
 
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.options import Stage2Options
 
 LONG_STAGE2_STEPS = 240
 
@@ -21,7 +22,7 @@ LONG_STAGE2_STEPS = 240
 def fine_tuned(trial: Trial) -> Measurement:
     """Stage 2's test accuracy, and how far it moved the base from the stage-1 model it started from."""
     lab, seed = trial.lab, trial.seed
-    model = lab.stage2(seed, **trial.params)
+    model = lab.stage2(seed, Stage2Options(**trial.params))  # a variant's parameters are stage-2 options
     shift = lab.base_shift(model, lab.stage1(seed))
     return Measurement.of(lab.evaluate(model, seed), {"base kernels moved (relative L2)": shift})
 
@@ -39,7 +40,7 @@ CLAIM = Claim(
         Variant("lr_1e-5", {"learning_rate": 1e-5}),
         Variant("lr_1e-4", {"learning_rate": 1e-4}),
         Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
-        Variant("lr_1e-5_long", {"learning_rate": 1e-5, "stage2_min_steps": LONG_STAGE2_STEPS}),
+        Variant("lr_1e-5_long", {"learning_rate": 1e-5, "min_steps": LONG_STAGE2_STEPS}),
     ),
     smoke=("lr_1e-5",),
     reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",

@@ -10,6 +10,7 @@ set stands in for validation because it is 20× larger at cpu scale and never us
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.options import Stage2Options
 from harness.recipe.training import Classifier
 
 
@@ -24,8 +25,8 @@ CLAIM = Claim(
     statement="Start by unfreezing the whole base; freeze the first layers only if it overfits.",
     lesson_section="Preguntas frecuentes: ¿qué proporción de capas descongelo?",
     metric=Metric("test accuracy after stage 2", accuracy_and_gap),
-    baseline=Arm("{arm}", lambda trial: trial.lab.stage2(trial.seed, fraction=trial.params["fraction"])),
-    treatment=Arm("whole base unfrozen", lambda trial: trial.lab.stage2(trial.seed, fraction=1.0)),
+    baseline=Arm("{arm}", lambda trial: trial.lab.stage2(trial.seed, Stage2Options(fraction=trial.params["fraction"]))),
+    treatment=Arm("whole base unfrozen", lambda trial: trial.lab.stage2(trial.seed, Stage2Options(fraction=1.0))),
     threshold=-0.01,
     variants=(
         Variant("all_vs_none", {"fraction": 0.0, "arm": "base kept frozen"}),

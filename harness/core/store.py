@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 # lab and the recipes import is covered, so this list cannot silently fall behind the code.
 RECIPE_MODULES = (
     "harness.recipe.lab",
+    "harness.recipe.options",
     "harness.recipe.training",
     "harness.data.augment",
     "harness.recipe.optimizers",

@@ -4,8 +4,13 @@ A family is a generator module with five class names, a version and a function `
 bytes, label)` whose label is `index % 5`. Two families exist, designed independently so that a verdict that holds
 on one and not on the other points at the generator rather than at transfer learning:
 
-- `flowers` (`synthetic.py`, the default): radially symmetric organic shapes seen from above, outdoors;
-- `objects` (`objects.py`): rigid man-made household objects seen from the side, indoors, with clutter.
+- `flowers` (`flowers.py` and `flower_species.py`, the default): radially symmetric organic shapes seen from above,
+  outdoors;
+- `objects` (`objects.py`, `object_drawers.py`, `object_rooms.py`, `object_paints.py`): rigid man-made household
+  objects seen from the side, indoors, with clutter.
+
+This registry imports the family modules and never the other way round (tests/data/test_families.py), and the two
+families share no picture code, so an artefact of one generator is not silently repeated in the other.
 
 Images are written as `<class>/<index // 5:05d>.jpg` class-folder trees, the layout `image_dataset_from_directory`
 reads, so splits, validation and caches treat every family the same way, each file with the artefact store's hash

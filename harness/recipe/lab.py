@@ -3,7 +3,8 @@
 A claim may ask a lab for exactly what `harness.claims.base.LabProtocol` lists: the scale, the data splits,
 stage-1 / stage-2 / scratch models, evaluations with per-image outcomes, and the few measurements of trained models
 the fine-tuning claims report. The training itself is `harness.recipe.training`'s recipes; this class only decides the
-key of each artefact (everything that determines it) and memoises. The homework's `StudentLab` implements the same
+key of each artefact (everything that determines it, from the stages' typed options of `harness.recipe.options`
+among the rest) and memoises. The homework's `StudentLab` implements the same
 protocol with a student's own functions.
 """
 
@@ -22,6 +23,7 @@ from harness.core.store import ArtefactStore
 from harness.data import DataConfig, Splits, load_splits
 from harness.data.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesson_augmentation
 from harness.recipe import measures, training
+from harness.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options
 from harness.recipe.scales import Scale
 from harness.recipe.training import Classifier, Evaluation, StageBudget
 
@@ -54,19 +56,11 @@ class Lab:
         return self.splits(seed, n_train).dataset("train", self.scale.batch_size, shuffle_seed=seed)
 
     # --- trained models --------------------------------------------------------------------------------------------
-    def stage1(
-        self,
-        seed: int,
-        *,
-        augment: bool = True,
-        n_train: int | None = None,
-        batch_augmentation: str | None = None,
-        min_steps: int = 0,
-    ) -> Classifier:
+    def stage1(self, seed: int, options: Stage1Options = LESSON_STAGE1) -> Classifier:
         """Base frozen, head warmed up; optionally with MixUp / CutMix / RandAugment on every training batch, and
-        for at least `min_steps` optimizer steps (more epochs on a small training set)."""
-        scale = self.scale
-        budget = self._budget(seed, "stage 1", scale.stage1_epochs, n_train, min_steps)
+        for at least `options.min_steps` optimizer steps (more epochs on a small training set)."""
+        scale, n_train, mixing = self.scale, options.n_train, options.batch_augmentation
+        budget = self._budget(seed, "stage 1", scale.stage1_epochs, n_train, options.min_steps)
 
         def train(classifier: Classifier) -> None:
             training.stage1(
@@ -81,7 +75,7 @@ class Lab:
         def train_mixed(classifier: Classifier) -> None:
             training.stage1(
                 classifier,
-                self._mixed_batches(seed, n_train, batch_augmentation),
+                self._mixed_batches(seed, n_train, mixing),
                 learning_rate=scale.stage1_lr,
                 epochs=budget.epochs,
                 seed=seed,
@@ -91,47 +85,25 @@ class Lab:
 
         # Options at their defaults stay out of the key, so the same training under two spellings is one model.
         extra: dict = {"epochs": budget.epochs} if budget.epochs != scale.stage1_epochs else {}
-        if batch_augmentation is not None:
-            extra |= {"batch_augmentation": batch_augmentation, "recipe": BATCH_AUGMENTATIONS[batch_augmentation]}
-        return self._trained(
-            seed,
-            "stage1",
-            train if batch_augmentation is None else train_mixed,
-            budget,
-            augment=augment,
-            n_train=n_train,
-            **extra,
-        )
+        if mixing is not None:
+            extra |= {"batch_augmentation": mixing, "recipe": BATCH_AUGMENTATIONS[mixing]}
+        trainer = train if mixing is None else train_mixed
+        return self._trained(seed, "stage1", trainer, budget, augment=options.augment, n_train=n_train, **extra)
 
-    def stage2(
-        self,
-        seed: int,
-        *,
-        learning_rate: float | None = None,
-        bn_policy: str = "frozen",
-        fraction: float = 1.0,
-        early_learning_rate: float | None = None,
-        n_train: int | None = None,
-        augment: bool = True,
-        batch_augmentation: str | None = None,
-        min_steps: int = 0,
-        stage2_min_steps: int | None = None,
-    ) -> Classifier:
-        """Stage 2 from this seed's stage-1 model trained the same way (same `n_train`, augmentation and
-        `min_steps`); a batch augmentation goes on through stage 2's batches too. `stage2_min_steps` lengthens
-        stage 2 alone (default: `min_steps`)."""
-        scale = self.scale
-        learning_rate = learning_rate or scale.stage2_lr
-        stage1 = self.stage1(
-            seed, augment=augment, n_train=n_train, batch_augmentation=batch_augmentation, min_steps=min_steps
-        )
-        stage2_steps = min_steps if stage2_min_steps is None else stage2_min_steps
+    def stage2(self, seed: int, options: Stage2Options = LESSON_STAGE2) -> Classifier:
+        """Stage 2 from this seed's stage-1 model trained as `options.stage1` says; a batch augmentation goes on
+        through stage 2's batches too. `options.min_steps` lengthens stage 2 alone (default: stage 1's)."""
+        scale, first = self.scale, options.stage1
+        n_train, mixing = first.n_train, first.batch_augmentation
+        learning_rate = options.learning_rate or scale.stage2_lr
+        stage1 = self.stage1(seed, first)
+        stage2_steps = first.min_steps if options.min_steps is None else options.min_steps
         budget = self._budget(seed, "stage 2", scale.stage2_epochs, n_train, stage2_steps)
 
         def train(classifier: Classifier) -> None:
             batches = self.train_dataset(seed, n_train)
-            if batch_augmentation is not None:
-                batches = self._mixed_batches(seed, n_train, batch_augmentation)
+            if mixing is not None:
+                batches = self._mixed_batches(seed, n_train, mixing)
             training.stage2(
                 classifier,
                 self._weights(stage1),
@@ -139,14 +111,15 @@ class Lab:
                 learning_rate=learning_rate,
                 epochs=budget.epochs,
                 seed=seed,
-                bn_policy=bn_policy,
-                fraction=fraction,
-                early_learning_rate=early_learning_rate,
-                soft_labels=batch_augmentation is not None,
+                bn_policy=options.bn_policy,
+                fraction=options.fraction,
+                early_learning_rate=options.early_learning_rate,
+                soft_labels=mixing is not None,
                 trainers=self.trainers,
             )
 
-        extra: dict = {"early_learning_rate": early_learning_rate} if early_learning_rate is not None else {}
+        early = options.early_learning_rate
+        extra: dict = {"early_learning_rate": early} if early is not None else {}
         extra |= {"stage1": stage1.key}  # the model it starts from, whatever options made it
         extra |= {"epochs": budget.epochs} if budget.epochs != scale.stage2_epochs else {}
         return self._trained(
@@ -155,10 +128,10 @@ class Lab:
             train,
             budget,
             learning_rate=learning_rate,
-            bn_policy=bn_policy,
-            fraction=fraction,
+            bn_policy=options.bn_policy,
+            fraction=options.fraction,
             n_train=n_train,
-            augment=augment,
+            augment=first.augment,
             **extra,
         )
 

@@ -101,11 +101,6 @@ def _photos() -> tuple[np.ndarray, ...]:
     return tuple(images)
 
 
-def imagenet_model(backbone: str, image_size: int) -> keras.Model:
-    """The backbone with its original ImageNet 1000-class head."""
-    return backbones.load(backbone, image_size=image_size, include_top=True, weights="imagenet")
-
-
 def with_base_weights(model: keras.Model, base: keras.Model) -> keras.Model:
     """Copy a (fine-tuned) headless base into the same-named layers of a model with the 1000-class head."""
     for layer in base.layers:

@@ -26,6 +26,7 @@ from harness.claims import CLAIMS, Variant
 from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
 from harness.recipe import measures, training
+from harness.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options, changed
 from harness.recipe.scales import Scale
 from harness.recipe.training import Classifier, Evaluation, StageBudget
 from harness.results.assembly import Row
@@ -53,11 +54,11 @@ class StudentLab:
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.scale.data_config(self.cache_dir, n_train), seed)
 
-    def stage1(self, seed: int, **options: object) -> Classifier:
-        return self._phase(seed, "phase 1", options)
+    def stage1(self, seed: int, options: Stage1Options = LESSON_STAGE1) -> Classifier:
+        return self._phase(seed, "phase 1", changed(options))
 
-    def stage2(self, seed: int, **options: object) -> Classifier:
-        return self._phase(seed, "phase 2", options)
+    def stage2(self, seed: int, options: Stage2Options = LESSON_STAGE2) -> Classifier:
+        return self._phase(seed, "phase 2", changed(options))
 
     def scratch(self, seed: int) -> Classifier:
         key = f"{self.student.name}:scratch:{seed}"
