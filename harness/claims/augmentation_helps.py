@@ -10,7 +10,7 @@ a secondary row. Metric: test accuracy. Rule: augmentation > no augmentation.
 
 from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Metric, Trial, Variant
-from harness.recipe.training import Classifier
+from harness.recipe.architecture import Classifier
 
 
 def recipe(trial: Trial, *, augment: bool) -> Classifier:

@@ -12,7 +12,7 @@ Rule: the direction (delta > 0), reported with the delta.
 from harness.claims import small_data
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.data import augment
-from harness.recipe.training import Classifier
+from harness.recipe.architecture import Classifier
 
 RECIPE_SIZE = 25  # images per class: the middle of the small-data sizes; the three regularisers cost 3 models each
 

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 RECIPE_MODULES = (
     "harness.recipe.lab",
     "harness.recipe.training",
+    "harness.recipe.architecture",
+    "harness.recipe.evaluation",
     "harness.data.augment",
     "harness.recipe.optimizers",
     "harness.recipe.measures",

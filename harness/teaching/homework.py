@@ -26,8 +26,10 @@ from harness.claims import CLAIMS, Variant
 from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
 from harness.recipe import measures, training
+from harness.recipe.architecture import Classifier
+from harness.recipe.evaluation import Evaluation
 from harness.recipe.scales import Scale
-from harness.recipe.training import Classifier, Evaluation, StageBudget
+from harness.recipe.training import StageBudget
 from harness.results.assembly import Row
 from harness.teaching import checks, messages
 from harness.teaching.student import Student, StudentConfig
