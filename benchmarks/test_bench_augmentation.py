@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from benchmarks import bench
 from harness.data import augment
-from harness.recipe import training
+from harness.recipe import architecture, training
 
 SIZES = (96, 224)
 DTYPES = ("uint8", "float32")
@@ -219,7 +219,7 @@ def test_training_step(throughput, step, device, image_size):
     """Lite0's training step at the same size and batch: what the augmentation has to keep up with."""
     with device_scope(device):
         training.seed_everything(SEED, "bench_train_step")
-        classifier = training.build_classifier(
+        classifier = architecture.build_classifier(
             BACKBONE, image_size=image_size, num_classes=NUM_CLASSES, weights=None
         )  # random weights: the same arithmetic as ImageNet's
         if step == "train_stage2":

@@ -1,5 +1,5 @@
 """Evaluation speed: a Lite0 classifier called eagerly batch by batch (the lab's way until 2026-12) against
-`training.evaluate`'s traced batches, on the cpu scale's test set (1,000 images at 96 px), side by side in one run.
+`evaluation.evaluate`'s traced batches, on the cpu scale's test set (1,000 images at 96 px), side by side in one run.
 
 Both give the same outputs to the last bit (tests/test_training.py); only the time differs. The ratio is the
 "traced" row's images/s over the "eager" row's, from one `pytest benchmarks/test_bench_evaluation.py` run.
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness.data import augment
-from harness.recipe import training
+from harness.recipe import architecture, evaluation, training
 
 IMAGE_SIZE = 96  # the cpu scale's
 TEST_IMAGES = 1_000  # the cpu scale's test set: 200 per class, 5 classes
@@ -27,13 +27,13 @@ def eager(model: keras.Model, images: np.ndarray) -> np.ndarray:
 
 
 def traced(model: keras.Model, images: np.ndarray) -> np.ndarray:
-    return training.evaluate(model, images, np.zeros(len(images)), with_features=True, batch_size=BATCH).predictions
+    return evaluation.evaluate(model, images, np.zeros(len(images)), with_features=True, batch_size=BATCH).predictions
 
 
 @pytest.fixture(scope="module")
-def classifier() -> training.Classifier:
+def classifier() -> architecture.Classifier:
     training.seed_everything(0, "bench_evaluation")
-    return training.build_classifier(
+    return architecture.build_classifier(
         "efficientnet_lite0", image_size=IMAGE_SIZE, num_classes=5, augmentation=augment.lesson_augmentation(seed=0)
     )
 

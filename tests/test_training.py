@@ -1,5 +1,5 @@
-"""The recipe: unfreezing a fraction, the BatchNorm policies under `fit`, the recompile fact, differential groups, and
-the recipes as plain functions.
+"""The recipe: unfreezing a fraction, the BatchNorm policies under `fit`, the recompile fact, differential groups, the
+recipes as plain functions, and the traced evaluation (harness/recipe/training.py, architecture.py, evaluation.py).
 
 A tiny two-block base with BatchNorm stands in for Lite0 (the `tiny_backbone` fixture of tests/conftest.py), so each
 check trains in well under a second; what is checked is the recipe and Keras' behaviour, not the pretrained weights.
@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness.recipe import measures, training
+from harness import backbones
+from harness.data import augment
+from harness.recipe import architecture, evaluation, measures, training
 
 SIZE = 32
 
@@ -19,9 +21,9 @@ SIZE = 32
 def classifier(tiny_backbone):
     """A factory of seeded classifiers on the tiny backbone (3 classes, 32 px)."""
 
-    def build(bn_policy: str = "frozen") -> training.Classifier:
+    def build(bn_policy: str = "frozen") -> architecture.Classifier:
         keras.utils.set_random_seed(0)
-        return training.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3, bn_policy=bn_policy)
+        return architecture.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3, bn_policy=bn_policy)
 
     return build
 
@@ -142,13 +144,13 @@ def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_ba
     support it, so `jit_compile=True` falls back to off for every model that carries the lesson's augmentation."""
     from harness.data.augment import lesson_augmentation
 
-    augmented = training.build_classifier(
+    augmented = architecture.build_classifier(
         tiny_backbone, image_size=SIZE, num_classes=3, augmentation=lesson_augmentation(0)
     ).model
     with pytest.warns(UserWarning, match="doesn't support `jit_compile=True`"):
         augmented.compile(optimizer="adam", loss="mse", jit_compile=True)
     assert augmented.jit_compile is False
-    plain = training.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3).model
+    plain = architecture.build_classifier(tiny_backbone, image_size=SIZE, num_classes=3).model
     plain.compile(optimizer="adam", loss="mse", jit_compile=True)
     assert plain.jit_compile is True
 
@@ -165,7 +167,7 @@ def test_stage_budget_counts_steps_with_the_last_partial_batch(images, epochs, m
 
 
 def eager_outputs(model: keras.Model, images: np.ndarray, batch_size: int) -> list[np.ndarray]:
-    """The model called eagerly batch by batch: what `training.inference` must equal to the last bit."""
+    """The model called eagerly batch by batch: what `evaluation.inference` must equal to the last bit."""
     batches = [model(images[i : i + batch_size], training=False) for i in range(0, len(images), batch_size)]
     return [np.concatenate([np.asarray(batch[k]) for batch in batches]) for k in range(len(batches[0]))]
 
@@ -176,17 +178,17 @@ def test_traced_inference_equals_the_eager_call_bit_for_bit(tiny_backbone, backb
     the lesson's augmentation layers, which inference skips; a last batch shorter than the others)."""
     name = tiny_backbone if backbone == "tiny" else backbone
     keras.utils.set_random_seed(0)
-    augmentation = training.augment.lesson_augmentation(seed=0)
-    classifier = training.build_classifier(name, image_size=64, num_classes=3, augmentation=augmentation)
+    augmentation = augment.lesson_augmentation(seed=0)
+    classifier = architecture.build_classifier(name, image_size=64, num_classes=3, augmentation=augmentation)
     images = np.random.default_rng(1).uniform(0, 255, (70, 64, 64, 3)).astype("float32")
     both = keras.Model(classifier.model.input, [classifier.model.get_layer("pool").output, classifier.model.output])
-    evaluation = training.evaluate(classifier.model, images, np.zeros(70), with_features=True, batch_size=32)
+    evaluated = evaluation.evaluate(classifier.model, images, np.zeros(70), with_features=True, batch_size=32)
     features, logits = eager_outputs(both, images, 32)
-    np.testing.assert_array_equal(evaluation.features, features)
-    np.testing.assert_array_equal(evaluation.predictions, np.argmax(logits, axis=1))
-    np.testing.assert_array_equal(training.inference(both, images, 32)[1], logits)
-    preprocess = training.backbones.get(name).preprocess
-    pooled = training.pooled_features(classifier.base, images, preprocess, batch_size=32)
+    np.testing.assert_array_equal(evaluated.features, features)
+    np.testing.assert_array_equal(evaluated.predictions, np.argmax(logits, axis=1))
+    np.testing.assert_array_equal(evaluation.inference(both, images, 32)[1], logits)
+    preprocess = backbones.get(name).preprocess
+    pooled = evaluation.pooled_features(classifier.base, images, preprocess, batch_size=32)
     eager = [np.asarray(keras.ops.mean(classifier.base(preprocess(images[i : i + 32]), training=False), axis=(1, 2)))
              for i in range(0, 70, 32)]  # fmt: skip
     np.testing.assert_array_equal(pooled, np.concatenate(eager))
@@ -194,10 +196,10 @@ def test_traced_inference_equals_the_eager_call_bit_for_bit(tiny_backbone, backb
 
 def test_eager_arithmetic_restores_the_threads_function_options():
     """Only calls inside the block lose the arithmetic optimizer: the training steps after it run as before."""
-    before = training.context.context().function_call_options
-    with training.eager_arithmetic():
-        inside = training.context.context().function_call_options
-    assert inside is not before and training.context.context().function_call_options is before
+    before = evaluation.context.context().function_call_options
+    with evaluation.eager_arithmetic():
+        inside = evaluation.context.context().function_call_options
+    assert inside is not before and evaluation.context.context().function_call_options is before
 
 
 def small_compiled_model(seed: int) -> keras.Model:

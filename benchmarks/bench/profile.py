@@ -190,19 +190,19 @@ def _targets() -> list[tuple[object, str, str]]:
     """(module or class, attribute, category) of every function the profiler times."""
     from harness import backbones
     from harness.core.store import ArtefactStore
-    from harness.recipe import lab, measures, training
+    from harness.recipe import architecture, evaluation, lab, measures, training
 
     return [
         (lab, "load_splits", "data"),
         (measures, "photo_crops", "data"),
-        (training, "build_classifier", "model build"),
+        (architecture, "build_classifier", "model build"),
         (backbones, "load", "model build"),
         (ArtefactStore, "load_weights", "store I/O"),
         (ArtefactStore, "save_weights", "store I/O"),
         (ArtefactStore, "arrays", "store I/O"),
         *((training, recipe, "training: setup") for recipe in (*TRAINING_RECIPES, "train_linear_head")),
-        (training, "evaluate", "evaluation"),
-        (training, "pooled_features", "evaluation"),
+        (evaluation, "evaluate", "evaluation"),
+        (evaluation, "pooled_features", "evaluation"),
         (measures, "top1", "evaluation"),
     ]
 

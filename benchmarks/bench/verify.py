@@ -37,7 +37,7 @@ from harness import engine
 from harness.backbones.weights_cache import forget_in_memory_weights
 from harness.claims import CLAIMS, Claim
 from harness.data.augment import lesson_augmentation
-from harness.recipe import measures, training
+from harness.recipe import architecture, measures, training
 from harness.recipe.lab import Lab
 from harness.recipe.scales import Scale
 
@@ -187,7 +187,7 @@ def stage2_model(lab: Lab, seed: int) -> keras.Model:
     at the stage-2 rate, its training state built (the weights' values do not change the cost of an epoch)."""
     scale = lab.scale
     training.seed_everything(seed, "bench")
-    classifier = training.build_classifier(
+    classifier = architecture.build_classifier(
         scale.backbone,
         image_size=scale.image_size,
         num_classes=len(lab.splits(seed).class_names),

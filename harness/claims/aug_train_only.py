@@ -18,8 +18,8 @@ import tensorflow as tf
 from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.data.augment import lesson_augmentation
-from harness.recipe import training
-from harness.recipe.training import Classifier
+from harness.recipe import evaluation
+from harness.recipe.architecture import Classifier
 
 TEST_AUGMENTATION_SEED_OFFSET = 10_000  # test-time draws must not repeat the training draws of the same seed
 MAP_BATCH = 64
@@ -41,7 +41,7 @@ def augmented_test(trial: Trial) -> Measurement:
         details["share of test images changed by the map"] = float(np.mean(changed))
     else:
         augmented = augment(images.astype("float32"), training=True).numpy()
-    return Measurement.of(training.evaluate(trained_model(trial).model, augmented, labels), details)
+    return Measurement.of(evaluation.evaluate(trained_model(trial).model, augmented, labels), details)
 
 
 def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:

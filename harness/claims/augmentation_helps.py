@@ -10,8 +10,8 @@ a secondary row. Metric: test accuracy. Rule: augmentation > no augmentation.
 
 from harness.claims import small_data
 from harness.claims.base import TEST_ACCURACY, Arm, Claim, Metric, Trial, Variant
+from harness.recipe.architecture import Classifier
 from harness.recipe.options import Stage1Options
-from harness.recipe.training import Classifier
 
 
 def recipe(trial: Trial, *, augment: bool) -> Classifier:

@@ -17,9 +17,11 @@ import numpy as np
 from harness.stats.rules import NonInferiority, Rule, Superiority
 
 if TYPE_CHECKING:
+    from harness.recipe.architecture import Classifier
+    from harness.recipe.evaluation import Evaluation
     from harness.recipe.options import Stage1Options, Stage2Options
     from harness.recipe.scales import Scale
-    from harness.recipe.training import Classifier, Evaluation, StageBudget
+    from harness.recipe.training import StageBudget
 
 
 class LabProtocol(Protocol):

@@ -16,8 +16,8 @@ augmented crops of real photos (Lite0 only: the one backbone with its ImageNet h
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.recipe import measures
+from harness.recipe.architecture import Classifier
 from harness.recipe.options import Stage2Options
-from harness.recipe.training import Classifier
 from harness.stats.rules import BaselineCollapse, Risk
 
 HIGH_RATE = 1e-3

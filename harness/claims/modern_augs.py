@@ -12,8 +12,8 @@ Rule: the direction (delta > 0), reported with the delta.
 from harness.claims import small_data
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.data import augment
+from harness.recipe.architecture import Classifier
 from harness.recipe.options import Stage1Options
-from harness.recipe.training import Classifier
 
 RECIPE_SIZE = 25  # images per class: the middle of the small-data sizes; the three regularisers cost 3 models each
 

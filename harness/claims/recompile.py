@@ -14,7 +14,7 @@ import keras
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
 from harness.recipe import measures, training
-from harness.recipe.training import Classifier
+from harness.recipe.architecture import Classifier
 from harness.stats.rules import Exact
 
 

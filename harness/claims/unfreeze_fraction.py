@@ -10,8 +10,8 @@ set stands in for validation because it is 20× larger at cpu scale and never us
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.recipe.architecture import Classifier
 from harness.recipe.options import Stage2Options
-from harness.recipe.training import Classifier
 
 
 def accuracy_and_gap(trial: Trial, model: Classifier) -> Measurement:

@@ -42,6 +42,8 @@ RECIPE_MODULES = (
     "harness.recipe.lab",
     "harness.recipe.options",
     "harness.recipe.training",
+    "harness.recipe.architecture",
+    "harness.recipe.evaluation",
     "harness.data.augment",
     "harness.recipe.optimizers",
     "harness.recipe.measures",

@@ -22,10 +22,12 @@ from harness import backbones
 from harness.core.store import ArtefactStore
 from harness.data import DataConfig, Splits, load_splits
 from harness.data.augment import BATCH_AUGMENTATIONS, augment_training_batches, lesson_augmentation
-from harness.recipe import measures, training
+from harness.recipe import architecture, evaluation, measures, training
+from harness.recipe.architecture import Classifier
+from harness.recipe.evaluation import Evaluation
 from harness.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options
 from harness.recipe.scales import Scale
-from harness.recipe.training import Classifier, Evaluation, StageBudget
+from harness.recipe.training import StageBudget
 
 
 class Lab:
@@ -183,7 +185,7 @@ class Lab:
 
         def run() -> Evaluation:
             images, labels = self.splits(seed).arrays(split)
-            return training.evaluate(classifier.model, images, labels, with_features=True)
+            return evaluation.evaluate(classifier.model, images, labels, with_features=True)
 
         return self._once(("evaluation", classifier.key or id(classifier), seed, split), run)
 
@@ -214,7 +216,7 @@ class Lab:
                 dropout=scale.dropout,
                 seed=seed,
             )
-            return training.evaluate(head, features["test"], features["y_test"])
+            return evaluation.evaluate(head, features["test"], features["y_test"])
 
         return self._once(("linear probe", seed, backbone, input_mode, n_train, min_steps), train_and_evaluate)
 
@@ -232,8 +234,8 @@ class Lab:
 
         def pooled(split: str) -> dict[str, np.ndarray]:
             images, labels = self.splits(seed, n_train).arrays(split)
-            base, preprocess = self.frozen_base(backbone), training.Preprocess(backbone, input_mode)
-            return {"features": training.pooled_features(base, images, preprocess), "labels": labels}
+            base, preprocess = self.frozen_base(backbone), architecture.Preprocess(backbone, input_mode)
+            return {"features": evaluation.pooled_features(base, images, preprocess), "labels": labels}
 
         train_data = {name: value for name, value in asdict(config).items() if name != "cache_dir"}
         train = self._stored_arrays(
@@ -321,7 +323,7 @@ class Lab:
     def _classifier(self, seed: int, *, augment: bool, weights: str | None, bn_policy: str) -> Classifier:
         """A fresh, untrained classifier of the scale's backbone, seeded for this seed."""
         training.seed_everything(seed, "build")
-        classifier = training.build_classifier(
+        classifier = architecture.build_classifier(
             self.scale.backbone,
             image_size=self.scale.image_size,
             num_classes=len(self.splits(seed).class_names),

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from harness import backbones
-from harness.recipe import training
+from harness.recipe import evaluation
 
 # Real photographs shipped inside scikit-image (no download): a cat, an espresso, a person, a rocket, a motorbike.
 PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "stereo_motorcycle")
@@ -110,6 +110,6 @@ def with_base_weights(model: keras.Model, base: keras.Model) -> keras.Model:
 
 
 def top1(model: keras.Model, images: np.ndarray, backbone: str) -> np.ndarray:
-    """Top-1 ImageNet class of each image (RGB 0–255), in traced batches (`training.inference`)."""
-    (logits,) = training.inference(model, np.asarray(backbones.get(backbone).preprocess(images)), 64)
+    """Top-1 ImageNet class of each image (RGB 0–255), in traced batches (`evaluation.inference`)."""
+    (logits,) = evaluation.inference(model, np.asarray(backbones.get(backbone).preprocess(images)), 64)
     return np.argmax(logits, axis=1)

@@ -29,7 +29,7 @@ class Stage2Options:
     augmentation and step floor; a batch augmentation goes on through stage 2's batches too)."""
 
     learning_rate: float | None = None  # None: the scale's stage2_lr
-    bn_policy: str = "frozen"  # how BatchNorm behaves while fine-tuning (training.BN_POLICIES)
+    bn_policy: str = "frozen"  # how BatchNorm behaves while fine-tuning (architecture.BN_POLICIES)
     fraction: float = 1.0  # the top fraction of the base's layers unfrozen
     early_learning_rate: float | None = None  # differential rates: the bottom half of the base trains at this one
     min_steps: int | None = None  # stage 2's own step floor (None: stage 1's min_steps)

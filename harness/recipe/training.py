@@ -1,127 +1,33 @@
-"""The lesson's recipe as code: augmentation → preprocessing → base → pooling → dropout → dense, trained in two stages.
+"""The lesson's recipe as code: a classifier (`harness.recipe.architecture`) trained in two stages.
 
 Stage 1 freezes the base and warms up the head (Adam 1e-3). Stage 2 unfreezes the base (all of it, or the top
 fraction of its layers), recompiles, and trains with a low learning rate. How BatchNorm behaves in stage 2 is an
 explicit choice (`BN_POLICIES`), because the lesson's advice and Keras 3's behaviour differ
 (docs/measured-facts.md). The recipes at the end (`stage1`, `stage2`, ...) are plain functions: a classifier and its
-training data in, trained weights out; `harness.recipe.lab` decides what to train and keeps the results.
+training data in, trained weights out; `harness.recipe.lab` decides what to train and keeps the results, and
+`harness.recipe.evaluation` scores them.
 """
 
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
-from tensorflow.python.eager import context
 
-from harness import backbones
 from harness.backbones.spec import batchnorm_layers
 from harness.data import augment
 from harness.data.sources import without_autotuning
+from harness.recipe.architecture import BN_POLICIES, Classifier
 from harness.recipe.optimizers import GroupRatesAdam
-
-INPUT_MODES = ("correct", "raw", "double")  # the backbone's preprocess / raw 0-255 / divided by 255 first
-BN_POLICIES = ("train", "call_inference", "frozen")  # BN updates / base(x, training=False) / BN trainable=False
 
 
 def seed_everything(seed: int, step: str) -> None:
     """Seed Python, NumPy and Keras for one named step, so a step's randomness never depends on what ran before."""
     digest = hashlib.sha256(f"{seed}:{step}".encode()).digest()
     keras.utils.set_random_seed(int.from_bytes(digest[:4], "little") % (2**31 - 1))
-
-
-@keras.saving.register_keras_serializable(package="tl_claims")
-class Preprocess(keras.layers.Layer):
-    """Maps RGB 0–255 images to a backbone's input: its own preprocessing, or one of the classic mistakes."""
-
-    def __init__(self, backbone: str, mode: str = "correct", **kwargs) -> None:
-        super().__init__(**kwargs)
-        if mode not in INPUT_MODES:
-            raise ValueError(f"unknown input mode {mode!r}; choose one of {INPUT_MODES}")
-        self.backbone, self.mode = backbone, mode
-
-    def call(self, images):
-        if self.mode == "raw":
-            return images
-        if self.mode == "double":
-            images = images / 255.0
-        return backbones.get(self.backbone).preprocess(images)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "backbone": self.backbone, "mode": self.mode}
-
-
-class Classifier:
-    """The whole model and a handle on its base (which stage 2 unfreezes), with the cache key of its weights.
-
-    `Classifier.deferred` builds the model on first use. The lab hands out stored models that way, so asking for a
-    model whose measurements are already memoised (under its key) costs no model build, about a second each.
-    """
-
-    def __init__(
-        self, model: keras.Model | None, base: keras.Model | None, backbone: str, key: str = "", architecture: str = ""
-    ) -> None:
-        self._model, self._base, self._build = model, base, None
-        self.backbone, self.key = backbone, key
-        self.architecture = architecture  # how it was built, seeds aside: models that can share a traced train step
-
-    @classmethod
-    def deferred(cls, build: Callable[[], "Classifier"], backbone: str, key: str) -> "Classifier":
-        classifier = cls(None, None, backbone, key)
-        classifier._build = build
-        return classifier
-
-    @property
-    def model(self) -> keras.Model:
-        self._materialise()
-        return self._model
-
-    @property
-    def base(self) -> keras.Model:
-        self._materialise()
-        return self._base
-
-    def _materialise(self) -> None:
-        if self._build is not None:
-            built, self._build = self._build(), None
-            self._model, self._base = built.model, built.base
-
-
-def build_classifier(
-    backbone: str,
-    *,
-    image_size: int,
-    num_classes: int,
-    weights: str | None = "imagenet",
-    augmentation: keras.Layer | None = None,
-    dropout: float = 0.2,
-    input_mode: str = "correct",
-    bn_policy: str = "frozen",
-    cache_dir: Path | None = None,
-) -> Classifier:
-    """The lesson's exercise 2: `[augmentation,] preprocess, base, GlobalAvgPool, Dropout, Dense(num_classes)`.
-
-    The base starts frozen. `bn_policy="call_inference"` builds the graph as `base(x, training=False)`; the other
-    policies only matter once the base is unfrozen (`unfreeze`).
-    """
-    if bn_policy not in BN_POLICIES:
-        raise ValueError(f"unknown BatchNorm policy {bn_policy!r}; choose one of {BN_POLICIES}")
-    base = backbones.load(backbone, image_size=image_size, include_top=False, weights=weights, cache_dir=cache_dir)
-    base.trainable = False
-    inputs = keras.Input((image_size, image_size, 3), name="images_0_255")
-    x = augmentation(inputs) if augmentation is not None else inputs
-    x = Preprocess(backbone, input_mode, name="preprocess")(x)
-    x = base(x, training=False) if bn_policy == "call_inference" else base(x)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, name="logits")(x)
-    return Classifier(keras.Model(inputs, outputs, name=f"{backbone}_classifier"), base, backbone)
 
 
 def compile_model(model: keras.Model, learning_rate: float, *, soft_labels: bool = False) -> None:
@@ -314,84 +220,6 @@ def unfreeze_for_scratch(base: keras.Model) -> None:
     base.trainable = True
     for layer in batchnorm_layers(base):
         layer.momentum = SCRATCH_BN_MOMENTUM
-
-
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    """A model's predictions on a split, image by image: the per-image outcomes every interval is built from."""
-
-    predictions: np.ndarray  # predicted class per image
-    labels: np.ndarray  # true class per image
-    features: np.ndarray | None = None  # pooled features of the classifier's base, one row per image
-
-    @property
-    def correct(self) -> np.ndarray:
-        return (self.predictions == self.labels).astype("float64")
-
-    @property
-    def accuracy(self) -> float:
-        return float(np.mean(self.correct))
-
-
-def evaluate(
-    model: keras.Model, images: np.ndarray, labels: np.ndarray, *, with_features: bool = False, batch_size: int = 64
-) -> Evaluation:
-    """Predictions in inference mode (augmentation and dropout off), and the pooled features if asked for, in one
-    pass (`inference`)."""
-    outputs = [model.get_layer("pool").output, model.output] if with_features else [model.output]
-    parts = inference(keras.Model(model.input, outputs), images, batch_size)
-    return Evaluation(np.argmax(parts[-1], axis=1), np.asarray(labels), parts[0] if with_features else None)
-
-
-def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_size: int = 64) -> np.ndarray:
-    """Global-average-pooled features of a frozen base, in batches (`inference`); `preprocess` runs on each batch
-    outside the traced function, as the lab's other paths run it."""
-    (features,) = inference(
-        lambda batch: keras.ops.mean(base(batch, training=False), axis=(1, 2)),
-        images,
-        batch_size,
-        prepare=lambda batch: preprocess(batch.astype("float32")),
-    )
-    return features
-
-
-def inference(
-    forward: Callable, images: np.ndarray, batch_size: int = 64, prepare: Callable | None = None
-) -> list[np.ndarray]:
-    """Every output of `forward` (a model, called in inference mode, or a function of a batch) over `images`, batch
-    by batch through one traced function: 2.1× faster than calling a Lite0 classifier eagerly (1,000 test images at
-    96 px, benchmarks/test_bench_evaluation.py), with the eager call's outputs bit for bit (`eager_arithmetic`).
-    The batch dimension is left open, so the last, shorter batch does not trace again."""
-    prepare = prepare or (lambda batch: batch.astype("float32"))
-    if isinstance(forward, keras.Model):
-        model = forward
-        forward = lambda batch: model(batch, training=False)  # noqa: E731
-    signature = [tf.TensorSpec((None, *prepare(images[:1]).shape[1:]), tf.float32)]
-    traced = tf.function(forward, input_signature=signature, autograph=False)
-    with eager_arithmetic():
-        batches = [traced(prepare(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-    batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
-    return [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(batches[0]))]
-
-
-@contextmanager
-def eager_arithmetic() -> Iterator[None]:
-    """Functions called inside run without Grappler's arithmetic optimizer, on this thread only.
-
-    That optimizer rewrites BatchNorm's inference arithmetic, so a traced Lite0 differs from the eager call by about
-    1e-5 in the pooled features, enough to flip a borderline test image and change a row's numbers. Without it the
-    traced outputs equal the eager ones bit for bit (tests/test_training.py) and keep most of the speed. Training
-    steps are never called inside, so they keep TensorFlow's default optimizations. TensorFlow has no public per-call
-    switch: this sets the thread's function-call options (tensorflow.python.eager.context) and restores them."""
-    eager = context.context()
-    saved = eager.function_call_options
-    config = config_pb2.ConfigProto.FromString(saved.config_proto_serialized)
-    config.graph_options.rewrite_options.arithmetic_optimization = rewriter_config_pb2.RewriterConfig.OFF
-    eager.function_call_options = context.FunctionCallOptions(saved.executor_type, config)
-    try:
-        yield
-    finally:
-        eager.function_call_options = saved
 
 
 def train_linear_head(

@@ -23,7 +23,7 @@ class CurvePoint:
 class BatchNormPoint:
     """Stage-2 test accuracy and moving-mean drift under one BatchNorm policy, one seed."""
 
-    policy: str  # harness.recipe.training.BN_POLICIES
+    policy: str  # harness.recipe.architecture.BN_POLICIES
     seed: int
     accuracy: float
     drift: float  # moving-mean drift in units of the original standard deviation

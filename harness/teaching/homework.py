@@ -26,11 +26,14 @@ from harness.claims import CLAIMS, Variant
 from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
 from harness.recipe import measures, training
+from harness.recipe.architecture import Classifier
+from harness.recipe.evaluation import Evaluation
 from harness.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options, changed
 from harness.recipe.scales import Scale
-from harness.recipe.training import Classifier, Evaluation, StageBudget
+from harness.recipe.training import StageBudget
 from harness.results.assembly import Row
-from harness.teaching import checks, messages
+from harness.teaching import messages
+from harness.teaching.rehearsal import Rehearsal, rehearsal_from, watching_stage1, watching_stage2
 from harness.teaching.student import Student, StudentConfig
 
 FAILURE_TEXTS = {"two_stage": "homework_two_stage", "transfer_vs_scratch": "homework_scratch"}  # claim -> message
@@ -49,7 +52,7 @@ class StudentLab:
         self._budgets: dict[str, tuple[StageBudget, ...]] = {}  # evaluation key -> the phases that trained it
         self.ledger: list[StageBudget] = []
         self._shifts: dict[int, float] = {}  # seed -> how far phase 2 moved the base
-        self.rehearsal: checks.Rehearsal | None = None  # the checks' training facts, read from the first phases
+        self.rehearsal: Rehearsal | None = None  # the checks' training facts, read from the first phases
 
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.scale.data_config(self.cache_dir, n_train), seed)
@@ -119,16 +122,16 @@ class StudentLab:
         self.student.compile_stage1(model, base)
         # The student's dataset shuffles itself; `training.fit` builds the training state first (one trace, not two;
         # nothing to build after a missing recompile).
-        with checks.watching_stage1(model, base) as stage1:
+        with watching_stage1(model, base) as stage1:
             training.fit(model, train, epochs=self.scale.stage1_epochs, seed=seed, step="homework-phase1")
         self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
         phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
-        with checks.watching_stage2(model, base) as stage2:
+        with watching_stage2(model, base) as stage2:
             training.fit(model, train, epochs=self.scale.stage2_epochs, seed=seed, step="homework-phase2")
         self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
         if self.rehearsal is None:
-            self.rehearsal = checks.rehearsal_from(stage1, stage2, base)
+            self.rehearsal = rehearsal_from(stage1, stage2, base)
         self._shifts[seed] = measures.relative_shift(phase1_kernels, measures.base_kernels(base))
         phase1 = self._budget("stage 1", self.scale.stage1_epochs, train)
         self._budgets[f"{self.student.name}:phase 1:{seed}"] = (phase1,)
@@ -184,7 +187,7 @@ class HomeworkResult:
     scale: Scale
     rows: tuple[Row, ...]  # one per homework claim
     outcomes: tuple[engine.Outcomes, ...]
-    rehearsal: checks.Rehearsal | None = None  # the checks' training facts, read from the first seed's two phases
+    rehearsal: Rehearsal | None = None  # the checks' training facts, read from the first seed's two phases
 
     def row(self, claim_id: str) -> Row:
         return next(row for row in self.rows if row.claim == claim_id)

@@ -12,8 +12,9 @@ import pytest
 from student_styles import BUG_CHECKS
 
 from harness.core.paths import REPO_ROOT
-from harness.teaching import checks
-from harness.teaching.checks import CHECKS, CheckFailure, Pipeline, parametrize_with_checks, run_checks
+from harness.teaching import checks, input_checks, rehearsal, training_checks
+from harness.teaching.checks import CHECKS, parametrize_with_checks, run_checks
+from harness.teaching.pipeline import CheckFailure, Pipeline
 from harness.teaching.student import ContractError, load_student, probe_config
 
 EXAMPLES = REPO_ROOT / "examples"
@@ -60,7 +61,7 @@ def test_each_bug_fails_exactly_its_check(tiny, tmp_path, bug):
 def test_preprocessing_message_names_the_ranges_and_the_fix(tiny, tmp_path):
     pipeline = Pipeline.build(tiny("raw_pixels"))
     with pytest.raises(CheckFailure) as failure:
-        checks.check_preprocessing_matches_backbone(pipeline)
+        input_checks.check_preprocessing_matches_backbone(pipeline)
     message = str(failure.value)
     assert "[0, 255]" in message and "look like raw 0-255 pixels" in message
     assert "mobilenet_v2 expects its input in [-1, 1]" in message
@@ -70,14 +71,14 @@ def test_preprocessing_message_names_the_ranges_and_the_fix(tiny, tmp_path):
 def test_double_scaling_into_a_net_that_rescales_itself_is_named(tiny, tmp_path):
     pipeline = Pipeline.build(tiny("double_scaling"))
     with pytest.raises(CheckFailure, match="scaled twice") as failure:
-        checks.check_preprocessing_matches_backbone(pipeline)
+        input_checks.check_preprocessing_matches_backbone(pipeline)
     assert "remove your Rescaling(1/255)" in str(failure.value)
 
 
 def test_bn_message_explains_the_keras3_training_false_pitfall(tiny, tmp_path):
     pipeline = Pipeline.build(tiny("bn_training_false"))
     with pytest.raises(CheckFailure) as failure:
-        checks.check_batchnorm_frozen_in_finetuning(pipeline)
+        training_checks.check_batchnorm_frozen_in_finetuning(pipeline)
     message = str(failure.value)
     assert "although the model calls the base with training=False" in message
     assert "keras-team/keras#20285" in message and "layer.trainable = False" in message
@@ -87,7 +88,7 @@ def test_shuffled_validation_data_is_not_mistaken_for_augmentation(tiny, tmp_pat
     student = tiny()
     pipeline = Pipeline.build(student)
     pipeline.val = pipeline.val.unbatch().shuffle(100, reshuffle_each_iteration=True).batch(4)
-    checks.check_augmentation_absent_from_val(pipeline)
+    input_checks.check_augmentation_absent_from_val(pipeline)
 
 
 def test_checks_never_change_the_students_objects(tiny, tmp_path):
@@ -95,11 +96,11 @@ def test_checks_never_change_the_students_objects(tiny, tmp_path):
     model = pipeline.model
     variables = [v.numpy().copy() for v in model.variables]  # weights, BN statistics, augmentation seed states
     flags = [layer.trainable for layer in model.layers] + [layer.trainable for layer in pipeline.base.layers]
-    optimizer, rate = model.optimizer, checks.learning_rate(model)
+    optimizer, rate = model.optimizer, rehearsal.learning_rate(model)
     run_checks(pipeline)
     assert all(np.array_equal(a, v.numpy()) for a, v in zip(variables, model.variables))
     assert flags == [layer.trainable for layer in model.layers] + [layer.trainable for layer in pipeline.base.layers]
-    assert model.optimizer is optimizer and checks.learning_rate(model) == rate
+    assert model.optimizer is optimizer and rehearsal.learning_rate(model) == rate
     assert int(optimizer.iterations.numpy()) == 0
 
 

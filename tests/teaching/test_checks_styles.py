@@ -12,7 +12,7 @@ import pytest
 import student_styles
 from student_styles import EXPECTED, Style
 
-from harness.teaching import checks
+from harness.teaching import input_checks
 from harness.teaching.checks import run_checks
 from harness.teaching.student import load_student
 
@@ -110,4 +110,4 @@ def preprocessed(images: np.ndarray) -> list[np.ndarray]:
 )
 def test_val_images_must_be_one_pointwise_mapping_of_an_input(transform, changed):
     yielded = preprocessed(np.asarray(transform(INPUTS.astype(np.float64))))
-    assert checks.count_not_pointwise(INPUTS, yielded) == changed
+    assert input_checks.count_not_pointwise(INPUTS, yielded) == changed

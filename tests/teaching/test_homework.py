@@ -12,6 +12,8 @@ from harness.recipe.scales import SCALES
 from harness.results import assembly
 from harness.results.assembly import Row
 from harness.teaching import checks, homework
+from harness.teaching.pipeline import Pipeline
+from harness.teaching.rehearsal import Rehearsal
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
@@ -126,7 +128,7 @@ def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny,
     verdict for every check that reads them as the checks' own rehearsal gives, and the same facts."""
     student = tiny(*bugs)
     graded = homework.grade(student, SCALES["smoke"], cache_dir=tmp_path, run_id="t", progress=lambda line: None)
-    rehearsed, from_phases = checks.Pipeline.build(student), checks.Pipeline.build(student)
+    rehearsed, from_phases = Pipeline.build(student), Pipeline.build(student)
     from_phases.use_rehearsal(graded.rehearsal)
     for name in checks.REHEARSAL_CHECKS:
         assert (
@@ -134,7 +136,7 @@ def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny,
             == checks.run_one(checks.CHECKS[name], rehearsed, "en")[0]
         ), name
 
-    def facts(rehearsal: checks.Rehearsal) -> dict:  # variable paths differ between two builds: count them
+    def facts(rehearsal: Rehearsal) -> dict:  # variable paths differ between two builds: count them
         return {key: len(value) if isinstance(value, list) else value for key, value in vars(rehearsal).items()}
 
     assert facts(graded.rehearsal) == facts(rehearsed.rehearsal())
