@@ -28,9 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.results import figures
-from harness.results import replication
 from harness.core.paths import REPO_ROOT
+from harness.results import figures, replication
 
 # The columns every consumer can rely on, in display order.
 COLUMNS = [

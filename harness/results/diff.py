@@ -17,8 +17,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.results import assembly
 from harness.core.errors import HarnessError
+from harness.results import assembly
 
 MATCH_KEYS = ("claim", "variant", "scale", "backbone", "dataset", "image_size", "n_train")
 KINDS = ("verdict changed", "shift beyond intervals", "only in A", "only in B", "within intervals")

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.results import replication
-from harness.results import assembly
-from harness.stats import intervals
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO_ROOT
+from harness.results import assembly, replication
+from harness.stats import intervals
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 SCALE_ORDER = ("cpu", "replicate", "gpu", "smoke")
@@ -102,10 +101,10 @@ def results_section(tables: dict[str, pd.DataFrame]) -> str:
         rows = table.to_dict("records")
         parts.append(
             f"### {scale} scale\n\n{provenance_summary(rows, table.attrs.get('environment', {}))}"
-            f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
-            "the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict after "
-            "Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic rows "
-            "are not adjusted.\n\n"
+            f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is "
+            "what the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict "
+            "after Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic "
+            "rows are not adjusted.\n\n"
             + replication_summary(table)
             + assembly.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
         )
