@@ -396,8 +396,9 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
 
 def with_family_verdicts(rows: list[dict]) -> list[dict]:
     """Each row with its role (primary / exploratory / deterministic) and its verdict after Holm's adjustment over
-    the primary rows of the table (harness.stats.rules.holm): one claim, one primary row, one family."""
-    from harness.stats.rules import Verdict, holm
+    the primary rows of the table (harness.stats.family.holm): one claim, one primary row, one family."""
+    from harness.stats.family import holm
+    from harness.stats.rules import Verdict
 
     judged = [
         Verdict(
