@@ -113,7 +113,7 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
 
     from test_results import make_row
 
-    from harness.claims import CLAIMS
+    from harness.claims.registry import CLAIMS
     from harness.results import assembly
 
     node = "tests/claims/test_claims.py::test_claim[{}]"

@@ -293,7 +293,7 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) 
     marker (and `exploratory` unless it is the claim's primary), and a strict xfail where a finding is known. A
     scale with several configurations (replicate, or a comma-separated --dataset / --backbone) runs all of them in
     one test, one row each."""
-    from harness.claims import CLAIMS
+    from harness.claims.registry import CLAIMS
     from harness.recipe.scales import SCALES
 
     cases = []
@@ -397,7 +397,7 @@ def verify_claim(request: pytest.FixtureRequest):
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim, variant: str, scale_name: str):
-        from harness.claims import CLAIMS
+        from harness.claims.registry import CLAIMS
 
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
         rows = [run_configuration(claim, variant, scale) for scale in session.scale(scale_name).configurations()]

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from harness import engine
-from harness.claims import CLAIMS, Variant
+from harness.claims.base import Variant
+from harness.claims.registry import CLAIMS
 from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
 from harness.recipe import measures, training

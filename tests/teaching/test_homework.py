@@ -6,7 +6,7 @@ import json
 import pytest
 
 from harness.backbones import keras_apps
-from harness.claims import CLAIMS
+from harness.claims.registry import CLAIMS
 from harness.core.paths import REPO_ROOT
 from harness.recipe.scales import SCALES
 from harness.results import assembly
