@@ -111,10 +111,10 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     recorded first, in registry order, then longest first by their latest recorded row's seconds."""
     from dataclasses import replace
 
-    from test_results import make_row
+    from test_row import make_row
 
     from harness.claims.registry import CLAIMS
-    from harness.results import assembly
+    from harness.results import rowfile
 
     node = "tests/claims/test_claims.py::test_claim[{}]"
     recorded = {
@@ -125,7 +125,7 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     for case, seconds in recorded.items():  # oldest run first: the latest row counts
         for run, value in enumerate(seconds):
             row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
-            assembly.append_row(tmp_path, replace(row, node_id=node.format(case)))
+            rowfile.append_row(tmp_path, replace(row, node_id=node.format(case)))
     selections = ("cpu and not exploratory", "cpu and exploratory")
     code = (  # both collections in one process: TensorFlow's import is most of a collection's time
         "import sys, pytest\n"
@@ -237,9 +237,9 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
-    from harness.results import assembly
+    from harness.results import assembly, rowfile
 
-    assert [row["claim"] for row in assembly.read_rows(results_dir / "smoke")] == ["preprocessing"]
+    assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["preprocessing"]
     assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
 
 

@@ -3,7 +3,7 @@
 import subprocess
 from datetime import datetime
 
-from test_results import make_row
+from test_row import make_row
 
 from harness import __version__
 from harness.core import provenance

@@ -11,10 +11,15 @@ import platform
 import subprocess
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import __version__
+
+if TYPE_CHECKING:
+    from harness.results.row import Row
 
 # library -> the distributions that install it (TensorFlow ships under several names)
 LIBRARIES = {
@@ -35,9 +40,23 @@ def now() -> str:
 
 def commit_info(checkout: Path) -> dict:
     """{"id": short commit or "unknown", "dirty": uncommitted changes to tracked files, or None when unknown}."""
-    commit = _git(checkout, "rev-parse", "--short", "HEAD")
+    return _commit_info(checkout, _git(checkout, "rev-parse", "--short", "HEAD"))
+
+
+def _commit_info(checkout: Path, commit: str | None) -> dict:
     status = _git(checkout, "status", "--porcelain", "--untracked-files=no") if commit else None
     return {"id": commit or "unknown", "dirty": None if status is None else bool(status.strip())}
+
+
+def head_commit(checkout: Path) -> str:
+    """The checkout's short commit, or "unknown": read once per process and checkout (a row's default and its
+    stamp share it), since a process measures with the code it loaded when it started."""
+    return _head(checkout) or "unknown"
+
+
+@cache
+def _head(checkout: Path) -> str | None:
+    return _git(checkout, "rev-parse", "--short", "HEAD")
 
 
 def _git(checkout: Path, *args: str) -> str | None:
@@ -81,10 +100,10 @@ def visible_gpus() -> list[str]:
     return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
-def stamp(row, *, node_id: str, started_at: str, checkout: Path, gpus: list[str] | None = None):
+def stamp(row: Row, *, node_id: str, started_at: str, checkout: Path, gpus: list[str] | None = None) -> Row:
     """The row with its provenance: test node id, start and end times, tool version, commit and dirty flag,
     library versions, machine."""
-    commit = commit_info(checkout)
+    commit = _commit_info(checkout, _head(checkout))  # the dirty flag is read per row: files change during a run
     return replace(
         row,
         node_id=node_id,

@@ -255,14 +255,14 @@ def longest_claims_first(items: list[pytest.Item], results_dir: Path) -> None:
     seconds of each one's latest recorded row, longest first; other tests keep their places. pytest-xdist hands
     tests out in this order, and a worker that runs out of tests idles until the other's last one ends: in a
     `make verify` run in registry order, one worker waited about 4 minutes while the other ran `bn_gotcha` (7 min)."""
-    from harness.results import assembly
+    from harness.results import rowfile
 
     slots = [index for index, item in enumerate(items) if _is_claim_test(item)]
     if len(slots) < 2:
         return
     seconds = {}
     for scale_dir in sorted(path for path in results_dir.glob("*") if path.is_dir()):
-        seconds.update({row.get("node_id"): row.get("seconds") for row in assembly.read_rows(scale_dir)})
+        seconds.update({row.get("node_id"): row.get("seconds") for row in rowfile.read_rows(scale_dir)})
     claims = sorted((items[index] for index in slots), key=lambda item: -_as_seconds(seconds.get(item.nodeid)))
     for index, item in zip(slots, claims):
         items[index] = item
@@ -362,14 +362,14 @@ class ClaimsSession:
 
     def record_skip(self, claim: str, variant: str, scale_name: str, reason: str, node_id: str) -> None:
         """A skipped claim test is a line beside the rows, so the report lists it with its reason."""
-        from harness.results.assembly import append_skip
+        from harness.results.rowfile import append_skip
 
         skip = {"claim": claim, "variant": variant, "scale": scale_name, "run_id": self.run_id, "reason": reason}
         append_skip(self.results_dir, {**skip, "node_id": node_id}, self.worker)
 
 
 def _new_run_id() -> str:
-    from harness.results.assembly import new_run_id
+    from harness.results.rowfile import new_run_id
 
     return new_run_id()
 
@@ -414,7 +414,7 @@ def verify_claim(request: pytest.FixtureRequest):
         from harness.backbones import WeightsUnavailableError
         from harness.core import provenance
         from harness.core.paths import REPO_ROOT
-        from harness.results import assembly
+        from harness.results import rowfile
 
         started_at = provenance.now()
         try:
@@ -439,8 +439,8 @@ def verify_claim(request: pytest.FixtureRequest):
             checkout=REPO_ROOT,
             gpus=provenance.visible_gpus(),
         )
-        assembly.append_row(session.results_dir, row, session.worker)
-        assembly.append_outcomes(session.results_dir, row, outcomes)
+        rowfile.append_row(session.results_dir, row, session.worker)
+        rowfile.append_outcomes(session.results_dir, row, outcomes)
         return row
 
     return verify
@@ -496,7 +496,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
     if not tables:
         return
-    from harness.results.assembly import grouped_markdown
+    from harness.results.tables import grouped_markdown
 
     for scale, table in tables.items():
         if table is None:

@@ -29,7 +29,7 @@ from harness.data import Splits, load_splits
 from harness.recipe import measures, training
 from harness.recipe.scales import Scale
 from harness.recipe.training import Classifier, Evaluation, StageBudget
-from harness.results.assembly import Row
+from harness.results.row import Row
 from harness.teaching import checks, messages
 from harness.teaching.student import Student, StudentConfig
 

@@ -8,7 +8,7 @@ from test_checks import EXAMPLE_BUGS
 
 from harness.claims.registry import CLAIMS
 from harness.core.paths import REPO_ROOT
-from harness.results.assembly import read_rows
+from harness.results.rowfile import read_rows
 from harness.teaching import classroom
 from harness.teaching.checks import CHECKS
 
