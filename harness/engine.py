@@ -8,24 +8,15 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
+from harness.claims import records
 from harness.claims.base import Arm, Claim, LabProtocol, Measurement, Trial, Variant
 from harness.recipe.training import StageBudget
-from harness.results import records
-from harness.results.assembly import Row
-from harness.stats import intervals, rules, sequential
-
-
-@dataclass(frozen=True, eq=False)
-class Outcomes:
-    """Per-image scores of both arms, shape (seeds, images): what every interval can be recomputed from."""
-
-    seeds: tuple[int, ...]
-    baseline: np.ndarray
-    treatment: np.ndarray
+from harness.results.row import Outcomes, Row
+from harness.stats import rules, sequential
+from harness.stats.decide import decide
 
 
 def run_claim(
@@ -39,95 +30,85 @@ def run_claim(
     variant = claim.variant(variant) if isinstance(variant, str) else variant
     scale = lab.scale
     started = time.perf_counter()
-    arms = {"baseline": claim.baseline, "treatment": claim.treatment}
-    labels = {side: arm.label_for(variant) for side, arm in arms.items()}
-    scores: dict[str, list[np.ndarray]] = {side: [] for side in arms}
-    details: dict[str, list] = defaultdict(list)
-    found: list[dict] = []
-    seeds: list[int] = []
-
-    def run_seeds(new_seeds: list[int]) -> Outcomes:
-        total = len(arms) * (len(seeds) + len(new_seeds))
-        for seed in new_seeds:
-            for side, arm in arms.items():
-                arm_started = time.perf_counter()
-                measurement = measure(claim, arm, Trial(lab, variant, seed))
-                scores[side].append(measurement.scores)
-                for key, value in measurement.details.items():
-                    details[f"{labels[side]}: {key}"].append(value)
-                found.extend(records.to_dict(record) for record in measurement.records)
-                done, elapsed = sum(len(values) for values in scores.values()), time.perf_counter() - started
-                progress(
-                    f"{claim.id}[{variant.name}-{scale.name}] {labels[side]} · seed {seed} · "
-                    f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} "
-                    f"s, ETA {elapsed / done * (total - done):.0f} s)"
-                )
-            seeds.append(seed)
-        return Outcomes(tuple(seeds), *(_stack(scores[side], claim.id) for side in arms))
-
+    arms = _Arms(claim, variant, lab, progress, started)
     rule = claim.rule_for(variant)
     first_budget = len(lab.ledger)
-    outcomes = run_seeds(list(variant.seeds_at(scale)))
-    if scale.seed_looks:
-        design = sequential.Design(scale.seed_looks)
-        look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)
-        while not look.stop and look.next_seeds is not None:
-            outcomes = run_seeds(list(range(max(seeds) + 1, max(seeds) + 1 + look.next_seeds - len(seeds))))
-            look = sequential.sequential_look(outcomes.baseline, outcomes.treatment, rule, design)
-        summary, verdict = look.summary, look.verdict
-    else:
-        summary = intervals.summarize(outcomes.baseline, outcomes.treatment)
-        verdict = rule.judge(summary)
-    per_seed = {labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in arms}
+    first = arms.run(list(variant.seeds_at(scale)))
+    design = sequential.Design(scale.seed_looks) if scale.seed_looks else None
+    summary, verdict = decide(first.baseline, first.treatment, rule, design, grow=arms.grow_to)
+    outcomes = arms.outcomes()
     steps, regime = describe_regime(lab.ledger[first_budget:])
     explanation = rules.explain(summary, rule, verdict)
     if claim.advice and not verdict.confirms:
         explanation += f" — {claim.advice}"
-    row = Row(
-        claim=claim.id,
-        variant=variant.name,
-        scale=scale.name,
-        backbone=claim.backbone(variant, scale.backbone),
-        dataset=scale.dataset,
-        image_size=scale.image_size,
-        n_train=scale.n_train,
-        seeds=len(seeds),
-        baseline=summary.baseline,
-        treatment=summary.treatment,
-        delta=summary.delta,
-        ci_low=verdict.ci_low,
-        ci_high=verdict.ci_high,
-        threshold=claim.threshold,
-        verdict=verdict.word,
-        seconds=round(time.perf_counter() - started, 1),
-        statement=claim.statement,
-        lesson_section=claim.lesson_section,
-        metric=claim.metric.name,
-        baseline_arm=labels["baseline"],
-        treatment_arm=labels["treatment"],
-        ci_method=summary.method,
-        explanation=explanation,
-        per_seed=per_seed,
-        details={key: _summarise(values) for key, values in details.items()},
-        records=found,
-        primary=variant.name == claim.primary_variant,
-        claim_version=claim.version,
-        expected=scale.known_finding(variant),
-        rule=verdict.rule,
-        confirms=verdict.confirms,
-        decided=verdict.decided,
-        p_value=verdict.p_value,
-        estimate=verdict.estimate,
-        confidence=verdict.confidence,
-        floor=summary.floor,
-        note=verdict.note,
-        images=summary.n_images,
+    row = Row.from_result(
+        claim,
+        variant,
+        scale,
+        summary,
+        verdict,
+        arms=arms.labels,
+        seeds=len(outcomes.seeds),
+        per_seed=arms.per_seed(outcomes),
+        details={key: _summarise(values) for key, values in arms.details.items()},
+        records=arms.records,
         steps=steps,
         regime=regime,
+        explanation=explanation,
+        seconds=round(time.perf_counter() - started, 1),
         run_id=run_id,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
     )
     return row, outcomes
+
+
+class _Arms:
+    """Both arms of a claim variant, measured seed by seed: the per-image scores, details and records gathered so
+    far, in seed order, with a progress line per arm and seed."""
+
+    def __init__(
+        self, claim: Claim, variant: Variant, lab: LabProtocol, progress: Callable[[str], None], started: float
+    ) -> None:
+        self.claim, self.variant, self.lab, self.progress, self.started = claim, variant, lab, progress, started
+        self.sides = {"baseline": claim.baseline, "treatment": claim.treatment}
+        self.labels = {side: arm.label_for(variant) for side, arm in self.sides.items()}
+        self.scores: dict[str, list[np.ndarray]] = {side: [] for side in self.sides}
+        self.details: dict[str, list] = defaultdict(list)
+        self.records: list[dict] = []
+        self.seeds: list[int] = []
+
+    def run(self, new_seeds: list[int]) -> Outcomes:
+        """Measure both arms on each new seed; the outcomes of every seed so far."""
+        total = len(self.sides) * (len(self.seeds) + len(new_seeds))
+        for seed in new_seeds:
+            for side, arm in self.sides.items():
+                arm_started = time.perf_counter()
+                measurement = measure(self.claim, arm, Trial(self.lab, self.variant, seed))
+                self.scores[side].append(measurement.scores)
+                for key, value in measurement.details.items():
+                    self.details[f"{self.labels[side]}: {key}"].append(value)
+                self.records.extend(records.to_dict(record) for record in measurement.records)
+                done, elapsed = sum(len(values) for values in self.scores.values()), time.perf_counter() - self.started
+                self.progress(
+                    f"{self.claim.id}[{self.variant.name}-{self.lab.scale.name}] {self.labels[side]} · seed {seed} · "
+                    f"{measurement.value:.3f} ({time.perf_counter() - arm_started:.1f} s; elapsed {elapsed:.0f} "
+                    f"s, ETA {elapsed / done * (total - done):.0f} s)"
+                )
+            self.seeds.append(seed)
+        return self.outcomes()
+
+    def grow_to(self, n_seeds: int) -> tuple[np.ndarray, np.ndarray]:
+        """Measure the next seeds up to `n_seeds` in all (a sequential look); every seed's outcomes so far."""
+        following = max(self.seeds) + 1
+        outcomes = self.run(list(range(following, following + n_seeds - len(self.seeds))))
+        return outcomes.baseline, outcomes.treatment
+
+    def outcomes(self) -> Outcomes:
+        return Outcomes(tuple(self.seeds), *(_stack(self.scores[side], self.claim.id) for side in self.sides))
+
+    def per_seed(self, outcomes: Outcomes) -> dict[str, list[float]]:
+        """Each arm's metric per seed (the mean of its per-image scores), by arm label."""
+        return {self.labels[side]: [float(np.mean(row)) for row in getattr(outcomes, side)] for side in self.sides}
 
 
 def describe_regime(budgets: list[StageBudget]) -> tuple[dict[str, int], str]:

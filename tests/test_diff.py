@@ -4,10 +4,10 @@ shifts beyond the intervals; `--fail-on-change` for CI."""
 import json
 
 import pytest
-from test_results import make_row
+from test_row import make_row
 
 from harness import cli
-from harness.results import assembly, diff
+from harness.results import assembly, diff, rowfile
 
 
 @pytest.fixture
@@ -16,11 +16,11 @@ def two_runs(tmp_path):
     `nudged` moves within them, `gone` and `new` are in one run only, `sized` is another configuration in B."""
     old, new = tmp_path / "old", tmp_path / "new"
     for claim, delta in (("kept", 0.1), ("flipped", 0.1), ("moved", 0.1), ("nudged", 0.1), ("gone", 0.1)):
-        assembly.append_row(old, make_row(claim=claim, delta=delta, scale_name="cpu"))
+        rowfile.append_row(old, make_row(claim=claim, delta=delta, scale_name="cpu"))
     for claim, delta, verdict in (("kept", 0.1, "CONFIRMED"), ("flipped", -0.1, "REFUTED"), ("moved", 0.3, "CONFIRMED"),
                                   ("nudged", 0.12, "CONFIRMED"), ("new", 0.1, "CONFIRMED")):  # fmt: skip
-        assembly.append_row(new, make_row(claim=claim, delta=delta, verdict=verdict, scale_name="cpu"))
-    assembly.append_row(new, make_row(claim="kept", image_size=48, scale_name="cpu"))
+        rowfile.append_row(new, make_row(claim=claim, delta=delta, verdict=verdict, scale_name="cpu"))
+    rowfile.append_row(new, make_row(claim="kept", image_size=48, scale_name="cpu"))
     return old, new
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from harness import engine
 from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
+from harness.claims.records import CurvePoint
 from harness.recipe.scales import SCALES
 from harness.recipe.training import StageBudget
-from harness.results.records import CurvePoint
 from harness.stats.rules import Exact
 
 TREATMENT_BY_SEED = {seed: 0.70 + 0.02 * (seed % 3) for seed in range(10)}

@@ -1,9 +1,10 @@
-"""The claim figures are drawn from rows alone: typed records (harness.results.records), as the engine stores them."""
+"""The claim figures are drawn from rows alone: typed records (harness.claims.records), as the engine stores them."""
 
 import pytest
 
-from harness.results import figures, records
-from harness.results.records import BatchNormPoint, CurvePoint
+from harness.claims import records
+from harness.claims.records import BatchNormPoint, CurvePoint
+from harness.results import figures
 
 
 def row(claim: str, found: list) -> dict:

@@ -6,9 +6,9 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
-from test_results import make_row
+from test_row import make_row
 
-from harness.results import assembly, html
+from harness.results import assembly, html, rowfile
 
 
 class Outline(HTMLParser):
@@ -36,11 +36,11 @@ class Outline(HTMLParser):
 
 @pytest.fixture
 def page(tmp_path):
-    assembly.append_row(
+    rowfile.append_row(
         tmp_path, make_row(claim="a", statement="A <helps>", explanation="CONFIRMED because", node_id="t::a")
     )
-    assembly.append_row(tmp_path, make_row(claim="a", image_size=48, git_dirty=False))
-    assembly.append_skip(tmp_path, {"claim": "z", "variant": "v", "scale": "smoke", "run_id": "9", "reason": "no GPU"})
+    rowfile.append_row(tmp_path, make_row(claim="a", image_size=48, git_dirty=False))
+    rowfile.append_skip(tmp_path, {"claim": "z", "variant": "v", "scale": "smoke", "run_id": "9", "reason": "no GPU"})
     return html.write(tmp_path / "smoke", assembly.assemble(tmp_path, "smoke"))
 
 

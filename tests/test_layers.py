@@ -22,8 +22,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("core", "resources"),  # errors, paths, store, limits; shipped documents
     ("stats", "backbones"),  # pure statistics; the pretrained bases
     ("data",),  # families, photos, sources, splits, augmentation layers
-    ("recipe", "results"),  # training stages and the lab; the row schema, tables and figures
-    ("claims",),  # the lesson's claims, declared as data
+    ("recipe",),  # training stages, the models, the lab that memoises them
+    ("claims",),  # the lesson's claims, declared as data, and the typed records they emit for figures
+    ("results",),  # the row schema, its files, tables, figures, reports
     ("engine",),  # one claim run: measure → decide → row
     ("plugin",),  # the pytest plugin that runs claims
     ("teaching", "predict"),  # the students' and teachers' front ends

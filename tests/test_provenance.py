@@ -3,10 +3,11 @@
 import subprocess
 from datetime import datetime
 
-from test_results import make_row
+from test_row import make_row
 
 from harness import __version__
 from harness.core import provenance
+from harness.results.row import stamp
 
 
 def test_times_are_iso_8601_with_a_time_zone():
@@ -27,7 +28,7 @@ def test_commit_info_reports_the_dirty_flag(tmp_path):
 
 
 def test_stamp_fills_every_provenance_field(tmp_path):
-    row = provenance.stamp(make_row(), node_id="tests/x.py::t[a]", started_at="2026-01-01T00:00:00+00:00",
+    row = stamp(make_row(), node_id="tests/x.py::t[a]", started_at="2026-01-01T00:00:00+00:00",
                            checkout=tmp_path, gpus=["/physical_device:GPU:0"])  # fmt: skip
     assert row.node_id == "tests/x.py::t[a]" and row.tool_version == __version__
     assert datetime.fromisoformat(row.finished_at).utcoffset() is not None

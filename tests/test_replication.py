@@ -53,14 +53,16 @@ def test_a_column_per_configuration_and_the_newest_row_per_cell():
 def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_path):
     """A scale whose rows come from two data families gets replication.csv / .md next to its tables."""
     import json
+    from dataclasses import asdict
 
     from harness.results import assembly
+    from harness.results.row import Row
 
     runs = tmp_path / "replicate" / "runs" / "r1"
     runs.mkdir(parents=True)
     lines = []
     for dataset, verdict in (("synthetic", "CONFIRMED"), ("synthetic:objects", "REFUTED")):
-        row = assembly.Row(
+        row = Row(
             claim="a",
             variant="v",
             scale="replicate",
@@ -79,7 +81,7 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
             seconds=1.0,
             run_id="r1",
         )
-        lines.append(json.dumps(assembly.asdict(row)))
+        lines.append(json.dumps(asdict(row)))
     (runs / "main.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assembly.assemble(tmp_path, "replicate")
     table = (tmp_path / "replicate" / "replication.md").read_text(encoding="utf-8")

@@ -2,10 +2,12 @@
 markers only when asked, never with less, and the command says what it did."""
 
 import pytest
-from test_results import make_row
+from test_row import make_row
 
 from harness import cli
-from harness.results import assembly, report
+from harness.core import provenance
+from harness.core.paths import REPO_ROOT
+from harness.results import assembly, report, rowfile
 from harness.results.report import END, START
 
 README = f"# title\n\nintro\n\n{START}\nold table\n{END}\n\nafter\n"
@@ -16,14 +18,14 @@ def run_report(results_dir, *options) -> int:
 
 
 def test_report_rewrites_only_the_marked_section(tmp_path, capsys):
-    assembly.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="cpu"))
+    rowfile.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="cpu"))
     readme = tmp_path / "README.md"
     readme.write_text(README)
     assert run_report(tmp_path / "results", "--readme", readme) == 0
     text = readme.read_text()
     assert text.startswith("# title\n\nintro\n\n") and text.endswith(f"{END}\n\nafter\n")
     assert "old table" not in text and "| preprocessing | v |" in text
-    assert f"Measured at commit(s) {assembly._git_commit()}" in text
+    assert f"Measured at commit(s) {provenance.head_commit(REPO_ROOT)}" in text
     assert "#### cpu · b · d · 32 px · 4 per class · 3 seeds" in text
     assert (tmp_path / "results" / "cpu" / "claims.csv").exists()
     out = capsys.readouterr().out
@@ -43,11 +45,11 @@ def test_the_checkout_readme_is_written_only_for_the_checkout_results(tmp_path, 
     monkeypatch.setattr(report, "REPO_ROOT", tmp_path)
     (tmp_path / "README.md").write_text(README)
     elsewhere = tmp_path / "elsewhere" / "results"
-    assembly.append_row(elsewhere, make_row(scale_name="cpu"))
+    rowfile.append_row(elsewhere, make_row(scale_name="cpu"))
     assert run_report(elsewhere) == 0
     assert (tmp_path / "README.md").read_text() == README
     assert "README not touched" in capsys.readouterr().out
-    assembly.append_row(tmp_path / "results", make_row(scale_name="cpu"))
+    rowfile.append_row(tmp_path / "results", make_row(scale_name="cpu"))
     assert run_report(tmp_path / "results") == 0
     assert "| c | v |" in (tmp_path / "README.md").read_text()
 
@@ -55,9 +57,9 @@ def test_the_checkout_readme_is_written_only_for_the_checkout_results(tmp_path, 
 def test_a_section_is_never_replaced_with_fewer_rows_unless_forced(tmp_path, capsys):
     readme = tmp_path / "README.md"
     readme.write_text(README)
-    assembly.append_row(tmp_path / "two", make_row(claim="a", scale_name="cpu"))
-    assembly.append_row(tmp_path / "two", make_row(claim="b", scale_name="cpu"))
-    assembly.append_row(tmp_path / "one", make_row(claim="a", scale_name="cpu"))
+    rowfile.append_row(tmp_path / "two", make_row(claim="a", scale_name="cpu"))
+    rowfile.append_row(tmp_path / "two", make_row(claim="b", scale_name="cpu"))
+    rowfile.append_row(tmp_path / "one", make_row(claim="a", scale_name="cpu"))
     assert run_report(tmp_path / "two", "--readme", readme) == 0
     before = readme.read_bytes()
     assert run_report(tmp_path / "one", "--readme", readme) == 2
@@ -77,7 +79,7 @@ def test_rows_with_provenance_say_when_where_and_with_what(tmp_path):
         git_commit="abc1234",
         git_dirty=True,
     )
-    assembly.append_row(tmp_path, stamped)
+    rowfile.append_row(tmp_path, stamped)
     summary = report.results_section({"cpu": assembly.assemble(tmp_path, "cpu")})
     assert "Measured 2026-12-02T10:00:00+00:00 to 2026-12-02T10:05:00+00:00 on x86_64, 2 CPU(s), Linux" in summary
     assert "keras 3.15.1" in summary and "abc1234 (uncommitted changes)" in summary
@@ -85,7 +87,7 @@ def test_rows_with_provenance_say_when_where_and_with_what(tmp_path):
 
 
 def test_malformed_lines_are_reported_in_one_line_each_not_an_internal_error(tmp_path, capsys):
-    path = assembly.append_row(tmp_path, make_row(scale_name="cpu"))
+    path = rowfile.append_row(tmp_path, make_row(scale_name="cpu"))
     with open(path, "ab") as handle:
         handle.write(b"7\n")
     assert run_report(tmp_path, "--readme", tmp_path / "README.md") == 2  # no README there: one clear error
@@ -95,7 +97,7 @@ def test_malformed_lines_are_reported_in_one_line_each_not_an_internal_error(tmp
 
 
 def test_a_readme_without_markers_is_one_clear_error(tmp_path, capsys):
-    assembly.append_row(tmp_path, make_row(scale_name="cpu"))
+    rowfile.append_row(tmp_path, make_row(scale_name="cpu"))
     readme = tmp_path / "README.md"
     readme.write_text("# no markers\n")
     assert run_report(tmp_path, "--readme", readme) == 2
@@ -103,7 +105,7 @@ def test_a_readme_without_markers_is_one_clear_error(tmp_path, capsys):
 
 
 def test_html_is_written_next_to_the_tables(tmp_path, capsys):
-    assembly.append_row(tmp_path, make_row(scale_name="cpu"))
+    rowfile.append_row(tmp_path, make_row(scale_name="cpu"))
     assert run_report(tmp_path, "--html", "--readme", tmp_path / "README.md", "--scales", "gpu") == 1
     assert (tmp_path / "cpu" / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert "README not touched: no rows for the scales shown there (gpu)" in capsys.readouterr().out

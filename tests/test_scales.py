@@ -40,7 +40,7 @@ def test_a_dry_run_changes_only_sizes():
 
 
 def test_each_scale_runs_its_set_of_variants():
-    from harness.claims import CLAIMS
+    from harness.claims.registry import CLAIMS
 
     two_stage = CLAIMS["two_stage"]
     names = [variant.name for variant in two_stage.variants]

@@ -127,53 +127,6 @@ def test_confirmation_is_the_p_value_below_alpha(rule, delta, se, df):
     assert 0 <= verdict.p_value <= 1
 
 
-def test_holm_known_adjustment():
-    assert rules.holm_adjust([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-
-
-def _verdict(p_value: float, confirms: bool = True, confidence: float | None = 0.95) -> rules.Verdict:
-    word = "CONFIRMED" if confirms else "INCONCLUSIVE"
-    return rules.Verdict(word, confirms, confirms, p_value, "r", 0.0, 0.0, 0.0, confidence)
-
-
-def test_holm_withdraws_confirmations_the_family_cannot_carry():
-    rows = [
-        _verdict(0.001),
-        _verdict(0.02),
-        _verdict(0.004),
-        _verdict(0.3, confirms=False),
-        _verdict(0.02),
-        _verdict(0.0, confidence=None),
-    ]
-    family = rules.holm(rows, [True, True, True, True, False, True])
-    assert [row.role for row in family] == ["primary"] * 4 + ["exploratory", "deterministic"]
-    assert [row.word for row in family] == [
-        "CONFIRMED",
-        "INCONCLUSIVE",
-        "CONFIRMED",
-        "INCONCLUSIVE",
-        "CONFIRMED",
-        "CONFIRMED",
-    ]
-    assert family[4].adjusted_p is None and family[5].adjusted_p is None
-
-
-def test_holm_needs_one_flag_per_row():
-    with pytest.raises(ValueError):
-        rules.holm([_verdict(0.01)], [True, False])
-
-
-@given(st.lists(st.floats(0, 1), min_size=1, max_size=30))
-def test_holm_is_never_less_conservative_than_raw(p_values):
-    adjusted = rules.holm_adjust(p_values)
-    assert all(a >= p - 1e-15 for a, p in zip(adjusted, p_values))
-    assert all(a <= 1 for a in adjusted)
-    rows = [_verdict(p, confirms=p < 0.025) for p in p_values]
-    family = rules.holm(rows, [True] * len(rows))
-    assert all(row.raw.confirms or not row.confirms for row in family)
-    assert sum(row.confirms for row in family) >= sum(p < 0.025 / len(p_values) for p in p_values)
-
-
 def test_summary_from_real_matrices_feeds_every_rule():
     rng = np.random.default_rng(0)
     base = (rng.random((5, 300)) < 0.7).astype(float)

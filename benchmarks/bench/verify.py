@@ -35,7 +35,8 @@ import numpy as np
 from benchmarks.bench.profile import Profiler, markdown_table
 from harness import engine
 from harness.backbones.weights_cache import forget_in_memory_weights
-from harness.claims import CLAIMS, Claim
+from harness.claims.base import Claim
+from harness.claims.registry import CLAIMS
 from harness.data.augment import lesson_augmentation
 from harness.recipe import architecture, measures, training
 from harness.recipe.lab import Lab

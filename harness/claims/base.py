@@ -59,7 +59,7 @@ class Measurement:
 
     scores: np.ndarray
     details: Mapping[str, object] = field(default_factory=dict)
-    records: tuple[object, ...] = ()  # harness.results.records dataclasses, one per seed and point
+    records: tuple[object, ...] = ()  # harness.claims.records dataclasses, one per seed and point
 
     @classmethod
     def of(

@@ -16,9 +16,9 @@ Every row carries the installed Keras version and each arm's moving-mean drift.
 import keras
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.claims.records import BatchNormPoint
 from harness.recipe import measures
 from harness.recipe.options import Stage2Options
-from harness.results.records import BatchNormPoint
 from harness.stats.rules import Exact
 
 

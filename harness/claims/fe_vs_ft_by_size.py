@@ -11,8 +11,8 @@ Arms: gap at the smallest n → gap at the largest n. Rule: the gap grows with n
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.claims.records import CurvePoint
 from harness.recipe.options import Stage1Options, Stage2Options
-from harness.results.records import CurvePoint
 
 
 def fine_tuning_sizes(trial: Trial) -> list[int]:

@@ -13,8 +13,8 @@ largest size (threshold −2 pp).
 """
 
 from harness.claims.base import Arm, Claim, Measurement, Metric, Trial, Variant
+from harness.claims.records import CurvePoint
 from harness.recipe.options import Stage1Options, Stage2Options
-from harness.results.records import CurvePoint
 
 MIN_STEPS = 300
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
-
-from harness import __version__
 
 # library -> the distributions that install it (TensorFlow ships under several names)
 LIBRARIES = {
@@ -35,9 +33,28 @@ def now() -> str:
 
 def commit_info(checkout: Path) -> dict:
     """{"id": short commit or "unknown", "dirty": uncommitted changes to tracked files, or None when unknown}."""
-    commit = _git(checkout, "rev-parse", "--short", "HEAD")
+    return _commit_info(checkout, _git(checkout, "rev-parse", "--short", "HEAD"))
+
+
+def _commit_info(checkout: Path, commit: str | None) -> dict:
     status = _git(checkout, "status", "--porcelain", "--untracked-files=no") if commit else None
     return {"id": commit or "unknown", "dirty": None if status is None else bool(status.strip())}
+
+
+def process_commit(checkout: Path) -> dict:
+    """The commit this process measures with (read once) and the dirty flag read now: files change during a run."""
+    return _commit_info(checkout, _head(checkout))
+
+
+def head_commit(checkout: Path) -> str:
+    """The checkout's short commit, or "unknown": read once per process and checkout (a row's default and its
+    stamp share it), since a process measures with the code it loaded when it started."""
+    return _head(checkout) or "unknown"
+
+
+@cache
+def _head(checkout: Path) -> str | None:
+    return _git(checkout, "rev-parse", "--short", "HEAD")
 
 
 def _git(checkout: Path, *args: str) -> str | None:
@@ -79,20 +96,3 @@ def visible_gpus() -> list[str]:
     import tensorflow as tf
 
     return [device.name for device in tf.config.list_physical_devices("GPU")]
-
-
-def stamp(row, *, node_id: str, started_at: str, checkout: Path, gpus: list[str] | None = None):
-    """The row with its provenance: test node id, start and end times, tool version, commit and dirty flag,
-    library versions, machine."""
-    commit = commit_info(checkout)
-    return replace(
-        row,
-        node_id=node_id,
-        started_at=started_at,
-        finished_at=now(),
-        tool_version=__version__,
-        git_commit=commit["id"],
-        git_dirty=commit["dirty"],
-        versions=library_versions(),
-        machine=machine_info(gpus),
-    )

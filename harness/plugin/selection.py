@@ -103,14 +103,14 @@ def longest_claims_first(items: list[pytest.Item], results_dir: Path) -> None:
     seconds of each one's latest recorded row, longest first; other tests keep their places. pytest-xdist hands
     tests out in this order, and a worker that runs out of tests idles until the other's last one ends: in a
     `make verify` run in registry order, one worker waited about 4 minutes while the other ran `bn_gotcha` (7 min)."""
-    from harness.results import assembly
+    from harness.results import rowfile
 
     slots = [index for index, item in enumerate(items) if _is_claim_test(item)]
     if len(slots) < 2:
         return
     seconds = {}
     for scale_dir in sorted(path for path in results_dir.glob("*") if path.is_dir()):
-        seconds.update({row.get("node_id"): row.get("seconds") for row in assembly.read_rows(scale_dir)})
+        seconds.update({row.get("node_id"): row.get("seconds") for row in rowfile.read_rows(scale_dir)})
     claims = sorted((items[index] for index in slots), key=lambda item: -_as_seconds(seconds.get(item.nodeid)))
     for index, item in zip(slots, claims):
         items[index] = item
@@ -137,7 +137,7 @@ def claim_cases(scales: tuple[str, ...] = ("smoke", "cpu", "gpu", "replicate")) 
     marker (and `exploratory` unless it is the claim's primary), and a strict xfail where a finding is known. A
     scale with several configurations (replicate, or a comma-separated --dataset / --backbone) runs all of them in
     one test, one row each."""
-    from harness.claims import CLAIMS
+    from harness.claims.registry import CLAIMS
 
     cases = []
     for claim in CLAIMS.values():

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from harness.claims.base import Claim
     from harness.recipe.lab import Lab
     from harness.recipe.scales import Scale
-    from harness.results.assembly import Row
+    from harness.results.row import Row
 
 
 class KnownFinding(AssertionError):
@@ -76,7 +76,7 @@ class ClaimsSession:
 
     def record_skip(self, claim: str, variant: str, scale_name: str, reason: str, node_id: str) -> None:
         """A skipped claim test is a line beside the rows, so the report lists it with its reason."""
-        from harness.results.assembly import append_skip
+        from harness.results.rowfile import append_skip
 
         skip = {"claim": claim, "variant": variant, "scale": scale_name, "run_id": self.run_id, "reason": reason}
         append_skip(self.results_dir, {**skip, "node_id": node_id}, self.worker)
@@ -86,7 +86,7 @@ SESSION_KEY = pytest.StashKey[ClaimsSession]()
 
 
 def _new_run_id() -> str:
-    from harness.results.assembly import new_run_id
+    from harness.results.rowfile import new_run_id
 
     return new_run_id()
 
@@ -125,7 +125,7 @@ def claim_verifier(request: pytest.FixtureRequest) -> Callable[[Claim | str, str
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim: Claim | str, variant: str, scale_name: str) -> Row:
-        from harness.claims import CLAIMS
+        from harness.claims.registry import CLAIMS
 
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
         configurations = session.scale(scale_name).configurations()
@@ -144,7 +144,8 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
     """One configuration's row: measured, stamped with its provenance, recorded with its outcomes."""
     from harness import engine
     from harness.backbones import WeightsUnavailableError
-    from harness.results import assembly
+    from harness.results import rowfile
+    from harness.results.row import stamp
 
     started_at = provenance.now()
     try:
@@ -162,15 +163,15 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
     except pytest.skip.Exception as skipped:
         session.record_skip(claim.id, variant, scale.name, str(skipped.msg), node_id)
         raise
-    row = provenance.stamp(
+    row = stamp(
         row,
         node_id=node_id,
         started_at=started_at,
         checkout=REPO_ROOT,
         gpus=provenance.visible_gpus(),
     )
-    assembly.append_row(session.results_dir, row, session.worker)
-    assembly.append_outcomes(session.results_dir, row, outcomes)
+    rowfile.append_row(session.results_dir, row, session.worker)
+    rowfile.append_outcomes(session.results_dir, row, outcomes)
     return row
 
 

@@ -31,7 +31,7 @@ def write_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Conf
     tables = getattr(config.stash.get(SESSION_KEY, None), "tables", None)
     if not tables:
         return
-    from harness.results.assembly import grouped_markdown
+    from harness.results.tables import grouped_markdown
 
     for scale, table in tables.items():
         if table is None:

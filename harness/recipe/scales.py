@@ -86,7 +86,7 @@ class Scale:
             raise ScaleError(f"{self.name}: variants must be one of {VARIANT_SETS} (got {self.variants!r})")
 
     def runs(self, claim: Any, variant: str) -> bool:
-        """Does this scale run this variant of `claim` (a `harness.claims.Claim`)? Per `variants`."""
+        """Does this scale run this variant of `claim` (a `harness.claims.base.Claim`)? Per `variants`."""
         if self.variants == "primary":
             return variant == claim.primary_variant
         if self.variants == "smoke":
@@ -94,7 +94,7 @@ class Scale:
         return True
 
     def known_finding(self, variant: Any) -> str:
-        """The verdict a variant (a `harness.claims.Variant`) is known to give here instead of CONFIRMED, or ""."""
+        """The verdict a variant (a `harness.claims.base.Variant`) is known to give here instead of CONFIRMED, or ""."""
         return variant.expected.get(self.name) or variant.expected.get(self.findings_from, "")
 
     def configurations(self) -> list[Scale]:

@@ -17,8 +17,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.results import assembly
 from harness.core.errors import HarnessError
+from harness.results import rowfile, tables
 
 MATCH_KEYS = ("claim", "variant", "scale", "backbone", "dataset", "image_size", "n_train")
 KINDS = ("verdict changed", "shift beyond intervals", "only in A", "only in B", "within intervals")
@@ -58,14 +58,14 @@ def load_rows(path: Path) -> list[dict]:
     """The newest rows of a claims.json, a scale folder or a results folder (every scale in it)."""
     path = Path(path)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", assembly.MalformedRowWarning)
+        warnings.simplefilter("always", rowfile.MalformedRowWarning)
         if path.is_file():
-            rows = assembly.read_claims_json(path)
+            rows = rowfile.read_claims_json(path)
         elif (path / "claims.json").is_file() or (path / "runs").is_dir():
-            rows = assembly.latest_rows(assembly.read_rows(path))
+            rows = tables.latest_rows(rowfile.read_rows(path))
         else:
             scales = sorted(child for child in path.iterdir() if child.is_dir()) if path.is_dir() else []
-            rows = [row for scale in scales for row in assembly.latest_rows(assembly.read_rows(scale))]
+            rows = [row for scale in scales for row in tables.latest_rows(rowfile.read_rows(scale))]
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     if not rows:
@@ -153,4 +153,4 @@ def _configuration_text(row: dict) -> str:
 def _delta_text(row: dict) -> str:
     if not row:
         return "–"
-    return f"{float(row['delta']) * 100:+.1f} pp {assembly.ci_text(row)}"
+    return f"{float(row['delta']) * 100:+.1f} pp {tables.ci_text(row)}"

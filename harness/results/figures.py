@@ -7,7 +7,7 @@
 - `deltas.png`: every row's Δ with its 95 % interval, one panel per claim with its own axis (a +60 pp effect and a
   ±1 pp one are both readable), the claimed threshold and the claim type marked, verdicts in a legend.
 
-Claims put typed records (`harness.results.records.CurvePoint`, `BatchNormPoint`) in their rows; the figures read them.
+Claims put typed records (`harness.claims.records.CurvePoint`, `BatchNormPoint`) in their rows; the figures read them.
 """
 
 import math
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats as scipy_stats
 
-from harness.results import records
-from harness.results.records import BatchNormPoint, CurvePoint
+from harness.claims import records
+from harness.claims.records import BatchNormPoint, CurvePoint
 
 REGIMES = {  # curve id -> legend label
     "fe_stage1": "feature extraction (stage 1: frozen base, head, augmentation)",

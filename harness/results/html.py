@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.results import assembly
+from harness.results import rowfile, tables
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
@@ -38,13 +38,13 @@ def write(scale_dir: Path, table: pd.DataFrame) -> Path:
     """Render the scale's assembled table (and its figures, already drawn) to `scale_dir/report.html`."""
     rows = table.to_dict("records")
     page = render(rows, table.attrs.get("skipped", []), Path(scale_dir) / "figures")
-    return assembly.write_atomic(Path(scale_dir) / "report.html", page)
+    return rowfile.write_atomic(Path(scale_dir) / "report.html", page)
 
 
 def render(rows: list[dict], skipped: list[dict], figures_dir: Path) -> str:
     scale = escape(str(rows[0].get("scale", ""))) if rows else ""
     body = [f"<h1>tl-claims results, {scale} scale</h1>"]
-    for group in assembly.group_rows(rows).values():
+    for group in tables.group_rows(rows).values():
         body.append(_table_section(group))
     body.append(_figures_section(figures_dir))
     body.append(_claims_section(rows))
@@ -62,18 +62,18 @@ def render(rows: list[dict], skipped: list[dict], figures_dir: Path) -> str:
 
 
 def _table_section(group: list[dict]) -> str:
-    header = "".join(f"<th>{escape(name)}</th>" for name in assembly.MARKDOWN_COLUMNS)
+    header = "".join(f"<th>{escape(name)}</th>" for name in tables.MARKDOWN_COLUMNS)
     lines = []
     for row in group:
-        cells = assembly.markdown_cells(row)
+        cells = tables.markdown_cells(row)
         tds = "".join(
             f'<td class="{escape(cell)}">{escape(cell)}</td>'
             if name in ("verdict", "adjusted")
             else f"<td>{escape(cell)}</td>"
-            for name, cell in zip(assembly.MARKDOWN_COLUMNS, cells)
+            for name, cell in zip(tables.MARKDOWN_COLUMNS, cells)
         )
         lines.append(f"<tr>{tds}</tr>")
-    title = escape(assembly.configuration_title(group[0]))
+    title = escape(tables.configuration_title(group[0]))
     return (
         f'<section class="configuration"><h2>{title}</h2><table class="results"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table></section>"

@@ -17,7 +17,9 @@ import pandas as pd
 UNDECIDED = "INCONCLUSIVE"
 
 
-def configuration(row: dict) -> str:
+def replication_column(row: dict) -> str:
+    """The replication table's column a row fills: its `data set × backbone`. Unlike `tables.table_key`, which keeps
+    every set-up in a table of its own, this puts one claim's rows from different set-ups side by side."""
     return f"{row['dataset']} × {row['backbone']}"
 
 
@@ -25,7 +27,7 @@ def newest_per_configuration(rows: list[dict]) -> dict[tuple[str, str, str], dic
     """The newest row per (claim, variant, configuration)."""
     newest: dict[tuple[str, str, str], dict] = {}
     for row in sorted(rows, key=lambda r: (r.get("run_id", ""), r.get("finished_at", ""))):
-        newest[(row["claim"], row["variant"], configuration(row))] = row
+        newest[(row["claim"], row["variant"], replication_column(row))] = row
     return newest
 
 

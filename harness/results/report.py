@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.results import replication
-from harness.results import assembly
-from harness.stats import intervals
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO_ROOT
+from harness.results import assembly, replication, rowfile
+from harness.results.tables import group_rows, grouped_markdown
+from harness.stats import intervals
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 SCALE_ORDER = ("cpu", "replicate", "gpu", "smoke")
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"no rows under {where} (scales {', '.join(SCALE_ORDER)}); nothing assembled, no README touched")
         return 1
     for scale, table in tables.items():
-        groups = len(assembly.group_rows(table.to_dict("records")))
+        groups = len(group_rows(table.to_dict("records")))
         print(f"{scale}: {len(table)} rows in {groups} table(s) -> {args.results_dir / scale}/claims.csv | .md | .json")
         if args.html:
             from harness.results import html
@@ -77,7 +77,7 @@ def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
     """Every scale's table; rows-file lines that are not rows are reported on stderr, one line each."""
     tables = {}
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", assembly.MalformedRowWarning)
+        warnings.simplefilter("always", rowfile.MalformedRowWarning)
         for scale in SCALE_ORDER:
             table = assembly.assemble(results_dir, scale)
             if table is not None:
@@ -102,12 +102,12 @@ def results_section(tables: dict[str, pd.DataFrame]) -> str:
         rows = table.to_dict("records")
         parts.append(
             f"### {scale} scale\n\n{provenance_summary(rows, table.attrs.get('environment', {}))}"
-            f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is what "
-            "the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict after "
-            "Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic rows "
-            "are not adjusted.\n\n"
+            f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is "
+            "what the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict "
+            "after Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic "
+            "rows are not adjusted.\n\n"
             + replication_summary(table)
-            + assembly.grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
+            + grouped_markdown(rows, table.attrs.get("skipped", []), heading="####")
         )
     return "\n".join(parts)
 
@@ -200,5 +200,5 @@ def update_readme(readme: Path, section: str, force: bool = False) -> str:
     new = f"{head}{START}\n{section}{END}{tail}"
     if new == text:
         return f"{readme}: Results section already up to date ({after} rows)"
-    assembly.write_atomic(readme, new)
+    rowfile.write_atomic(readme, new)
     return f"{readme}: Results section regenerated ({before} -> {after} rows)"

@@ -15,7 +15,7 @@ is right (1) or wrong (0) by a probit model on a latent score
 The true Δ is the expected treatment − baseline accuracy over the population of test images and training seeds,
 outliers included, computed in closed form from the normal model. Settings put it at the claim's threshold (a
 confirmation there is a false confirmation), 2 pp below it, and 3 pp above it (power). The verdicts come from the
-functions the engine uses: `intervals.summarize`, `verdicts.Superiority`, `sequential.sequential_look`.
+engine's own decision step, `harness.stats.decide.decide`, with a `rules.Superiority` rule.
 """
 
 import argparse
@@ -30,8 +30,9 @@ from scipy import optimize
 from scipy import stats as scipy_stats
 
 from harness.stats import intervals
-from harness.stats.rules import Superiority
-from harness.stats.sequential import Design, Look, sequential_look
+from harness.stats.decide import decide
+from harness.stats.rules import Superiority, Verdict
+from harness.stats.sequential import Design
 
 THRESHOLD = 0.02  # the simulated claim: Δ > +2 pp
 OFFSETS = {"below": -0.02, "at": 0.0, "above": 0.03}
@@ -208,12 +209,7 @@ def run_setting(setting: Setting, rng: np.random.Generator, replicates: int, wit
     chosen, runner_up = _Tally(), _Tally()
     for _ in range(replicates):
         base, treat = simulate_outcomes(rng, setting.scenario, means, setting.most_seeds, setting.n_images)
-        if setting.looks is not None:
-            look = _run_looks(base, treat, rule, Design(looks=setting.looks))
-            summary, verdict = look.summary, look.verdict
-        else:
-            summary = intervals.summarize(base, treat)
-            verdict = rule.judge(summary)
+        summary, verdict = _decide(base, treat, rule, setting.looks)
         chosen.add(summary.ci_low, summary.ci_high, verdict.word, setting.true_delta, summary.floor, summary.n_seeds)
         if with_runner_up and setting.looks is None:
             boot = intervals.crossed_bootstrap(base, treat, n_resamples=1000)
@@ -226,14 +222,15 @@ def run_setting(setting: Setting, rng: np.random.Generator, replicates: int, wit
     return results
 
 
-def _run_looks(base: np.ndarray, treat: np.ndarray, rule: Superiority, design: Design) -> Look:
-    """Follow the sequential plan on the first seeds of a pre-drawn replicate, as the engine would add them."""
-    n_seeds = design.looks[0]
-    while True:
-        look = sequential_look(base[:n_seeds], treat[:n_seeds], rule, design)
-        if look.stop or look.next_seeds is None:
-            return look
-        n_seeds = look.next_seeds
+def _decide(
+    base: np.ndarray, treat: np.ndarray, rule: Superiority, looks: tuple[int, ...] | None
+) -> tuple[intervals.Summary, Verdict]:
+    """The engine's decision on a pre-drawn replicate: with sequential looks, its seeds are revealed a look at a
+    time, as the engine would measure them."""
+    if looks is None:
+        return decide(base, treat, rule)
+    first = looks[0]
+    return decide(base[:first], treat[:first], rule, Design(looks=looks), grow=lambda n: (base[:n], treat[:n]))
 
 
 def _result(setting: Setting, method: str, tally: _Tally) -> dict:

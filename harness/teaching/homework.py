@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from harness import engine
-from harness.claims import CLAIMS, Variant
+from harness.claims.base import Variant
+from harness.claims.registry import CLAIMS
 from harness.core.errors import HarnessError
 from harness.data import Splits, load_splits
 from harness.recipe import measures, training
@@ -31,7 +32,7 @@ from harness.recipe.evaluation import Evaluation
 from harness.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options, changed
 from harness.recipe.scales import Scale
 from harness.recipe.training import StageBudget
-from harness.results.assembly import Row
+from harness.results.row import Outcomes, Row
 from harness.teaching import messages
 from harness.teaching.rehearsal import Rehearsal, rehearsal_from, watching_stage1, watching_stage2
 from harness.teaching.student import Student, StudentConfig
@@ -186,7 +187,7 @@ class HomeworkResult:
     student: str
     scale: Scale
     rows: tuple[Row, ...]  # one per homework claim
-    outcomes: tuple[engine.Outcomes, ...]
+    outcomes: tuple[Outcomes, ...]
     rehearsal: Rehearsal | None = None  # the checks' training facts, read from the first seed's two phases
 
     def row(self, claim_id: str) -> Row:

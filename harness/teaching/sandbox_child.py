@@ -76,7 +76,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
     before, they rehearse."""
     import pickle
 
-    from harness.results import assembly
+    from harness.results import rowfile
     from harness.teaching import checks, homework
     from harness.teaching.student import ContractError, load_student
 
@@ -111,8 +111,8 @@ def child_homework(arguments: dict, emit: Events) -> None:
         emit("problem", message=problem)
         return
     for row, outcomes in zip(result.rows, result.outcomes, strict=True):
-        assembly.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
-        assembly.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
+        rowfile.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
+        rowfile.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
     emit("result", **homework.result_fields(result, lang))
     emit("done")
 
@@ -158,7 +158,7 @@ def serve() -> NoReturn:
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
 
-    from harness.results import assembly  # noqa: F401
+    from harness.results import rowfile  # noqa: F401
     from harness.teaching import checks, homework  # noqa: F401
 
     answer({"ready": True})

@@ -17,7 +17,7 @@ from keras.src.legacy.saving import legacy_h5_format
 
 from harness import backbones, engine
 from harness.backbones import keras_apps
-from harness.claims import CLAIMS
+from harness.claims.registry import CLAIMS
 from harness.data import sources
 from harness.recipe.lab import Lab
 from harness.recipe.scales import SCALES

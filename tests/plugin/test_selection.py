@@ -90,10 +90,10 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     recorded first, in registry order, then longest first by their latest recorded row's seconds."""
     from dataclasses import replace
 
-    from test_results import make_row
+    from test_row import make_row
 
-    from harness.claims import CLAIMS
-    from harness.results import assembly
+    from harness.claims.registry import CLAIMS
+    from harness.results import rowfile
 
     node = "tests/claims/test_claims.py::test_claim[{}]"
     recorded = {
@@ -104,7 +104,7 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     for case, seconds in recorded.items():  # oldest run first: the latest row counts
         for run, value in enumerate(seconds):
             row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
-            assembly.append_row(tmp_path, replace(row, node_id=node.format(case)))
+            rowfile.append_row(tmp_path, replace(row, node_id=node.format(case)))
     selections = ("cpu and not exploratory", "cpu and exploratory")
     code = (  # both collections in one process: TensorFlow's import is most of a collection's time
         "import sys, pytest\n"

@@ -47,7 +47,7 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
-    from harness.results import assembly
+    from harness.results import assembly, rowfile
 
-    assert [row["claim"] for row in assembly.read_rows(results_dir / "smoke")] == ["preprocessing"]
+    assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["preprocessing"]
     assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]

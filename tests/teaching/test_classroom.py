@@ -6,9 +6,9 @@ import csv
 import pytest
 from test_checks import EXAMPLE_BUGS
 
-from harness.claims import CLAIMS
+from harness.claims.registry import CLAIMS
 from harness.core.paths import REPO_ROOT
-from harness.results.assembly import read_rows
+from harness.results.rowfile import read_rows
 from harness.teaching import classroom
 from harness.teaching.checks import CHECKS
 

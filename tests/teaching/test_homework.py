@@ -6,11 +6,11 @@ import json
 import pytest
 
 from harness.backbones import keras_apps
-from harness.claims import CLAIMS
+from harness.claims.registry import CLAIMS
 from harness.core.paths import REPO_ROOT
 from harness.recipe.scales import SCALES
-from harness.results import assembly
-from harness.results.assembly import Row
+from harness.results import rowfile
+from harness.results.row import Row
 from harness.teaching import checks, homework
 from harness.teaching.pipeline import Pipeline
 from harness.teaching.rehearsal import Rehearsal
@@ -31,7 +31,7 @@ def test_the_correct_example_passes_the_homework(pytester):
     results_dir = pytester.path / "results"
     result = pytester.runpytest("--homework", str(student), "--results-dir", str(results_dir), "-m", scale_name)
     result.assert_outcomes(passed=1, deselected=2)  # both acceptance criteria and every check hold
-    rows = [row for row in assembly.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
+    rows = [row for row in rowfile.read_rows(results_dir / scale_name) if row["variant"] == "student:student_correct"]
     assert {row["claim"] for row in rows} == {"two_stage", "transfer_vs_scratch"}
     seeds = len(SCALES[scale_name].seeds)
     assert all(len(values) == seeds for row in rows for values in row["per_seed"].values())

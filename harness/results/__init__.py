@@ -1,0 +1,1 @@
+"""Results: the row schema, its files, tables, figures, replication, reports and diffs."""

@@ -1,0 +1,36 @@
+"""Assembling: every worker's rows folded into claims.csv / .md / .json and the figures; nothing recorded, no table."""
+
+import json
+from dataclasses import asdict
+
+import pandas as pd
+from test_row import make_row
+
+from harness.results import assembly, rowfile, tables
+from harness.stats.rules import Verdict
+
+
+def test_rows_from_every_worker_are_assembled(tmp_path):
+    rowfile.append_row(tmp_path, make_row(claim="a"), worker="gw0")
+    rowfile.append_row(tmp_path, make_row(claim="b"), worker="gw1")
+    table = assembly.assemble(tmp_path, "smoke")
+    assert list(table["claim"]) == ["a", "b"]
+    csv = pd.read_csv(tmp_path / "smoke" / "claims.csv")
+    assert list(csv.columns[: len(tables.COLUMNS)]) == tables.COLUMNS
+    document = json.loads((tmp_path / "smoke" / "claims.json").read_text())
+    assert {"date", "machine", "versions", "git_commit"} <= set(document["environment"])
+    assert "| a | v |" in (tmp_path / "smoke" / "claims.md").read_text()
+    assert (tmp_path / "smoke" / "figures" / "deltas.png").stat().st_size > 0
+
+
+def test_nothing_recorded_gives_no_table(tmp_path):
+    assert assembly.assemble(tmp_path, "cpu") is None
+
+
+def test_the_family_adjustment_reads_each_row_s_own_verdict_back():
+    verdict = Verdict("CONFIRMED", True, True, 0.02, "superiority Δ > +0.0 pp", 0.1, 0.1 - 0.05, 0.1 + 0.05, 0.95)
+    fields = {"verdict": "CONFIRMED", "confirms": True, "decided": True, "p_value": 0.02, "estimate": 0.1}
+    row = asdict(make_row(rule=verdict.rule, **fields))
+    assert assembly.recorded_verdict(row) == verdict
+    adjusted = assembly.with_family_verdicts([row, {**row, "claim": "d"}])  # 2 × 0.02 is not below 0.025
+    assert [(r["role"], r["adjusted_p"], r["adjusted"]) for r in adjusted] == [("primary", 0.04, "INCONCLUSIVE")] * 2

@@ -1,0 +1,35 @@
+"""Tables: the newest row per claim × variant × configuration, one table per configuration, Markdown cells."""
+
+from dataclasses import asdict
+
+import pytest
+from test_row import make_row
+
+from harness.results import assembly, rowfile, tables
+
+
+def test_the_newest_run_wins_and_older_claims_stay(tmp_path):
+    rowfile.append_row(tmp_path, make_row(claim="a", delta=0.1, run_id="20260101T000000-1"))
+    rowfile.append_row(tmp_path, make_row(claim="b", delta=0.2, run_id="20260101T000000-1"))
+    rowfile.append_row(tmp_path, make_row(claim="a", delta=0.3, run_id="20260102T000000-1"))
+    table = assembly.assemble(tmp_path, "smoke").set_index("claim")
+    assert table.loc["a", "delta"] == pytest.approx(0.3)
+    assert table.loc["b", "delta"] == pytest.approx(0.2)
+
+
+def test_two_image_sizes_give_two_tables_each_named(tmp_path):
+    rowfile.append_row(tmp_path, make_row(claim="a"))
+    rowfile.append_row(tmp_path, make_row(claim="a", run_id="20260102T000000-1", image_size=48))
+    table = assembly.assemble(tmp_path, "smoke")
+    assert sorted(table["image_size"]) == [32, 48]  # both kept: another configuration is not a newer row
+    markdown = (tmp_path / "smoke" / "claims.md").read_text()
+    assert markdown.count("| claim | variant |") == 2
+    assert "### smoke · b · d · 32 px · 4 per class · 3 seeds" in markdown
+    assert "### smoke · b · d · 48 px · 4 per class · 3 seeds" in markdown
+
+
+def test_markdown_carries_the_metric_and_the_claim_type():
+    row = {**asdict(make_row(metric="share of weights changed", rule="exact Δ > +99.0 pp")), "role": "p"}
+    lines = tables.to_markdown([row]).splitlines()
+    assert "| metric |" in lines[0] and "| rule |" in lines[0]
+    assert "| share of weights changed |" in lines[2] and "| exact Δ > +99.0 pp |" in lines[2]
