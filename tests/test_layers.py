@@ -132,3 +132,23 @@ def test_the_layer_check_sees_an_upward_import():
 def test_layers_list_each_package_once():
     names = list(itertools.chain.from_iterable(LAYERS))
     assert len(names) == len(set(names))
+
+
+MAX_MODULE_LINES = 500  # a module longer than this tells more than one concern
+MAX_FUNCTION_LINES = 60  # a function longer than this does more than one thing
+
+
+def test_no_module_is_longer_than_one_concern():
+    long = {name: n for name, path in MODULES.items() if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"split these modules (lines): {long}"
+
+
+def test_no_function_is_longer_than_one_screen():
+    long = {
+        f"{name}.{node.name}": node.end_lineno - node.lineno + 1
+        for name, tree in TREES.items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
+    }
+    assert not long, f"split these functions (lines): {long}"
