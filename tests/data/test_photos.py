@@ -57,12 +57,12 @@ def test_a_changed_a_missing_and_an_unlisted_photo_are_each_named(tmp_path):
 def test_photos_without_their_attribution_are_refused(tmp_path):
     folder = photo_copy(tmp_path)
     (folder / photos.ATTRIBUTION).unlink()
-    with pytest.raises(DataError, match="ATTRIBUTION.txt is missing"):
+    with pytest.raises(DataError, match=r"ATTRIBUTION\.txt is missing"):
         photos.photo_folder("128px", root=tmp_path)
 
 
 def test_without_the_photos_the_error_says_where_to_get_them(tmp_path):
-    with pytest.raises(DataError, match="ship with the tl-claims repository.*tfds:tf_flowers.*folder:PATH"):
+    with pytest.raises(DataError, match=r"ship with the tl-claims repository.*tfds:tf_flowers.*folder:PATH"):
         photos.photo_folder("128px", root=tmp_path)
 
 
