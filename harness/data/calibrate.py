@@ -1,12 +1,15 @@
-"""Calibration of a synthetic family (or any source): is the task one on which transfer learning means something?
+"""Calibration of a synthetic family (or any source): is the task learnable, neither trivial nor hopeless?
 
-Four classifiers on the same split (96 px, 50 training images per class, >= 100 test images per class by default):
+Two classifiers on the same split (96 px, 50 training images per class, >= 100 test images per class by default):
 
 - `color_histogram`: logistic regression on a joint RGB histogram. Gate <= 0.45: colour alone must not solve it.
 - `linear_probe`: logistic regression on frozen, correctly preprocessed EfficientNet-Lite0 features (global average
-  pooled). Gate in [0.70, 0.92]: the ImageNet features are useful, and fine-tuning has headroom.
-- `linear_probe_raw`: the same probe fed raw 0..255 pixels. Gate: clearly lower (the preprocessing claim).
-- `scratch_cnn`: a small CNN trained from scratch with the lesson's augmentation. Gate: >= 15 pp below the probe.
+  pooled). Gate in [0.70, 0.92]: the features carry the classes, and fine-tuning has headroom.
+
+No gate measures what a claim tests. Earlier versions also required raw 0..255 input to score 10 pp below the
+preprocessed probe and a from-scratch CNN to score 15 pp below it: those are the `preprocessing` and
+`transfer_vs_scratch` claims themselves, so a family tuned until it passed them confirmed those claims by
+construction. Those gates are gone; the claims measure those outcomes on the data (docs/data.md).
 
 The split comes from the calibration's own generator streams (`DataConfig(purpose="calibration")`, see
 `sources.SYNTHETIC_STREAMS`): a generator is tuned on images that no claim ever trains, selects or tests on. For
@@ -25,14 +28,11 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from harness.data.augment import lesson_augmentation
 from harness.data.sources import DataConfig, Splits, load_splits
 
-RESULT_KEYS = ("color_histogram", "linear_probe", "linear_probe_raw", "scratch_cnn")
+RESULT_KEYS = ("color_histogram", "linear_probe")
 COLOR_HISTOGRAM_MAX = 0.45
 PROBE_RANGE = (0.70, 0.92)
-RAW_PROBE_MIN_DROP = 0.10  # "clearly lower": at least 10 pp below the preprocessed probe
-SCRATCH_MIN_GAP = 0.15
 L2_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 HISTOGRAM_BINS = 8  # per channel: 512 joint colour bins
 
@@ -45,7 +45,6 @@ class CalibrationSettings:
     n_val: int = 10
     n_test: int = 100
     seed: int = 0
-    scratch_epochs: int = 40
     backbone: str = "efficientnet_lite0"
     cache_dir: Path | None = None
 
@@ -56,15 +55,12 @@ class CalibrationSettings:
 
 
 def calibrate(settings: CalibrationSettings = CalibrationSettings()) -> dict[str, float]:
-    """The four accuracies (in [0, 1]) on the test split, keyed as `RESULT_KEYS`."""
+    """The two accuracies (in [0, 1]) on the test split, keyed as `RESULT_KEYS`."""
     splits = load_splits(settings.data_config(), settings.seed)
     keras.utils.set_random_seed(settings.seed)
-    probe, probe_raw = linear_probe_accuracies(splits, settings.backbone, settings.image_size)
     return {
         "color_histogram": colour_histogram_accuracy(splits),
-        "linear_probe": probe,
-        "linear_probe_raw": probe_raw,
-        "scratch_cnn": scratch_cnn_accuracy(splits, settings.scratch_epochs, settings.seed),
+        "linear_probe": linear_probe_accuracy(splits, settings.backbone, settings.image_size),
     }
 
 
@@ -81,16 +77,6 @@ def gate_failures(results: dict[str, float]) -> list[str]:
         failures.append(
             f"linear probe {results['linear_probe']:.3f} outside [{low}, {high}]: the task is too "
             f"{'easy' if results['linear_probe'] > high else 'hard'} for frozen ImageNet features"
-        )
-    if results["linear_probe"] - results["linear_probe_raw"] < RAW_PROBE_MIN_DROP:
-        failures.append(
-            f"raw-input probe {results['linear_probe_raw']:.3f} is not clearly below the preprocessed "
-            f"probe {results['linear_probe']:.3f} (need {RAW_PROBE_MIN_DROP * 100:.0f} pp)"
-        )
-    if results["linear_probe"] - results["scratch_cnn"] < SCRATCH_MIN_GAP:
-        failures.append(
-            f"scratch CNN {results['scratch_cnn']:.3f} is less than {SCRATCH_MIN_GAP * 100:.0f} pp below "
-            f"the probe {results['linear_probe']:.3f}: pretrained features do not matter enough"
         )
     return failures
 
@@ -112,21 +98,19 @@ def colour_histogram_accuracy(splits: Splits) -> float:
     return probe_accuracy(splits, features)
 
 
-def linear_probe_accuracies(splits: Splits, backbone: str, image_size: int) -> tuple[float, float]:
-    """Probe accuracy on pooled backbone features with the backbone's preprocessing, and with raw 0..255 input."""
+def linear_probe_accuracy(splits: Splits, backbone: str, image_size: int) -> float:
+    """Probe accuracy on pooled backbone features, with the backbone's own preprocessing."""
     from harness import backbones
 
     spec = backbones.get(backbone)
     model = backbones.load(backbone, image_size=image_size, include_top=False, weights="imagenet")
     pooled = keras.Sequential([model, keras.layers.GlobalAveragePooling2D()])
 
-    def features(preprocess) -> dict[str, np.ndarray]:
-        return {
-            split: pooled.predict(preprocess(splits.arrays(split)[0].astype(np.float32)), batch_size=64, verbose=0)
-            for split in ("train", "val", "test")
-        }
-
-    return probe_accuracy(splits, features(spec.preprocess)), probe_accuracy(splits, features(lambda x: x))
+    features = {
+        split: pooled.predict(spec.preprocess(splits.arrays(split)[0].astype(np.float32)), batch_size=64, verbose=0)
+        for split in ("train", "val", "test")
+    }
+    return probe_accuracy(splits, features)
 
 
 def probe_accuracy(splits: Splits, features: dict[str, np.ndarray]) -> float:
@@ -170,46 +154,3 @@ def predict(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def accuracy(predicted: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y)) if len(y) else float("nan")
-
-
-def small_cnn(image_size: int, n_classes: int) -> keras.Model:
-    """Four conv blocks (16-32-64-128), batch norm, global pooling, dropout: a small from-scratch baseline.
-
-    BatchNorm momentum 0.9, not Keras' 0.99: with 250 images a run has only a few hundred steps, and 0.99 moving
-    statistics lag so far behind that inference-mode accuracy stays at chance while training accuracy climbs.
-    """
-    inputs = keras.Input((image_size, image_size, 3))
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    for filters in (16, 32, 64, 128):
-        x = keras.layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = keras.layers.BatchNormalization(momentum=0.9)(x)
-        x = keras.layers.ReLU()(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dropout(0.3)(x)
-    return keras.Model(inputs, keras.layers.Dense(n_classes)(x), name="scratch_cnn")
-
-
-def scratch_cnn_accuracy(splits: Splits, epochs: int, seed: int) -> float:
-    """Train from scratch with the lesson's augmentation; keep the epoch with the best val accuracy.
-
-    shuffle=False only tells Keras not to warn: the dataset itself reshuffles every epoch (seeded).
-    """
-    keras.utils.set_random_seed(seed)
-    model = small_cnn(splits.x_train.shape[1], len(splits.class_names))
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        metrics=["accuracy"],
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
-    train = splits.dataset("train", 32, shuffle_seed=seed, augmentation=lesson_augmentation(seed))
-    callbacks = []
-    validation = None
-    if len(splits.y_val):
-        validation = splits.dataset("val", 64)
-        callbacks.append(
-            keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, mode="max", restore_best_weights=True)
-        )
-    model.fit(train, epochs=epochs, validation_data=validation, callbacks=callbacks, shuffle=False, verbose=0)
-    logits = model.predict(splits.dataset("test", 64), verbose=0)
-    return accuracy(np.argmax(logits, axis=1), splits.y_test)

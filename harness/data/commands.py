@@ -33,13 +33,12 @@ def register(subparsers) -> None:
     data = subparsers.add_parser("data", help="synthetic families and other sources: calibrate, show")
     commands = data.add_subparsers(dest="data_command", required=True)
 
-    calibrate = commands.add_parser("calibrate", help="the four calibration accuracies and their gates")
+    calibrate = commands.add_parser("calibrate", help="the two calibration accuracies and their gates")
     calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
     calibrate.add_argument("--dataset", default="synthetic", help=HELP)
     calibrate.add_argument("--image-size", type=int, default=96)
     calibrate.add_argument("--n-train", type=int, default=50, help="training images per class")
     calibrate.add_argument("--n-test", type=int, default=100, help="test images per class")
-    calibrate.add_argument("--epochs", type=int, default=40, help="epochs for the from-scratch CNN")
     calibrate.add_argument("--seed", type=int, default=0)
     calibrate.set_defaults(handler=run_calibrate)
 
@@ -65,7 +64,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
     """Exit 0 when every gate holds, 1 when one misses (the failures go to stderr)."""
     from harness.data.calibrate import CalibrationSettings, calibrate, gate_failures
 
-    require_positive(epochs=args.epochs, n_train=args.n_train, n_test=args.n_test)
+    require_positive(n_train=args.n_train, n_test=args.n_test)
     require_in_range("--seed", args.seed, 0, MAX_SEED)
     require_in_range("--image-size", args.image_size, 8, MAX_IMAGE_SIZE)
     settings = CalibrationSettings(
@@ -74,7 +73,6 @@ def run_calibrate(args: argparse.Namespace) -> int:
         n_train=args.n_train,
         n_test=args.n_test,
         seed=args.seed,
-        scratch_epochs=args.epochs,
     )
     results = calibrate(settings)
     failures = gate_failures(results)
@@ -94,8 +92,6 @@ def format_calibration(results: dict[str, float], settings) -> str:
     rules = {
         "color_histogram": f"<= {gates.COLOR_HISTOGRAM_MAX:.2f}",
         "linear_probe": f"in [{low:.2f}, {high:.2f}]",
-        "linear_probe_raw": f"<= probe - {gates.RAW_PROBE_MIN_DROP:.2f}",
-        "scratch_cnn": f"<= probe - {gates.SCRATCH_MIN_GAP:.2f}",
     }
     lines = [
         f"calibration: {settings.source}, {settings.image_size} px, {settings.n_train} train / "

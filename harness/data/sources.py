@@ -30,7 +30,7 @@ import io
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import keras
@@ -39,7 +39,8 @@ import tensorflow as tf
 
 from harness.core import store
 from harness.core.paths import default_cache_dir
-from harness.data import families
+from harness.data import families, photos
+from harness.data.content_split import SplitSizes, split_by_content
 from harness.data.spec import parse_dataset_spec
 from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
 
@@ -69,6 +70,14 @@ class DataConfig:
     n_test: int = 100  # per class (the same test set for every seed)
     cache_dir: Path | None = None  # None -> default_cache_dir()
     purpose: str = "claims"  # "claims" | "calibration": which synthetic streams the images come from
+    # Real photos split by content (content_split.py): the training pool per class takes half of what val leaves,
+    # at least pool_min and at most pool_max (0: n_train). The test set is what remains, at most n_test per class.
+    pool_min: int = 0
+    pool_max: int = 0
+
+    def split_sizes(self) -> SplitSizes:
+        pool_min = self.pool_min or self.n_train
+        return SplitSizes(self.n_val, pool_min, max(pool_min, self.pool_max), self.n_test)
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: arrays do not compare with ==, and identity is what the cache gives
@@ -127,10 +136,11 @@ class Pool:
 
     labels: np.ndarray  # int32, one per image
     fetch: Callable[[np.ndarray], np.ndarray]  # positions -> uint8 images
+    digests: np.ndarray | None = None  # SHA-256 of each image's content, for real photos (content_split.py)
 
     @classmethod
-    def of_arrays(cls, x: np.ndarray, y: np.ndarray) -> Pool:
-        return cls(np.asarray(y, np.int32), lambda index: x[index])
+    def of_arrays(cls, x: np.ndarray, y: np.ndarray, digests: np.ndarray | None = None) -> Pool:
+        return cls(np.asarray(y, np.int32), lambda index: x[index], digests)
 
     def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return read_only(self.fetch(index)), read_only(self.labels[index])
@@ -156,6 +166,7 @@ def load_splits(config: DataConfig, seed: int) -> Splits:
     check_config(config)
     fixed = fixed_splits(config)
     labels = fixed.train_pool.labels[fixed.candidates]
+    check_pool(fixed, labels, config.n_train)
     chosen = training_choice(labels, len(fixed.class_names), config.n_train, seed, fixed.block)
     x_train, y_train = fixed.train_pool.take(fixed.candidates[chosen])
     return Splits(fixed.class_names, x_train, y_train, *fixed.val, *fixed.test)
@@ -191,8 +202,11 @@ class FixedSplits:
 
 @functools.lru_cache(maxsize=8)
 def fixed_splits(config: DataConfig) -> FixedSplits:
-    """Val and test carved (or subsampled) with a fixed seed; what is left is the pool training draws from."""
-    pools = load_pools(config)
+    """Val and test carved (or subsampled) with a fixed seed; what is left is the pool training draws from. Real
+    photos with no split of their own are split by content instead (`content_split.py`)."""
+    pools = load_pools(pool_config(config))
+    if pools.train.digests is not None and pools.val is None and pools.test is None:
+        return split_photos(pools, config)
     n_classes = len(pools.class_names)
     remaining = fixed_orders(pools.train.labels, n_classes)
     check_counts(pools, remaining, config)
@@ -208,6 +222,41 @@ def fixed_splits(config: DataConfig) -> FixedSplits:
     )
     block = SYNTHETIC_TRAIN_POOL if parse_dataset_spec(config.source).kind == "synthetic" else None
     return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test, block)
+
+
+def pool_config(config: DataConfig) -> DataConfig:
+    """The config that decides a source's pools: the per-call n_train only matters to a synthetic source (its pool
+    grows by blocks), so real sources share one pool, hence one test set, across every training size."""
+    if parse_dataset_spec(config.source).kind == "synthetic":
+        return config
+    return replace(config, n_train=config.pool_min or config.n_train)
+
+
+def split_photos(pools: Pools, config: DataConfig) -> FixedSplits:
+    split = split_by_content(pools.train.digests, pools.train.labels, pools.class_names, config.split_sizes())
+    if split.duplicates or split.conflicts:
+        store.log.info(
+            "%s: %d duplicate photo(s) reduced to one, %d photo(s) filed under two classes left out",
+            pools.name,
+            split.duplicates,
+            split.conflicts,
+        )
+    val, test = pools.train.take(split.val), pools.train.take(split.test)
+    return FixedSplits(pools.class_names, pools.train, split.pool, val, test)
+
+
+def check_pool(fixed: FixedSplits, labels: np.ndarray, n_train: int) -> None:
+    """A training size larger than a class's pool is an error that names the class, never a silent smaller set."""
+    short = [
+        f"{name!r} has {int(np.sum(labels == c))}"
+        for c, name in enumerate(fixed.class_names)
+        if np.sum(labels == c) < n_train
+    ]
+    if short:
+        raise DataError(
+            f"n_train={n_train} per class is more than the training pool holds: class {', '.join(short)} "
+            "training photos (the rest are kept for validation and test). Ask for fewer per class or add photos"
+        )
 
 
 def fixed_orders(labels: np.ndarray, n_classes: int) -> list[np.ndarray]:
@@ -293,6 +342,9 @@ def load_pools(config: DataConfig) -> Pools:
         )
     if spec.kind == "tfds":
         return tfds_pools(spec.argument, config.image_size)
+    if spec.kind == "tf_flowers":
+        folder = photos.photo_folder(photos.resolution_for(config.image_size, spec.argument))
+        return replace(folder_pools(folder, config.image_size, cache_dir), name=str(spec))
     return folder_pools(Path(spec.argument).expanduser().resolve(), config.image_size, cache_dir)
 
 
@@ -432,26 +484,31 @@ def tfds_pools(name: str, image_size: int) -> Pools:
             "copy ~/tensorflow_datasets here, or use folder:PATH with one sub-folder per class"
         ) from error
     class_names = tuple(info.features["label"].names) if "label" in info.features else ()
-    x, y = materialise(data, image_size)
+    x, y, digests = materialise(data, image_size)
     if not class_names:
         class_names = tuple(str(i) for i in range(int(y.max()) + 1))
-    return Pools(f"tfds:{name}", class_names, Pool.of_arrays(x, y))
+    return Pools(f"tfds:{name}", class_names, Pool.of_arrays(x, y, digests))
 
 
-def materialise(data: tf.data.Dataset, image_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(image, label) pairs of any size -> resized uint8 arrays (bilinear, no crop: what the folder loader does)."""
+def materialise(data: tf.data.Dataset, image_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image, label) pairs of any size -> resized uint8 arrays (bilinear, no crop: what the folder loader does), and
+    a digest of each image's full-size pixels (a keyed 64-bit hash: the content split needs identity, not secrecy)."""
 
     def resize(image, label):
+        digest = tf.strings.to_hash_bucket_strong(tf.io.serialize_tensor(image), 2**63 - 1, key=[131, 2026])
         image = tf.image.resize(
             image[..., :3] if image.shape[-1] != 1 else tf.image.grayscale_to_rgb(image), (image_size, image_size)
         )
-        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), tf.cast(label, tf.int32)
+        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), tf.cast(label, tf.int32), digest
 
     xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
-    for images, labels in data.map(resize, num_parallel_calls=tf.data.AUTOTUNE).batch(LOAD_BATCH).as_numpy_iterator():
+    digests = [np.zeros((0,), np.int64)]
+    batches = data.map(resize, num_parallel_calls=tf.data.AUTOTUNE).batch(LOAD_BATCH).as_numpy_iterator()
+    for images, labels, hashes in batches:
         xs.append(images)
         ys.append(labels)
-    return np.concatenate(xs), np.concatenate(ys)
+        digests.append(hashes)
+    return np.concatenate(xs), np.concatenate(ys), np.array([f"{h:016x}" for h in np.concatenate(digests)])
 
 
 @functools.lru_cache(maxsize=4)
@@ -461,8 +518,9 @@ def folder_pools(root: Path, image_size: int, cache_dir: Path) -> Pools:
     readable = normalised_copy(report, cache_dir) if report.to_convert else report.root
     arrays = {}
     for split, split_dir in report.splits.items():
-        x, y, _ = read_class_folders(readable / split_dir.relative_to(report.root), image_size, report.class_names)
-        arrays[split] = Pool.of_arrays(x, y)
+        x, y, paths = read_class_folders(readable / split_dir.relative_to(report.root), image_size, report.class_names)
+        digests = np.array([store.sha256_of(Path(path)) for path in paths]) if split == "all" else None
+        arrays[split] = Pool.of_arrays(x, y, digests)
     train = arrays.get("train", arrays.get("all"))
     return Pools(f"folder:{root}", report.class_names, train, arrays.get("val"), arrays.get("test"))
 

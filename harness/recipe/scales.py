@@ -156,6 +156,9 @@ class Scale:
             n_val=self.n_val,
             n_test=self.n_test,
             cache_dir=Path(cache_dir) / "data",
+            # real photos: one training pool (hence one test set) for every size a learning curve asks for
+            pool_min=self.n_train,
+            pool_max=max(self.n_train, *self.learning_curve_sizes),
         )
 
 

@@ -21,7 +21,7 @@ def fake_calibration(monkeypatch):
     monkeypatch.setattr(
         calibrate,
         "calibrate",
-        lambda settings: {"color_histogram": 0.35, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41},
+        lambda settings: {"color_histogram": 0.35, "linear_probe": 0.81},
     )
 
 
@@ -31,8 +31,6 @@ def test_calibrate_json_prints_exactly_the_four_accuracies(capsys, fake_calibrat
     assert json.loads(out) == {
         "color_histogram": 0.35,
         "linear_probe": 0.81,
-        "linear_probe_raw": 0.52,
-        "scratch_cnn": 0.41,
     }
 
 
@@ -47,10 +45,7 @@ def test_calibrate_accepts_the_objects_family_and_says_where_its_images_come_fro
     monkeypatch.setattr(
         calibrate,
         "calibrate",
-        lambda settings: (
-            seen.append(settings)
-            or {"color_histogram": 0.25, "linear_probe": 0.8, "linear_probe_raw": 0.55, "scratch_cnn": 0.35}
-        ),
+        lambda settings: seen.append(settings) or {"color_histogram": 0.25, "linear_probe": 0.8},
     )
     code, out, _ = run(capsys, "data", "calibrate", "--dataset", "synthetic:objects")
     assert code == 0 and seen[0].source == "synthetic:objects" and seen[0].data_config().purpose == "calibration"
@@ -61,7 +56,7 @@ def test_a_missed_gate_exits_1_and_says_which(capsys, monkeypatch):
     monkeypatch.setattr(
         calibrate,
         "calibrate",
-        lambda settings: {"color_histogram": 0.9, "linear_probe": 0.81, "linear_probe_raw": 0.52, "scratch_cnn": 0.41},
+        lambda settings: {"color_histogram": 0.9, "linear_probe": 0.81},
     )
     code, _, err = run(capsys, "data", "calibrate", "--json")
     assert code == 1 and "colour histogram 0.900" in err

@@ -87,7 +87,9 @@ def test_one_block_draws_exactly_the_per_class_permutation_prefix():
 
 def test_asking_a_folder_for_more_than_it_holds_names_the_counts(tmp_path):
     write_tree(tmp_path / "photos", {"cat": 9, "dog": 6}, value=100)
-    with pytest.raises(DataError, match=r"'dog' has 6 training-pool images, n_train=5 \+ n_test=2 \+ n_val=0 needs 7"):
+    with pytest.raises(
+        DataError, match=r"'dog' has 6 distinct photos; n_val=0 \+ n_train=5 \+ at least 2 test photos need 7"
+    ):
         load_splits(DataConfig(f"folder:{tmp_path / 'photos'}", 20, 5, 0, 2, tmp_path / "cache"), seed=0)
 
 

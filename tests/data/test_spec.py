@@ -28,7 +28,14 @@ def test_unknown_forms_list_every_allowed_form(text):
     with pytest.raises(DataError) as error:
         parse_dataset_spec(text)
     message = str(error.value)
-    for form in ("use synthetic, tfds:NAME", "folder:PATH", "synthetic:flowers", "synthetic:objects"):
+    for form in (
+        "use tf_flowers",
+        "tf_flowers:227px",
+        "tfds:NAME",
+        "folder:PATH",
+        "synthetic:flowers",
+        "synthetic:objects",
+    ):
         assert form in message
 
 
