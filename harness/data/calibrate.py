@@ -12,7 +12,7 @@ preprocessed probe and a from-scratch CNN to score 15 pp below it: those are the
 construction. Those gates are gone; the claims measure those outcomes on the data (docs/data.md).
 
 The split comes from the calibration's own generator streams (`DataConfig(purpose="calibration")`, see
-`sources.SYNTHETIC_STREAMS`): a generator is tuned on images that no claim ever trains, selects or tests on. For
+`streams.SYNTHETIC_STREAMS`): a generator is tuned on images that no claim ever trains, selects or tests on. For
 tfds and folder sources there is no second stream, so the calibration then reads the same images as the claims.
 
 The logistic regressions are plain numpy (scikit-learn is not a dependency): softmax regression on standardised

@@ -104,8 +104,8 @@ def format_calibration(results: dict[str, float], settings) -> str:
 
 def calibration_images(settings: CalibrationSettings) -> str:
     """Where the calibration's images come from, in words."""
-    from harness.data.sources import SYNTHETIC_STREAMS
     from harness.data.spec import parse_dataset_spec
+    from harness.data.streams import SYNTHETIC_STREAMS
 
     if parse_dataset_spec(settings.source).kind != "synthetic":
         return "the source's own splits (no second stream: the same images the claims use)"

@@ -1,35 +1,26 @@
 """Data sources behind one interface, and the deterministic splits every claim shares.
 
-A source turns into `Pools`: per-class images for training (and, where the source has them, ready-made val and test
-images). `make_splits` then draws the splits with these rules, which the claims' paired statistics rely on:
+A source turns into `Pools` (pools.py): per-class images for training and, where the source has them, ready-made val
+and test images. The splits then follow these rules, which the claims' paired statistics rely on:
 
-- stratified: every split has the same count per class;
-- the test set (and the val set) never depend on the seed: every seed and arm is scored on the same images;
+- the test set (and the val set) never depend on the seed or the training size: every seed, size and arm is scored
+  on the same images;
 - for one seed, training subsets are nested in `n_train` (10 ⊂ 25 ⊂ 50 ...), so learning curves are paired;
-- different seeds draw different training subsets from the pool;
+- different seeds draw different training subsets from the whole training pool;
 - val is disjoint from train and test; asking for more images than a source has is a DataError with the counts.
 
-Sources (parsed in one place, `spec.py`): `synthetic[:FAMILY]` (a procedural family, `flowers` by default or
-`objects`, written once as JPEG class folders in the cache and read back with
-`keras.utils.image_dataset_from_directory`, the lesson's loader), `tfds:NAME` (`tfds.load(NAME, split="train")`,
-resized, split here) and `folder:PATH` (a class-folder tree, with or without train/ val/ test/ sub-folders,
-validated first; see `validate.py`).
-
-Synthetic images come in generator streams (one generator seed each). The claims draw train / val / test from
-streams 1 / 2 / 3; the calibration (`DataConfig(purpose="calibration")`) from streams 101 / 102 / 103, which no claim
-ever reads: the data are tuned on images that never decide a claim. Real sources (tfds, folders) have no second
-stream, so for them the calibration describes the same images the claims use.
+Sources (parsed in one place, `spec.py`): `tf_flowers` (the shipped photos, photos.py), `folder:PATH` (a class-folder
+tree, validated first, folders.py) and `tfds:NAME` (tfds_source.py) are real photos: without ready-made val/test
+folders they are split by content (content_split.py: duplicates removed, each class cut in digest order), so a
+photo is never on two sides. `synthetic[:FAMILY]` (streams.py) draws train / val / test from separate generator
+streams, the same number per class: streams 1 / 2 / 3 for the claims, 101 / 102 / 103 for the calibration
+(`DataConfig(purpose="calibration")`), which no claim ever reads. Real sources have no second stream, so for them the
+calibration describes the same images the claims use.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
-import io
-import json
-import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,26 +30,17 @@ import tensorflow as tf
 
 from harness.core import store
 from harness.core.paths import default_cache_dir
-from harness.data import families, photos
+from harness.data import photos, streams
 from harness.data.content_split import SplitSizes, split_by_content
+from harness.data.folders import folder_pools
+from harness.data.pools import Pool, Pools
 from harness.data.spec import parse_dataset_spec
-from harness.data.validate import DataError, FolderReport, inspect_folder, to_rgb
+from harness.data.tfds_source import tfds_pools
+from harness.data.validate import DataError
 
 SPLITS = ("train", "val", "test")
-# Per class: the train pool grows in blocks of this many images, as many as n_train needs (at least one). Seeds
-# draw different subsets below one block's size; a larger n_train adds whole blocks, and its choice keeps the
-# smaller sizes' choice as a prefix (`training_choice`), so every number measured at n <= 300 stays the same.
-SYNTHETIC_TRAIN_POOL = 300
 PURPOSES = ("claims", "calibration")
-# Generator seed per purpose and split: no two (purpose, split) pairs share a stream, hence never an image.
-SYNTHETIC_STREAMS = {
-    "claims": {"train": 1, "val": 2, "test": 3},
-    "calibration": {"train": 101, "val": 102, "test": 103},
-}
 FIXED_SPLIT_SEED = 131  # carves val/test out of sources without them, identically for every seed
-GENERATION_WORKERS = 2  # processes for generating synthetic images (the CPU suite targets a 2-core machine)
-PARALLEL_THRESHOLD = 200  # below this many images a worker pool's start-up costs more than it saves
-LOAD_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -127,36 +109,6 @@ def without_autotuning(data: tf.data.Dataset) -> tf.data.Dataset:
     return data.with_options(options)
 
 
-@dataclass(frozen=True)
-class Pool:
-    """The images of one split of a source: labels known up front, pixels fetched by position on demand.
-
-    On demand because the synthetic train pool is 1500 images, while a smoke test needs twenty of them.
-    """
-
-    labels: np.ndarray  # int32, one per image
-    fetch: Callable[[np.ndarray], np.ndarray]  # positions -> uint8 images
-    digests: np.ndarray | None = None  # SHA-256 of each image's content, for real photos (content_split.py)
-
-    @classmethod
-    def of_arrays(cls, x: np.ndarray, y: np.ndarray, digests: np.ndarray | None = None) -> Pool:
-        return cls(np.asarray(y, np.int32), lambda index: x[index], digests)
-
-    def take(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return read_only(self.fetch(index)), read_only(self.labels[index])
-
-
-@dataclass(frozen=True)
-class Pools:
-    """What a source provides before splitting: the train pool, and val/test pools where the source has them."""
-
-    name: str
-    class_names: tuple[str, ...]
-    train: Pool
-    val: Pool | None = None
-    test: Pool | None = None
-
-
 # ---------------------------------------------------------------------------------------------------- public
 
 
@@ -220,7 +172,7 @@ def fixed_splits(config: DataConfig) -> FixedSplits:
         if pools.val
         else take_first(pools.train, remaining, config.n_val)
     )
-    block = SYNTHETIC_TRAIN_POOL if parse_dataset_spec(config.source).kind == "synthetic" else None
+    block = streams.SYNTHETIC_TRAIN_POOL if parse_dataset_spec(config.source).kind == "synthetic" else None
     return FixedSplits(pools.class_names, pools.train, np.sort(np.concatenate(remaining)), val, test, block)
 
 
@@ -323,13 +275,6 @@ def check_counts(pools: Pools, remaining: list[np.ndarray], config: DataConfig) 
         )
 
 
-def read_only(array: np.ndarray) -> np.ndarray:
-    """Cached arrays are shared between callers: an in-place edit would silently change everyone's data."""
-    array = np.ascontiguousarray(array)
-    array.setflags(write=False)
-    return array
-
-
 # ---------------------------------------------------------------------------------------------------- sources
 
 
@@ -337,7 +282,7 @@ def load_pools(config: DataConfig) -> Pools:
     spec = parse_dataset_spec(config.source)
     cache_dir = Path(config.cache_dir) if config.cache_dir is not None else default_cache_dir()
     if spec.kind == "synthetic":
-        return synthetic_pools(
+        return streams.synthetic_pools(
             spec.argument, config.image_size, config.n_val, config.n_test, cache_dir, config.purpose, config.n_train
         )
     if spec.kind == "tfds":
@@ -346,243 +291,3 @@ def load_pools(config: DataConfig) -> Pools:
         folder = photos.photo_folder(photos.resolution_for(config.image_size, spec.argument))
         return replace(folder_pools(folder, config.image_size, cache_dir), name=str(spec))
     return folder_pools(Path(spec.argument).expanduser().resolve(), config.image_size, cache_dir)
-
-
-def synthetic_pools(
-    family_name: str,
-    image_size: int,
-    n_val: int,
-    n_test: int,
-    cache_dir: Path,
-    purpose: str = "claims",
-    n_train: int = 1,
-) -> Pools:
-    """Three generator streams: a train pool of as many `SYNTHETIC_TRAIN_POOL` blocks per class as `n_train` needs,
-    and the first n_val / n_test images per class of the others."""
-    family = families.get_family(family_name)
-    n_classes = len(family.class_names)
-    train_pool = SYNTHETIC_TRAIN_POOL * max(1, -(-n_train // SYNTHETIC_TRAIN_POOL))
-    sizes = {"train": train_pool, "val": n_val, "test": n_test}
-    streams = SYNTHETIC_STREAMS[purpose]
-    pools = {
-        split: Pool(
-            np.arange(per_class * n_classes, dtype=np.int32) % n_classes,
-            image_stream(Path(cache_dir), family.name, streams[split], image_size).fetch,
-        )
-        for split, per_class in sizes.items()
-    }
-    name = "synthetic" if family.name == families.DEFAULT_FAMILY else f"synthetic:{family.name}"
-    return Pools(name, family.class_names, pools["train"], pools["val"], pools["test"])
-
-
-def synthetic_folder(cache_dir: Path, stream: int, image_size: int, family: str = families.DEFAULT_FAMILY) -> Path:
-    """Cache key = family + generator version + every parameter that changes the pictures."""
-    version = families.get_family(family).version
-    return Path(cache_dir) / "synthetic" / f"{family}-v{version}-seed{stream}-{image_size}px"
-
-
-@functools.lru_cache(maxsize=32)
-def image_stream(cache_dir: Path, family: str, stream: int, image_size: int) -> ImageStream:
-    return ImageStream(
-        synthetic_folder(cache_dir, stream, image_size, family), families.get_family(family), stream, image_size
-    )
-
-
-class ImageStream:
-    """One generator stream of a family as a JPEG class-folder tree in the cache, read back with the lesson's loader.
-
-    An image is generated the first time any split asks for it and written once; the folder is then read with
-    `image_dataset_from_directory` and kept in memory. Files appear atomically, so concurrent processes (xdist
-    workers) may fill the same folder: they write identical bytes. Before each read every file is checked against
-    the hash written with it (`harness.core.store`): a damaged one is reported in one line, deleted and generated again,
-    never handed to TensorFlow (which would fail without naming it, on every run).
-    """
-
-    def __init__(self, folder: Path, family: families.Family, stream: int, image_size: int):
-        self.folder, self.family, self.stream, self.image_size = folder, family, stream, image_size
-        self.images: dict[int, np.ndarray] = {}
-
-    def fetch(self, index: np.ndarray) -> np.ndarray:
-        wanted = [int(i) for i in index]
-        if any(i not in self.images for i in wanted):
-            self.discard_damaged()
-            self.write_missing(wanted)
-            self.read_folder()
-        if not wanted:
-            return np.zeros((0, self.image_size, self.image_size, 3), np.uint8)
-        return np.stack([self.images[i] for i in wanted])
-
-    def discard_damaged(self) -> None:
-        """Every image file must match its hash; one written without a hash (by an earlier version) is decoded once
-        and adopted, or reported and deleted."""
-        for path in sorted(self.folder.rglob("*.jpg")) if self.folder.is_dir() else []:
-            if store.verified(path) or not path.exists():
-                continue
-            if decodes(path):
-                store.adopt(path)
-            else:
-                store.report_corrupt(path, "not a decodable image")
-
-    def write_missing(self, wanted: list[int]) -> None:
-        missing = [i for i in wanted if not families.image_path(self.family, self.folder, i).exists()]
-        if missing:
-            workers = GENERATION_WORKERS if len(missing) >= PARALLEL_THRESHOLD else 1
-            families.write_folders(self.family, self.folder, self.stream, self.image_size, missing, workers)
-
-    def read_folder(self) -> None:
-        x, _, paths = read_class_folders(self.folder, self.image_size, self.family.class_names)
-        self.images = {families.image_index(self.family, path): image for path, image in zip(paths, x)}
-
-
-def decodes(path: Path) -> bool:
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
-
-
-def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ...] | None = None):
-    """Read a class-folder tree with `keras.utils.image_dataset_from_directory` into uint8 arrays.
-
-    shuffle=False keeps the file order (class, then file name), so the result is deterministic.
-    Returns (images, labels, file paths).
-    """
-    with contextlib.redirect_stdout(io.StringIO()):  # the loader prints "Found N files"; --json must stay JSON
-        data = keras.utils.image_dataset_from_directory(
-            folder,
-            labels="inferred",
-            label_mode="int",
-            class_names=list(class_names) if class_names else None,
-            color_mode="rgb",
-            batch_size=LOAD_BATCH,
-            image_size=(image_size, image_size),
-            shuffle=False,
-            verbose=False,
-        )
-    xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
-    for images, labels in data.as_numpy_iterator():
-        xs.append(np.clip(np.round(images), 0, 255).astype(np.uint8))
-        ys.append(labels.astype(np.int32))
-    return np.concatenate(xs), np.concatenate(ys), list(data.file_paths)
-
-
-@functools.lru_cache(maxsize=4)
-def tfds_pools(name: str, image_size: int) -> Pools:
-    """`tfds.load(name, split="train", as_supervised=True)`, resized like the folder loader; split here."""
-    import tensorflow_datasets as tfds
-
-    try:
-        data, info = tfds.load(name, split="train", as_supervised=True, with_info=True)
-    except Exception as error:  # offline, unknown name, failed download: all end the same way for the user
-        raise DataError(
-            f"tfds:{name} could not be loaded ({type(error).__name__}: {str(error).splitlines()[0][:200]}). "
-            f"Run once on a connected machine so TensorFlow Datasets downloads it (or `tfds build {name}`), "
-            "copy ~/tensorflow_datasets here, or use folder:PATH with one sub-folder per class"
-        ) from error
-    class_names = tuple(info.features["label"].names) if "label" in info.features else ()
-    x, y, digests = materialise(data, image_size)
-    if not class_names:
-        class_names = tuple(str(i) for i in range(int(y.max()) + 1))
-    return Pools(f"tfds:{name}", class_names, Pool.of_arrays(x, y, digests))
-
-
-def materialise(data: tf.data.Dataset, image_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(image, label) pairs of any size -> resized uint8 arrays (bilinear, no crop: what the folder loader does), and
-    a digest of each image's full-size pixels (a keyed 64-bit hash: the content split needs identity, not secrecy)."""
-
-    def resize(image, label):
-        digest = tf.strings.to_hash_bucket_strong(tf.io.serialize_tensor(image), 2**63 - 1, key=[131, 2026])
-        image = tf.image.resize(
-            image[..., :3] if image.shape[-1] != 1 else tf.image.grayscale_to_rgb(image), (image_size, image_size)
-        )
-        return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8), tf.cast(label, tf.int32), digest
-
-    xs, ys = [np.zeros((0, image_size, image_size, 3), np.uint8)], [np.zeros((0,), np.int32)]
-    digests = [np.zeros((0,), np.int64)]
-    batches = data.map(resize, num_parallel_calls=tf.data.AUTOTUNE).batch(LOAD_BATCH).as_numpy_iterator()
-    for images, labels, hashes in batches:
-        xs.append(images)
-        ys.append(labels)
-        digests.append(hashes)
-    return np.concatenate(xs), np.concatenate(ys), np.array([f"{h:016x}" for h in np.concatenate(digests)])
-
-
-@functools.lru_cache(maxsize=4)
-def folder_pools(root: Path, image_size: int, cache_dir: Path) -> Pools:
-    """Validate the folder, normalise it into the cache if some files need converting, then read each split."""
-    report = inspect_folder(root)
-    readable = normalised_copy(report, cache_dir) if report.to_convert else report.root
-    arrays = {}
-    for split, split_dir in report.splits.items():
-        x, y, paths = read_class_folders(readable / split_dir.relative_to(report.root), image_size, report.class_names)
-        digests = np.array([store.sha256_of(Path(path)) for path in paths]) if split == "all" else None
-        arrays[split] = Pool.of_arrays(x, y, digests)
-    train = arrays.get("train", arrays.get("all"))
-    return Pools(f"folder:{root}", report.class_names, train, arrays.get("val"), arrays.get("test"))
-
-
-FOLDER_COPY_FORMAT = 2  # 2: copies (never hard links) with a manifest of hashes
-MANIFEST = ".manifest.json"
-
-
-def normalised_copy(report: FolderReport, cache_dir: Path) -> Path:
-    """A copy of the tree the loader reads correctly: converted files as RGB PNG, the others copied (never hard
-    links: editing the cache must not edit a user's photo). Keyed by every file's path, size and modification time;
-    its manifest of hashes is checked on every use, and a damaged copy is reported, deleted and made again."""
-    files = [path for classes in report.files.values() for paths in classes.values() for path in paths]
-    fingerprint = hashlib.sha256(f"format {FOLDER_COPY_FORMAT}\n".encode())
-    for path in files:
-        stat = path.stat()
-        fingerprint.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode(errors="surrogateescape"))
-    target = Path(cache_dir) / "folders" / f"{report.root.name}-{fingerprint.hexdigest()[:16]}"
-    if copy_intact(target):
-        return target
-    discard_folder(target)
-    with store.temporary(target) as staging:
-        write_copy(report, files, staging)
-        with contextlib.suppress(OSError):  # an OSError: another process finished the same copy first
-            staging.rename(target)
-    return target
-
-
-def write_copy(report: FolderReport, files: list[Path], staging: Path) -> None:
-    convert = set(report.to_convert)
-    manifest = {}
-    for path in files:
-        destination = staging / path.relative_to(report.root)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if path in convert:
-            from PIL import Image
-
-            destination = destination.with_name(destination.name + ".png")
-            with Image.open(path) as image:
-                to_rgb(image).save(destination)
-        else:
-            shutil.copyfile(path, destination)
-        manifest[str(destination.relative_to(staging))] = store.sha256_of(destination)
-    (staging / MANIFEST).write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8", errors="surrogateescape")
-
-
-def copy_intact(target: Path) -> bool:
-    """Every file the manifest lists is there with its hash; a mismatch is reported in one line."""
-    try:
-        manifest = json.loads((target / MANIFEST).read_text(encoding="utf-8", errors="surrogateescape"))
-    except (OSError, ValueError):
-        return False
-    for relative, digest in manifest.items():
-        path = target / relative
-        if not path.is_file() or store.sha256_of(path) != digest:
-            store.log.warning("cache entry %s is corrupt (%s changed); deleted, rebuilding it", target, relative)
-            return False
-    return True
-
-
-def discard_folder(target: Path) -> None:
-    """Move a damaged or outdated copy out of the way atomically, then delete it."""
-    if target.exists():
-        with store.temporary(target) as doomed, contextlib.suppress(OSError):
-            target.rename(doomed)

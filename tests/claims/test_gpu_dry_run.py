@@ -18,7 +18,7 @@ from keras.src.legacy.saving import legacy_h5_format
 from harness import backbones, engine
 from harness.backbones import keras_apps
 from harness.claims.registry import CLAIMS
-from harness.data import sources
+from harness.data import tfds_source
 from harness.recipe.lab import Lab
 from harness.recipe.scales import SCALES
 
@@ -54,10 +54,10 @@ def gpu_dry(tmp_path_factory):
         keras.utils.set_random_seed(7)
         stand_in = backbones.load(scale.backbone, image_size=scale.image_size, weights=None)
         write_keras_cache_file(stand_in, keras_home / "models", keras_apps.APPLICATIONS[scale.backbone].notop_file)
-        sources.tfds_pools.cache_clear()  # no other test's tf_flowers in memory, and none of ours left behind
+        tfds_source.tfds_pools.cache_clear()  # no other test's tf_flowers in memory, and none of ours left behind
         with tfds.testing.mock_data(num_examples=MOCK_EXAMPLES):
             yield Lab(scale, tmp_path_factory.mktemp("cache")), stand_in
-        sources.tfds_pools.cache_clear()
+        tfds_source.tfds_pools.cache_clear()
 
 
 def test_the_stand_ins_are_what_the_gpu_preset_loads(gpu_dry):

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from harness.data import CLASS_NAMES, DataConfig, DataError, Splits, load_splits, sources
+from harness.data import CLASS_NAMES, DataConfig, DataError, Splits, folders, load_splits, sources, streams, tfds_source
 
 POOL = 12  # a tiny synthetic train pool per class keeps generation well under a second
 
@@ -17,7 +17,7 @@ def tiny(tmp_path_factory):
     """A DataConfig factory on a private cache with a 12-image train pool per class, 16 px images."""
     cache = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sources, "SYNTHETIC_TRAIN_POOL", POOL)
+        patch.setattr(streams, "SYNTHETIC_TRAIN_POOL", POOL)
 
         def make(**overrides) -> DataConfig:
             values = dict(source="synthetic", image_size=16, n_train=4, n_val=2, n_test=3, cache_dir=cache)
@@ -96,10 +96,10 @@ def test_asking_a_folder_for_more_than_it_holds_names_the_counts(tmp_path):
 def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
     config = tiny(n_test=4)
     first = load_splits(config, seed=0)
-    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["claims"]["test"], 16)
+    folder = streams.synthetic_folder(config.cache_dir, streams.SYNTHETIC_STREAMS["claims"]["test"], 16)
     assert sorted(p.name for p in (folder / "daisy").glob("*.jpg")) == [f"{k:05d}.jpg" for k in range(4)]
-    sources.image_stream.cache_clear()  # a new process: nothing in memory, everything on disk
-    monkeypatch.setattr(sources.families, "write_folders", pytest.fail)  # must not regenerate
+    streams.image_stream.cache_clear()  # a new process: nothing in memory, everything on disk
+    monkeypatch.setattr(streams.families, "write_folders", pytest.fail)  # must not regenerate
     again = load_splits(tiny(n_test=4, n_train=3), seed=0)
     assert np.array_equal(again.x_test, first.x_test)
 
@@ -107,7 +107,7 @@ def test_synthetic_images_are_written_once_to_the_cache(tiny, monkeypatch):
 def test_only_the_requested_synthetic_images_are_generated(tiny):
     config = tiny(n_train=2, image_size=20)
     load_splits(config, seed=0)
-    folder = sources.synthetic_folder(config.cache_dir, sources.SYNTHETIC_STREAMS["claims"]["train"], 20)
+    folder = streams.synthetic_folder(config.cache_dir, streams.SYNTHETIC_STREAMS["claims"]["train"], 20)
     assert len(list(folder.rglob("*.jpg"))) == 2 * 5  # not the whole 12-per-class pool
 
 
@@ -197,7 +197,7 @@ def test_tfds_without_data_says_how_to_get_it(monkeypatch):
 
     monkeypatch.setattr(tfds, "load", offline)
     with pytest.raises(DataError, match=r"tfds build tf_flowers.*folder:PATH"):
-        sources.tfds_pools.__wrapped__("tf_flowers", 32)
+        tfds_source.tfds_pools.__wrapped__("tf_flowers", 32)
 
 
 # ---------------------------------------------------------------------------------------------------- folders
@@ -246,12 +246,12 @@ def test_ready_made_test_folder_too_small_names_the_counts(tmp_path):
 
 def forget_in_memory() -> None:
     """As a new process would start: nothing in memory, everything from the disk cache."""
-    for cached in (load_splits, sources.fixed_splits, sources.image_stream, sources.folder_pools):
+    for cached in (load_splits, sources.fixed_splits, streams.image_stream, folders.folder_pools):
         cached.cache_clear()
 
 
 def synthetic_test_images(cache) -> list:
-    return sorted(sources.synthetic_folder(cache, sources.SYNTHETIC_STREAMS["claims"]["test"], 16).rglob("*.jpg"))
+    return sorted(streams.synthetic_folder(cache, streams.SYNTHETIC_STREAMS["claims"]["test"], 16).rglob("*.jpg"))
 
 
 @pytest.mark.parametrize("damage", ["flip_a_byte", "truncate_without_hash"])

@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from harness.data import DataConfig, families, load_splits, sources
+from harness.data import DataConfig, families, load_splits, sources, streams
 from harness.data.calibrate import CalibrationSettings
 
 POOL = 12  # the whole train pool per class is compared, not only a drawn subset
@@ -17,9 +17,9 @@ SIZE = 16
 
 
 def test_no_two_purposes_or_splits_share_a_generator_seed():
-    seeds = [seed for streams in sources.SYNTHETIC_STREAMS.values() for seed in streams.values()]
+    seeds = [seed for by_split in streams.SYNTHETIC_STREAMS.values() for seed in by_split.values()]
     assert len(seeds) == len(set(seeds))
-    assert set(sources.SYNTHETIC_STREAMS) == set(sources.PURPOSES) == {"claims", "calibration"}
+    assert set(streams.SYNTHETIC_STREAMS) == set(sources.PURPOSES) == {"claims", "calibration"}
 
 
 def test_the_calibration_reads_the_calibration_streams_and_claims_the_claims_streams():
@@ -38,7 +38,7 @@ def digests(images: np.ndarray) -> set[str]:
 
 @pytest.fixture
 def small_pool(monkeypatch):
-    monkeypatch.setattr(sources, "SYNTHETIC_TRAIN_POOL", POOL)
+    monkeypatch.setattr(streams, "SYNTHETIC_TRAIN_POOL", POOL)
 
 
 @pytest.mark.parametrize("family", ["flowers", "objects"])
@@ -47,8 +47,8 @@ def test_calibration_and_claims_images_are_disjoint_by_index_seed_and_content(fa
     claims_config = DataConfig(source, SIZE, n_train=POOL, n_val=3, n_test=4, cache_dir=tmp_path)
     claims = [load_splits(claims_config, seed) for seed in (0, 1, 2)]
     calibration_folders = [
-        sources.synthetic_folder(tmp_path, seed, SIZE, family)
-        for seed in sources.SYNTHETIC_STREAMS["calibration"].values()
+        streams.synthetic_folder(tmp_path, seed, SIZE, family)
+        for seed in streams.SYNTHETIC_STREAMS["calibration"].values()
     ]
     assert not any(folder.exists() for folder in calibration_folders), "a claims load touched a calibration stream"
     calibration = load_splits(
@@ -69,12 +69,12 @@ def test_calibration_and_claims_images_are_disjoint_by_index_seed_and_content(fa
     spec = families.get_family(family)
     files = {
         purpose: {
-            split: sorted(sources.synthetic_folder(tmp_path, seed, SIZE, family).rglob("*.jpg"))
-            for split, seed in streams.items()
+            split: sorted(streams.synthetic_folder(tmp_path, seed, SIZE, family).rglob("*.jpg"))
+            for split, seed in by_split.items()
         }
-        for purpose, streams in sources.SYNTHETIC_STREAMS.items()
+        for purpose, by_split in streams.SYNTHETIC_STREAMS.items()
     }
-    for split, seed in sources.SYNTHETIC_STREAMS["calibration"].items():
+    for split, seed in streams.SYNTHETIC_STREAMS["calibration"].items():
         for path in files["calibration"][split][:5]:
             assert path.read_bytes() == spec.jpeg(seed, families.image_index(spec, path), SIZE)[0]
     file_hashes = {

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from harness.data import DataConfig, DataError, load_splits, sources
+from harness.data import DataConfig, DataError, folders, load_splits
 from harness.data.validate import inspect_folder
 
 SIZE = 12
@@ -41,7 +41,7 @@ def tree(tmp_path):
 
 def load_pool(root, tmp_path) -> tuple[np.ndarray, np.ndarray]:
     """Every image of a plain tree as the loader returns it (no splitting)."""
-    pool = sources.folder_pools(root.resolve(), SIZE, tmp_path / "cache").train
+    pool = folders.folder_pools(root.resolve(), SIZE, tmp_path / "cache").train
     return pool.take(np.arange(len(pool.labels)))
 
 
