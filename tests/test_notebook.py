@@ -1,4 +1,4 @@
-"""examples/student_colab.ipynb, executed offline against this checkout: install cell, pipeline, the seven checks.
+"""examples/student_colab.ipynb, executed offline against this checkout: install cell, pipeline, the teaching checks.
 
 The kernel imports this checkout's harness (PYTHONPATH), so the install cell finds tl-claims and installs nothing;
 PIP_NO_INDEX makes sure that nothing could be downloaded if it tried. PYTEST_PLUGINS names the student plugin for
