@@ -58,8 +58,17 @@ def run_claim(
         seconds=round(time.perf_counter() - started, 1),
         run_id=run_id,
         finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+        n_test=test_set_size(lab),
     )
     return row, outcomes
+
+
+
+def test_set_size(lab: LabProtocol) -> int:
+    """How many test images the configuration holds (a real folder's split leaves what it can), or 0 for a lab
+    without data splits (the engine's fakes)."""
+    splits = getattr(lab, "splits", None)
+    return len(splits(lab.scale.seeds[0]).y_test) if splits else 0
 
 
 class _Arms:

@@ -136,3 +136,12 @@ def test_the_regime_names_each_distinct_stage_once_and_sizes_when_a_stage_repeat
     assert regime == "stage 1: 10 ep × 8 = 80 steps (n=50); stage 2: 6 ep × 8 = 48 steps (n=50)"
     steps, _ = engine.describe_regime([stage1, stage2, small])
     assert steps == {"stage 1": 80, "stage 2 (n=50)": 48, "stage 2 (n=10)": 48}
+
+
+def test_a_row_records_the_size_of_its_test_set():
+    scale = SCALES["smoke"].override(seeds=2)
+    with_data = SimpleNamespace(scale=scale, ledger=[], splits=lambda seed: SimpleNamespace(y_test=np.zeros(37)))
+    row, _ = engine.run_claim(make_claim(), "a", with_data, run_id="r", progress=lambda line: None)
+    assert row.n_test == 37
+    row, _ = engine.run_claim(make_claim(), "a", lab(), run_id="r", progress=lambda line: None)
+    assert row.n_test == 0  # a lab without data splits records none

@@ -65,6 +65,7 @@ SCHEMA = [
     "git_dirty",
     "versions",
     "machine",
+    "n_test",
 ]
 
 

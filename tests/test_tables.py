@@ -33,3 +33,11 @@ def test_markdown_carries_the_metric_and_the_claim_type():
     lines = tables.to_markdown([row]).splitlines()
     assert "| metric |" in lines[0] and "| rule |" in lines[0]
     assert "| share of weights changed |" in lines[2] and "| exact Δ > +99.0 pp |" in lines[2]
+
+
+def test_a_configuration_title_names_its_test_set_when_recorded():
+    row = {"scale": "cpu", "backbone": "b", "dataset": "tf_flowers", "image_size": 96, "n_train": 50, "seeds": 5}
+    assert tables.configuration_title({**row, "n_test": 1928}) == (
+        "cpu · b · tf_flowers · 96 px · 50 per class · 1,928 test images · 5 seeds"
+    )
+    assert "test images" not in tables.configuration_title({**row, "n_test": 0})

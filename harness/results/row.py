@@ -96,6 +96,7 @@ class Row:
     git_dirty: bool | None = None  # uncommitted changes to tracked files when the row was measured
     versions: dict = field(default_factory=dict)  # library -> version
     machine: dict = field(default_factory=dict)  # host, processor, CPUs, platform, Python, GPUs
+    n_test: int = 0  # images in the configuration's test set (real photos: what the split left; 0: not recorded)
 
     @classmethod
     def from_result(
@@ -117,6 +118,7 @@ class Row:
         seconds: float,
         run_id: str,
         finished_at: str,
+        n_test: int = 0,
     ) -> Row:
         """The row of a claim variant measured at a scale and decided (harness.stats.decide): `arms` labels the
         baseline and the treatment; the rest is what the engine gathered while measuring."""
@@ -135,6 +137,7 @@ class Row:
             regime=regime,
             run_id=run_id,
             finished_at=finished_at,
+            n_test=n_test,
         )
 
 

@@ -162,7 +162,7 @@ def parse_row(raw: bytes) -> tuple[dict, str]:
     not_numbers += [key for key in ("ci_low", "ci_high") if value[key] is not None and not _is_number(value[key])]
     if not_numbers:
         return {}, f"{', '.join(not_numbers)} must be numbers"
-    return {"run_id": "", "finished_at": "", **value}, ""
+    return {"run_id": "", "finished_at": "", "n_test": 0, **value}, ""  # fields older rows lack
 
 
 def read_claims_json(path: Path) -> list[dict]:

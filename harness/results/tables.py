@@ -18,6 +18,7 @@ COLUMNS = [
     "dataset",
     "image_size",
     "n_train",
+    "n_test",
     "seeds",
     "baseline",
     "treatment",
@@ -53,12 +54,18 @@ def table_key(row: dict) -> tuple:
     return tuple(row.get(key) for key in CONFIG_KEYS)
 
 
+def test_images(row: dict) -> str:
+    """`1,000 test images · ` where the row recorded its test set's size, else nothing (older rows)."""
+    n_test = row.get("n_test")
+    return f"{int(n_test):,} test images · " if isinstance(n_test, int | float) and n_test > 0 else ""
+
+
 def configuration_title(row: dict) -> str:
     """A heading that names a configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per class ·
     5 seeds`."""
     return (
         f"{row.get('scale')} · {row.get('backbone')} · {row.get('dataset')} · {row.get('image_size')} px · "
-        f"{row.get('n_train')} per class · {row.get('seeds')} seeds"
+        f"{row.get('n_train')} per class · {test_images(row)}{row.get('seeds')} seeds"
     )
 
 

@@ -9,7 +9,7 @@ import pytest
         (["--seeds", "0"], "*--seeds must be at least 1*"),
         (["--backbone", "resnet9000"], "*--backbone*resnet9000*efficientnet_lite0*"),
         (["--dataset", "folder:/no/such/folder"], "*no folder at*"),
-        (["--dataset", "imagenet"], "*use synthetic, tfds:NAME*"),
+        (["--dataset", "imagenet"], "*use tf_flowers*tfds:NAME*"),
         (["--image-size", "16"], "*at least 32 pixels*"),
         (["--results-dir", "a_file/results"], "*--results-dir a_file/results: *a_file is a file, not a folder*"),
         (["--cache-dir", "a_file"], "*--cache-dir a_file: *a_file is a file, not a folder; give a folder*"),
