@@ -1,5 +1,6 @@
 import re
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -63,9 +64,11 @@ def test_a_comma_separated_dataset_or_backbone_is_a_replication_matrix():
     assert SCALES["cpu"].configurations() == [SCALES["cpu"]]
 
 
-def test_the_replicate_scale_is_the_cpu_primaries_on_two_families_and_two_backbones():
+def test_the_replicate_scale_is_the_cpu_primaries_on_the_photos_two_families_and_two_backbones():
     replicate = SCALES["replicate"]
-    assert len(replicate.configurations()) == 4 and replicate.variants == "primary"
+    matrix = [(each.dataset, each.backbone) for each in replicate.configurations()]
+    assert {dataset for dataset, _ in matrix} == {"tf_flowers", "synthetic", "synthetic:objects"}
+    assert len(matrix) == 6 and replicate.variants == "primary"
     assert replicate.configurations()[0].image_size == SCALES["cpu"].image_size
 
 
@@ -92,3 +95,8 @@ def test_option_values_out_of_range_are_refused_with_the_range(changes, message)
 
     with pytest.raises(ScaleError, match=re.escape(message)):
         SCALES["cpu"].override(**changes)
+
+
+def test_a_scale_asks_real_photos_for_one_pool_covering_its_learning_curve():
+    config = SCALES["cpu"].data_config(Path("/tmp/cache"), n_train=10)
+    assert (config.n_train, config.pool_min, config.pool_max) == (10, 50, 200)

@@ -242,14 +242,14 @@ SCALES: dict[str, Scale] = {
         variants="primary",
     ),
 }
-# Replication (`pytest -m replicate`, `make replicate`): the cpu scale's primary variants on a second, independently
-# designed data family and a second ImageNet backbone, every combination; the table marks each verdict replicated
-# or not (harness.results.replication).
+# Replication (`pytest -m replicate`, `make replicate`): the cpu scale's primary variants on the real tf_flowers
+# photos and on two independently designed generated families, with two ImageNet backbones, every combination; the
+# table marks where each verdict holds (harness.results.replication).
 SCALES["replicate"] = replace(
     SCALES["cpu"],
     name="replicate",
     variants="primary",
     findings_from="cpu",
-    datasets=("synthetic", "synthetic:objects"),
+    datasets=("tf_flowers", "synthetic", "synthetic:objects"),
     backbones=("efficientnet_lite0", "efficientnet_lite1"),
 )
