@@ -1,4 +1,4 @@
-"""A long run's memory, one lab training many models: `python benchmarks/bench_lab_memory.py [--seeds 40]`.
+"""A long run's memory, one lab training many models: `python -m benchmarks.bench_lab_memory [--seeds 40]`.
 
 See benchmarks/bench/memory.py for what is measured.
 """

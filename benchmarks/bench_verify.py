@@ -1,6 +1,6 @@
 """Naive vs suite and pipeline vs in-memory, measured in one run: results/bench/verify.{csv,md} and profile.{csv,md}.
 
-    python benchmarks/bench_verify.py --scale cpu --seed 0 [--claims two_stage,tta:flip_crop] [--budget-minutes 40]
+    python -m benchmarks.bench_verify --scale cpu --seed 0 [--claims two_stage,tta:flip_crop] [--budget-minutes 40]
 
 See benchmarks/bench/verify.py for what is measured and how.
 """

@@ -63,7 +63,6 @@ def run_claim(
     return row, outcomes
 
 
-
 def test_set_size(lab: LabProtocol) -> int:
     """How many test images the configuration holds (a real folder's split leaves what it can), or 0 for a lab
     without data splits (the engine's fakes)."""

@@ -1,6 +1,6 @@
 """A long run's memory: the resident set size of one lab as it trains one stage-1 and one stage-2 model per seed.
 
-    python benchmarks/bench_lab_memory.py [--seeds 40] [--every 10] [--scale smoke]
+    python -m benchmarks.bench_lab_memory [--seeds 40] [--every 10] [--scale smoke]
 
 Each printed line is the process's resident set size (Linux: VmRSS in /proc/self/status) after that many seeds. A
 lab that kept every trained model's weights grew by the size of a model for each one (docs/measured-facts.md, "A

@@ -1,6 +1,6 @@
 """Two training workers side by side, tf.data's autotuner on and off: how much of its core each one keeps busy.
 
-    python benchmarks/bench_side_by_side.py [--epochs 8] [--rounds 2] [--scale cpu]
+    python -m benchmarks.bench_side_by_side [--epochs 8] [--rounds 2] [--scale cpu]
 
 Every round starts two child processes at once for each setting (the order of the settings alternates between
 rounds). Each child is what a `make verify` worker does most: one TensorFlow thread, the scale's stage-2 set-up
@@ -26,6 +26,7 @@ from unittest import mock
 
 import pandas as pd
 
+from harness.core.paths import REPO_ROOT
 from harness.recipe.scales import SCALES, Scale
 
 SETTINGS = ("autotuner on", "autotuner off")  # off: the pipeline as the lab builds it (data.sources)
@@ -71,7 +72,8 @@ def run_pair(command: Sequence[str]) -> list[dict[str, float]]:
     files, so a chatty child never blocks on a full pipe while the other one is being read."""
     with tempfile.TemporaryFile("w+") as first, tempfile.TemporaryFile("w+") as second:
         children = [
-            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True) for errors in (first, second)
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, cwd=REPO_ROOT)
+            for errors in (first, second)
         ]
         outputs = [child.communicate()[0] for child in children]
         for child, errors in zip(children, (first, second)):
