@@ -36,7 +36,7 @@ from harness.data.folders import folder_pools
 from harness.data.pools import Pool, Pools
 from harness.data.spec import parse_dataset_spec
 from harness.data.tfds_source import tfds_pools
-from harness.data.validate import DataError
+from harness.data.validate import DataError, TooFewPhotos
 
 SPLITS = ("train", "val", "test")
 PURPOSES = ("claims", "calibration")
@@ -205,7 +205,7 @@ def check_pool(fixed: FixedSplits, labels: np.ndarray, n_train: int) -> None:
         if np.sum(labels == c) < n_train
     ]
     if short:
-        raise DataError(
+        raise TooFewPhotos(
             f"n_train={n_train} per class is more than the training pool holds: class {', '.join(short)} "
             "training photos (the rest are kept for validation and test). Ask for fewer per class or add photos"
         )

@@ -40,6 +40,11 @@ class DataError(HarnessError):
     """A data source cannot be used as it is; the message names the file or folder and the fix."""
 
 
+class TooFewPhotos(DataError):
+    """The data set is fine, but smaller than what one experiment asks of it (a learning curve's largest size): that
+    experiment is skipped with this reason, the others run."""
+
+
 @dataclass(frozen=True)
 class Problem:
     path: Path

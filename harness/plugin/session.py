@@ -144,6 +144,7 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
     """One configuration's row: measured, stamped with its provenance, recorded with its outcomes."""
     from harness import engine
     from harness.backbones import WeightsUnavailableError
+    from harness.data.validate import TooFewPhotos
     from harness.results import rowfile
     from harness.results.row import stamp
 
@@ -158,7 +159,7 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
                 run_id=session.run_id,
                 progress=lambda line: session.progress(scale.name, line),
             )
-        except WeightsUnavailableError as error:
+        except (WeightsUnavailableError, TooFewPhotos) as error:
             pytest.skip(f"{claim.id}[{variant}]: {error}")
     except pytest.skip.Exception as skipped:
         session.record_skip(claim.id, variant, scale.name, str(skipped.msg), node_id)

@@ -1,6 +1,7 @@
 """Sources and splits: the rules the claims' paired statistics rely on, on tiny synthetic, tfds-mock and folder data."""
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import tensorflow as tf
 from PIL import Image
 
 from harness.data import CLASS_NAMES, DataConfig, DataError, Splits, folders, load_splits, sources, streams, tfds_source
+from harness.data.validate import TooFewPhotos
 
 POOL = 12  # a tiny synthetic train pool per class keeps generation well under a second
 
@@ -314,3 +316,13 @@ def test_a_damaged_normalised_copy_is_reported_and_made_again(tmp_path, caplog):
     (line,) = [record.getMessage() for record in caplog.records]
     assert "corrupt" in line and "clear.png.png" in line
     assert np.array_equal(again.x_train, first.x_train) and np.array_equal(again.x_test, first.x_test)
+
+
+def test_a_training_size_beyond_the_pool_is_its_own_error_naming_each_class(tmp_path):
+    """The folder is fine for the scale (5 + 2 val + 3 test per class) but a learning curve asks for 8 per class:
+    TooFewPhotos, which the plugin turns into a skip of that one experiment, never a silently smaller set."""
+    write_tree(tmp_path / "photos", {"cat": 12, "dog": 12}, value=100)
+    config = DataConfig(f"folder:{tmp_path / 'photos'}", 20, 8, 2, 3, tmp_path / "cache", pool_min=5, pool_max=5)
+    with pytest.raises(TooFewPhotos, match=r"n_train=8 per class.*'cat' has 5, 'dog' has 5 training photos"):
+        load_splits(config, seed=0)
+    assert np.bincount(load_splits(replace(config, n_train=5), seed=0).y_train).tolist() == [5, 5]
