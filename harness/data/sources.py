@@ -116,7 +116,7 @@ def without_autotuning(data: tf.data.Dataset) -> tf.data.Dataset:
 def load_splits(config: DataConfig, seed: int) -> Splits:
     """The splits for `config` and `seed`: deterministic, and the same object for the same arguments."""
     check_config(config)
-    fixed = fixed_splits(config)
+    fixed = fixed_splits(pool_config(config))  # real photos: one split whatever the training size
     labels = fixed.train_pool.labels[fixed.candidates]
     check_pool(fixed, labels, config.n_train)
     chosen = training_choice(labels, len(fixed.class_names), config.n_train, seed, fixed.block)
@@ -156,7 +156,7 @@ class FixedSplits:
 def fixed_splits(config: DataConfig) -> FixedSplits:
     """Val and test carved (or subsampled) with a fixed seed; what is left is the pool training draws from. Real
     photos with no split of their own are split by content instead (`content_split.py`)."""
-    pools = load_pools(pool_config(config))
+    pools = load_pools(config)
     if pools.train.digests is not None and pools.val is None and pools.test is None:
         return split_photos(pools, config)
     n_classes = len(pools.class_names)
