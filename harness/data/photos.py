@@ -8,9 +8,9 @@ where to get them. `tfds:tf_flowers` stays the online path to the full data set.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
+from harness.core import store
 from harness.core.paths import REPO_ROOT
 from harness.data.spec import PHOTO_RESOLUTIONS
 from harness.data.validate import DataError
@@ -53,7 +53,7 @@ def check_against_sums(folder: Path, sums_file: Path) -> None:
     problems = [f"{name}: missing" for name in sorted(set(listed) - present)]
     problems += [f"{name}: not listed in {sums_file.name}" for name in sorted(present - set(listed))]
     for name in sorted(present & set(listed)):
-        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != listed[name]:
+        if store.sha256_of(folder / name) != listed[name]:
             problems.append(f"{name}: changed (its SHA-256 differs from {sums_file.name})")
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
