@@ -424,6 +424,8 @@ def parse_args(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="cpu", help="a preset of harness.recipe.scales.SCALES (default: cpu)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", help="the scale's data set instead (e.g. tf_flowers, synthetic)")
+    parser.add_argument("--image-size", type=int, help="the scale's image size instead")
     parser.add_argument("--claims", default="", help="comma-separated claim ids or claim:variant (default: all)")
     parser.add_argument("--budget-minutes", type=float, default=float("inf"), help="stop starting claim variants after")
     parser.add_argument("--pipeline-repetitions", type=int, default=5, help="timed epochs per feed; 0: no pipeline")
@@ -444,7 +446,7 @@ def main(argv: list[str] | None = None, *, scale: Scale | None = None, echo: Cal
     if args.render_only:
         out_dir = args.results_dir / "bench"
         return write_report(load_run(out_dir / "verify.json"), out_dir, findings)
-    scale = scale or SCALES[args.scale]
+    scale = scale or SCALES[args.scale].override(dataset=args.dataset, image_size=args.image_size)
     pairs = claim_variants(scale, [name for name in args.claims.split(",") if name])
     out_dir, started = args.results_dir / "bench", time.perf_counter()
     settings = {**machine(), "scale": scale.name, "seed": args.seed, "budget (minutes)": args.budget_minutes}
