@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from harness import backbones
+from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
 from harness.resources import resource
 
@@ -108,10 +109,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "predict",
-        help="top-5 ImageNet classes of images (offline)",
-        description=__doc__.splitlines()[0],
+        "Print the five ImageNet classes a pretrained backbone sees in each image, offline.",
+        [
+            "tl-claims predict cat.jpg",
+            "tl-claims predict --json cat.jpg dog.png",
+            "tl-claims predict --no-preprocess cat.jpg     # raw 0-255 pixels: what skipping preprocess does",
+            "tl-claims predict --backbone mobilenet_v2 --weights mnv2.h5 cat.jpg   # a local weights file",
+        ],
     )
     parser.add_argument(
         "--backbone", default="efficientnet_lite0", help=f"one of: {', '.join(backbones.names())} (default %(default)s)"

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
 from harness.core.limits import MAX_IMAGE_SIZE, MAX_SEED
 from harness.data.spec import HELP
@@ -29,35 +30,62 @@ if TYPE_CHECKING:
 FIGURES = Path("results") / "figures"
 
 
-def register(subparsers) -> None:
-    data = subparsers.add_parser("data", help="synthetic families and other sources: calibrate, show")
+def register(subparsers: argparse._SubParsersAction) -> None:
+    data = add_command(
+        subparsers,
+        "data",
+        "Calibrate a data set or draw pictures of it: the synthetic families, the shipped photos or your own.",
+        [
+            "tl-claims data calibrate --dataset synthetic:objects",
+            "tl-claims data show --dataset tf_flowers --out flowers.png",
+            "tl-claims data show-augmentations --n 6",
+        ],
+    )
     commands = data.add_subparsers(dest="data_command", required=True)
+    register_calibrate(commands)
 
-    calibrate = commands.add_parser("calibrate", help="the two calibration accuracies and their gates")
-    calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
-    calibrate.add_argument("--dataset", default="synthetic", help=HELP)
-    calibrate.add_argument("--image-size", type=int, default=96)
-    calibrate.add_argument("--n-train", type=int, default=50, help="training images per class")
-    calibrate.add_argument("--n-test", type=int, default=100, help="test images per class")
-    calibrate.add_argument("--seed", type=int, default=0)
-    calibrate.set_defaults(handler=run_calibrate)
-
-    show = commands.add_parser("show", help="a PNG grid of training samples per class")
+    show = add_command(
+        commands,
+        "show",
+        "Draw a PNG grid of training images, one row per class.",
+        ["tl-claims data show", "tl-claims data show --dataset folder:my_photos --per-class 10 --out mine.png"],
+    )
     add_picture_options(show, FIGURES / "data-samples.png")
-    show.add_argument("--per-class", type=int, default=6, help="images per class")
+    show.add_argument("--per-class", type=int, default=6, help="images per class (default %(default)s)")
     show.set_defaults(handler=run_show)
 
-    augmentations = commands.add_parser("show-augmentations", help="originals next to augmented versions (PNG)")
+    augmentations = add_command(
+        commands,
+        "show-augmentations",
+        "Draw original training images next to augmented versions of them (PNG), as the lesson's exercise 1 asks.",
+        ["tl-claims data show-augmentations", "tl-claims data show-augmentations --dataset tf_flowers --n 6"],
+    )
     add_picture_options(augmentations, FIGURES / "augmentations.png")
-    augmentations.add_argument("--n", type=int, default=4, help="augmented versions per original")
+    augmentations.add_argument("--n", type=int, default=4, help="augmented versions per original (default %(default)s)")
     augmentations.set_defaults(handler=run_show_augmentations)
+
+
+def register_calibrate(commands: argparse._SubParsersAction) -> None:
+    calibrate = add_command(
+        commands,
+        "calibrate",
+        "Measure how learnable a data set is (colour histogram and frozen-feature probe) and check both gates.",
+        ["tl-claims data calibrate", "tl-claims data calibrate --dataset synthetic:objects --json"],
+    )
+    calibrate.add_argument("--json", action="store_true", help="print only the accuracies, as JSON")
+    calibrate.add_argument("--dataset", default="synthetic", help=HELP)
+    calibrate.add_argument("--image-size", type=int, default=96, help="pixels per side (default %(default)s)")
+    calibrate.add_argument("--n-train", type=int, default=50, help="training images per class (default %(default)s)")
+    calibrate.add_argument("--n-test", type=int, default=100, help="test images per class (default %(default)s)")
+    calibrate.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+    calibrate.set_defaults(handler=run_calibrate)
 
 
 def add_picture_options(parser: argparse.ArgumentParser, default_out: Path) -> None:
     parser.add_argument("--dataset", default="synthetic", help=HELP)
     parser.add_argument("--out", type=Path, default=default_out, help=f"PNG file (default {default_out})")
-    parser.add_argument("--image-size", type=int, default=96)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, default=96, help="pixels per side (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
 
 
 def run_calibrate(args: argparse.Namespace) -> int:

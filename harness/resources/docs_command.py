@@ -22,8 +22,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
+    # resources shares the lowest layer with core, so it spells out what core.command_help.add_command does
     parser = subparsers.add_parser(
-        "docs", help="print a document that ships with tl-claims (offline)", description=__doc__.splitlines()[0]
+        "docs",
+        help="Print a document that ships with tl-claims, offline",
+        description="Print a document that ships with tl-claims, offline.",
+        epilog="examples:\n"
+        "  tl-claims docs contract            # the student contract\n"
+        "  tl-claims docs contract --path     # where the installed file lives",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("document", choices=sorted(DOCS), help="contract: the student contract")
     parser.add_argument("--path", action="store_true", help="print the installed file's path instead")

@@ -17,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
 from harness.results import rowfile, tables
 
@@ -26,7 +27,16 @@ FAILING = KINDS[:2]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("diff", help="compare two runs' rows: changed verdicts, shifts beyond intervals")
+    parser = add_command(
+        subparsers,
+        "diff",
+        "Compare two runs row by row: changed verdicts first, then shifts larger than the intervals.",
+        [
+            "tl-claims diff results_keras_3.10/ results/        # every scale of two results folders",
+            "tl-claims diff old/cpu results/cpu --all          # one scale, unchanged rows too",
+            "tl-claims diff a/claims.json b/claims.json --fail-on-change   # in CI: exit 1 on a change",
+        ],
+    )
     parser.add_argument("a", type=Path, help="results folder, scale folder or claims.json of the reference run")
     parser.add_argument("b", type=Path, help="the same for the run compared with it")
     parser.add_argument("--fail-on-change", action="store_true", help="exit 1 on a changed verdict or a shift")

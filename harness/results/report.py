@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
 from harness.core.paths import REPO_ROOT
 from harness.results import assembly, replication, rowfile
@@ -24,10 +25,19 @@ SCALE_ORDER = ("cpu", "replicate", "gpu", "smoke")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report", help="assemble the results tables; regenerate a README's Results section when asked"
+    parser = add_command(
+        subparsers,
+        "report",
+        "Fold every recorded row into the results tables and figures, and regenerate a README's Results section.",
+        [
+            "tl-claims report                      # in a checkout: results/ and its README.md",
+            "tl-claims report --html               # also results/<scale>/report.html",
+            "tl-claims report --results-dir runs --readme notes/README.md",
+        ],
     )
-    parser.add_argument("--results-dir", type=Path, default=Path("results"), help="default: ./results")
+    parser.add_argument(
+        "--results-dir", type=Path, default=Path("results"), help="folder of recorded rows (default: ./results)"
+    )
     parser.add_argument(
         "--readme",
         type=Path,

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as scipy_stats
 
+from harness.core.command_help import add_command
 from harness.stats import intervals
 from harness.stats.decide import decide
 from harness.stats.rules import Superiority, Verdict
@@ -308,9 +309,22 @@ def _meets(row: dict) -> bool:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("stats", help="statistics of the verdicts")
+    parser = add_command(
+        subparsers,
+        "stats",
+        "Check the statistics behind the verdicts on simulated outcomes whose true effect is known.",
+        ["tl-claims stats simulate --replicates 50 --no-runner-up   # a quick look", "tl-claims stats simulate --json"],
+    )
     commands = parser.add_subparsers(dest="stats_command", required=True)
-    simulate_parser = commands.add_parser("simulate", help="coverage, false confirmations and power by simulation")
+    simulate_parser = add_command(
+        commands,
+        "simulate",
+        "Measure the verdict procedure's coverage, false confirmations and power by simulation.",
+        [
+            "tl-claims stats simulate                          # 400 replicates per setting: about 20 min on 2 cores",
+            "tl-claims stats simulate --replicates 50 --no-runner-up --scenario typical outlier-seed",
+        ],
+    )
     simulate_parser.add_argument("--replicates", type=int, default=400, help="replicates per setting (default 400)")
     simulate_parser.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     simulate_parser.add_argument("--no-runner-up", action="store_true", help="skip the crossed bootstrap (faster)")
@@ -318,7 +332,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--scenario",
         nargs="+",
         choices=[s.name for s in default_scenarios()],
-        help="only these scenarios (default: all)",
+        metavar="NAME",
+        help=f"only these scenarios, of: {', '.join(s.name for s in default_scenarios())} (default: all)",
     )
     simulate_parser.add_argument("--json", action="store_true", help="print the full JSON document")
     simulate_parser.set_defaults(handler=run)
