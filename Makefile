@@ -48,10 +48,9 @@ test-install: install
 # Two pytest-xdist workers (WORKERS=N for another count), each TensorFlow with its share of the cores; a model two
 # claims need is trained once, by whichever worker asks first (the other waits for it: harness/core/store.py).
 # The claims start longest first by the seconds their latest recorded rows took (a fresh checkout: registry order).
-VERIFY_TESTS := tests/claims/test_claims.py tests/backbones/test_lite0.py tests/backbones/test_lite_reference.py tests/data
+# `tl-claims verify` holds the test list and runs the report after pytest (harness/verify.py).
 verify: install
-	$(PY) -m pytest -m "cpu and not exploratory" -n $(WORKERS) --dist worksteal $(VERIFY_TESTS); status=$$?; \
-	$(PY) -m harness report --results-dir results; exit $$status
+	$(VENV)/bin/tl-claims verify -n $(WORKERS)
 
 explore: install
 	$(PY) -m pytest -m "cpu and exploratory" -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \

@@ -1,8 +1,9 @@
-"""`python -m harness ...`: one entry point; each command lives in the module that owns its work.
+"""`tl-claims ...` (or `python -m harness ...`): one entry point; each command lives in the module that owns its work.
 
 A command module exposes `register(subparsers)`, which adds its parser and sets `handler` (a function taking the
-parsed arguments and returning an exit code). Errors a user can fix are printed as one line, never a traceback.
-TensorFlow's start-up lines are filtered (harness/core/quiet.py); `--version` and `docs` work without TensorFlow.
+parsed arguments and returning an exit code). A command that passes unknown arguments on (verify, to pytest) says
+so with a `pytest_args` default. Errors a user can fix are printed as one line, never a traceback. TensorFlow's
+start-up lines are filtered (harness/core/quiet.py); `--version` and `docs` work without TensorFlow.
 """
 
 import argparse
@@ -11,25 +12,43 @@ import os
 import sys
 
 from harness import __version__
+from harness.core.command_help import examples_epilog
 from harness.core.errors import HarnessError
 from harness.core.install_check import has_tensorflow, missing_tensorflow_message
 from harness.core.quiet import quiet_tensorflow
 
-COMMAND_MODULES = [
-    "harness.predict",
-    "harness.data.commands",
+COMMAND_MODULES = [  # in the order --help lists them
+    "harness.verify",
     "harness.results.report",
     "harness.results.diff",
+    "harness.predict",
+    "harness.data.commands",
     "harness.stats.simulation",
     "harness.resources.docs_command",
 ]
 WITHOUT_TENSORFLOW = {"docs": "harness.resources.docs_command"}  # commands whose modules import no TensorFlow
+EPILOG = examples_epilog(
+    [
+        "tl-claims verify                 # the lesson's verdicts on this CPU (in a checkout, as `make verify`)",
+        "tl-claims report --html          # tables, figures and report.html from the recorded rows",
+        "tl-claims diff old/ results/     # what changed between two runs",
+        "tl-claims predict cat.jpg        # top-5 ImageNet classes, offline",
+        "tl-claims COMMAND --help         # one command's options and examples",
+        "python -m harness --version      # the same command line, where tl-claims is not on the PATH",
+        "make bench                       # the benchmarks: a checkout's, not in the installed package",
+    ]
+)
 
 
 def build_parser(module_names: list[str] | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=version_line())
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="tl-claims",
+        description="Check what a transfer-learning lesson claims against experiments, and report the results.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=version_line(), help="print the version and exit")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMAND_MODULES if module_names is None else module_names:
         importlib.import_module(module_name).register(subparsers)
     return parser
@@ -37,6 +56,16 @@ def build_parser(module_names: list[str] | None = None) -> argparse.ArgumentPars
 
 def version_line() -> str:
     return f"tl-claims {__version__}"
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """The parsed arguments; the ones no parser knows go to a command that passes them on, else they are an error."""
+    args, unknown = parser.parse_known_args(argv)
+    if hasattr(args, "pytest_args"):
+        args.pytest_args = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     quiet_tensorflow()
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command in WITHOUT_TENSORFLOW:  # only its own module: no TensorFlow import
-        args = build_parser([WITHOUT_TENSORFLOW[command]]).parse_args(argv)
+        args = parse(build_parser([WITHOUT_TENSORFLOW[command]]), argv)
     elif has_tensorflow():
-        args = build_parser().parse_args(argv)
+        args = parse(build_parser(), argv)
     elif {"-h", "--help"} & set(argv):
-        args = build_parser(list(WITHOUT_TENSORFLOW.values())).parse_args(argv)
+        args = parse(build_parser(list(WITHOUT_TENSORFLOW.values())), argv)
     else:
         print(f"error: {missing_tensorflow_message()}", file=sys.stderr)
         return 2

@@ -1,12 +1,19 @@
-"""`python -m harness`: --version without TensorFlow, the packaged docs, the message where TensorFlow is missing."""
+"""`tl-claims` (`python -m harness`): --version without TensorFlow, the packaged docs, the message where TensorFlow is
+missing, every command's --help, the arguments verify passes on to pytest, the console script's declaration."""
 
+import argparse
+import importlib
+import re
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
-from harness import __version__, cli
+from harness import __version__, cli, verify
 from harness.core import install_check
+from harness.core.command_help import EXAMPLES_HEADING
+from harness.core.paths import REPO_ROOT
 from harness.resources import read_text, resource
 from harness.teaching import messages
 
@@ -49,3 +56,82 @@ def test_without_tensorflow_a_command_prints_the_platform_message_and_docs_still
 def test_on_a_platform_with_wheels_the_message_says_how_to_install_it(system, machine):
     message = install_check.missing_tensorflow_message(system, machine)
     assert "pip install 'tensorflow>=2.16,<3'" in message
+
+
+COMMANDS = [
+    (),
+    ("verify",),
+    ("report",),
+    ("diff",),
+    ("predict",),
+    ("data",),
+    ("data", "calibrate"),
+    ("data", "show"),
+    ("data", "show-augmentations"),
+    ("stats",),
+    ("stats", "simulate"),
+    ("docs",),
+]
+ONE_SENTENCE = re.compile(r"[A-Z][^`\n]*[^.]\.")  # one line, capitalised, one full stop at its end only
+
+
+def every_parser(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command path, parser) for the top level and every command under it, at any depth."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from every_parser(child, (*path, name))
+
+
+def test_the_commands_listed_here_are_every_command_the_parser_has():
+    assert [path for path, _ in every_parser(cli.build_parser())] == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda path: " ".join(path) or "tl-claims")
+def test_help_says_what_the_command_does_in_a_sentence_and_ends_with_examples(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--help"])
+    text = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    usage, description = text.split("\n\n")[:2]
+    assert usage.startswith(f"usage: {' '.join(['tl-claims', *command])} ")
+    assert ONE_SENTENCE.fullmatch(description) and ". " not in description, description
+    examples = text.split(f"\n{EXAMPLES_HEADING}\n")[1].splitlines()
+    assert examples and all(line.startswith(("  tl-claims ", "  python -m harness ", "  make ")) for line in examples)
+
+
+def test_every_option_and_command_has_help_text():
+    missing = [
+        (path, action.dest)
+        for path, parser in every_parser(cli.build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    unlisted = [
+        (path, choice.dest)
+        for path, parser in every_parser(cli.build_parser())
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for choice in action._choices_actions
+        if not choice.help
+    ]
+    assert missing == [] and unlisted == []
+
+
+def test_verify_passes_what_it_does_not_know_to_pytest_and_other_commands_refuse_it(monkeypatch, capsys):
+    seen = []
+    monkeypatch.setattr(verify, "run", lambda args: seen.append(args.pytest_args) or 0)
+    assert cli.main(["verify", "-x", "-k", "two_stage and not lr", "--", "--help"]) == 0
+    assert seen == [["-x", "-k", "two_stage and not lr", "--", "--help"]]
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["report", "-x"])
+    assert exit_info.value.code == 2 and "unrecognized arguments: -x" in capsys.readouterr().err
+
+
+def test_tl_claims_is_the_console_script_and_python_m_harness_runs_the_same_main():
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    module, function = pyproject["project"]["scripts"]["tl-claims"].split(":")
+    assert getattr(importlib.import_module(module), function) is cli.main
+    result = subprocess.run([sys.executable, "-m", "harness", "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout == f"tl-claims {__version__}\n"

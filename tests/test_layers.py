@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("results",),  # the row schema, its files, tables, figures, reports
     ("engine",),  # one claim run: measure → decide → row
     ("plugin",),  # the pytest plugin that runs claims
-    ("teaching", "predict"),  # the students' and teachers' front ends
+    ("teaching", "predict", "verify"),  # the students', teachers' and maintainers' front ends
     ("cli",),  # one command line over all of it
     ("__main__",),  # `python -m harness`
 )

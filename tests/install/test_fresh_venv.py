@@ -76,6 +76,7 @@ def test_the_wheel_holds_the_package_data_the_license_and_the_entry_point(wheel)
     assert f"tl_claims-{__version__}.dist-info/licenses/LICENSE" in names
     entry_points = zipfile.ZipFile(wheel).read(f"tl_claims-{__version__}.dist-info/entry_points.txt").decode()
     assert "[pytest11]\nharness.teaching.plugin = harness.teaching.plugin" in entry_points
+    assert "[console_scripts]\ntl-claims = harness.cli:main" in entry_points
 
 
 def test_student_checks_pass_on_the_correct_example(run):
@@ -105,6 +106,13 @@ def test_a_foreign_project_runs_unchanged_with_the_entry_point_installed(run):
 
 def test_version_and_the_packaged_contract(run):
     assert run("python", "-m", "harness", "--version").stdout == f"tl-claims {__version__}\n"
+    assert run("tl-claims", "--version").stdout == f"tl-claims {__version__}\n"
     contract = run("python", "-m", "harness", "docs", "contract")
     assert contract.returncode == 0 and contract.stdout.startswith("# The student contract")
     assert "site-packages" in run("python", "-m", "harness", "docs", "contract", "--path").stdout
+
+
+def test_verify_from_a_pip_install_says_the_claim_tests_live_in_a_checkout(run):
+    result = run("tl-claims", "verify")
+    assert result.returncode == 2 and "Clone the repository and run `make verify`" in result.stderr, result.stderr
+    assert_quiet(result)
