@@ -67,6 +67,23 @@ def test_evaluations_keep_per_image_outcomes_and_features(lab):
     assert lab.evaluate(lab.stage1(0), 0) is evaluation  # memoised per model key
 
 
+def test_readonly_models_carry_each_classifiers_weights_and_evaluate_it_bit_for_bit(lab):
+    """The lab's one built model per architecture, weights swapped in place, against a copy built for each model."""
+    from harness.recipe import evaluation
+
+    images, labels = lab.splits(0).arrays("test")
+    models = [lab.stage1(0), lab.stage2(0, AT_1E_3), lab.stage1(1), lab.stage2(0)]
+    assert lab.readonly(models[0]) is lab.readonly(models[1])  # one build serves the architecture
+    for classifier in [*models, models[0]]:  # back to the first: its weights come back
+        built = classifier.model.get_weights()
+        assert all(np.array_equal(a, b) for a, b in zip(lab.readonly(classifier).model.get_weights(), built))
+        own = evaluation.evaluate(classifier.model, images, labels, with_features=True)
+        shared = lab.evaluate(classifier, 0)
+        assert np.array_equal(shared.predictions, own.predictions) and np.array_equal(shared.features, own.features)
+    unknown = lab.stage1(0).model
+    assert lab.readonly(type(models[0])(unknown, None, "tiny")).model is unknown  # not the lab's: itself
+
+
 def test_a_torn_stored_model_is_retrained_not_loaded(lab):
     trained = lab.stage1(0).model.get_weights()
     stored = next((lab.cache_dir / "models").glob("*.weights.h5"))

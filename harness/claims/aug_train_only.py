@@ -41,7 +41,7 @@ def augmented_test(trial: Trial) -> Measurement:
         details["share of test images changed by the map"] = float(np.mean(changed))
     else:
         augmented = augment(images.astype("float32"), training=True).numpy()
-    return Measurement.of(evaluation.evaluate(trained_model(trial).model, augmented, labels), details)
+    return Measurement.of(evaluation.evaluate(lab.readonly(trained_model(trial)).model, augmented, labels), details)
 
 
 def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ Arms (stage 2 from the same stage-1 model, whole base unfrozen, lesson rate, sam
 - baseline: BatchNorm in training mode (batch statistics, moving averages updated);
 - `call_inference`: the lesson's fix as written, `x = base(inputs, training=False)`;
 - `bn_frozen`: BatchNorm layers set `trainable=False` (inference mode in Keras 3).
-Metric: test accuracy. Rule (the lesson's): inference-mode BN beats training-mode BN.
+Metric: test accuracy. Rule (the lesson's): inference-mode BN beats training-mode BN. Primary: `bn_frozen`, the
+inference mode the lesson promises; `call_inference` is the form exercise 5 teaches, measured beside it.
 Factual variant `call_freezes_bn`: metric = share of moving-statistic values left exactly as they were; rule: the
 call form keeps more of them fixed than training mode does. On Keras 3 the outer `fit` passes `training=True` down
 and overrides the call's `training=False` (keras-team/keras#20285), so the call form updates BN just the same.
@@ -64,6 +65,10 @@ CLAIM = Claim(
             rule=Exact(0.0),
         ),
     ),
+    # The lesson's promise (inference-mode BatchNorm protects fine-tuning) is the primary; the call form it teaches
+    # changes nothing under Keras 3's fit, so it is a mechanism row (2026-12-07: it used to be the primary, and a
+    # REFUTED primary read as "inference mode does not help", which bn_frozen shows it does).
+    primary="bn_frozen",
     smoke=("bn_frozen",),
     reading="inference-mode BN > training-mode BN in test accuracy; call_freezes_bn checks the mechanism itself",
     advice=f"on Keras {keras.__version__}, `base(x, training=False)` does not freeze BatchNorm under fit(): the "

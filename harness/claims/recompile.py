@@ -20,7 +20,8 @@ from harness.stats.rules import Exact
 
 def share_of_base_tensors_moved(trial: Trial, model: Classifier) -> Measurement:
     lab, seed = trial.lab, trial.seed
-    changed = measures.fraction_of_tensors_changed(trained_base_tensors(lab.stage1(seed)), trained_base_tensors(model))
+    before, after = trained_base_tensors(lab.readonly(lab.stage1(seed))), trained_base_tensors(lab.readonly(model))
+    changed = measures.fraction_of_tensors_changed(before, after)
     details = {"keras": keras.__version__, "test accuracy": lab.evaluate(model, seed).accuracy}
     return Measurement.of(changed, details)
 

@@ -52,7 +52,7 @@ def band_position(gain: float, band: tuple[float, float] = LESSON_BAND) -> str:
 
 def view_probabilities(trial: Trial, views: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     images, labels = trial.lab.splits(trial.seed).arrays("test")
-    model = trial.lab.stage1(trial.seed).model
+    model = trial.lab.readonly(trial.lab.stage1(trial.seed)).model
     return augment.view_probabilities(model, images, views), labels
 
 

@@ -37,9 +37,22 @@ def evaluate(
 ) -> Evaluation:
     """Predictions in inference mode (augmentation and dropout off), and the pooled features if asked for, in one
     pass (`inference`)."""
+    return evaluator(model, with_features=with_features, batch_size=batch_size)(images, labels)
+
+
+def evaluator(
+    model: keras.Model, *, with_features: bool = False, batch_size: int = 64
+) -> Callable[[np.ndarray, np.ndarray], Evaluation]:
+    """`evaluate` for one model, traced at its first call and reused after: it reads the model's weights as they are
+    at each call, so a model whose weights are replaced in place is evaluated again without tracing again."""
     outputs = [model.get_layer("pool").output, model.output] if with_features else [model.output]
-    parts = inference(keras.Model(model.input, outputs), images, batch_size)
-    return Evaluation(np.argmax(parts[-1], axis=1), np.asarray(labels), parts[0] if with_features else None)
+    run = Inference(keras.Model(model.input, outputs))
+
+    def evaluate_images(images: np.ndarray, labels: np.ndarray) -> Evaluation:
+        parts = run(images, batch_size)
+        return Evaluation(np.argmax(parts[-1], axis=1), np.asarray(labels), parts[0] if with_features else None)
+
+    return evaluate_images
 
 
 def pooled_features(base: keras.Model, images: np.ndarray, preprocess, batch_size: int = 64) -> np.ndarray:
@@ -58,19 +71,32 @@ def inference(
     forward: Callable, images: np.ndarray, batch_size: int = 64, prepare: Callable | None = None
 ) -> list[np.ndarray]:
     """Every output of `forward` (a model, called in inference mode, or a function of a batch) over `images`, batch
-    by batch through one traced function: 2.1× faster than calling a Lite0 classifier eagerly (1,000 test images at
-    96 px, benchmarks/test_bench_evaluation.py), with the eager call's outputs bit for bit (`eager_arithmetic`).
-    The batch dimension is left open, so the last, shorter batch does not trace again."""
-    prepare = prepare or (lambda batch: batch.astype("float32"))
-    if isinstance(forward, keras.Model):
-        model = forward
-        forward = lambda batch: model(batch, training=False)  # noqa: E731
-    signature = [tf.TensorSpec((None, *prepare(images[:1]).shape[1:]), tf.float32)]
-    traced = tf.function(forward, input_signature=signature, autograph=False)
-    with eager_arithmetic():
-        batches = [traced(prepare(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-    batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
-    return [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(batches[0]))]
+    by batch through one traced function (`Inference`)."""
+    return Inference(forward, prepare)(images, batch_size)
+
+
+class Inference:
+    """`forward` over images batch by batch through one traced function: 2.1× faster than calling a Lite0 classifier
+    eagerly (1,000 test images at 96 px, benchmarks/test_bench_evaluation.py), with the eager call's outputs bit for
+    bit (`eager_arithmetic`). The batch dimension is left open, so the last, shorter batch does not trace again, and
+    the trace is kept: a later call on images of the same size reuses it, with the weights the model has then."""
+
+    def __init__(self, forward: Callable, prepare: Callable | None = None) -> None:
+        if isinstance(forward, keras.Model):
+            model = forward
+            forward = lambda batch: model(batch, training=False)  # noqa: E731
+        self.forward, self.prepare = forward, prepare or (lambda batch: batch.astype("float32"))
+        self._traced: Callable | None = None
+
+    def __call__(self, images: np.ndarray, batch_size: int = 64) -> list[np.ndarray]:
+        prepare = self.prepare
+        if self._traced is None:
+            signature = [tf.TensorSpec((None, *prepare(images[:1]).shape[1:]), tf.float32)]
+            self._traced = tf.function(self.forward, input_signature=signature, autograph=False)
+        with eager_arithmetic():
+            batches = [self._traced(prepare(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+        batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
+        return [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(batches[0]))]
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,9 @@ class Lab:
         self.weights_in_memory = weights_in_memory
         self._weights_kept: OrderedDict[str, list[np.ndarray]] = OrderedDict()
         self._makers: dict[str, tuple[Callable[[], Classifier], Callable[[Classifier], None]]] = {}
+        # One built model per architecture that the lab's own measurements load weights into (`readonly`).
+        self._signatures: dict[str, tuple] = {}
+        self._templates: dict[tuple, _Template] = {}
         self.ledger: list[StageBudget] = []  # every stage handed out, in order: the engine reads a row's regime here
         # Traced train steps reused across seeds (training.Trainers); None trains every model on its own.
         self.trainers: training.Trainers | None = training.Trainers()
@@ -185,7 +188,10 @@ class Lab:
 
         def run() -> Evaluation:
             images, labels = self.splits(seed).arrays(split)
-            return evaluation.evaluate(classifier.model, images, labels, with_features=True)
+            template = self._template(classifier)
+            if template is None:
+                return evaluation.evaluate(classifier.model, images, labels, with_features=True)
+            return template.evaluate(images, labels)
 
         return self._once(("evaluation", classifier.key or id(classifier), seed, split), run)
 
@@ -263,14 +269,17 @@ class Lab:
     def moving_statistics(self, classifier: Classifier) -> list[tuple[np.ndarray, np.ndarray]]:
         """The base's BatchNorm moving means and variances, input to output."""
         return self._once(
-            ("moving statistics", classifier.key or id(classifier)), lambda: measures.moving_statistics(classifier.base)
+            ("moving statistics", classifier.key or id(classifier)),
+            lambda: measures.moving_statistics(self.readonly(classifier).base),
         )
 
     def base_shift(self, after: Classifier, before: Classifier) -> float:
         """How far training moved the base's kernels from `before` to `after` (relative L2; see measures)."""
         return self._once(
             ("base shift", after.key or id(after), before.key or id(before)),
-            lambda: measures.relative_shift(measures.base_kernels(before.base), measures.base_kernels(after.base)),
+            lambda: measures.relative_shift(
+                measures.base_kernels(self.readonly(before).base), measures.base_kernels(self.readonly(after).base)
+            ),
         )
 
     def imagenet_agreement(self, classifier: Classifier, seed: int) -> float:
@@ -285,7 +294,8 @@ class Lab:
             original = self._once(("imagenet model", backbone, size), self._imagenet_model)
             reference = self._once(("imagenet top1", seed, size), lambda: measures.top1(original, crops, backbone))
             probe = self._once(("imagenet probe model", backbone, size), self._imagenet_model)
-            predicted = measures.top1(measures.with_base_weights(probe, classifier.base), crops, backbone)
+            with_base = measures.with_base_weights(probe, self.readonly(classifier).base)
+            predicted = measures.top1(with_base, crops, backbone)
             return float(np.mean(predicted == reference))
 
         return self._once(("imagenet agreement", classifier.key or id(classifier), seed), measure)
@@ -406,6 +416,7 @@ class Lab:
 
         if key not in self._makers:  # trained (or loaded) at its first request, as every caller expects
             self._makers[key] = (fresh, train)
+            self._signatures[key] = (augment, weights, bn_policy)  # what the built model depends on, seeds aside
             self._trained_weights(key)
         self.ledger.append(budget)
 
@@ -420,6 +431,34 @@ class Lab:
         # Built on first use only: a caller that reads memoised measurements of this key never pays for a build.
         return Classifier.deferred(stored_copy, scale.backbone, key)
 
+    def readonly(self, classifier: Classifier) -> Classifier:
+        """A model with `classifier`'s weights, for reading only (evaluations, measurements) and only until the lab's
+        next `readonly` or `evaluate`: the lab's one built model of that architecture, its weights replaced in place.
+        Each request saves a model build (about a second for Lite0) and an evaluation's trace; the outputs are the
+        same bit for bit (tests/recipe/test_lab.py). A classifier the lab did not hand out is returned as it is."""
+        template = self._template(classifier)
+        return classifier if template is None else template.classifier
+
+    def _template(self, classifier: Classifier) -> _Template | None:
+        key = classifier.key
+        if key not in self._signatures:
+            return None
+        signature = self._signatures[key]
+        if signature not in self._templates:
+            built = self._makers[key][0]()
+            self._templates[signature] = _Template(built, evaluation.evaluator(built.model, with_features=True))
+        template = self._templates[signature]
+        if template.holds != key:
+            model = template.classifier.model
+            if key in self._weights_kept:
+                model.set_weights(self._trained_weights(key))
+            elif self.store.load_weights(key, model):
+                self._keep(key, model.get_weights())
+            else:
+                model.set_weights(self._trained_weights(key))
+            template.holds = key
+        return template
+
     def _stored_arrays(self, key: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         return self._once(("arrays", key), lambda: self.store.arrays(key, build, names=("features", "labels")))
 
@@ -427,3 +466,12 @@ class Lab:
         if memo not in self._memory:
             self._memory[memo] = build()
         return self._memory[memo]
+
+
+@dataclass(eq=False)
+class _Template:
+    """The lab's one built model of an architecture, the evaluation traced on it, and whose weights it holds now."""
+
+    classifier: Classifier
+    evaluate: Callable[[np.ndarray, np.ndarray], Evaluation]
+    holds: str = ""
