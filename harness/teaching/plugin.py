@@ -76,6 +76,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     config = pluginmanager.get_plugin("pytestconfig")
     if config is not None and requested(config.invocation_params.args):
         add_active_options(parser)
+        # The claims plugin's options (--results-dir, --seeds, ...) now, not at activation: pytest chooses the initial
+        # conftests from the arguments it cannot place yet, so `--results-dir /elsewhere` would be taken for a test
+        # path and this project's conftest.py loaded only during collection, where its `pytest_plugins` is an error.
+        pluginmanager.import_plugin(CLAIMS_PLUGIN)
 
 
 def requested(args) -> bool:

@@ -1,10 +1,12 @@
-"""Rows to tables (harness/plugin/summary.py): the xdist workers' rows give the serial run's table, and a run killed
-midway keeps its finished rows."""
+"""Rows to tables (harness/plugin/summary.py): the xdist workers' rows give the serial run's table, a run killed
+midway keeps its finished rows, and the terminal summary fits a terminal."""
 
 import json
 from pathlib import Path
 
 import pytest
+
+from harness.plugin.summary import WIDTH, summary_lines, where_lines
 
 CLAIM_TESTS = Path(__file__).parents[1] / "claims" / "test_claims.py"
 
@@ -24,7 +26,14 @@ def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_pat
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     result = pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial))
     result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(["*tl-claims results, smoke scale*"])  # the serial run: rows, table, progress
+    result.stdout.fnmatch_lines(  # the serial run: rows, table, progress
+        [
+            "*tl-claims results, smoke scale*",
+            "  Each network expects its own input scaling*INCONCLUSIVE  Δ * pp n/a (1 seed)",
+            f"full table: {serial}/smoke/claims.csv | claims.md | claims.json",
+        ]
+    )
+    result.stdout.no_fnmatch_line("| claim | variant |*")  # the 13-column table stays in claims.md
     written = next((serial / "smoke" / "runs").glob("*/*.jsonl"))
     claims = [json.loads(line)["claim"] for line in written.read_text().splitlines()]
     assert claims == ["preprocessing", "aug_train_only"]
@@ -51,3 +60,63 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
 
     assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["preprocessing"]
     assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
+
+
+def _row(claim: str, verdict: str, delta: float, primary: bool = True, **fields) -> dict:
+    """A row as the assembled table holds it, on one configuration (95 % interval of ±1.8 pp around Δ)."""
+    setup = {"scale": "cpu", "backbone": "efficientnet_lite0", "dataset": "synthetic", "image_size": 96}
+    return {
+        **setup,
+        "n_train": 50,
+        "seeds": 5,
+        "claim": claim,
+        "variant": "v",
+        "statement": f"What the lesson says about {claim}.",
+        "primary": primary,
+        "verdict": verdict,
+        "adjusted": verdict,
+        "delta": delta,
+        "ci_low": delta - 0.018,
+        "ci_high": delta + 0.018,
+        "rule": "superiority Δ > +2.0 pp",
+        **fields,
+    }
+
+
+def test_the_summary_is_a_line_per_claim_then_the_verdicts_counted():
+    long_statement = "Fine-tuning the unfrozen base improves the head-only model " * 4
+    rows = [
+        _row("two_stage", "CONFIRMED", 0.041, statement=long_statement),
+        _row("tta", "REFUTED", -0.01),
+        _row("bn_gotcha", "CONFIRMED", 0.03),
+        _row("recompile", "CONFIRMED", 0.025, adjusted="INCONCLUSIVE"),  # Holm's adjustment took it back
+        _row("tta", "INCONCLUSIVE", 0.0, primary=False),
+        _row("two_stage", "CONFIRMED", 0.05, primary=False),
+    ]
+    lines = summary_lines(rows, skipped=[{"claim": "tta", "variant": "gpu_only", "reason": "no GPU visible"}])
+    assert lines[0] == "cpu · efficientnet_lite0 · synthetic · 96 px · 50 per class · 5 seeds"
+    claims = lines[1:5]
+    assert all(len(line) <= WIDTH for line in claims)
+    assert claims[0].startswith("  Fine-tuning the unfrozen base improves") and "… " in claims[0]  # shortened
+    assert claims[0].split("…")[1].split() == ["CONFIRMED", "Δ", "+4.1", "pp", "[+2.3,", "+5.9]"]
+    assert claims[1].startswith("  What the lesson says about tta.  ") and claims[1].endswith("Δ -1.0 pp [-2.8, +0.8]")
+    assert "  INCONCLUSIVE (raw CONFIRMED)  Δ +2.5 pp" in claims[3]
+    assert len({line.index("Δ") for line in claims}) == 1  # the columns line up
+    assert lines[5:] == [
+        "2 confirmed · 1 refuted · 1 inconclusive",
+        "2 more rows in the full table (exploratory variants)",
+        "1 claim test skipped (the reasons are in claims.md)",
+    ]
+
+
+def test_a_run_of_exploratory_variants_only_counts_its_rows():
+    rows = [_row("tta", "INCONCLUSIVE", 0.0, primary=False), _row("two_stage", "CONFIRMED", 0.05, primary=False)]
+    assert summary_lines(rows, skipped=[]) == ["2 more rows in the full table (exploratory variants)"]
+
+
+def test_where_lines_name_the_tables_and_figures():
+    assert where_lines(Path("results/cpu"), replicated=True) == [
+        "full table: results/cpu/claims.csv | claims.md | claims.json",
+        "figures: results/cpu/figures/",
+        "replication: results/cpu/replication.csv | replication.md",
+    ]

@@ -94,3 +94,50 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, w
     result.stdout.fnmatch_lines(
         ["*test_tiny?augmentation_absent_from_val? FAILED*", "*CheckFailure: [[]augmentation_absent_from_val[]]*"]
     )
+
+
+OPTIONS_ECHO = """
+pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]
+VALUED = ("--results-dir", "--cache-dir", "--seeds", "--image-size", "--n-train", "--backbone", "--dataset", "--lang",
+          "--call-timeout")
+
+
+def pytest_report_header(config):
+    return "options: " + repr({name: config.getoption(name) for name in VALUED})
+"""
+
+
+def test_options_given_with_a_space_behave_like_the_equals_form(pytester, tmp_path_factory, student_source):
+    """Like this repository: an ini, a conftest.py that lists plugins, the student plugin loaded before the command
+    line is parsed (as its entry point is). Paths outside the project (`--results-dir /elsewhere`) once read as test
+    paths when pytest chose the initial conftests, so the conftest came late and collection failed."""
+    pytester.makeini("[pytest]\n")
+    pytester.makeconftest(OPTIONS_ECHO)
+    pytester.path.joinpath("tiny.py").write_text(student_source(), encoding="utf-8")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    values = {
+        "--homework": "tiny.py",
+        "--results-dir": str(elsewhere / "results"),
+        "--cache-dir": str(elsewhere),
+        "--seeds": "2",
+        "--image-size": "32",
+        "--n-train": "4",
+        "--backbone": "efficientnet_lite0",
+        "--dataset": "synthetic:objects",
+        "--lang": "es",
+        "--call-timeout": "60",
+    }
+    (elsewhere / "results").mkdir()
+    spaced = [part for option, value in values.items() for part in (option, value)]
+    joined = [f"{option}={value}" for option, value in values.items()]
+
+    def run(arguments: list[str]) -> list[str]:
+        result = pytester.runpytest("-p", "harness.teaching.plugin", "--collect-only", *arguments)
+        assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+        return [line for line in result.outlines if line.lstrip().startswith(("rootdir:", "options:", "<"))]
+
+    seen = run(spaced)
+    assert seen == run(joined)
+    (options,) = [line for line in seen if line.startswith("options:")]
+    assert f"'--results-dir': '{elsewhere / 'results'}'" in options and "'--call-timeout': 60.0" in options
+    assert "    <Function test_homework[smoke]>" in seen
