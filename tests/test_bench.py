@@ -105,6 +105,9 @@ def test_report_files(tmp_path):
     markdown = paths["markdown"].read_text()
     assert "| stack |" in markdown and "## Bottleneck" in markdown and "machine: test box" in markdown
     assert "not supported — TypeError: uint8" in markdown
+    assert "| transform | cpu float32 | model·cpu float32 | tf.data·cpu float32 | tf.data·cpu uint8 |" in markdown
+    assert "| stack |  | 200 | 400 |  |" in markdown  # no reference or uint8 stack measured: empty cells
+    assert "| stack | tf.data | cpu | cpu | 96 | float32 | 400.00 | stage 1 (frozen base) | 100.00 | 4.00 |" in markdown
     assert paths["figure"].stat().st_size > 0
 
 

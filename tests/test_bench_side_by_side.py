@@ -36,6 +36,8 @@ def test_pairs_alternate_and_the_report_gives_the_ratio_of_pair_times(tmp_path):
     paths = side_by_side.write(table, {"machine": "test"}, tmp_path)
     text = paths["md"].read_text(encoding="utf-8")
     assert "autotuner on ÷ off = 1.25×" in text and "| autotuner off | 1.00 | 10.0 |" in text
+    assert "| round | setting | worker | wall s | CPU s | busy |\n|---|---|---|---|---|---|\n" in text
+    assert "| 1 | autotuner on | 1 | 12.5 | 10.0 | 0.80 |" in text
     assert paths["csv"].read_text(encoding="utf-8").count("\n") == 9
 
 

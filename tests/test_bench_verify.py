@@ -68,3 +68,14 @@ def test_render_only_adds_findings_without_measuring(tmp_path):
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert "naive / suite = 4.00×" in markdown and "The pipeline keeps up." in markdown
     assert "in-memory / pipeline = 0.95" in markdown
+
+
+def test_the_profile_tables_give_seconds_to_one_place_and_a_total_row():
+    rows = [
+        profile.ProfileRow("suite", "c", "v", "arm", 0, "data", "lab.load_splits", 1.26),
+        profile.ProfileRow("suite", "c", "v", "arm", 0, "evaluation", "evaluation.evaluate", 0.5),
+    ]
+    text = profile.to_markdown(rows, {})
+    assert "| category | suite s | suite % |\n|---|---|---|\n| data | 1.3 | 71.6 |" in text
+    assert "| **all** |  |  | 1.8 | 1.3 | 0.0 |" in text
+    assert "| stage | category | seconds |\n|---|---|---|\n| lab.load_splits | data | 1.3 |" in text

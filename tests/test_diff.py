@@ -46,7 +46,7 @@ def test_the_command_prints_the_changes_and_fails_on_change_when_asked(two_runs,
     assert table[1].startswith("| verdict changed | flipped | v | cpu · b · d · 32 px · 4 per class | 3 | +10.0 pp")
     assert "| -20.0 pp | CONFIRMED → REFUTED |" in table[1]
     assert not any("nudged" in line for line in table)  # within its intervals: counted, not listed
-    assert "1 verdict changed, 1 shift beyond intervals, 1 only in A, 2 only in B, 2 within intervals" in out
+    assert "|\n\n1 verdict changed, 1 shift beyond intervals, 1 only in A, 2 only in B, 2 within intervals" in out
     assert cli.main(["diff", str(old), str(new), "--fail-on-change"]) == 1
     assert cli.main(["diff", str(old), str(old), "--fail-on-change"]) == 0
 

@@ -85,4 +85,8 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
     (runs / "main.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assembly.assemble(tmp_path, "replicate")
     table = (tmp_path / "replicate" / "replication.md").read_text(encoding="utf-8")
-    assert "synthetic:objects × efficientnet_lite0" in table and "not replicated" in table
+    assert table.splitlines()[:2] == [
+        "| claim | variant | synthetic × efficientnet_lite0 | synthetic:objects × efficientnet_lite0 | replicated |",
+        "|---|---|---|---|---|",
+    ]
+    assert table.endswith("| a | v | CONFIRMED +10.0 pp | REFUTED +10.0 pp | not replicated |\n")

@@ -1,6 +1,7 @@
 """`python -m harness report`: tables folded from the recorded rows; a README's Results section rewritten between
 markers only when asked, never with less, and the command says what it did."""
 
+import pandas as pd
 import pytest
 from test_row import make_row
 
@@ -131,3 +132,11 @@ def test_rows_with_and_without_provenance_in_one_table_are_summarised():
     older = {"started_at": float("nan"), "machine": float("nan"), "versions": float("nan"), "git_commit": "def"}
     text = provenance_summary([stamped, older], {"date": "today", "machine": "m", "versions": {}})
     assert "x86_64, 2 CPU(s)" in text and "keras 3" in text and "1 row(s) predate per-row provenance" in text
+
+
+def test_the_replication_summary_is_an_escaped_table_then_its_legend():
+    table = pd.DataFrame([{"claim": "c"}])
+    table.attrs["replication"] = pd.DataFrame({"claim": ["a|b"], "variant": ["v"], "replicated": ["replicated"]})
+    text = report.replication_summary(table)
+    assert "| claim | variant | replicated |\n|---|---|---|\n| a\\|b | v | replicated |\n\n`replicated`:" in text
+    assert report.replication_summary(pd.DataFrame([{"claim": "c"}])) == ""

@@ -26,7 +26,7 @@ def test_unbounded_intervals_are_written_as_null(tmp_path):
     path = rowfile.append_row(tmp_path, row)
     stored = json.loads(path.read_text())
     assert stored["ci_low"] is None and stored["ci_high"] is None
-    assert "n/a (1 seed)" in tables.to_markdown(assembly.assemble(tmp_path, "smoke"))
+    assert "n/a (1 seed)" in tables.grouped_markdown(assembly.assemble(tmp_path, "smoke").to_dict("records"), [])
 
 
 MALFORMED = {

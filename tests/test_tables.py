@@ -30,9 +30,15 @@ def test_two_image_sizes_give_two_tables_each_named(tmp_path):
 
 def test_markdown_carries_the_metric_and_the_claim_type():
     row = {**asdict(make_row(metric="share of weights changed", rule="exact Δ > +99.0 pp")), "role": "p"}
-    lines = tables.to_markdown([row]).splitlines()
-    assert "| metric |" in lines[0] and "| rule |" in lines[0]
-    assert "| share of weights changed |" in lines[2] and "| exact Δ > +99.0 pp |" in lines[2]
+    lines = tables.grouped_markdown([row], []).splitlines()
+    assert "| metric |" in lines[2] and "| rule |" in lines[2]
+    assert "| share of weights changed |" in lines[4] and "| exact Δ > +99.0 pp |" in lines[4]
+
+
+def test_markdown_cells_are_formatted_and_escaped():
+    row = {**asdict(make_row(claim="a|b", variant="two\nlines", delta=0.25)), "role": "p", "baseline_arm": None}
+    line = tables.grouped_markdown([row], []).splitlines()[4]
+    assert line.startswith("| a\\|b | two lines | p |  |  | 0.500 |  | 0.750 | +25.0 pp | [+20.0, +30.0] |")
 
 
 def test_a_configuration_title_names_its_test_set_when_recorded():

@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import pandas as pd
+
+from harness.core.markdown import markdown_table
 
 CATEGORIES = (
     "data",
@@ -208,18 +211,7 @@ def _targets() -> list[tuple[object, str, str]]:
 
 
 # --- tables ----------------------------------------------------------------------------------------------------------
-def markdown_table(header: list[str], rows: list[list[object]], digits: int = 1) -> str:
-    """A GitHub Markdown table; floats with `digits` decimals."""
-
-    def cell(value: object) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def by_arm(rows: list[ProfileRow], way: str) -> tuple[list[str], list[list[object]]]:
+def by_arm(rows: list[ProfileRow], way: str) -> pd.DataFrame:
     """Seconds per claim, variant and arm (in run order), one column per category, and a total row."""
     totals: dict[tuple[str, str, str], dict[str, float]] = {}
     for row in rows:
@@ -229,20 +221,21 @@ def by_arm(rows: list[ProfileRow], way: str) -> tuple[list[str], list[list[objec
     header = ["claim", "variant", "arm", "seconds", *CATEGORIES]
     table = [[*key, sum(seconds.values()), *(seconds[c] for c in CATEGORIES)] for key, seconds in totals.items()]
     sums = [sum(float(line[i]) for line in table) for i in range(3, len(header))]
-    return header, [*table, ["**all**", "", "", *sums]]
+    return pd.DataFrame([*table, ["**all**", "", "", *sums]], columns=header)
 
 
-def by_stage(rows: list[ProfileRow], way: str) -> tuple[list[str], list[list[object]]]:
+def by_stage(rows: list[ProfileRow], way: str) -> pd.DataFrame:
     """Seconds per timed function (stage) and category, largest first."""
     totals: dict[tuple[str, str], float] = defaultdict(float)
     for row in rows:
         if row.way == way and row.stage:
             totals[(row.stage, row.category)] += row.seconds
     ordered = sorted(totals.items(), key=lambda item: -item[1])
-    return ["stage", "category", "seconds"], [[stage, category, seconds] for (stage, category), seconds in ordered]
+    table = [[stage, category, seconds] for (stage, category), seconds in ordered]
+    return pd.DataFrame(table, columns=["stage", "category", "seconds"])
 
 
-def by_category(rows: list[ProfileRow]) -> tuple[list[str], list[list[object]]]:
+def by_category(rows: list[ProfileRow]) -> pd.DataFrame:
     """Seconds per category for each way the claims ran, with each category's share."""
     ways = list(dict.fromkeys(row.way for row in rows))
     totals = {way: defaultdict(float) for way in ways}
@@ -254,16 +247,20 @@ def by_category(rows: list[ProfileRow]) -> tuple[list[str], list[list[object]]]:
         seconds = [totals[way][category] for way in ways]
         shares = [100 * totals[way][category] / max(sum(totals[way].values()), 1e-9) for way in ways]
         table.append([category, *seconds, *shares])
-    return header, table
+    return pd.DataFrame(table, columns=header)
 
 
 def to_markdown(rows: list[ProfileRow], settings: dict[str, object], way: str = "suite") -> str:
     parts = ["# Where the seconds go (one seed)", ""]
     parts += [f"- {key}: {value}" for key, value in settings.items()]
     parts += ["", __doc__.split("\n\n", 1)[1].strip(), ""]
-    parts += ["## Per category", "", markdown_table(*by_category(rows)), ""]
-    parts += [f"## Per claim and arm ({way} way, in run order)", "", markdown_table(*by_arm(rows, way)), ""]
-    parts += [f"## Per stage ({way} way, largest first)", "", markdown_table(*by_stage(rows, way)), ""]
+    sections = {
+        "Per category": by_category(rows),
+        f"Per claim and arm ({way} way, in run order)": by_arm(rows, way),
+        f"Per stage ({way} way, largest first)": by_stage(rows, way),
+    }
+    for title, table in sections.items():
+        parts += [f"## {title}", "", markdown_table(table, floats=".1f"), ""]
     return "\n".join(parts)
 
 

@@ -13,6 +13,7 @@ from benchmarks.bench.records import (
     Record,
 )
 from benchmarks.bench.tables import answer, bottleneck_table, throughput_table
+from harness.core.markdown import markdown_table
 
 
 def write_report(records: list[Record], out_dir: Path, environment: dict | None = None) -> dict[str, Path]:
@@ -43,7 +44,7 @@ def to_markdown(
         "",
         "## Bottleneck (augmentation ÷ training step)",
         "",
-        _frame_markdown(bottlenecks, floats="{:.2f}"),
+        markdown_table(bottlenecks, floats=".2f") if not bottlenecks.empty else "No rows.",
         "",
         "## Answer",
         "",
@@ -77,24 +78,8 @@ def _size_markdown(table: pd.DataFrame, size: int) -> str:
     cells = table.assign(column=label, value=[_cell(v) for v in table["images_per_s"]])
     order = list(dict.fromkeys(cells.sort_values(["placement", "device", "dtype"])["column"]))
     wide = cells.pivot_table(index="transform", columns="column", values="value", aggfunc="first", sort=False)
-    wide = wide.reindex(columns=order).fillna("")
-    lines = [
-        f"### {size} px, batch {int(table['batch_size'].iloc[0])}",
-        "",
-        "| transform | " + " | ".join(wide.columns) + " |",
-        "|---" * (len(wide.columns) + 1) + "|",
-    ]
-    lines += [f"| {name} | " + " | ".join(row) + " |" for name, row in zip(wide.index, wide.values.tolist())]
-    return "\n".join(lines)
-
-
-def _frame_markdown(frame: pd.DataFrame, floats: str) -> str:
-    if frame.empty:
-        return "No rows."
-    shown = frame.map(lambda v: floats.format(v) if isinstance(v, float) else str(v))
-    lines = ["| " + " | ".join(frame.columns) + " |", "|---" * len(frame.columns) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in shown.values.tolist()]
-    return "\n".join(lines)
+    wide = wide.reindex(columns=order).reset_index()
+    return f"### {size} px, batch {int(table['batch_size'].iloc[0])}\n\n{markdown_table(wide)}"
 
 
 def plot(table: pd.DataFrame, path: Path) -> Path:

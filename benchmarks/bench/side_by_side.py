@@ -26,6 +26,7 @@ from unittest import mock
 
 import pandas as pd
 
+from harness.core.markdown import markdown_table
 from harness.core.paths import REPO_ROOT
 from harness.recipe.scales import SCALES, Scale
 
@@ -109,18 +110,19 @@ def to_markdown(table: pd.DataFrame, settings: dict[str, object]) -> str:
     lines = ["# Two training workers side by side: tf.data's autotuner on and off", ""]
     lines += [f"- {key}: {value}" for key, value in settings.items()]
     lines += ["", f"**pair wall time, autotuner on ÷ off = {on / off:.2f}×**", ""]
-    lines += ["| setting | median busy | median pair wall s |", "|---|---|---|"]
-    lines += [
-        f"| {name} | {row['median busy']:.2f} | {row['median pair wall s']:.1f} |" for name, row in result.iterrows()
-    ]
-    lines += ["", "| round | setting | worker | wall s | CPU s | busy |", "|---|---|---|---|---|---|"]
-    for _, row in table.iterrows():
-        lines.append(
-            f"| {row['round']} | {row['setting']} | {row['worker']} | {row['wall_s']:.1f} | {row['cpu_s']:.1f} "
-            f"| {row['busy']:.2f} |"
-        )
+    shown = _formatted(result.reset_index(names="setting"), {"median busy": ".2f", "median pair wall s": ".1f"})
+    lines += [markdown_table(shown), ""]
+    rounds = _formatted(table, {"wall_s": ".1f", "cpu_s": ".1f", "busy": ".2f"})
+    rounds = rounds[["round", "setting", "worker", "wall_s", "cpu_s", "busy"]]
+    lines += [markdown_table(rounds.rename(columns={"wall_s": "wall s", "cpu_s": "CPU s"}))]
     lines += ["", (__doc__ or "").split("\n\n", 2)[2].strip()]
     return "\n".join(lines) + "\n"
+
+
+def _formatted(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """The frame with each named column written with its format spec (a spec per column: busy shares to 2 places,
+    seconds to 1)."""
+    return frame.assign(**{name: [format(value, spec) for value in frame[name]] for name, spec in formats.items()})
 
 
 def write(table: pd.DataFrame, settings: dict[str, object], out_dir: Path) -> dict[str, Path]:

@@ -31,12 +31,14 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 
-from benchmarks.bench.profile import Profiler, markdown_table
+from benchmarks.bench.profile import Profiler
 from harness import engine
 from harness.backbones.weights_cache import forget_in_memory_weights
 from harness.claims.base import Claim
 from harness.claims.registry import CLAIMS
+from harness.core.markdown import markdown_table
 from harness.data.augment import lesson_augmentation
 from harness.recipe import architecture, measures, training
 from harness.recipe.lab import Lab
@@ -351,7 +353,7 @@ def to_markdown(run: BenchRun, findings: str = "") -> str:
         table.append(
             [naive.item, kind, shared.seconds, naive.seconds, _ratio_cell(naive, shared), _same(naive, shared)]
         )
-    parts += [markdown_table(header, table), ""]
+    parts += [markdown_table(pd.DataFrame(table, columns=header), floats=".1f"), ""]
     if run.feeds:
         parts += ["## Pipeline vs in-memory (one stage-2 epoch)", ""]
         parts += [
@@ -364,7 +366,7 @@ def to_markdown(run: BenchRun, findings: str = "") -> str:
             [f.feed, f.median, min(f.epochs), max(f.epochs), len(f.epochs), f"{f.images / f.median:.0f}"]
             for f in run.feeds
         ]
-        parts += [markdown_table(header, table, digits=2), ""]
+        parts += [markdown_table(pd.DataFrame(table, columns=header), floats=".2f"), ""]
     if findings:
         parts += ["## Findings", "", findings, ""]
     parts += ["## Method", "", __doc__.split("\n\n", 1)[1].strip(), ""]

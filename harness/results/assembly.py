@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.core.markdown import markdown_table
 from harness.core.paths import REPO_ROOT
 from harness.results import figures, replication, rowfile, tables
 from harness.stats.family import holm
@@ -45,7 +46,7 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     if len({replication.replication_column(row) for row in rows}) > 1:  # the same claims on several set-ups
         replicated = replication.replication_table(rows)
         rowfile.write_atomic(scale_dir / "replication.csv", replicated.to_csv(index=False))
-        rowfile.write_atomic(scale_dir / "replication.md", replication.to_markdown(replicated))
+        rowfile.write_atomic(scale_dir / "replication.md", markdown_table(replicated) + "\n")
         table.attrs["replication"] = replicated
     return table
 

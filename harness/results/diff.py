@@ -19,6 +19,7 @@ from pathlib import Path
 
 from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
+from harness.core.markdown import markdown_table
 from harness.results import rowfile, tables
 
 MATCH_KEYS = ("claim", "variant", "scale", "backbone", "dataset", "image_size", "n_train")
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"A: {args.a} ({len(rows_a)} rows)\nB: {args.b} ({len(rows_b)} rows)\n")
     shown = [change for change in changes if args.all or change.kind != "within intervals"]
     if shown:
-        print(to_markdown(shown))
+        print(markdown_table([change_cells(change) for change in shown]) + "\n")
     counts = {kind: sum(change.kind == kind for change in changes) for kind in KINDS}
     print(", ".join(f"{count} {kind}" for kind, count in counts.items()))
     return 1 if args.fail_on_change and any(counts[kind] for kind in FAILING) else 0
@@ -132,25 +133,23 @@ COLUMNS = ("change", "claim", "variant", "configuration", "seeds", "Δ A [interv
            "verdict A → B")  # fmt: skip
 
 
-def to_markdown(changes: list[Change]) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for change in changes:
-        a, b = change.a or {}, change.b or {}
-        either = change.a or change.b or {}
-        shift = f"{(float(b['delta']) - float(a['delta'])) * 100:+.1f} pp" if a and b else ""
-        cells = (
-            change.kind,
-            either["claim"],
-            either["variant"],
-            _configuration_text(either),
-            f"{a.get('seeds', '–')} → {b.get('seeds', '–')}" if a.get("seeds") != b.get("seeds") else str(a["seeds"]),
-            _delta_text(a),
-            _delta_text(b),
-            shift,
-            f"{a.get('verdict', '–')} → {b.get('verdict', '–')}",
-        )
-        lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
-    return "\n".join(lines) + "\n"
+def change_cells(change: Change) -> dict[str, object]:
+    """One change as the printed table's cells, by COLUMNS."""
+    a, b = change.a or {}, change.b or {}
+    either = change.a or change.b or {}
+    shift = f"{(float(b['delta']) - float(a['delta'])) * 100:+.1f} pp" if a and b else ""
+    cells = (
+        change.kind,
+        either["claim"],
+        either["variant"],
+        _configuration_text(either),
+        f"{a.get('seeds', '–')} → {b.get('seeds', '–')}" if a.get("seeds") != b.get("seeds") else str(a["seeds"]),
+        _delta_text(a),
+        _delta_text(b),
+        shift,
+        f"{a.get('verdict', '–')} → {b.get('verdict', '–')}",
+    )
+    return dict(zip(COLUMNS, cells))
 
 
 def _configuration_text(row: dict) -> str:

@@ -63,9 +63,3 @@ def _cell(row: dict | None) -> str:
     if row is None:
         return "—"
     return f"{row['verdict']} {row['delta'] * 100:+.1f} pp"
-
-
-def to_markdown(table: pd.DataFrame) -> str:
-    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(str(value) for value in record) + " |" for record in table.itertuples(index=False)]
-    return "\n".join(lines) + "\n"

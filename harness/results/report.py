@@ -15,8 +15,9 @@ import pandas as pd
 
 from harness.core.command_help import add_command
 from harness.core.errors import HarnessError
+from harness.core.markdown import markdown_table
 from harness.core.paths import REPO_ROOT
-from harness.results import assembly, replication, rowfile
+from harness.results import assembly, rowfile
 from harness.results.tables import group_rows, grouped_markdown
 from harness.stats import intervals
 
@@ -128,7 +129,7 @@ def replication_summary(table: pd.DataFrame) -> str:
     if replicated is None:
         return ""
     return (
-        "#### Replication (data family × backbone)\n\n" + replication.to_markdown(replicated) + "\n"
+        "#### Replication (data family × backbone)\n\n" + markdown_table(replicated) + "\n\n"
         "`replicated`: the same decided verdict on every set-up; `undecided`: no decided verdicts disagree but one "
         "is INCONCLUSIVE; `incomplete`: a set-up has no row yet.\n\n"
     )

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from harness.core.markdown import markdown_table
+
 # The columns every consumer can rely on, in display order.
 COLUMNS = [
     "claim",
@@ -29,6 +31,9 @@ COLUMNS = [
     "verdict",
     "seconds",
 ]
+# What a reader sees of a row (README, claims.md, report.html): role, metric, arms, means, delta with its interval
+# (or the failing share, for a risk), the rule (the claim type and its bound), the raw verdict and the verdict after
+# the family adjustment.
 MARKDOWN_COLUMNS = [
     "claim",
     "variant",
@@ -85,17 +90,9 @@ def latest_rows(rows: list[dict]) -> list[dict]:
     return [newest[key] for key in sorted(newest)]
 
 
-def to_markdown(table: pd.DataFrame | list[dict]) -> str:
-    """A GitHub table of the rows: role, metric, arms, means, delta with its interval (or the failing share, for a
-    risk), the rule (the claim type and its bound), the raw verdict and the verdict after the family adjustment."""
-    rows = table.to_dict("records") if isinstance(table, pd.DataFrame) else list(table)
-    lines = ["| " + " | ".join(MARKDOWN_COLUMNS) + " |", "|" + "---|" * len(MARKDOWN_COLUMNS)]
-    lines += ["| " + " | ".join(_cell(value) for value in markdown_cells(row)) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
 def markdown_cells(row: dict) -> list[str]:
-    """One row's cells in MARKDOWN_COLUMNS order, formatted for reading (means to 3 places, Δ in pp)."""
+    """One row's cells in MARKDOWN_COLUMNS order, formatted for reading (means to 3 places, Δ in pp), for the
+    Markdown and the HTML tables alike."""
     shown = {
         **row,
         "baseline": f"{float(row['baseline']):.3f}",
@@ -106,16 +103,12 @@ def markdown_cells(row: dict) -> list[str]:
     return [str(shown.get(name, "") if not _missing(shown.get(name)) else "") for name in MARKDOWN_COLUMNS]
 
 
-def _cell(text: str) -> str:
-    """A table cell: a `|` inside would split it."""
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def grouped_markdown(rows: list[dict], skipped: list[dict], heading: str = "###") -> str:
     """One table per configuration, each under a heading naming it, then the skipped tests with their reasons."""
     parts = []
     for group in group_rows(rows).values():
-        parts.append(f"{heading} {configuration_title(group[0])}\n\n{to_markdown(group)}")
+        shown = pd.DataFrame([markdown_cells(row) for row in group], columns=MARKDOWN_COLUMNS)
+        parts.append(f"{heading} {configuration_title(group[0])}\n\n{markdown_table(shown)}\n")
     if skipped:
         parts.append(f"{heading} Skipped\n\n{skipped_markdown(skipped)}")
     return "\n".join(parts)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.core.markdown import markdown_table
 from harness.teaching.checks import CHECKS
 
 NUMBERS = ("phase1", "phase2", "scratch")
@@ -55,22 +56,14 @@ def write_class_table(results_dir: Path, scale: str, run_id: str) -> tuple[Path,
 
 
 def to_markdown(table: pd.DataFrame, scale: str) -> str:
-    def cell(value: object) -> str:
-        if isinstance(value, float):
-            return f"{value:.3f}"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        return str(value).replace("|", "\\|").replace("\n", " ")
-
-    header = "| " + " | ".join(table.columns) + " |"
-    rule = "|" + "---|" * len(table.columns)
-    rows = ["| " + " | ".join(cell(value) for value in row) + " |" for row in table.itertuples(index=False)]
+    """The class table under a title, numbers to 3 places, criteria and checks as yes / no, and a legend."""
+    shown = table.map(lambda value: ("yes" if value else "no") if isinstance(value, bool) else value)
     title = f"# Homework, {scale} scale: {len(table)} student(s)\n\n"
     note = (
         "\n\nphase1 / phase2 / scratch: test accuracy (mean over seeds); *_accepted: the lesson's acceptance "
         "criteria; one column per teaching check; problem: why a student's grading stopped, if it did.\n"
     )
-    return title + "\n".join([header, rule, *rows]) + note
+    return title + markdown_table(shown, floats=".3f") + note
 
 
 @dataclass

@@ -29,7 +29,7 @@ def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path)
     records = [
         {"student": "ana", "phase1": 0.5, "phase2": 0.6, "scratch": 0.3, "two_stage_accepted": True,
          "scratch_accepted": True, **dict.fromkeys(CHECKS, "passed"), "problem": ""},
-        {"student": "beto", **dict.fromkeys(CHECKS, "not run"), "problem": "build_model raised"},
+        {"student": "beto", **dict.fromkeys(CHECKS, "not run"), "problem": "build_model raised | twice\nsee log"},
     ]  # fmt: skip
     for record in records:
         classroom.write_record(tmp_path, "smoke", "run-1", record)
@@ -39,8 +39,10 @@ def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path)
         rows = list(csv.DictReader(handle))
     assert [row["student"] for row in rows] == ["ana", "beto"]
     assert list(rows[0]) == list(classroom.COLUMNS)
-    assert rows[1]["problem"] == "build_model raised" and rows[1]["phase1"] == ""
-    assert "| ana | 0.500 | 0.600 | 0.300 | yes | yes |" in md_path.read_text(encoding="utf-8")
+    assert rows[1]["problem"] == "build_model raised | twice\nsee log" and rows[1]["phase1"] == ""
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "| ana | 0.500 | 0.600 | 0.300 | yes | yes |" in markdown
+    assert "| not run | build_model raised \\| twice see log |\n\nphase1 / phase2" in markdown
 
 
 def test_an_empty_folder_is_a_usage_error(pytester):
