@@ -20,6 +20,8 @@ CLAIM = Claim(
         "ImageNet transfer, two stages", lambda trial: trial.lab.stage2(trial.seed, Stage2Options(**trial.params))
     ),
     threshold=0.10,
-    variants=(Variant("same_budget"),),
+    # On the photos at 80 px and 11 epochs the gap is about the 10 pp bar itself (2026-12-07: +10.4 pp [+6.5, +14.3]):
+    # small images and a short budget shrink the ImageNet features' head start (the synthetic data gave +45 pp).
+    variants=(Variant("same_budget", expected={"cpu": "INCONCLUSIVE"}),),
     reading="'por mucho margen' read as at least 10 pp",
 )

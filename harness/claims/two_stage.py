@@ -37,7 +37,9 @@ CLAIM = Claim(
     threshold=0.02,
     version=2,
     variants=(
-        Variant("lr_1e-5", {"learning_rate": 1e-5}),
+        # On the photos at cpu scale the gain clears zero but not the lesson's 2 pp with five seeds (2026-12-07:
+        # +3.4 pp [+1.7, +5.1]): six stage-2 epochs of the lesson's ten at 1e-5 barely move the base (lr_1e-5_long).
+        Variant("lr_1e-5", {"learning_rate": 1e-5}, expected={"cpu": "INCONCLUSIVE"}),
         Variant("lr_1e-4", {"learning_rate": 1e-4}),
         Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
         Variant("lr_1e-5_long", {"learning_rate": 1e-5, "min_steps": LONG_STAGE2_STEPS}),
