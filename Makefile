@@ -1,4 +1,6 @@
-# Two commands matter: `make verify` (the CPU verification of the lesson's claims) and `make test` (the fast suite).
+# Two commands set it up: `make install` (the pinned environment) and `make verify` (the CPU verification of the
+# lesson's claims); `make test` is the fast suite. Runs write under results/ only, never a tracked file: `make readme`
+# is the one command that rewrites the README's table and docs/results.md (from the rows it copies into docs/rows/).
 # Both install the exact versions in constraints.txt; pyproject.toml declares the compatible ranges pip users get.
 PYTHON ?= python3
 VENV := .venv
@@ -6,8 +8,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := constraints.txt
 WORKERS ?= 2
+RESULTS ?= results
 
-.PHONY: install test test-install verify explore replicate teaching bench lint report clean
+.PHONY: install test test-install verify explore replicate teaching bench lint report readme clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
 # fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
@@ -39,8 +42,8 @@ test: lint
 test-install: install
 	$(PY) -m pytest -m install -v tests/install
 
-# The claims at cpu scale: verdicts with intervals; the table lands in results/cpu/ and the README's Results
-# section is regenerated even when a claim is not confirmed (that is a finding); the exit status stays pytest's.
+# The claims at cpu scale: verdicts with intervals; the tables and figures land in results/cpu/ even when a claim is
+# not confirmed (that is a finding); the exit status stays pytest's. No tracked file changes (`make readme` publishes).
 # Only what decides the lesson's verdicts: each claim's primary variant (the lesson's own reading), the backbones'
 # fidelity and the data's calibration. The exploratory variants (studies around a claim: other rates, sizes,
 # stage-1-only arms) are `make explore`; the teaching demonstrations `make teaching`; `pytest -m cpu` runs all of
@@ -57,7 +60,7 @@ explore: install
 	$(PY) -m harness report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
-# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md, README Results).
+# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md).
 replicate: install
 	$(PY) -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
 	$(PY) -m harness report --results-dir results; exit $$status
@@ -68,10 +71,19 @@ teaching: install
 bench: install
 	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only
 
-# The tables, figures and results/<scale>/report.html from every recorded row; the README's Results section is
-# regenerated (never with fewer rows than it holds; no rows leave it untouched).
+# The tables, figures and results/<scale>/report.html from every recorded row, under results/ only.
 report: install
 	$(PY) -m harness report --results-dir results --html
 
+# Publishing, the one command that writes tracked files: each scale's rows of $(RESULTS) are copied into docs/rows/
+# (never replaced by fewer), its deltas figure drawn into docs/figures/, and the README's table of primaries and
+# docs/results.md rebuilt from docs/rows/ (tests/test_published.py checks they match). `make readme RESULTS=/tmp/r`
+# publishes another folder's rows.
+readme: install
+	$(PY) -m harness report --readme --results-dir $(RESULTS)
+
+# What runs made: the environment, pytest's cache and the files under results/ that git does not track
+# (results/bench/'s tracked measurements stay).
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) .pytest_cache
+	git clean -q -d -f -X -- results

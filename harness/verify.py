@@ -1,5 +1,8 @@
 """`tl-claims verify`: the claims that decide the lesson's verdicts, at cpu scale, then the report -- `make verify`.
 
+The report writes the tables and figures under results/ only: a run never changes a tracked file. Publishing them
+into the README is its own command, `tl-claims report --readme` (`make readme`).
+
 pytest runs in a child process from the checkout's root, so the checkout's pyproject.toml, conftest.py and results/
 are the ones used whatever folder the command is typed in. The claim tests are not in the wheel: a pip install has
 nothing to run, and the command says so. Arguments verify does not know go to pytest after its defaults, so `-n 4`
@@ -32,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = add_command(
         subparsers,
         "verify",
-        "Run the claims that decide the lesson's verdicts at cpu scale, then regenerate the results report.",
+        "Run the claims that decide the lesson's verdicts at cpu scale, then fold the rows into results/cpu/.",
         [
-            "tl-claims verify                       # what `make verify` runs: results/cpu/, README Results",
+            "tl-claims verify                       # what `make verify` runs: tables and figures in results/cpu/",
             "tl-claims verify -n 4                  # any other argument goes to pytest: here 4 workers",
             "tl-claims verify -k two_stage -x       # one claim's tests, stop at the first failure",
             "tl-claims verify tests/data            # only these tests (paths are relative to the checkout)",
@@ -46,7 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """pytest's exit status; the report is regenerated whatever it is, as a refuted claim is a finding too."""
+    """pytest's exit status; the report runs whatever it is, as a refuted claim is a finding too. The report is not
+    given --readme: the tracked README and docs/results.md change only when someone publishes (make readme)."""
     checkout = require_checkout(REPO_ROOT)
     status = run_to_end(pytest_command(args.pytest_args, checkout, parallel=has_xdist()), checkout)
     run_to_end([sys.executable, "-m", "harness", "report", "--results-dir", "results"], checkout)

@@ -140,8 +140,9 @@ def test_differential_optimizer_gives_early_layers_the_early_rate(classifier):
 
 
 def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_backbone):
-    """Why the gpu scale does not turn XLA on (README, "On a GPU machine"): RandomRotation and RandomZoom do not
-    support it, so `jit_compile=True` falls back to off for every model that carries the lesson's augmentation."""
+    """Why the gpu scale does not turn XLA on (docs/gpu.md, "Mixed precision and XLA"): RandomRotation and
+    RandomZoom do not support it, so `jit_compile=True` falls back to off for every model that carries the lesson's
+    augmentation."""
     from harness.data.augment import lesson_augmentation
 
     augmented = architecture.build_classifier(

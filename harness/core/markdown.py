@@ -22,7 +22,7 @@ def markdown_table(table: pd.DataFrame | Sequence[Mapping[str, object]], floats:
 
     Why not pandas' `DataFrame.to_markdown`: it needs `tabulate` (one more pinned dependency), pads every cell to
     its column's width and writes alignment colons in the rule (a diff of every generated table and of the
-    README's Results block), and escapes neither pipes nor line breaks."""
+    README's generated blocks), and escapes neither pipes nor line breaks."""
     if isinstance(table, pd.DataFrame):
         columns = [str(name) for name in table.columns]
         rows = [list(values) for values in table.itertuples(index=False, name=None)]

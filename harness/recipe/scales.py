@@ -225,7 +225,7 @@ SCALES: dict[str, Scale] = {
         ),  # five: the seed term of an interval at 3 seeds has t(2) = 4.30 (see harness.stats.intervals)
     ),
     # The lesson's recipe: EfficientNetB0 ImageNet, tf_flowers, 224 px, 5 + 10 epochs, five seeds, on 200 training
-    # images per class: the size at which the 14 primaries fit one H200 in about 15 minutes by the README's estimate
+    # images per class: the size at which the 14 primaries fit one H200 in about 15 minutes by docs/gpu.md's estimate
     # (400 per class: about 22). tf_flowers' smallest class has 633 images, so 200 / 50 / 150 fits every class.
     # Primary variants only: all of them would add five models per seed to the 19 the primaries train.
     "gpu": Scale(

@@ -27,10 +27,9 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     the assembling environment in `table.attrs["environment"]` and the skipped tests in `table.attrs["skipped"]`.
     Holm's adjustment runs within each configuration (one table, one family)."""
     scale_dir = Path(results_dir) / scale
-    rows = tables.latest_rows(rowfile.read_rows(scale_dir))
+    rows = fold(rowfile.read_rows(scale_dir))
     if not rows:
         return None
-    rows = [row for group in tables.group_rows(rows).values() for row in with_family_verdicts(group)]
     skipped = rowfile.read_skips(scale_dir)
     table = pd.DataFrame(rows)
     table = table[tables.COLUMNS + [c for c in table.columns if c not in tables.COLUMNS]]
@@ -43,12 +42,19 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     rowfile.write_atomic(scale_dir / "claims.json", json.dumps(rowfile.json_safe(document), indent=2))
     figures.plot_deltas(rows, scale_dir / "figures" / "deltas.png")
     figures.draw_claim_figures(rows, scale_dir / "figures")
-    if len({replication.replication_column(row) for row in rows}) > 1:  # the same claims on several set-ups
+    if replication.several_setups(rows):  # the same claims on several set-ups
         replicated = replication.replication_table(rows)
         rowfile.write_atomic(scale_dir / "replication.csv", replicated.to_csv(index=False))
         rowfile.write_atomic(scale_dir / "replication.md", markdown_table(replicated) + "\n")
         table.attrs["replication"] = replicated
     return table
+
+
+def fold(rows: list[dict]) -> list[dict]:
+    """The rows a table shows: the newest per claim × variant × configuration, each with its family verdict. The
+    published copies (harness.results.published) are folded the same way, so they render as the tables did."""
+    groups = tables.group_rows(tables.latest_rows(rows)).values()
+    return [row for group in groups for row in with_family_verdicts(group)]
 
 
 def with_family_verdicts(rows: list[dict]) -> list[dict]:

@@ -23,6 +23,11 @@ def replication_column(row: dict) -> str:
     return f"{row['dataset']} × {row['backbone']}"
 
 
+def several_setups(rows: list[dict]) -> bool:
+    """Whether the rows measure claims on more than one set-up: then a replication table sets them side by side."""
+    return len({replication_column(row) for row in rows}) > 1
+
+
 def newest_per_configuration(rows: list[dict]) -> dict[tuple[str, str, str], dict]:
     """The newest row per (claim, variant, configuration)."""
     newest: dict[tuple[str, str, str], dict] = {}
