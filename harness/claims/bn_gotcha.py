@@ -44,8 +44,8 @@ def stage2_with_policy(trial: Trial, policy: str) -> Measurement:
 
 CLAIM = Claim(
     id="bn_gotcha",
-    statement="When fine-tuning on small data, keep BatchNorm in inference mode; passing training=False to the base "
-    "keeps its moving statistics from updating.",
+    statement="When fine-tuning on small data, keep BatchNorm in inference mode: moving statistics updated on a few "
+    "batches damage the pretrained features (the lesson's way: pass training=False to the base).",
     lesson_section="Temas: BN gotcha; Ejercicio 5; Errores comunes: BatchNorm en fine-tuning",
     metric=Metric("test accuracy after stage 2 (call_freezes_bn: share of BN moving statistics left unchanged)"),
     baseline=Arm("BN training mode", lambda trial: stage2_with_policy(trial, "train")),
