@@ -1,0 +1,119 @@
+"""harness/claims/preregistration.toml is the dated record of what every claim tests: the code may not change a
+primary, a rule, a threshold, a known finding, a seed count or the lesson sentence without a new entry saying when,
+why, and whether it came before the runs or after seeing them (docs/statistics.md, "Pre-registration")."""
+
+import datetime
+import tomllib
+from dataclasses import replace
+
+import pytest
+
+from harness.claims.base import Claim
+from harness.claims.registry import CLAIMS
+from harness.core.paths import REPO_ROOT
+from harness.recipe.scales import SCALES, Scale
+
+RECORD = REPO_ROOT / "harness" / "claims" / "preregistration.toml"
+ENTRIES: list[dict] = tomllib.loads(RECORD.read_text(encoding="utf-8"))["entry"]
+REGISTERED_SCALES = ("cpu", "gpu")  # the scales whose verdicts are published; smoke asserts none, replicate is cpu's
+CLAIM_FIELDS = ("version", "primary", "rule", "threshold", "expected", "min_seeds", "statement", "lesson_section")
+SCALE_FIELDS = ("backbone", "dataset", "image_size", "n_train", "n_test", "stage1_epochs", "stage2_epochs", "seeds")
+ABOUT = {"date", "claim", "scale", "commit", "timing", "reason"}  # what an entry says about itself
+TIMINGS = ("pre", "post-hoc")
+
+
+def claim_fields(claim: Claim) -> dict:
+    """What a claim registers, read from its code."""
+    primary = claim.variant(claim.primary_variant)
+    return {
+        "version": claim.version,
+        "primary": primary.name,
+        "rule": repr(claim.rule_for(primary)),
+        "threshold": claim.threshold,
+        "expected": dict(primary.expected),
+        "min_seeds": {variant.name: dict(variant.min_seeds) for variant in claim.variants if variant.min_seeds},
+        "statement": claim.statement,
+        "lesson_section": claim.lesson_section,
+    }
+
+
+def scale_fields(scale: Scale) -> dict:
+    fields = {name: getattr(scale, name) for name in SCALE_FIELDS}
+    return {**fields, "seeds": list(scale.seeds)}
+
+
+def subject(entry: dict) -> str:
+    return f"claim {entry['claim']}" if "claim" in entry else f"scale {entry.get('scale')}"
+
+
+def registration(name: str) -> dict:
+    """A subject's first entry amended by its later ones, in the record's order."""
+    registered: dict = {}
+    for entry in ENTRIES:
+        if subject(entry) == name:
+            registered.update({key: value for key, value in entry.items() if key not in ABOUT})
+    return registered
+
+
+def in_code() -> dict[str, dict]:
+    return {
+        **{f"claim {claim.id}": claim_fields(claim) for claim in CLAIMS.values()},
+        **{f"scale {name}": scale_fields(SCALES[name]) for name in REGISTERED_SCALES},
+    }
+
+
+def unregistered_changes() -> list[str]:
+    """One line per field where the code differs from the registration."""
+    return [
+        f"{name}: `{field}` is {value!r} in the code but {registration(name).get(field)!r} in {RECORD.name}; "
+        "register the change: add an entry with date, timing (pre or post-hoc), reason and the new value"
+        for name, fields in in_code().items()
+        for field, value in fields.items()
+        if registration(name).get(field) != value
+    ]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: f"{subject(entry)}-{entry.get('date')}")
+def test_every_entry_says_when_why_and_whether_before_the_data(entry):
+    assert ("claim" in entry) != ("scale" in entry), f"an entry names one claim or one scale: {entry}"
+    assert isinstance(entry.get("date"), datetime.date), f"{subject(entry)}: date must be a TOML date (2026-12-07)"
+    assert entry["date"] <= datetime.date.today(), f"{subject(entry)}: dated {entry['date']}, after today"
+    assert entry.get("timing") in TIMINGS, f"{subject(entry)} {entry['date']}: timing must be one of {TIMINGS}"
+    assert str(entry.get("reason", "")).strip(), f"{subject(entry)} {entry['date']}: give a reason"
+    assert subject(entry) in in_code(), f"unknown subject {subject(entry)}; known: {sorted(in_code())}"
+    fields = CLAIM_FIELDS if "claim" in entry else SCALE_FIELDS
+    unknown = set(entry) - ABOUT - set(fields)
+    assert not unknown, f"{subject(entry)} {entry['date']}: unknown fields {sorted(unknown)}; registered: {fields}"
+
+
+def test_entries_are_in_date_order():
+    dates = [entry["date"] for entry in ENTRIES]
+    late = [f"{subject(entry)} {entry['date']}" for entry, before in zip(ENTRIES[1:], dates) if entry["date"] < before]
+    assert not late, f"append entries in date order; out of order: {late}"
+
+
+@pytest.mark.parametrize("name", sorted(in_code()))
+def test_every_claim_and_scale_is_first_registered_in_full(name):
+    first = next((entry for entry in ENTRIES if subject(entry) == name), None)
+    assert first is not None, f"{name} has no entry in {RECORD.name}: add one with every registered field"
+    fields = CLAIM_FIELDS if name.startswith("claim") else SCALE_FIELDS
+    assert set(fields) <= set(first), f"{name}'s first entry lacks {sorted(set(fields) - set(first))}"
+
+
+def test_the_code_declares_what_is_registered():
+    changes = unregistered_changes()
+    assert not changes, "\n".join(changes)
+
+
+@pytest.mark.parametrize(
+    ("declared", "key", "change", "where"),
+    [
+        (CLAIMS, "two_stage", {"threshold": 0.03}, "claim two_stage: `threshold`"),
+        (CLAIMS, "bn_gotcha", {"primary": "call_inference"}, "claim bn_gotcha: `primary`"),
+        (CLAIMS, "tta", {"statement": "TTA helps."}, "claim tta: `statement`"),
+        (SCALES, "cpu", {"seeds": (0, 1, 2, 3, 4, 5)}, "scale cpu: `seeds`"),
+    ],
+)
+def test_a_change_without_an_entry_fails_naming_the_subject_and_field(monkeypatch, declared, key, change, where):
+    monkeypatch.setitem(declared, key, replace(declared[key], **change))
+    assert any(line.startswith(where) for line in unregistered_changes())
