@@ -71,7 +71,8 @@ teaching: install
 bench: install
 	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only
 
-# The tables, figures and results/<scale>/report.html from every recorded row, under results/ only.
+# The tables, figures and results/<scale>/report.html from every recorded row, under results/ only; where a Chromium
+# is installed (Debian: `apt-get install chromium`), also report.png, the page as headless Chromium renders it.
 report: install
 	$(PY) -m harness report --results-dir results --html
 

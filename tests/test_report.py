@@ -3,12 +3,13 @@
 command says what it did."""
 
 import json
+import subprocess
 
 import pytest
 from test_row import make_row
 
 from harness import cli
-from harness.results import published, report, rowfile
+from harness.results import html, published, report, rowfile
 
 
 def run_report(results_dir, *options) -> int:
@@ -110,6 +111,21 @@ def test_html_is_written_next_to_the_tables(tmp_path, capsys):
     assert run_report(tmp_path, "--html") == 0
     assert (tmp_path / "cpu" / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert "HTML report ->" in capsys.readouterr().out
+
+
+def test_html_without_a_browser_says_so_and_a_failing_browser_fails_nothing(tmp_path, capsys, monkeypatch):
+    rowfile.append_row(tmp_path, make_row(scale_name="cpu"))
+    monkeypatch.setattr(html.shutil, "which", lambda name: None)
+    assert run_report(tmp_path, "--html") == 0
+    assert "cpu: no screenshot: no Chromium on PATH (chromium, " in capsys.readouterr().out
+
+    def crash(page):
+        raise subprocess.CalledProcessError(1, ["chromium"])
+
+    monkeypatch.setattr(html, "screenshot", crash)
+    assert run_report(tmp_path, "--html") == 0
+    assert "cpu: no screenshot: the browser failed (CalledProcessError" in capsys.readouterr().out
+    assert (tmp_path / "cpu" / "report.html").exists() and not (tmp_path / "cpu" / "report.png").exists()
 
 
 @pytest.fixture(autouse=True)

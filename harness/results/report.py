@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Fold every recorded row into the results tables and figures; with --readme, publish them into the README.",
         [
             "tl-claims report                      # results/<scale>/claims.{csv,md,json} and figures",
-            "tl-claims report --html               # also results/<scale>/report.html",
+            "tl-claims report --html               # also results/<scale>/report.html (and report.png, with Chromium)",
             "tl-claims report --readme             # and publish: README.md, docs/results.md (make readme)",
             "tl-claims report --readme --results-dir /tmp/run   # publish another folder's rows",
         ],
@@ -45,7 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=["cpu", "replicate", "gpu"],
         help="scales --readme publishes (default: cpu replicate gpu; smoke rows carry no verdicts)",
     )
-    parser.add_argument("--html", action="store_true", help="also write results/<scale>/report.html (self-contained)")
+    parser.add_argument(
+        "--html",
+        action="store_true",
+        help="also write results/<scale>/report.html (self-contained) and, where Chromium is installed, "
+        "its screenshot report.png",
+    )
     parser.add_argument(
         "--force", action="store_true", help="with --readme: replace a scale's published rows even with fewer rows"
     )
@@ -63,9 +68,7 @@ def run(args: argparse.Namespace) -> int:
         groups = len(group_rows(table.to_dict("records")))
         print(f"{scale}: {len(table)} rows in {groups} table(s) -> {args.results_dir / scale}/claims.csv | .md | .json")
         if args.html:
-            from harness.results import html
-
-            print(f"{scale}: HTML report -> {html.write(args.results_dir / scale, table)}")
+            write_html(scale, args.results_dir / scale, table)
     if not args.readme:
         if tables:
             print("tracked files not touched: `tl-claims report --readme` (make readme) publishes these rows")
@@ -76,6 +79,26 @@ def run(args: argparse.Namespace) -> int:
     for line in published.publish(REPO_ROOT, args.results_dir, scales, force=args.force):
         print(line)
     return 0
+
+
+def write_html(scale: str, scale_dir: Path, table: pd.DataFrame) -> None:
+    """report.html, and its picture (report.png) where a Chromium is installed: the picture is a convenience, so a
+    browser that is missing or fails is one line of output, never a failed report."""
+    import subprocess
+
+    from harness.results import html
+
+    page = html.write(scale_dir, table)
+    print(f"{scale}: HTML report -> {page}")
+    try:
+        shot = html.screenshot(page)
+    except (OSError, subprocess.SubprocessError) as error:
+        print(f"{scale}: no screenshot: the browser failed ({type(error).__name__}: {error})")
+        return
+    if shot is None:
+        print(f"{scale}: no screenshot: no Chromium on PATH ({', '.join(html.BROWSERS)})")
+    else:
+        print(f"{scale}: screenshot -> {shot}")
 
 
 def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
