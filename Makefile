@@ -68,8 +68,11 @@ replicate: install
 teaching: install
 	$(PY) -m pytest -m cpu tests/teaching
 
+# The benchmarks (minutes of CPU): results/bench/augmentation.md (images/s per round: median [slowest–fastest]), and
+# each run saved by pytest-benchmark under .benchmarks/ (git-ignored), so two runs compare:
+# `$(VENV)/bin/pytest-benchmark compare 0001 0002` (add `--group-by=group` for one table per image size and dtype).
 bench: install
-	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only
+	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only --benchmark-autosave
 
 # The tables, figures and results/<scale>/report.html from every recorded row, under results/ only; where a Chromium
 # is installed (Debian: `apt-get install chromium`), also report.png, the page as headless Chromium renders it.

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import bench
+from benchmarks.bench.settings import start_to_end
 
 RECORDS = pytest.StashKey[list]()
 STARTED = pytest.StashKey[dict]()
@@ -70,8 +71,10 @@ class Throughput:
         rounds = min(MAX_ROUNDS, max(MIN_ROUNDS, math.ceil(TARGET_SECONDS / max(warm, 1e-6))))
         self.benchmark.pedantic(target, rounds=rounds, warmup_rounds=0)
         stats = self.benchmark.stats.stats
-        record = replace(template, seconds_median=stats.median, seconds_min=stats.min, rounds=stats.rounds)
-        self.benchmark.extra_info["images_per_s"] = record.images_per_s
+        record = replace(
+            template, seconds_median=stats.median, seconds_min=stats.min, seconds_max=stats.max, rounds=stats.rounds
+        )
+        self.benchmark.extra_info.update(bench.rate_spread(images_per_round, stats))
         self.config.stash[RECORDS].append(record)
 
     def unsupported(self, error: Exception, **fields: object) -> None:
@@ -98,8 +101,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     out_dir = Path(config.getoption("--results-dir", "results")) / "bench"
     settings = {
         **environment(),
-        "threads at start": config.stash[STARTED],
-        "threads at end": bench.thread_settings(),
+        "threads (at start → at end where they differ)": start_to_end(config.stash[STARTED], bench.thread_settings()),
         "protocol": f"median of {MIN_ROUNDS}–{MAX_ROUNDS} rounds (~{TARGET_SECONDS:.0f} s timed per "
         "parameter set) after one warm-up round; fixed shapes; outputs materialised",
     }

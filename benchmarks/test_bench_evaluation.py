@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+from benchmarks import bench
 from harness.data import augment
 from harness.recipe import architecture, evaluation, training
 
@@ -47,4 +48,4 @@ def test_evaluation_images_per_second(benchmark, classifier, way):
     predictions = benchmark.pedantic(lambda: evaluate(classifier.model, images), rounds=3, warmup_rounds=1)
     assert len(predictions) == count
     if benchmark.stats is not None:  # None when benchmarks are disabled
-        benchmark.extra_info["images_per_second"] = round(count / benchmark.stats.stats.median, 1)
+        benchmark.extra_info.update(bench.rate_spread(count, benchmark.stats.stats))

@@ -2,6 +2,7 @@
 
 import pytest
 
+from benchmarks import bench
 from harness.data.families import FAMILIES
 
 BATCH = 10
@@ -20,4 +21,4 @@ def test_synthetic_generation_images_per_second(benchmark, size, family):
     images = benchmark.pedantic(generate_batch, rounds=5, iterations=1, warmup_rounds=1)
     assert len(images) == BATCH
     if benchmark.stats is not None:  # None when benchmarks are disabled (e.g. under xdist)
-        benchmark.extra_info["images_per_second"] = round(BATCH / benchmark.stats.stats.mean, 1)
+        benchmark.extra_info.update(bench.rate_spread(BATCH, benchmark.stats.stats))

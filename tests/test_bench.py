@@ -1,10 +1,14 @@
 """The augmentation-throughput writer: table, bottleneck rows, plain-words answer and files, from plain records."""
 
+import subprocess
+from types import SimpleNamespace
+
 import pandas as pd
 import pytest
 
 from benchmarks import bench
 from benchmarks.bench import Record
+from harness.core.paths import REPO_ROOT
 
 
 def record(
@@ -18,7 +22,7 @@ def record(
     kind: str = bench.AUGMENTATION,
     note: str = "",
 ) -> Record:
-    seconds = None if images_per_s is None else 100 / images_per_s
+    seconds = None if images_per_s is None else 100 / images_per_s  # the median round; the others ±10 % in rate
     return Record(
         kind=kind,
         transform=transform,
@@ -29,7 +33,8 @@ def record(
         batch_size=32,
         images_per_round=100,
         seconds_median=seconds,
-        seconds_min=seconds,
+        seconds_min=None if seconds is None else seconds / 1.1,
+        seconds_max=None if seconds is None else seconds / 0.9,
         rounds=3,
         note=note,
         threads={"cpu_count": 2},
@@ -49,9 +54,29 @@ def records() -> list[Record]:
     ]
 
 
-def test_images_per_s_is_images_over_the_median_round():
-    assert record("flip", bench.TF_DATA, 250.0).images_per_s == pytest.approx(250.0)
-    assert record("flip", bench.TF_DATA, None).images_per_s is None
+def test_images_per_s_is_images_over_the_median_round_with_the_slowest_and_fastest_beside_it():
+    measured = record("flip", bench.TF_DATA, 250.0)
+    assert measured.images_per_s == pytest.approx(250.0)
+    assert (measured.images_per_s_min, measured.images_per_s_max) == (pytest.approx(225.0), pytest.approx(275.0))
+    missing = record("flip", bench.TF_DATA, None)
+    assert missing.images_per_s is missing.images_per_s_min is missing.images_per_s_max is None
+
+
+def test_a_benchmarks_extra_info_holds_images_per_s_of_its_slowest_median_and_fastest_round():
+    stats = SimpleNamespace(min=0.5, median=1.0, max=3.0)  # pytest-benchmark's round seconds
+    spread = bench.rate_spread(100, stats)
+    assert spread == {"images_per_s_min": 33.3, "images_per_s_median": 100.0, "images_per_s_max": 200.0}
+
+
+def test_make_bench_saves_each_run_where_git_ignores_it():
+    """`pytest-benchmark compare` reads the runs `--benchmark-autosave` stores under .benchmarks/; they stay local."""
+    recipe = (REPO_ROOT / "Makefile").read_text(encoding="utf-8").split("\nbench: install\n", 1)[1].split("\n\n")[0]
+    assert "--benchmark-autosave" in recipe and "--benchmark-only" in recipe
+    if not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout: nothing to ignore")
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".benchmarks/Linux-CPython-3.11-64bit/0001_run.json"],
+                             cwd=REPO_ROOT, check=False)  # fmt: skip
+    assert ignored.returncode == 0
 
 
 def test_table_compares_with_memcpy_and_the_no_augmentation_pipeline():
@@ -99,14 +124,18 @@ def test_answer_says_when_heavy_augmentation_starves_training():
 
 
 def test_report_files(tmp_path):
-    paths = bench.write_report(records(), tmp_path, {"machine": "test box"})
+    versions = {"tensorflow": "2.21.0", "keras": "3.15.1"}
+    paths = bench.write_report(records(), tmp_path, {"machine": "Test CPU (x86_64)", "versions": versions})
     csv = pd.read_csv(paths["csv"])
     assert set(csv["row"]) == {"throughput", "bottleneck"}
     markdown = paths["markdown"].read_text()
-    assert "| stack |" in markdown and "## Bottleneck" in markdown and "machine: test box" in markdown
+    assert "| stack |" in markdown and "## Bottleneck" in markdown and "- machine: Test CPU (x86_64)\n" in markdown
+    assert "versions:\n\n| library | version |\n|---|---|\n| tensorflow | 2.21.0 |\n| keras | 3.15.1 |" in markdown
     assert "not supported — TypeError: uint8" in markdown
     assert "| transform | cpu float32 | model·cpu float32 | tf.data·cpu float32 | tf.data·cpu uint8 |" in markdown
-    assert "| stack |  | 200 | 400 |  |" in markdown  # no reference or uint8 stack measured: empty cells
+    assert "| stack |  | 200 [180–220] | 400 [360–440] |  |" in markdown  # none measured: empty cells
+    assert "| memcpy | 100,000 [90,000–110,000] |" in markdown
+    assert {"images_per_s", "images_per_s_min", "images_per_s_max"} <= set(csv.columns)
     assert "| stack | tf.data | cpu | cpu | 96 | float32 | 400.00 | stage 1 (frozen base) | 100.00 | 4.00 |" in markdown
     assert paths["figure"].stat().st_size > 0
 

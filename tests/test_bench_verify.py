@@ -54,12 +54,12 @@ def test_recipe_kind_reads_the_most_expensive_recipe():
 
 def test_render_only_adds_findings_without_measuring(tmp_path):
     run = verify.BenchRun(
-        {"scale": "smoke"},
+        {"scale": "smoke", "versions": {"keras": "3.15.1"}},
         [
             verify.VariantTiming("c", "v", way, seconds, 0.5, 0.6, ("stage1",))
             for way, seconds in (("suite", 1.0), ("naive", 4.0))
         ],
-        [verify.FeedTiming(verify.PIPELINE, (2.0, 2.2), 10), verify.FeedTiming(verify.IN_MEMORY, (1.9, 2.1), 10)],
+        [verify.FeedTiming(verify.PIPELINE, (2.0, 2.2), 1000), verify.FeedTiming(verify.IN_MEMORY, (1.9, 2.1), 1000)],
     )
     verify.write_report(run, tmp_path / "bench")
     findings = tmp_path / "findings.md"
@@ -68,6 +68,8 @@ def test_render_only_adds_findings_without_measuring(tmp_path):
     markdown = paths["markdown"].read_text(encoding="utf-8")
     assert "naive / suite = 4.00×" in markdown and "The pipeline keeps up." in markdown
     assert "in-memory / pipeline = 0.95" in markdown
+    assert "| tf.data pipeline | 2.10 | 2.00 | 2.20 | 2 | 476 [455–500] |" in markdown  # images/s: median [slow–fast]
+    assert "| library | version |\n|---|---|\n| keras | 3.15.1 |" in markdown
 
 
 def test_the_profile_tables_give_seconds_to_one_place_and_a_total_row():

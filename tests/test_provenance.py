@@ -34,3 +34,19 @@ def test_stamp_fills_every_provenance_field(tmp_path):
     assert datetime.fromisoformat(row.finished_at).utcoffset() is not None
     assert {"keras", "numpy"} <= set(row.versions) and row.machine["gpus"] == ["/physical_device:GPU:0"]
     assert {"node", "machine", "cpus", "system", "python"} <= set(row.machine)
+
+
+def test_the_cpu_model_comes_from_cpuinfo_else_the_platform(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13 64-Core Processor\n")
+    assert provenance.cpu_model(cpuinfo) == "AMD EPYC 7B13 64-Core Processor"
+    monkeypatch.setattr(provenance.platform, "processor", lambda: "arm")
+    assert provenance.cpu_model(tmp_path / "absent") == "arm"  # macOS, Windows: no /proc
+    monkeypatch.setattr(provenance.platform, "processor", lambda: "")
+    assert provenance.cpu_model(tmp_path / "absent") == "unknown CPU"
+
+
+def test_the_machine_line_names_the_cpu_model_first(monkeypatch):
+    monkeypatch.setattr(provenance, "cpu_model", lambda: "Test CPU 9000")
+    assert provenance.machine_line().startswith(f"Test CPU 9000 ({provenance.platform.machine()}), ")
+    assert " CPU(s), " in provenance.machine_line()

@@ -21,6 +21,7 @@ from benchmarks.bench.records import (
     TF_DATA,
     TRAIN_STEPS,
     Record,
+    rate_spread,
     thread_settings,
 )
 from benchmarks.bench.report import plot, to_markdown, write_report
@@ -40,6 +41,7 @@ __all__ = [
     "answer",
     "bottleneck_table",
     "plot",
+    "rate_spread",
     "thread_settings",
     "throughput_table",
     "to_markdown",

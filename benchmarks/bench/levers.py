@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.bench.settings import machine, settings_markdown
 from harness.core.markdown import markdown_table
 from harness.core.paths import REPO_ROOT, default_cache_dir
 from harness.recipe.scales import SCALES
@@ -140,7 +141,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def to_markdown(table: pd.DataFrame, settings: dict[str, object]) -> str:
     lines = ["# The cpu preset's levers: image size and precision, side by side", ""]
-    lines += [f"- {key}: {value}" for key, value in settings.items()]
+    lines += settings_markdown(settings)
     lines += ["", markdown_table(summary(table)), "", "Every child:", ""]
     lines += [markdown_table(table, floats=".2f"), "", (__doc__ or "").split("\n\n", 2)[2].strip()]
     return "\n".join(lines) + "\n"
@@ -167,8 +168,6 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
         size, policy = args.child.split(":")
         print(json.dumps(time_setting(int(size), policy, args.epochs, args.cache_dir)))
         return None
-    from benchmarks.bench.verify import machine
-
     settings = [(int(size), policy) for size in args.sizes.split(",") for policy in args.policies.split(",")]
     info = {**machine(), "timed epochs per stage": args.epochs, "rounds": args.rounds}
     table = measure(settings, args.rounds, lambda size, kind: child_command(size, kind, args.epochs, args.cache_dir))

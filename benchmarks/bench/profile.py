@@ -30,6 +30,7 @@ from typing import Any
 import keras
 import pandas as pd
 
+from benchmarks.bench.settings import settings_markdown
 from harness.core.markdown import markdown_table
 
 CATEGORIES = (
@@ -252,7 +253,7 @@ def by_category(rows: list[ProfileRow]) -> pd.DataFrame:
 
 def to_markdown(rows: list[ProfileRow], settings: dict[str, object], way: str = "suite") -> str:
     parts = ["# Where the seconds go (one seed)", ""]
-    parts += [f"- {key}: {value}" for key, value in settings.items()]
+    parts += settings_markdown(settings)
     parts += ["", __doc__.split("\n\n", 1)[1].strip(), ""]
     sections = {
         "Per category": by_category(rows),

@@ -32,13 +32,41 @@ class Record:
     images_per_round: int
     seconds_median: float | None = None
     seconds_min: float | None = None
+    seconds_max: float | None = None
     rounds: int = 0
     note: str = ""  # why it did not run (e.g. a layer that rejects uint8), or anything a reader must know
     threads: dict = field(default_factory=dict)
 
     @property
     def images_per_s(self) -> float | None:
-        return None if not self.seconds_median else self.images_per_round / self.seconds_median
+        """The median round's rate: what the tables compare."""
+        return _rate(self.images_per_round, self.seconds_median)
+
+    @property
+    def images_per_s_min(self) -> float | None:
+        """The slowest round's rate (from the longest round)."""
+        return _rate(self.images_per_round, self.seconds_max)
+
+    @property
+    def images_per_s_max(self) -> float | None:
+        """The fastest round's rate (from the shortest round)."""
+        return _rate(self.images_per_round, self.seconds_min)
+
+
+def _rate(images: int, seconds: float | None) -> float | None:
+    return None if not seconds else images / seconds
+
+
+def rate_spread(images: int, stats) -> dict[str, float | None]:
+    """Images/s of the slowest, the median and the fastest round, from pytest-benchmark's round statistics (its
+    `benchmark.stats.stats`): what a benchmark stores in `extra_info`, so a saved run (`--benchmark-autosave`) holds
+    the throughput beside the seconds that `pytest-benchmark compare` shows."""
+    rates = {"images_per_s_min": stats.max, "images_per_s_median": stats.median, "images_per_s_max": stats.min}
+    return {name: _rounded(_rate(images, seconds)) for name, seconds in rates.items()}
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 1)
 
 
 def thread_settings() -> dict:

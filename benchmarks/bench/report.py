@@ -12,6 +12,7 @@ from benchmarks.bench.records import (
     TRAIN_STEPS,
     Record,
 )
+from benchmarks.bench.settings import settings_markdown
 from benchmarks.bench.tables import answer, bottleneck_table, throughput_table
 from harness.core.markdown import markdown_table
 
@@ -36,10 +37,13 @@ def write_report(records: list[Record], out_dir: Path, environment: dict | None 
 def to_markdown(
     table: pd.DataFrame, bottlenecks: pd.DataFrame, answer_text: str, environment: dict | None = None
 ) -> str:
-    parts = ["# Augmentation throughput (images/s, median round)", ""]
+    parts = ["# Augmentation throughput (images/s)", ""]
     if environment:
-        parts += [f"- {key}: {value}" for key, value in environment.items()] + [""]
+        parts += [*settings_markdown(environment), ""]
     parts += [
+        "Each cell: images/s of the median round, then [slowest–fastest round] (the rounds each parameter set was "
+        "timed: `rounds` in augmentation.csv).",
+        "",
         _throughput_markdown(table),
         "",
         "## Bottleneck (augmentation ÷ training step)",
@@ -75,7 +79,8 @@ def _size_markdown(table: pd.DataFrame, size: int) -> str:
         f"{device} {dtype}" if placement == "-" else f"{placement}·{device} {dtype}"
         for placement, device, dtype in zip(table["placement"], table["device"], table["dtype"])
     ]
-    cells = table.assign(column=label, value=[_cell(v) for v in table["images_per_s"]])
+    rates = zip(table["images_per_s"], table["images_per_s_min"], table["images_per_s_max"])
+    cells = table.assign(column=label, value=[_cell(*rate) for rate in rates])
     order = list(dict.fromkeys(cells.sort_values(["placement", "device", "dtype"])["column"]))
     wide = cells.pivot_table(index="transform", columns="column", values="value", aggfunc="first", sort=False)
     wide = wide.reindex(columns=order).reset_index()
@@ -108,10 +113,12 @@ def _plot_size(axis, rows: pd.DataFrame, size: int) -> None:
     width = 0.8 / max(1, len(series))
     for i, (placement, device, dtype) in enumerate(series):
         part = bars[(bars["placement"] == placement) & (bars["device"] == device) & (bars["dtype"] == dtype)]
-        values = dict(zip(part["transform"], part["images_per_s"]))
+        values = {row.transform: row for row in part.itertuples(index=False)}
+        shown = [values[name] for name in transforms if name in values]
         xs = [j + i * width for j, name in enumerate(transforms) if name in values]
         where = "reference" if placement == "-" else placement
-        axis.bar(xs, [values[name] for name in transforms if name in values], width, label=f"{where}·{device} {dtype}")
+        heights = [row.images_per_s for row in shown]
+        axis.bar(xs, heights, width, yerr=_spread(shown), capsize=2, label=f"{where}·{device} {dtype}")
     for step in rows[rows["transform"].isin(list(TRAIN_STEPS))].itertuples(index=False):
         style = "--" if step.transform == "train_stage1" else ":"
         axis.axhline(step.images_per_s, linestyle=style, color="black", linewidth=1)
@@ -124,10 +131,26 @@ def _plot_size(axis, rows: pd.DataFrame, size: int) -> None:
         )
     axis.set_xticks([j + 0.4 - width / 2 for j in range(len(transforms))], transforms, rotation=30)
     axis.set_yscale("log")
-    axis.set_ylabel("images / s (median round)")
+    axis.set_ylabel("images / s (median round; bars: slowest–fastest)")
     axis.set_title(f"{size} px, batch {int(rows['batch_size'].iloc[0])}")
     axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
 
 
-def _cell(value: float | None) -> str:
-    return "—" if value is None or not math.isfinite(value) else f"{value:,.0f}"
+def _spread(rows: list) -> list[list[float]]:
+    """Error bars from the median down to the slowest round and up to the fastest (none where not recorded)."""
+    below = [row.images_per_s - row.images_per_s_min if _finite(row.images_per_s_min) else 0.0 for row in rows]
+    above = [row.images_per_s_max - row.images_per_s if _finite(row.images_per_s_max) else 0.0 for row in rows]
+    return [below, above]
+
+
+def _cell(median: float | None, slowest: float | None = None, fastest: float | None = None) -> str:
+    """`400 [380–420]`: the median round's images/s, then the slowest and the fastest round's."""
+    if not _finite(median):
+        return "—"
+    if not (_finite(slowest) and _finite(fastest)):
+        return f"{median:,.0f}"
+    return f"{median:,.0f} [{slowest:,.0f}–{fastest:,.0f}]"
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)

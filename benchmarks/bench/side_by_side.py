@@ -26,6 +26,7 @@ from unittest import mock
 
 import pandas as pd
 
+from benchmarks.bench.settings import machine, settings_markdown
 from harness.core.markdown import markdown_table
 from harness.core.paths import REPO_ROOT
 from harness.recipe.scales import SCALES, Scale
@@ -108,7 +109,7 @@ def to_markdown(table: pd.DataFrame, settings: dict[str, object]) -> str:
     result = summary(table)
     on, off = (result.loc[setting, "median pair wall s"] for setting in SETTINGS)
     lines = ["# Two training workers side by side: tf.data's autotuner on and off", ""]
-    lines += [f"- {key}: {value}" for key, value in settings.items()]
+    lines += settings_markdown(settings)
     lines += ["", f"**pair wall time, autotuner on ÷ off = {on / off:.2f}×**", ""]
     shown = _formatted(result.reset_index(names="setting"), {"median busy": ".2f", "median pair wall s": ".1f"})
     lines += [markdown_table(shown), ""]
@@ -153,8 +154,6 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
         timing = train_and_time(SCALES[args.scale], args.cache_dir, args.epochs, args.child == SETTINGS[0])
         print(json.dumps(timing))
         return None
-    from benchmarks.bench.verify import machine
-
     with tempfile.TemporaryDirectory(prefix="bench-side-") as temporary:
         cache_dir = args.cache_dir or Path(temporary)
         settings = {**machine(), "scale": args.scale, "timed epochs per child": args.epochs, "rounds": args.rounds}

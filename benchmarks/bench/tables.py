@@ -25,8 +25,9 @@ from benchmarks.bench.records import (
 
 
 def throughput_table(records: list[Record]) -> pd.DataFrame:
-    """One row per record with images/s and how it compares with the no-augmentation and memory-copy references."""
-    table = pd.DataFrame([{**_flat(record), "images_per_s": record.images_per_s} for record in records])
+    """One row per record with images/s (the median round's, and the slowest and fastest round's) and how it compares
+    with the no-augmentation and memory-copy references."""
+    table = pd.DataFrame([{**_flat(record), **_rates(record)} for record in records])
     if table.empty:
         return table
     memcpy = _lookup(table, MEMCPY, ["device", "image_size", "dtype"])
@@ -152,6 +153,14 @@ def _flat(record: Record) -> dict:
     values = asdict(record)
     threads = values.pop("threads")
     return {**values, "threads": ", ".join(f"{k}={v}" for k, v in threads.items())}
+
+
+def _rates(record: Record) -> dict[str, float | None]:
+    return {
+        "images_per_s": record.images_per_s,
+        "images_per_s_min": record.images_per_s_min,
+        "images_per_s_max": record.images_per_s_max,
+    }
 
 
 def _lookup(table: pd.DataFrame, transform: str, keys: list[str]) -> dict:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench.profile import Profiler
+from benchmarks.bench.settings import machine, settings_markdown
 from harness import engine
 from harness.backbones.weights_cache import forget_in_memory_weights
 from harness.claims.base import Claim
@@ -335,7 +336,7 @@ def to_markdown(run: BenchRun, findings: str = "") -> str:
     seconds, pairs = totals(run), covered(run)
     suite = {timing.item: timing for timing in run.variants if timing.way == SUITE}
     parts = ["# Verification speed: naive vs suite, pipeline vs in-memory (one run)", ""]
-    parts += [f"- {key}: {value}" for key, value in run.settings.items()]
+    parts += settings_markdown(run.settings)
     parts += [f"- claim variants covered ({len(pairs)}): {', '.join(t.item for t in pairs) or 'none'}"]
     if run.skipped:
         parts += [f"- left out (time budget, or failed): {', '.join(run.skipped)}"]
@@ -361,16 +362,19 @@ def to_markdown(run: BenchRun, findings: str = "") -> str:
             "in-memory speed or better).",
             "",
         ]
-        header = ["feed", "median epoch s", "min s", "max s", "epochs timed", "images/s"]
-        table = [
-            [f.feed, f.median, min(f.epochs), max(f.epochs), len(f.epochs), f"{f.images / f.median:.0f}"]
-            for f in run.feeds
-        ]
+        header = ["feed", "median epoch s", "min s", "max s", "epochs timed", "images/s median [slowest–fastest]"]
+        table = [[f.feed, f.median, min(f.epochs), max(f.epochs), len(f.epochs), _rates(f)] for f in run.feeds]
         parts += [markdown_table(pd.DataFrame(table, columns=header), floats=".2f"), ""]
     if findings:
         parts += ["## Findings", "", findings, ""]
     parts += ["## Method", "", __doc__.split("\n\n", 1)[1].strip(), ""]
     return "\n".join(parts)
+
+
+def _rates(feed: FeedTiming) -> str:
+    """`119 [102–139]`: images/s of the median epoch, then of the slowest and the fastest one."""
+    slowest, fastest = feed.images / max(feed.epochs), feed.images / min(feed.epochs)
+    return f"{feed.images / feed.median:.0f} [{slowest:.0f}–{fastest:.0f}]"
 
 
 def _ratio_cell(naive: VariantTiming, suite: VariantTiming) -> str:
@@ -404,19 +408,6 @@ def load_run(path: Path) -> BenchRun:
     variants = [VariantTiming(**{**timing, "recipes": tuple(timing["recipes"])}) for timing in stored["variants"]]
     feeds = [FeedTiming(**{**feed, "epochs": tuple(feed["epochs"])}) for feed in stored["feeds"]]
     return BenchRun(stored["settings"], variants, feeds, stored["skipped"])
-
-
-def machine() -> dict[str, object]:
-    from harness.results.assembly import environment
-
-    env = environment()
-    return {
-        "date": env["date"],
-        "machine": env["machine"],
-        "load average at start": " ".join(f"{load:.2f}" for load in os.getloadavg()),
-        "versions": env["versions"],
-        "git commit": env["git_commit"],
-    }
 
 
 # --- the command ------------------------------------------------------------------------------------------------------

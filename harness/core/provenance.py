@@ -84,7 +84,7 @@ def machine_info(gpus: list[str] | None = None) -> dict:
     return {
         "node": platform.node(),
         "machine": platform.machine(),
-        "processor": platform.processor(),
+        "processor": cpu_model(),
         "cpus": os.cpu_count(),
         "system": platform.platform(),
         "python": platform.python_version(),
@@ -96,3 +96,22 @@ def visible_gpus() -> list[str]:
     import tensorflow as tf
 
     return [device.name for device in tf.config.list_physical_devices("GPU")]
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name, e.g. "AMD EPYC 7B13": Linux's /proc/cpuinfo ("model name"), else what the platform
+    says (macOS and Windows fill `platform.processor()`; on Linux it is often empty), else "unknown CPU"."""
+    try:
+        lines = cpuinfo.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key.strip() == "model name" and value.strip():
+            return value.strip()
+    return platform.processor() or "unknown CPU"
+
+
+def machine_line() -> str:
+    """The machine in one line for a report's header: CPU model, architecture, cores, system."""
+    return f"{cpu_model()} ({platform.machine()}), {os.cpu_count()} CPU(s), {platform.platform()}"

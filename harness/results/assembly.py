@@ -9,7 +9,6 @@ family adjustment (harness.stats.family) runs here, on each table's rows.
 """
 
 import json
-import os
 import platform
 from pathlib import Path
 
@@ -99,7 +98,7 @@ def environment() -> dict:
     commit = provenance.commit_info(REPO_ROOT)
     return {
         "date": provenance.now(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU(s), {platform.platform()}",
+        "machine": provenance.machine_line(),
         "python": platform.python_version(),
         "versions": provenance.library_versions(),
         "git_commit": commit["id"],
