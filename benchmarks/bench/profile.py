@@ -206,6 +206,7 @@ def _targets() -> list[tuple[object, str, str]]:
         (ArtefactStore, "arrays", "store I/O"),
         *((training, recipe, "training: setup") for recipe in (*TRAINING_RECIPES, "train_linear_head")),
         (evaluation, "evaluate", "evaluation"),
+        (evaluation.Inference, "__call__", "evaluation"),  # the lab's evaluations, traced once per architecture
         (evaluation, "pooled_features", "evaluation"),
         (measures, "top1", "evaluation"),
     ]
