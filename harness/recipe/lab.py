@@ -435,7 +435,7 @@ class Lab:
         """A model with `classifier`'s weights, for reading only (evaluations, measurements) and only until the lab's
         next `readonly` or `evaluate`: the lab's one built model of that architecture, its weights replaced in place.
         Each request saves a model build (about a second for Lite0) and an evaluation's trace; the outputs are the
-        same bit for bit (tests/recipe/test_lab.py). A classifier the lab did not hand out is returned as it is."""
+        same bit for bit (tests/test_lab.py). A classifier the lab did not hand out is returned as it is."""
         template = self._template(classifier)
         return classifier if template is None else template.classifier
 
