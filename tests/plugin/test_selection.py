@@ -98,7 +98,7 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
     node = "tests/claims/test_claims.py::test_claim[{}]"
     recorded = {
         "two_stage-lr_1e-5-cpu": [50.0, 900.0],
-        "bn_gotcha-call_inference-cpu": [500.0],
+        "bn_gotcha-bn_frozen-cpu": [500.0],
         "tta-flip_crop-cpu": [9.0],
     }
     for case, seconds in recorded.items():  # oldest run first: the latest row counts
