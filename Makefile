@@ -49,21 +49,21 @@ test-install: install
 # stage-1-only arms) are `make explore`; the teaching demonstrations `make teaching`; `pytest -m cpu` runs all of
 # them plus the slower code-path checks (the gpu preset's dry run of every primary, the fuzzer's larger budget).
 # Two pytest-xdist workers (WORKERS=N for another count), each TensorFlow with its share of the cores; a model two
-# claims need is trained once, by whichever worker asks first (the other waits for it: harness/core/store.py).
+# claims need is trained once, by whichever worker asks first (the other waits for it: tl_claims/core/store.py).
 # The claims start longest first by the seconds their latest recorded rows took (a fresh checkout: registry order).
-# `tl-claims verify` holds the test list and runs the report after pytest (harness/verify.py).
+# `tl-claims verify` holds the test list and runs the report after pytest (tl_claims/verify.py).
 verify: install
 	$(VENV)/bin/tl-claims verify -n $(WORKERS)
 
 explore: install
 	$(PY) -m pytest -m "cpu and exploratory" -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
-	$(PY) -m harness report --results-dir results; exit $$status
+	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
 # row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md).
 replicate: install
 	$(PY) -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
-	$(PY) -m harness report --results-dir results; exit $$status
+	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 teaching: install
 	$(PY) -m pytest -m cpu tests/teaching
@@ -77,14 +77,14 @@ bench: install
 # The tables, figures and results/<scale>/report.html from every recorded row, under results/ only; where a Chromium
 # is installed (Debian: `apt-get install chromium`), also report.png, the page as headless Chromium renders it.
 report: install
-	$(PY) -m harness report --results-dir results --html
+	$(PY) -m tl_claims report --results-dir results --html
 
 # Publishing, the one command that writes tracked files: each scale's rows of $(RESULTS) are copied into docs/rows/
 # (never replaced by fewer), its deltas figure drawn into docs/figures/, and the README's table of primaries and
 # docs/results.md rebuilt from docs/rows/ (tests/test_published.py checks they match). `make readme RESULTS=/tmp/r`
 # publishes another folder's rows.
 readme: install
-	$(PY) -m harness report --readme --results-dir $(RESULTS)
+	$(PY) -m tl_claims report --readme --results-dir $(RESULTS)
 
 # What runs made: the environment, pytest's cache and the files under results/ that git does not track
 # (results/bench/'s tracked measurements stay).

@@ -1,3 +1,3 @@
-"""Loads the tl-claims pytest plugin (harness/plugin/hooks.py) and pytester for the plugin's own tests."""
+"""Loads the tl-claims pytest plugin (tl_claims/plugin/hooks.py) and pytester for the plugin's own tests."""
 
-pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin", "pytester"]
+pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin", "pytester"]

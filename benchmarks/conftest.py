@@ -96,7 +96,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     records = [record for record in config.stash[RECORDS] if record.seconds_median or record.note]
     if not any(record.seconds_median for record in records):
         return
-    from harness.results.assembly import environment
+    from tl_claims.results.assembly import environment
 
     out_dir = Path(config.getoption("--results-dir", "results")) / "bench"
     settings = {

@@ -21,8 +21,8 @@ import pytest
 import tensorflow as tf
 
 from benchmarks import bench
-from harness.data import augment
-from harness.recipe import architecture, training
+from tl_claims.data import augment
+from tl_claims.recipe import architecture, training
 
 SIZES = (96, 224)
 DTYPES = ("uint8", "float32")

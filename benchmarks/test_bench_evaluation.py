@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from benchmarks import bench
-from harness.data import augment
-from harness.recipe import architecture, evaluation, training
+from tl_claims.data import augment
+from tl_claims.recipe import architecture, evaluation, training
 
 IMAGE_SIZE = 96  # the cpu scale's
 TEST_IMAGES = 1_000  # the cpu scale's test set: 200 per class, 5 classes

@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks import bench
-from harness.data.families import FAMILIES
+from tl_claims.data.families import FAMILIES
 
 BATCH = 10
 

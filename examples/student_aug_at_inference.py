@@ -9,7 +9,7 @@ Everything else is as in student_correct.py.
 import keras
 import tensorflow as tf
 
-from harness import backbones
+from tl_claims import backbones
 
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)

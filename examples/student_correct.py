@@ -11,7 +11,7 @@ write `keras.applications.EfficientNetB0(include_top=False, weights=config.weigh
 import keras
 import tensorflow as tf
 
-from harness import backbones
+from tl_claims import backbones
 
 BACKBONE = "efficientnet_lite0"
 STAGE1_LR = 1e-3  # head warm-up (the lesson)

@@ -5,9 +5,9 @@ import itertools
 import keras
 import pytest
 
-from harness import backbones
-from harness.backbones.spec import BackboneSpec, center_127_scale_128
-from harness.core.paths import default_cache_dir
+from tl_claims import backbones
+from tl_claims.backbones.spec import BackboneSpec, center_127_scale_128
+from tl_claims.core.paths import default_cache_dir
 
 TINY = "tiny_bn_test"
 

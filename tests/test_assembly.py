@@ -6,8 +6,8 @@ from dataclasses import asdict
 import pandas as pd
 from test_row import make_row
 
-from harness.results import assembly, rowfile, tables
-from harness.stats.rules import Verdict
+from tl_claims.results import assembly, rowfile, tables
+from tl_claims.stats.rules import Verdict
 
 
 def test_rows_from_every_worker_are_assembled(tmp_path):

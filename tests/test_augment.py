@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from harness.data.augment import lesson_augmentation
+from tl_claims.data.augment import lesson_augmentation
 
 
 def images() -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness.data import augment
+from tl_claims.data import augment
 
 CLASSES = 5
 

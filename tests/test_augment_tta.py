@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from harness.claims import tta
-from harness.data import augment
+from tl_claims.claims import tta
+from tl_claims.data import augment
 
 
 def images(n: int = 4, size: int = 20, seed: int = 0) -> np.ndarray:

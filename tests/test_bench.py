@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks import bench
 from benchmarks.bench import Record
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
 
 def record(

@@ -3,7 +3,7 @@
 import math
 
 from benchmarks.bench import memory
-from harness.recipe.scales import SCALES
+from tl_claims.recipe.scales import SCALES
 
 
 def test_the_bench_reports_each_step_and_the_lab_keeps_at_most_its_share(tiny_backbone, shared_data_cache):

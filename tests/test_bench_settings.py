@@ -2,7 +2,7 @@
 small tables, and a machine line that names the CPU model (benchmarks/bench/settings.py)."""
 
 from benchmarks.bench import settings
-from harness.core import provenance
+from tl_claims.core import provenance
 
 
 def test_plain_values_are_a_list_and_each_mapping_a_table_under_its_name():

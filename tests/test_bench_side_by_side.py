@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from benchmarks.bench import side_by_side
-from harness.data import sources
-from harness.recipe.scales import SCALES
+from tl_claims.data import sources
+from tl_claims.recipe.scales import SCALES
 
 
 def test_a_child_times_the_steady_epochs_of_the_stage2_set_up(tiny_backbone, shared_data_cache):

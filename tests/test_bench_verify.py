@@ -5,7 +5,7 @@ import csv
 import math
 
 from benchmarks.bench import profile, verify
-from harness.recipe.scales import SCALES
+from tl_claims.recipe.scales import SCALES
 
 
 def read_rows(path) -> tuple[list[str], list[dict]]:

@@ -1,4 +1,4 @@
-"""`tl-claims` (`python -m harness`): --version without TensorFlow, the packaged docs, the message where TensorFlow is
+"""`tl-claims` (`python -m tl_claims`): --version without TensorFlow, the packaged docs, the message where TensorFlow is
 missing, every command's --help, the arguments verify passes on to pytest, the console script's declaration."""
 
 import argparse
@@ -10,16 +10,16 @@ import tomllib
 
 import pytest
 
-from harness import __version__, cli, verify
-from harness.core import install_check
-from harness.core.command_help import EXAMPLES_HEADING
-from harness.core.paths import REPO_ROOT
-from harness.resources import read_text, resource
-from harness.teaching import messages
+from tl_claims import __version__, cli, verify
+from tl_claims.core import install_check
+from tl_claims.core.command_help import EXAMPLES_HEADING
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.resources import read_text, resource
+from tl_claims.teaching import messages
 
 
 def test_version_answers_without_importing_tensorflow():
-    code = "import sys; from harness.cli import main; main(['--version']); print('tensorflow' in sys.modules)"
+    code = "import sys; from tl_claims.cli import main; main(['--version']); print('tensorflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout == f"tl-claims {__version__}\nFalse\n" and result.stderr == ""
 
@@ -35,7 +35,7 @@ def test_docs_contract_prints_the_packaged_student_contract(capsys):
 def test_every_student_message_points_at_something_a_pip_user_has():
     texts = [text for table in messages.TEXTS.values() for text in table.values()]
     assert not [text for text in texts if "docs/" in text]
-    assert all("python -m harness docs contract" in table["contract_no_file"] for table in messages.TEXTS.values())
+    assert all("python -m tl_claims docs contract" in table["contract_no_file"] for table in messages.TEXTS.values())
     assert read_text("student-contract.md") == resource("student-contract.md").read_text(encoding="utf-8")
 
 
@@ -98,7 +98,7 @@ def test_help_says_what_the_command_does_in_a_sentence_and_ends_with_examples(co
     assert usage.startswith(f"usage: {' '.join(['tl-claims', *command])} ")
     assert ONE_SENTENCE.fullmatch(description) and ". " not in description, description
     examples = text.split(f"\n{EXAMPLES_HEADING}\n")[1].splitlines()
-    assert examples and all(line.startswith(("  tl-claims ", "  python -m harness ", "  make ")) for line in examples)
+    assert examples and all(line.startswith(("  tl-claims ", "  python -m tl_claims ", "  make ")) for line in examples)
 
 
 def test_every_option_and_command_has_help_text():
@@ -133,5 +133,7 @@ def test_tl_claims_is_the_console_script_and_python_m_harness_runs_the_same_main
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     module, function = pyproject["project"]["scripts"]["tl-claims"].split(":")
     assert getattr(importlib.import_module(module), function) is cli.main
-    result = subprocess.run([sys.executable, "-m", "harness", "--version"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "tl_claims", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout == f"tl-claims {__version__}\n"

@@ -2,7 +2,7 @@
 
 import argparse
 
-from harness.core.command_help import add_command
+from tl_claims.core.command_help import add_command
 
 
 def test_the_sentence_comes_first_and_the_examples_keep_their_lines():

@@ -4,10 +4,10 @@ design looks at its planned seed counts, asking for more seeds only while the ro
 import numpy as np
 import pytest
 
-from harness.stats.decide import decide
-from harness.stats.intervals import summarize
-from harness.stats.rules import Superiority
-from harness.stats.sequential import Design, sequential_look
+from tl_claims.stats.decide import decide
+from tl_claims.stats.intervals import summarize
+from tl_claims.stats.rules import Superiority
+from tl_claims.stats.sequential import Design, sequential_look
 
 RULE = Superiority(0.02)
 

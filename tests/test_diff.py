@@ -1,4 +1,4 @@
-"""`python -m harness diff A B`: rows matched by claim, variant and configuration; changed verdicts first, then
+"""`python -m tl_claims diff A B`: rows matched by claim, variant and configuration; changed verdicts first, then
 shifts beyond the intervals; `--fail-on-change` for CI."""
 
 import json
@@ -6,8 +6,8 @@ import json
 import pytest
 from test_row import make_row
 
-from harness import cli
-from harness.results import assembly, diff, rowfile
+from tl_claims import cli
+from tl_claims.results import assembly, diff, rowfile
 
 
 @pytest.fixture
@@ -74,4 +74,4 @@ def test_nothing_to_compare_is_one_clear_error(tmp_path, capsys):
 
 @pytest.fixture(autouse=True)
 def _only_the_diff_command(monkeypatch):
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.results.diff"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.results.diff"])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness.recipe.optimizers import GroupRatesAdam, GroupRatesSGD
+from tl_claims.recipe.optimizers import GroupRatesAdam, GroupRatesSGD
 
 EARLY_RATE, LATE_RATE = 0.1, 0.01
 

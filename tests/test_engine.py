@@ -6,12 +6,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from harness import engine
-from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
-from harness.claims.records import CurvePoint
-from harness.recipe.scales import SCALES
-from harness.recipe.training import StageBudget
-from harness.stats.rules import Exact
+from tl_claims import engine
+from tl_claims.claims.base import Arm, Claim, Measurement, Metric, Variant
+from tl_claims.claims.records import CurvePoint
+from tl_claims.recipe.scales import SCALES
+from tl_claims.recipe.training import StageBudget
+from tl_claims.stats.rules import Exact
 
 TREATMENT_BY_SEED = {seed: 0.70 + 0.02 * (seed % 3) for seed in range(10)}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
 EXAMPLES = REPO_ROOT / "examples"
 CORRECT = EXAMPLES / "student_correct.py"

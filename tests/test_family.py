@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.stats import rules
-from harness.stats.family import holm, holm_adjust
+from tl_claims.stats import rules
+from tl_claims.stats.family import holm, holm_adjust
 
 
 def test_holm_known_adjustment():

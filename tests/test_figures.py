@@ -1,10 +1,10 @@
-"""The claim figures are drawn from rows alone: typed records (harness.claims.records), as the engine stores them."""
+"""The claim figures are drawn from rows alone: typed records (tl_claims.claims.records), as the engine stores them."""
 
 import pytest
 
-from harness.claims import records
-from harness.claims.records import BatchNormPoint, CurvePoint
-from harness.results import figures
+from tl_claims.claims import records
+from tl_claims.claims.records import BatchNormPoint, CurvePoint
+from tl_claims.results import figures
 
 
 def row(claim: str, found: list) -> dict:

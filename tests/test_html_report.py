@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 import pytest
 from test_row import make_row
 
-from harness.results import assembly, html, rowfile
-from harness.stats.intervals import Summary
-from harness.stats.rules import Band, Collapse, Exact, NonInferiority, Risk, Superiority, Verdict
+from tl_claims.results import assembly, html, rowfile
+from tl_claims.stats.intervals import Summary
+from tl_claims.stats.rules import Band, Collapse, Exact, NonInferiority, Risk, Superiority, Verdict
 
 CHROMIUM = html.browser()
 NO_CHROMIUM = f"no headless Chromium on PATH ({', '.join(html.BROWSERS)}): `apt-get install chromium` brings one"

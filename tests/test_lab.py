@@ -6,9 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-from harness.recipe.lab import Lab
-from harness.recipe.options import Stage1Options, Stage2Options, changed
-from harness.recipe.scales import SCALES
+from tl_claims.recipe.lab import Lab
+from tl_claims.recipe.options import Stage1Options, Stage2Options, changed
+from tl_claims.recipe.scales import SCALES
 
 AT_1E_3 = Stage2Options(learning_rate=1e-3)
 
@@ -69,7 +69,7 @@ def test_evaluations_keep_per_image_outcomes_and_features(lab):
 
 def test_readonly_models_carry_each_classifiers_weights_and_evaluate_it_bit_for_bit(lab):
     """The lab's one built model per architecture, weights swapped in place, against a copy built for each model."""
-    from harness.recipe import evaluation
+    from tl_claims.recipe import evaluation
 
     images, labels = lab.splits(0).arrays("test")
     models = [lab.stage1(0), lab.stage2(0, AT_1E_3), lab.stage1(1), lab.stage2(0)]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
-PACKAGE = REPO_ROOT / "harness"
+PACKAGE = REPO_ROOT / "tl_claims"
 
 # Lowest first. A package may import from any lower layer; packages on one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("plugin",),  # the pytest plugin that runs claims
     ("teaching", "predict", "verify"),  # the students', teachers' and maintainers' front ends
     ("cli",),  # one command line over all of it
-    ("__main__",),  # `python -m harness`
+    ("__main__",),  # `python -m tl_claims`
 )
 LEVEL = {name: level for level, names in enumerate(LAYERS) for name in names}
 
@@ -40,23 +40,23 @@ def module_name(path: Path) -> str:
 
 
 def package_of(module: str) -> str:
-    """`harness.recipe.lab` → `recipe`; top-level modules are their own package (`harness.engine` → `engine`)."""
+    """`tl_claims.recipe.lab` → `recipe`; top-level modules are their own package (`tl_claims.engine` → `engine`)."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else ""
 
 
 def imported_modules(tree: ast.AST, top_level_only: bool) -> set[str]:
-    """Every harness module a tree imports (`from harness.x import y` names `harness.x.y` when that is a module)."""
+    """Every harness module a tree imports (`from tl_claims.x import y` names `tl_claims.x.y` when that is a module)."""
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     found = set()
     for node in nodes:
         if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names if alias.name.startswith("harness.")}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("harness"):
+            found |= {alias.name for alias in node.names if alias.name.startswith("tl_claims.")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tl_claims"):
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 found.add(candidate if candidate in MODULES else node.module)
-    return {name for name in found if name != "harness"}
+    return {name for name in found if name != "tl_claims"}
 
 
 MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
@@ -72,7 +72,7 @@ def test_every_package_has_a_layer():
 def test_no_module_imports_from_a_higher_or_sibling_layer(module):
     source = package_of(module)
     if not source:
-        return  # harness/__init__.py: the version string only
+        return  # tl_claims/__init__.py: the version string only
     wrong = sorted(
         target
         for target in imported_modules(TREES[module], top_level_only=False)
@@ -123,8 +123,8 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 
 def test_the_layer_check_sees_an_upward_import():
-    tree = ast.parse("def f():\n    from harness.recipe.lab import Lab\n")
-    assert imported_modules(tree, top_level_only=False) == {"harness.recipe.lab"}
+    tree = ast.parse("def f():\n    from tl_claims.recipe.lab import Lab\n")
+    assert imported_modules(tree, top_level_only=False) == {"tl_claims.recipe.lab"}
     assert imported_modules(tree, top_level_only=True) == set()
     assert LEVEL["recipe"] > LEVEL["data"]  # so data importing this would fail the parametrized test
 

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from harness.core.markdown import markdown_table
+from tl_claims.core.markdown import markdown_table
 
 
 def test_a_frame_is_a_header_a_rule_and_a_line_per_row_in_column_order():

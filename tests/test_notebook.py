@@ -1,6 +1,6 @@
 """examples/student_colab.ipynb, executed offline against this checkout: install cell, pipeline, the teaching checks.
 
-The kernel imports this checkout's harness (PYTHONPATH), so the install cell finds tl-claims and installs nothing;
+The kernel imports this checkout's tl_claims (PYTHONPATH), so the install cell finds tl-claims and installs nothing;
 PIP_NO_INDEX makes sure that nothing could be downloaded if it tried. PYTEST_PLUGINS names the student plugin for
 environments where this checkout is not pip-installed (an installed entry point of the same name takes precedence).
 """
@@ -11,8 +11,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from harness import __version__
-from harness.core.paths import REPO_ROOT
+from tl_claims import __version__
+from tl_claims.core.paths import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "examples" / "student_colab.ipynb"
 
@@ -36,7 +36,7 @@ def test_every_markdown_cell_speaks_spanish_and_english():
 @pytest.mark.longest
 def test_the_notebook_runs_the_seven_checks_offline_at_32_px(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
-    monkeypatch.setenv("PYTEST_PLUGINS", "harness.teaching.plugin")
+    monkeypatch.setenv("PYTEST_PLUGINS", "tl_claims.teaching.plugin")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("TL_CLAIMS_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("TL_CLAIMS_SOURCE", raising=False)

@@ -3,9 +3,9 @@
 import re
 import tomllib
 
-from harness import __version__
-from harness.core.paths import REPO_ROOT
-from harness.resources import DOCS, resource
+from tl_claims import __version__
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.resources import DOCS, resource
 
 PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 NAME = re.compile(r"^[A-Za-z0-9._-]+")
@@ -54,14 +54,14 @@ def test_one_tensorflow_distribution_everywhere_and_the_gpu_extra_adds_cuda_to_i
 
 
 def test_version_license_and_package_data_are_declared():
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "harness.__version__"}
+    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "tl_claims.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
     assert PYPROJECT["project"]["license"] == "Apache-2.0"
     assert "Apache License" in (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
-    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["harness.resources"]
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["tl_claims.resources"]
     shipped = [
         path.name
-        for path in (REPO_ROOT / "harness" / "resources").iterdir()
+        for path in (REPO_ROOT / "tl_claims" / "resources").iterdir()
         if path.suffix != ".py" and not path.name.startswith(".") and path.is_file()
     ]
     assert shipped and all(any(name.endswith(pattern.lstrip("*")) for pattern in patterns) for name in shipped)

@@ -1,4 +1,4 @@
-"""`python -m harness predict`, driven through `harness.cli.main` as a user would."""
+"""`python -m tl_claims predict`, driven through `tl_claims.cli.main` as a user would."""
 
 import json
 
@@ -7,15 +7,15 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from harness import backbones, cli
-from harness.backbones import keras_apps
-from harness.predict import imagenet_class_names
+from tl_claims import backbones, cli
+from tl_claims.backbones import keras_apps
+from tl_claims.predict import imagenet_class_names
 
 
 @pytest.fixture(autouse=True)
 def only_the_predict_command(monkeypatch, tmp_path):
     """Other commands belong to other modules (their import problems must not fail these tests); a private cache."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.predict"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.predict"])
     monkeypatch.setenv("TL_CLAIMS_CACHE", str(tmp_path / "cache"))
 
 

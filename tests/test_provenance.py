@@ -5,9 +5,9 @@ from datetime import datetime
 
 from test_row import make_row
 
-from harness import __version__
-from harness.core import provenance
-from harness.results.row import stamp
+from tl_claims import __version__
+from tl_claims.core import provenance
+from tl_claims.results.row import stamp
 
 
 def test_times_are_iso_8601_with_a_time_zone():

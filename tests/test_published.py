@@ -6,8 +6,8 @@ import math
 import pytest
 from test_row import make_row
 
-from harness.core.paths import REPO_ROOT
-from harness.results import assembly, published, rowfile
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.results import assembly, published, rowfile
 
 
 def test_the_checkouts_generated_blocks_are_what_its_tracked_rows_give():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from harness.core.quiet import ABSL_PREINIT, filter_log_lines
+from tl_claims.core.quiet import ABSL_PREINIT, filter_log_lines
 
 NOISE = (
     f"{ABSL_PREINIT}\n"
@@ -39,7 +39,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
 
 
 IMPORT_QUIETLY = (
-    "from harness.core.quiet import quiet_tensorflow; quiet_tensorflow(); import keras, tensorflow; print('ok')"
+    "from tl_claims.core.quiet import quiet_tensorflow; quiet_tensorflow(); import keras, tensorflow; print('ok')"
 )
 
 
@@ -55,7 +55,7 @@ def test_the_lines_come_back_when_asked_for():
 
 def test_importing_harness_changes_nothing():
     result = run_python(
-        "import os, sys, harness.teaching.plugin; "
+        "import os, sys, tl_claims.teaching.plugin; "
         "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), type(sys.meta_path[0]).__name__)"
     )
     assert not result.stdout.startswith("2") and "Quiet" not in result.stdout

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.results.replication import replication_status, replication_table
+from tl_claims.results.replication import replication_status, replication_table
 
 
 def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1"):
@@ -55,8 +55,8 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
     import json
     from dataclasses import asdict
 
-    from harness.results import assembly
-    from harness.results.row import Row
+    from tl_claims.results import assembly
+    from tl_claims.results.row import Row
 
     runs = tmp_path / "replicate" / "runs" / "r1"
     runs.mkdir(parents=True)

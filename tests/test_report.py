@@ -1,5 +1,5 @@
 """`tl-claims report`: tables folded from the recorded rows under the results folder, nothing else written; with
-`--readme`, the rows published into the checkout (harness.results.published), never with fewer rows, and the
+`--readme`, the rows published into the checkout (tl_claims.results.published), never with fewer rows, and the
 command says what it did."""
 
 import json
@@ -8,8 +8,8 @@ import subprocess
 import pytest
 from test_row import make_row
 
-from harness import cli
-from harness.results import html, published, report, rowfile
+from tl_claims import cli
+from tl_claims.results import html, published, report, rowfile
 
 
 def run_report(results_dir, *options) -> int:
@@ -131,4 +131,4 @@ def test_html_without_a_browser_says_so_and_a_failing_browser_fails_nothing(tmp_
 @pytest.fixture(autouse=True)
 def _only_the_report_command(monkeypatch):
     """The parser imports every command module; the report needs none of the heavy ones."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ["harness.results.report"])
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.results.report"])

@@ -6,13 +6,13 @@ from dataclasses import asdict, fields
 import numpy as np
 import pytest
 
-from harness.claims.base import Arm, Claim, Variant
-from harness.core import provenance
-from harness.core.paths import REPO_ROOT
-from harness.recipe.scales import SCALES
-from harness.results.row import Row, stamp
-from harness.stats.intervals import summarize
-from harness.stats.rules import Superiority
+from tl_claims.claims.base import Arm, Claim, Variant
+from tl_claims.core import provenance
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.recipe.scales import SCALES
+from tl_claims.results.row import Row, stamp
+from tl_claims.stats.intervals import summarize
+from tl_claims.stats.rules import Superiority
 
 # One JSON line per row, in this order: renaming, adding or dropping a field changes every rows file.
 SCHEMA = [

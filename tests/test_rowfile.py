@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_row import make_row
 
-from harness.results import assembly, rowfile, tables
+from tl_claims.results import assembly, rowfile, tables
 
 
 def test_a_torn_last_line_from_a_killed_run_is_skipped(tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.recipe.scales import DRY_RUN_FIELDS, SCALES, ScaleError
+from tl_claims.recipe.scales import DRY_RUN_FIELDS, SCALES, ScaleError
 
 
 def test_presets_follow_the_lesson_at_gpu_scale():
@@ -41,7 +41,7 @@ def test_a_dry_run_changes_only_sizes():
 
 
 def test_each_scale_runs_its_set_of_variants():
-    from harness.claims.registry import CLAIMS
+    from tl_claims.claims.registry import CLAIMS
 
     two_stage = CLAIMS["two_stage"]
     names = [variant.name for variant in two_stage.variants]
@@ -91,7 +91,7 @@ def test_a_bad_list_is_refused_with_the_option_named(value):
 def test_option_values_out_of_range_are_refused_with_the_range(changes, message):
     """Checked when a scale is made, so `pytest --image-size 100000` stops at session start instead of running out
     of memory (the plugin builds every preset's override before collecting)."""
-    from harness.recipe.scales import ScaleError
+    from tl_claims.recipe.scales import ScaleError
 
     with pytest.raises(ScaleError, match=re.escape(message)):
         SCALES["cpu"].override(**changes)

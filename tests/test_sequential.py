@@ -3,9 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from harness.stats import sequential
-from harness.stats.rules import Exact, Superiority
-from harness.stats.sequential import Design, sequential_look
+from tl_claims.stats import sequential
+from tl_claims.stats.rules import Exact, Superiority
+from tl_claims.stats.sequential import Design, sequential_look
 
 
 def test_obrien_fleming_boundaries_match_the_published_values():

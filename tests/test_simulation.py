@@ -10,9 +10,9 @@ import math
 import numpy as np
 import pytest
 
-from harness import cli
-from harness.stats import intervals, simulation
-from harness.stats.simulation import THRESHOLD, Setting, simulate, simulate_outcomes
+from tl_claims import cli
+from tl_claims.stats import intervals, simulation
+from tl_claims.stats.simulation import THRESHOLD, Setting, simulate, simulate_outcomes
 
 SCENARIOS = {scenario.name: scenario for scenario in simulation.default_scenarios()}
 PINNED_REPLICATES = 1500

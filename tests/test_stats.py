@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.stats import t as scipy_t
 
-from harness.stats import intervals
+from tl_claims.stats import intervals
 
 
 def _arms(seed: int = 0, n_seeds: int = 5, n_images: int = 400, gain: float = 0.05):

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.core import store
-from harness.core.store import ArtefactStore
+from tl_claims.core import store
+from tl_claims.core.store import ArtefactStore
 
 
 def test_keys_depend_on_every_part_and_on_the_code(tmp_path):
@@ -55,7 +55,7 @@ def test_a_damaged_entry_is_reported_in_one_line_deleted_and_rebuilt(tmp_path, d
         path.with_name("k.npz.sha256").unlink()
     else:  # a well-hashed entry without an array the caller needs (once a KeyError on every run)
         store.write_checked(path, lambda partial: store._save_npz(partial, {"x": np.arange(3.0)}))
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         rebuilt = stored.arrays("k", lambda: {"x": np.zeros(3), "y": np.zeros(1)}, names=("x", "y"))
     assert np.array_equal(rebuilt["x"], np.zeros(3))
     lines = [record.getMessage() for record in caplog.records]
@@ -81,7 +81,7 @@ def test_a_bit_flipped_model_is_never_loaded(tmp_path, caplog):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0x01
     path.write_bytes(bytes(data))
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         assert not stored.load_weights("m", tiny_model())
     assert "corrupt" in caplog.text and not path.exists()
     stored.save_weights("m", model)
@@ -100,8 +100,8 @@ def test_a_moved_cache_is_reused_as_it_is(tmp_path):
 
 def test_the_labs_keys_do_not_hold_the_cache_location(tmp_path, monkeypatch):
     """Features and models are keyed by what determines them, never by where the cache lies."""
-    from harness.recipe.lab import Lab
-    from harness.recipe.scales import SCALES
+    from tl_claims.recipe.lab import Lab
+    from tl_claims.recipe.scales import SCALES
 
     keys: dict[str, list[str]] = {"arrays": [], "weights": []}
 
@@ -142,7 +142,7 @@ def test_entries_follow_the_umask_so_a_group_can_share_the_cache(tmp_path, umask
 KILLED_WRITER = """
 import os, sys
 from pathlib import Path
-from harness.core import store
+from tl_claims.core import store
 
 def write(partial):
     partial.write_bytes(b"half of an entry")
@@ -176,7 +176,7 @@ def test_temporaries_of_live_writers_are_kept_and_old_ones_of_any_shape_swept(tm
 def test_an_unwritable_store_costs_speed_not_correctness(tmp_path, caplog):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         arrays = ArtefactStore(blocker, fingerprint="f").arrays("k", lambda: {"x": np.ones(2)})
     assert np.array_equal(arrays["x"], np.ones(2)) and "could not write the cache entry" in caplog.text
 
@@ -192,7 +192,7 @@ def test_the_fingerprint_changes_with_the_code(tmp_path, monkeypatch):
 
 def is_module(name: str) -> bool:
     """A module or package (not a function or class imported from one)."""
-    folder = Path(importlib.import_module("harness").__path__[0]).parent.joinpath(*name.split("."))
+    folder = Path(importlib.import_module("tl_claims").__path__[0]).parent.joinpath(*name.split("."))
     return folder.with_suffix(".py").is_file() or (folder / "__init__.py").is_file()
 
 
@@ -201,13 +201,13 @@ def harness_imports(module_name: str) -> set[str]:
     path = Path(importlib.import_module(module_name).__file__)
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("harness"):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("tl_claims"):
             found.add(node.module)
             found.update(
                 f"{node.module}.{alias.name}" for alias in node.names if is_module(f"{node.module}.{alias.name}")
             )
         elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names if alias.name.startswith("harness"))
+            found.update(alias.name for alias in node.names if alias.name.startswith("tl_claims"))
     return found
 
 
@@ -218,28 +218,28 @@ def covered(module_name: str) -> bool:
 def test_the_fingerprint_covers_everything_the_recipes_import():
     """Walk the imports from the lab: every harness module reached must be part of the fingerprint, or a code change
     there could reuse a stale model. (Claims, results and presentation are outside: they never shape an artefact.)"""
-    seen, pending = set(), ["harness.recipe.lab"]
+    seen, pending = set(), ["tl_claims.recipe.lab"]
     while pending:
         name = pending.pop()
-        if name in seen or name == "harness":
+        if name in seen or name == "tl_claims":
             continue
         seen.add(name)
-        pending += [imported for imported in harness_imports(name) if imported != "harness"]
+        pending += [imported for imported in harness_imports(name) if imported != "tl_claims"]
     outside = sorted(name for name in seen if not covered(name) and name not in OUTSIDE_THE_RECIPE)
-    assert not outside, f"add these to harness.core.store.RECIPE_MODULES: {outside}"
-    assert {"harness.recipe.training", "harness.backbones.lite0", "harness.data.sources"} <= seen
+    assert not outside, f"add these to tl_claims.core.store.RECIPE_MODULES: {outside}"
+    assert {"tl_claims.recipe.training", "tl_claims.backbones.lite0", "tl_claims.data.sources"} <= seen
 
 
 # Imported by the lab for types or configuration only: they decide no artefact's content (the scale's values that
 # do are part of every key; the limits only bound them). The packages' own __init__ modules hold a docstring only.
-OUTSIDE_THE_RECIPE = {"harness.recipe.scales", "harness.core.limits", "harness.core", "harness.recipe"}
+OUTSIDE_THE_RECIPE = {"tl_claims.recipe.scales", "tl_claims.core.limits", "tl_claims.core", "tl_claims.recipe"}
 
 
 SHARING_PROCESS = """
 import sys, time
 from pathlib import Path
 import numpy as np
-from harness.core.store import ArtefactStore
+from tl_claims.core.store import ArtefactStore
 
 root, log = Path(sys.argv[1]), Path(sys.argv[2])
 
@@ -269,7 +269,7 @@ def test_two_processes_sharing_a_cache_build_an_artefact_once(tmp_path):
 
 DYING_HOLDER = """
 import os, sys
-from harness.core.store import ArtefactStore
+from tl_claims.core.store import ArtefactStore
 
 with ArtefactStore(sys.argv[1], fingerprint="f").building("k"):
     os._exit(3)  # killed while building

@@ -5,7 +5,7 @@ from dataclasses import asdict
 import pytest
 from test_row import make_row
 
-from harness.results import assembly, rowfile, tables
+from tl_claims.results import assembly, rowfile, tables
 
 
 def test_the_newest_run_wins_and_older_claims_stay(tmp_path):

@@ -1,5 +1,5 @@
 """The recipe: unfreezing a fraction, the BatchNorm policies under `fit`, the recompile fact, differential groups, the
-recipes as plain functions, and the traced evaluation (harness/recipe/training.py, architecture.py, evaluation.py).
+recipes as plain functions, and the traced evaluation (tl_claims/recipe/training.py, architecture.py, evaluation.py).
 
 A tiny two-block base with BatchNorm stands in for Lite0 (the `tiny_backbone` fixture of tests/conftest.py), so each
 check trains in well under a second; what is checked is the recipe and Keras' behaviour, not the pretrained weights.
@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import backbones
-from harness.data import augment
-from harness.recipe import architecture, evaluation, measures, training
+from tl_claims import backbones
+from tl_claims.data import augment
+from tl_claims.recipe import architecture, evaluation, measures, training
 
 SIZE = 32
 
@@ -143,7 +143,7 @@ def test_keras_refuses_xla_for_a_classifier_with_the_lesson_augmentation(tiny_ba
     """Why the gpu scale does not turn XLA on (docs/gpu.md, "Mixed precision and XLA"): RandomRotation and
     RandomZoom do not support it, so `jit_compile=True` falls back to off for every model that carries the lesson's
     augmentation."""
-    from harness.data.augment import lesson_augmentation
+    from tl_claims.data.augment import lesson_augmentation
 
     augmented = architecture.build_classifier(
         tiny_backbone, image_size=SIZE, num_classes=3, augmentation=lesson_augmentation(0)

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.stats import intervals, rules
-from harness.stats.rules import Band, BelowLevel, Collapse, Exact, NonInferiority, Risk, Superiority
+from tl_claims.stats import intervals, rules
+from tl_claims.stats.rules import Band, BelowLevel, Collapse, Exact, NonInferiority, Risk, Superiority
 
 
 def _summary(delta: float, se: float, df: float = 30.0, per_seed=((0.5, 0.5, 0.5), (0.6, 0.6, 0.6))):

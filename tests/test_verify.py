@@ -5,9 +5,9 @@ import sys
 
 import pytest
 
-from harness import verify
-from harness.core.errors import HarnessError
-from harness.core.paths import REPO_ROOT
+from tl_claims import verify
+from tl_claims.core.errors import HarnessError
+from tl_claims.core.paths import REPO_ROOT
 
 PYTEST = [sys.executable, "-m", "pytest", "-m", "cpu and not exploratory"]
 
@@ -45,7 +45,7 @@ def test_pytests_status_is_returned_after_the_report_ran(monkeypatch):
     monkeypatch.setattr(verify, "run_to_end", lambda command, cwd: calls.append((command, cwd)) or len(calls) % 2)
     assert verify.run(argparse.Namespace(pytest_args=["-x"])) == 1  # pytest's 1, not the report's 0
     assert calls[0][0][-1] == "-x" and calls[0][1] == REPO_ROOT
-    assert calls[1] == ([sys.executable, "-m", "harness", "report", "--results-dir", "results"], REPO_ROOT)
+    assert calls[1] == ([sys.executable, "-m", "tl_claims", "report", "--results-dir", "results"], REPO_ROOT)
 
 
 def test_run_to_end_gives_the_childs_status_and_runs_it_in_the_folder(tmp_path):

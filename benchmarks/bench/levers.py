@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.bench.settings import machine, settings_markdown
-from harness.core.markdown import markdown_table
-from harness.core.paths import REPO_ROOT, default_cache_dir
-from harness.recipe.scales import SCALES
+from tl_claims.core.markdown import markdown_table
+from tl_claims.core.paths import REPO_ROOT, default_cache_dir
+from tl_claims.recipe.scales import SCALES
 
 TIMINGS = ("stage1_epoch_s", "stage2_epoch_s", "stage1_trace_s", "stage2_trace_s", "evaluation_s")
 EPOCH_PRESETS = ((10, 6), (5, 6), (5, 10))  # (stage 1, stage 2): the earlier cpu preset, today's, the lesson's
@@ -42,8 +42,8 @@ def time_setting(size: int, policy: str, epochs: int, cache_dir: Path) -> dict[s
     import tensorflow as tf
 
     keras.mixed_precision.set_global_policy(policy)
-    from harness.data.augment import lesson_augmentation
-    from harness.recipe import architecture, training
+    from tl_claims.data.augment import lesson_augmentation
+    from tl_claims.recipe import architecture, training
 
     scale, classes = SCALES["cpu"], 5
     classifier = architecture.build_classifier(
@@ -66,7 +66,7 @@ def time_setting(size: int, policy: str, epochs: int, cache_dir: Path) -> dict[s
     training.compile_model(classifier.model, scale.stage2_lr)
     timings["stage2_trace_s"], timings["stage2_epoch_s"] = _fit_times(classifier.model, train, epochs)
     test = rng.uniform(0, 255, (scale.n_test * classes, size, size, 3)).astype("float32")
-    from harness.recipe.evaluation import evaluator
+    from tl_claims.recipe.evaluation import evaluator
 
     evaluate = evaluator(classifier.model, with_features=True)
     labels = np.zeros(len(test), dtype="int64")
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one worker: one TensorFlow thread, before its runtime starts
-        from harness.core.quiet import quiet_tensorflow
+        from tl_claims.core.quiet import quiet_tensorflow
 
         quiet_tensorflow()
         import tensorflow as tf

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.recipe.scales import Scale
+from tl_claims.recipe.scales import Scale
 
 
 def resident_mb() -> float | None:
@@ -34,7 +34,7 @@ def measure(
 ) -> list[tuple[int, int, float]]:
     """Train stage 1 and stage 2 for seeds 0..seeds-1 on one lab with an empty model cache (a temporary one unless
     `cache_dir` is given); (seeds, models held in memory, MB) after the first seed and every `every` seeds."""
-    from harness.recipe.lab import Lab
+    from tl_claims.recipe.lab import Lab
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as temporary:
@@ -48,8 +48,8 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> list[tuple[int, int, float]]:
-    from harness.core.quiet import quiet_tensorflow
-    from harness.recipe.scales import SCALES
+    from tl_claims.core.quiet import quiet_tensorflow
+    from tl_claims.recipe.scales import SCALES
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=40, help="seeds to train (two models each; default 40)")

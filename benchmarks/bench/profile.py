@@ -31,7 +31,7 @@ import keras
 import pandas as pd
 
 from benchmarks.bench.settings import settings_markdown
-from harness.core.markdown import markdown_table
+from tl_claims.core.markdown import markdown_table
 
 CATEGORIES = (
     "data",
@@ -182,7 +182,7 @@ class Profiler:
                     continue
                 original = getattr(owner, name)
                 stack.callback(setattr, owner, name, original)
-                label = f"{getattr(owner, '__name__', '').removeprefix('harness.')}.{name}"
+                label = f"{getattr(owner, '__name__', '').removeprefix('tl_claims.')}.{name}"
                 setattr(owner, name, self.timed(category, label, original))
             original_fit = keras.Model.fit
             stack.callback(setattr, keras.Model, "fit", original_fit)
@@ -192,9 +192,9 @@ class Profiler:
 
 def _targets() -> list[tuple[object, str, str]]:
     """(module or class, attribute, category) of every function the profiler times."""
-    from harness import backbones
-    from harness.core.store import ArtefactStore
-    from harness.recipe import architecture, evaluation, lab, measures, training
+    from tl_claims import backbones
+    from tl_claims.core.store import ArtefactStore
+    from tl_claims.recipe import architecture, evaluation, lab, measures, training
 
     return [
         (lab, "load_splits", "data"),

@@ -14,7 +14,7 @@ from benchmarks.bench.records import (
 )
 from benchmarks.bench.settings import settings_markdown
 from benchmarks.bench.tables import answer, bottleneck_table, throughput_table
-from harness.core.markdown import markdown_table
+from tl_claims.core.markdown import markdown_table
 
 
 def write_report(records: list[Record], out_dir: Path, environment: dict | None = None) -> dict[str, Path]:

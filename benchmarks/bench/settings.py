@@ -7,7 +7,7 @@ table of its own, which reads better than a Python dict on one line and diffs on
 import os
 from collections.abc import Mapping
 
-from harness.core.markdown import markdown_table
+from tl_claims.core.markdown import markdown_table
 
 COLUMNS = {"versions": ("library", "version")}  # a mapping's table header; any other: setting | value
 
@@ -15,7 +15,7 @@ COLUMNS = {"versions": ("library", "version")}  # a mapping's table header; any 
 def machine() -> dict[str, object]:
     """The measuring environment every bench writes: date, machine (CPU model, architecture, cores, system), load,
     library versions, commit."""
-    from harness.results.assembly import environment
+    from tl_claims.results.assembly import environment
 
     env = environment()
     return {

@@ -27,9 +27,9 @@ from unittest import mock
 import pandas as pd
 
 from benchmarks.bench.settings import machine, settings_markdown
-from harness.core.markdown import markdown_table
-from harness.core.paths import REPO_ROOT
-from harness.recipe.scales import SCALES, Scale
+from tl_claims.core.markdown import markdown_table
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.recipe.scales import SCALES, Scale
 
 SETTINGS = ("autotuner on", "autotuner off")  # off: the pipeline as the lab builds it (data.sources)
 OUT_NAME = "side_by_side"
@@ -38,8 +38,8 @@ OUT_NAME = "side_by_side"
 def train_and_time(scale: Scale, cache_dir: Path, epochs: int, autotuner: bool) -> dict[str, float]:
     """In this process: the stage-2 set-up on the lab's pipeline, timed over `epochs` epochs after a traced one."""
     from benchmarks.bench.verify import stage2_model
-    from harness.data import sources
-    from harness.recipe.lab import Lab
+    from tl_claims.data import sources
+    from tl_claims.recipe.lab import Lab
 
     default = mock.patch.object(sources, "without_autotuning", lambda data: data)  # tf.data's own default
     with default if autotuner else contextlib.nullcontext():
@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> dict[str, Path] | None:
     parser.add_argument("--child", choices=SETTINGS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:  # one worker: one TensorFlow thread, before its runtime starts
-        from harness.core.quiet import quiet_tensorflow
+        from tl_claims.core.quiet import quiet_tensorflow
 
         quiet_tensorflow()
         import tensorflow as tf

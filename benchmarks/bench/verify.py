@@ -35,15 +35,15 @@ import pandas as pd
 
 from benchmarks.bench.profile import Profiler
 from benchmarks.bench.settings import machine, settings_markdown
-from harness import engine
-from harness.backbones.weights_cache import forget_in_memory_weights
-from harness.claims.base import Claim
-from harness.claims.registry import CLAIMS
-from harness.core.markdown import markdown_table
-from harness.data.augment import lesson_augmentation
-from harness.recipe import architecture, measures, training
-from harness.recipe.lab import Lab
-from harness.recipe.scales import Scale
+from tl_claims import engine
+from tl_claims.backbones.weights_cache import forget_in_memory_weights
+from tl_claims.claims.base import Claim
+from tl_claims.claims.registry import CLAIMS
+from tl_claims.core.markdown import markdown_table
+from tl_claims.data.augment import lesson_augmentation
+from tl_claims.recipe import architecture, measures, training
+from tl_claims.recipe.lab import Lab
+from tl_claims.recipe.scales import Scale
 
 FIELDS = ("section", "item", "way", "seconds", "ratio", "baseline", "treatment", "samples", "note")
 SUITE, NAIVE = "suite", "naive"
@@ -415,7 +415,7 @@ def parse_args(argv: list[str] | None = None):
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="cpu", help="a preset of harness.recipe.scales.SCALES (default: cpu)")
+    parser.add_argument("--scale", default="cpu", help="a preset of tl_claims.recipe.scales.SCALES (default: cpu)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dataset", help="the scale's data set instead (e.g. tf_flowers, synthetic)")
     parser.add_argument("--image-size", type=int, help="the scale's image size instead")
@@ -432,7 +432,7 @@ def parse_args(argv: list[str] | None = None):
 def main(argv: list[str] | None = None, *, scale: Scale | None = None, echo: Callable[[str], None] = print) -> dict:
     """Run the bench; returns the paths written. `scale` overrides `--scale` (tests pass a tiny one)."""
     from benchmarks.bench.profile import write_profile
-    from harness.recipe.scales import SCALES
+    from tl_claims.recipe.scales import SCALES
 
     args = parse_args(argv)
     findings = args.findings.read_text(encoding="utf-8") if args.findings else ""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.backbones import weights_cache
+from tl_claims.backbones import weights_cache
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import keras
 import numpy as np
 import pytest
 
-from harness import backbones
-from harness.backbones import efficientnet_lite, lite0, weights_cache
-from harness.backbones.efficientnet_lite import LITE0, LITE1
-from harness.backbones.torch_legacy import read_state_dict
-from harness.core.errors import HarnessError
+from tl_claims import backbones
+from tl_claims.backbones import efficientnet_lite, lite0, weights_cache
+from tl_claims.backbones.efficientnet_lite import LITE0, LITE1
+from tl_claims.backbones.torch_legacy import read_state_dict
+from tl_claims.core.errors import HarnessError
 
 
 def stage_layout(configs: list[dict]) -> tuple[list[int], list[int]]:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from keras.src.legacy.saving import legacy_h5_format
 
-from harness import backbones
-from harness.backbones import keras_apps
-from harness.core.errors import HarnessError
+from tl_claims import backbones
+from tl_claims.backbones import keras_apps
+from tl_claims.core.errors import HarnessError
 
 KERAS_ENTRIES = ["efficientnet_b0", "mobilenet_v3_small", "mobilenet_v2"]
 

@@ -9,11 +9,11 @@ import pytest
 import skimage.data
 from PIL import Image
 
-from harness import backbones
-from harness.backbones import lite0
-from harness.backbones.torch_legacy import read_state_dict
-from harness.core import store
-from harness.core.errors import HarnessError
+from tl_claims import backbones
+from tl_claims.backbones import lite0
+from tl_claims.backbones.torch_legacy import read_state_dict
+from tl_claims.core import store
+from tl_claims.core.errors import HarnessError
 
 CAT, ESPRESSO, LOUDSPEAKER = 285, 967, 632
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from make_lite_reference import reference_inputs
 
-from harness import backbones
-from harness.backbones import efficientnet_lite
-from harness.backbones.efficientnet_lite import LITE0, LITE1
-from harness.core.paths import REPO_ROOT
+from tl_claims import backbones
+from tl_claims.backbones import efficientnet_lite
+from tl_claims.backbones.efficientnet_lite import LITE0, LITE1
+from tl_claims.core.paths import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "fixtures"
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from harness import backbones
-from harness.core.errors import HarnessError
+from tl_claims import backbones
+from tl_claims.core.errors import HarnessError
 
 
 @cache

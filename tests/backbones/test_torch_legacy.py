@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.backbones import lite0
-from harness.backbones.torch_legacy import (
+from tl_claims.backbones import lite0
+from tl_claims.backbones.torch_legacy import (
     LEGACY_MAGIC_NUMBER,
     LEGACY_PROTOCOL_VERSION,
     MAX_OUTPUT_FACTOR,
@@ -21,7 +21,7 @@ from harness.backbones.torch_legacy import (
     read_state_dict,
     read_state_dict_bytes,
 )
-from harness.core.errors import HarnessError
+from tl_claims.core.errors import HarnessError
 
 # ------------------------------------------------------------- a tiny writer of the legacy format, opcodes by hand
 # (pickle.dumps cannot name torch globals without torch installed, so the state-dict pickle is spelled out)

@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from harness import engine
-from harness.claims import registry
-from harness.core.paths import REPO_ROOT
-from harness.plugin.selection import claim_cases
-from harness.recipe.evaluation import Evaluation
-from harness.recipe.scales import SCALES
+from tl_claims import engine
+from tl_claims.claims import registry
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.plugin.selection import claim_cases
+from tl_claims.recipe.evaluation import Evaluation
+from tl_claims.recipe.scales import SCALES
 
 GUIDE = REPO_ROOT / "docs" / "extending.md"
 

@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from keras.src.legacy.saving import legacy_h5_format
 
-from harness import backbones, engine
-from harness.backbones import keras_apps
-from harness.claims.registry import CLAIMS
-from harness.data import tfds_source
-from harness.recipe.lab import Lab
-from harness.recipe.scales import SCALES
+from tl_claims import backbones, engine
+from tl_claims.backbones import keras_apps
+from tl_claims.claims.registry import CLAIMS
+from tl_claims.data import tfds_source
+from tl_claims.recipe.lab import Lab
+from tl_claims.recipe.scales import SCALES
 
 # The claims whose primary rows, together, take every gpu-scale code path: the EfficientNetB0 builder with "imagenet"
 # weights and 0-255 input (keep_0_255) in every model, the tfds source, stage 1 (aug_train_only), stage 2 and scratch

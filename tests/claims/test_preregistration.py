@@ -1,4 +1,4 @@
-"""harness/claims/preregistration.toml is the dated record of what every claim tests: the code may not change a
+"""tl_claims/claims/preregistration.toml is the dated record of what every claim tests: the code may not change a
 primary, a rule, a threshold, a known finding, a seed count or the lesson sentence without a new entry saying when,
 why, and whether it came before the runs or after seeing them (docs/statistics.md, "Pre-registration")."""
 
@@ -8,12 +8,12 @@ from dataclasses import replace
 
 import pytest
 
-from harness.claims.base import Claim
-from harness.claims.registry import CLAIMS
-from harness.core.paths import REPO_ROOT
-from harness.recipe.scales import SCALES, Scale
+from tl_claims.claims.base import Claim
+from tl_claims.claims.registry import CLAIMS
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.recipe.scales import SCALES, Scale
 
-RECORD = REPO_ROOT / "harness" / "claims" / "preregistration.toml"
+RECORD = REPO_ROOT / "tl_claims" / "claims" / "preregistration.toml"
 ENTRIES: list[dict] = tomllib.loads(RECORD.read_text(encoding="utf-8"))["entry"]
 REGISTERED_SCALES = ("cpu", "gpu")  # the scales whose verdicts are published; smoke asserts none, replicate is cpu's
 CLAIM_FIELDS = ("version", "primary", "rule", "threshold", "expected", "min_seeds", "statement", "lesson_section")

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from harness.data import calibrate
-from harness.data.calibrate import CalibrationSettings, gate_failures
+from tl_claims.data import calibrate
+from tl_claims.data.calibrate import CalibrationSettings, gate_failures
 
 PASSING = {"color_histogram": 0.35, "linear_probe": 0.81}
 
@@ -60,7 +60,7 @@ def test_calibrate_smoke_runs_the_whole_path_prints_json_and_repeats(capsys):
     gives the same numbers. One family: the path is the same for both (`--dataset synthetic:objects` reaches it:
     test_data_commands.py; the cpu gates: below)."""
     dataset = "synthetic"
-    from harness.cli import main
+    from tl_claims.cli import main
 
     main(
         [

@@ -1,4 +1,4 @@
-"""Splitting real photos by content (harness/data/content_split.py): duplicates never straddle splits, the cut follows
+"""Splitting real photos by content (tl_claims/data/content_split.py): duplicates never straddle splits, the cut follows
 the content and not the files' order, a small folder still splits as the preset says, and a short class is named."""
 
 import hashlib
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.data.content_split import MIN_TEST, SplitSizes, class_cuts, split_by_content
-from harness.data.validate import DataError
+from tl_claims.data.content_split import MIN_TEST, SplitSizes, class_cuts, split_by_content
+from tl_claims.data.validate import DataError
 
 CLASSES = ("daisy", "roses", "tulips")
 CPU_LIKE = SplitSizes(n_val=10, pool_min=50, pool_max=200, n_test=1000)

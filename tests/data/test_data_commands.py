@@ -1,4 +1,4 @@
-"""`python -m harness data ...`: pictures are written, output is what was promised, user errors are one line."""
+"""`python -m tl_claims data ...`: pictures are written, output is what was promised, user errors are one line."""
 
 import json
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.cli import main
-from harness.data import calibrate, commands
+from tl_claims.cli import main
+from tl_claims.data import calibrate, commands
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -126,7 +126,7 @@ def test_bad_picture_options_are_one_line_not_an_internal_error(capsys, tmp_path
 
 def test_a_picture_that_cannot_be_written_is_one_line(capsys, tmp_path, monkeypatch):
     """Permission checks cannot see everything (root, read-only mounts, a full disk): the write itself is caught."""
-    from harness.data import show
+    from tl_claims.data import show
 
     def denied(splits, out, *_):
         raise PermissionError(13, "Permission denied", str(out))

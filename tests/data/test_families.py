@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from harness.data import (
+from tl_claims.data import (
     families,
     flower_species,
     flowers,
@@ -122,4 +122,4 @@ def test_family_modules_never_import_the_registry(module):
             imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
         elif isinstance(node, ast.Import):
             imported |= {alias.name for alias in node.names}
-    assert "harness.data.families" not in imported
+    assert "tl_claims.data.families" not in imported

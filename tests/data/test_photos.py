@@ -1,16 +1,16 @@
-"""The shipped tf_flowers photos (harness/data/photos.py): checked against their sums, attributed, and split by content
-with tf_flowers' own duplicates kept on one side."""
+"""The shipped tf_flowers photos (tl_claims/data/photos.py): checked against their sums, attributed, and split by
+content with tf_flowers' own duplicates kept on one side."""
 
 import shutil
 
 import numpy as np
 import pytest
 
-from harness.core.store import sha256_of
-from harness.data import photos
-from harness.data.sources import DataConfig, load_splits
-from harness.data.spec import parse_dataset_spec
-from harness.data.validate import DataError
+from tl_claims.core.store import sha256_of
+from tl_claims.data import photos
+from tl_claims.data.sources import DataConfig, load_splits
+from tl_claims.data.spec import parse_dataset_spec
+from tl_claims.data.validate import DataError
 
 FILED_TWICE = "15922772266_1167a06620.jpg"  # under roses and under tulips in tf_flowers itself
 

@@ -8,8 +8,18 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from harness.data import CLASS_NAMES, DataConfig, DataError, Splits, folders, load_splits, sources, streams, tfds_source
-from harness.data.validate import TooFewPhotos
+from tl_claims.data import (
+    CLASS_NAMES,
+    DataConfig,
+    DataError,
+    Splits,
+    folders,
+    load_splits,
+    sources,
+    streams,
+    tfds_source,
+)
+from tl_claims.data.validate import TooFewPhotos
 
 POOL = 12  # a tiny synthetic train pool per class keeps generation well under a second
 
@@ -122,7 +132,7 @@ def test_dataset_batches_float_images_and_int_labels(tiny):
 
 
 def test_augmentation_never_touches_val_or_test(tiny):
-    from harness.data.augment import lesson_augmentation
+    from tl_claims.data.augment import lesson_augmentation
 
     splits = load_splits(tiny(), seed=0)
     for split in ("val", "test"):
@@ -139,7 +149,7 @@ def test_augmentation_never_touches_val_or_test(tiny):
 def test_the_training_pipeline_runs_without_the_autotuner_and_gives_the_same_batches(tiny, monkeypatch):
     """The autotuner off (an idle core beside another worker otherwise) changes no batch and no order, epoch after
     epoch, each epoch on a new iterator as Keras makes them, shuffled and augmented."""
-    from harness.data.augment import lesson_augmentation
+    from tl_claims.data.augment import lesson_augmentation
 
     splits = load_splits(tiny(), seed=0)
 
@@ -269,7 +279,7 @@ def test_a_damaged_synthetic_image_is_reported_and_generated_again(tmp_path, cap
         victim.write_bytes(bytes(data[:40]))
         victim.with_name(victim.name + ".sha256").unlink()
     forget_in_memory()
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         again = load_splits(config, seed=0)
     (line,) = [record.getMessage() for record in caplog.records]
     assert str(victim) in line and "corrupt" in line
@@ -283,7 +293,7 @@ def test_an_intact_image_written_without_a_hash_is_adopted_silently(tmp_path, ca
     recorded = sidecar.read_text()
     sidecar.unlink()
     forget_in_memory()
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         load_splits(config, seed=0)
     assert caplog.records == [] and sidecar.read_text() == recorded
 
@@ -311,7 +321,7 @@ def test_a_damaged_normalised_copy_is_reported_and_made_again(tmp_path, caplog):
     (copy,) = (tmp_path / "cache" / "folders").iterdir()
     (copy / "cat" / "clear.png.png").write_bytes(b"garbage")
     forget_in_memory()
-    with caplog.at_level(logging.WARNING, logger="harness.core.store"):
+    with caplog.at_level(logging.WARNING, logger="tl_claims.core.store"):
         again = load_splits(config, seed=0)
     (line,) = [record.getMessage() for record in caplog.records]
     assert "corrupt" in line and "clear.png.png" in line

@@ -2,8 +2,8 @@
 
 import pytest
 
-from harness.data import DataError, parse_dataset_spec
-from harness.data.spec import DatasetSpec
+from tl_claims.data import DataError, parse_dataset_spec
+from tl_claims.data.spec import DatasetSpec
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from harness.data import DataConfig, families, load_splits, sources, streams
-from harness.data.calibrate import CalibrationSettings
+from tl_claims.data import DataConfig, families, load_splits, sources, streams
+from tl_claims.data.calibrate import CalibrationSettings
 
 POOL = 12  # the whole train pool per class is compared, not only a drawn subset
 SIZE = 16

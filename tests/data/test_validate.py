@@ -12,8 +12,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from harness.data import DataConfig, DataError, folders, load_splits
-from harness.data.validate import inspect_folder
+from tl_claims.data import DataConfig, DataError, folders, load_splits
+from tl_claims.data.validate import inspect_folder
 
 SIZE = 12
 

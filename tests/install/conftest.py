@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
 
 @pytest.fixture(scope="session")

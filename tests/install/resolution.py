@@ -187,7 +187,7 @@ def resolve(
 
 
 def table(resolutions: list[Resolution]) -> str:
-    from harness.core.install_check import TENSORFLOW_PLATFORMS, missing_tensorflow_message
+    from tl_claims.core.install_check import TENSORFLOW_PLATFORMS, missing_tensorflow_message
 
     lines = [
         "| platform | extra | resolves | owners of tensorflow/ | keras | CUDA packages |",

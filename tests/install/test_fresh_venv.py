@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import __version__
-from harness.core.paths import REPO_ROOT
+from tl_claims import __version__
+from tl_claims.core.paths import REPO_ROOT
 
 pytestmark = pytest.mark.install
 
@@ -72,11 +72,11 @@ def assert_quiet(result: subprocess.CompletedProcess) -> None:
 
 def test_the_wheel_holds_the_package_data_the_license_and_the_entry_point(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    assert {"harness/resources/imagenet_classes.json", "harness/resources/student-contract.md"} <= set(names)
+    assert {"tl_claims/resources/imagenet_classes.json", "tl_claims/resources/student-contract.md"} <= set(names)
     assert f"tl_claims-{__version__}.dist-info/licenses/LICENSE" in names
     entry_points = zipfile.ZipFile(wheel).read(f"tl_claims-{__version__}.dist-info/entry_points.txt").decode()
-    assert "[pytest11]\nharness.teaching.plugin = harness.teaching.plugin" in entry_points
-    assert "[console_scripts]\ntl-claims = harness.cli:main" in entry_points
+    assert "[pytest11]\nharness.teaching.plugin = tl_claims.teaching.plugin" in entry_points
+    assert "[console_scripts]\ntl-claims = tl_claims.cli:main" in entry_points
 
 
 def test_student_checks_pass_on_the_correct_example(run):
@@ -89,7 +89,7 @@ def test_student_checks_pass_on_the_correct_example(run):
 
 def test_predict_names_the_cat(run):
     run("python", "-c", "import skimage.data, PIL.Image; PIL.Image.fromarray(skimage.data.chelsea()).save('cat.png')")
-    result = run("python", "-m", "harness", "predict", "cat.png")
+    result = run("python", "-m", "tl_claims", "predict", "cat.png")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1].split()[0] == "285" and result.stdout.splitlines()[1].endswith("Egyptian cat")
     assert result.stderr == ""
@@ -105,11 +105,11 @@ def test_a_foreign_project_runs_unchanged_with_the_entry_point_installed(run):
 
 
 def test_version_and_the_packaged_contract(run):
-    assert run("python", "-m", "harness", "--version").stdout == f"tl-claims {__version__}\n"
+    assert run("python", "-m", "tl_claims", "--version").stdout == f"tl-claims {__version__}\n"
     assert run("tl-claims", "--version").stdout == f"tl-claims {__version__}\n"
-    contract = run("python", "-m", "harness", "docs", "contract")
+    contract = run("python", "-m", "tl_claims", "docs", "contract")
     assert contract.returncode == 0 and contract.stdout.startswith("# The student contract")
-    assert "site-packages" in run("python", "-m", "harness", "docs", "contract", "--path").stdout
+    assert "site-packages" in run("python", "-m", "tl_claims", "docs", "contract", "--path").stdout
 
 
 def test_verify_from_a_pip_install_says_the_claim_tests_live_in_a_checkout(run):

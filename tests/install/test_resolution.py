@@ -4,7 +4,7 @@ elsewhere tl-claims installs without it and first use prints the platform messag
 import pytest
 import resolution
 
-from harness.core.install_check import TENSORFLOW_PLATFORMS, missing_tensorflow_message
+from tl_claims.core.install_check import TENSORFLOW_PLATFORMS, missing_tensorflow_message
 
 pytestmark = pytest.mark.install
 

@@ -5,7 +5,7 @@ import tomllib
 
 import pytest
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
 REPOSITORY_INI = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
 
@@ -13,7 +13,7 @@ REPOSITORY_INI = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool
 @pytest.fixture
 def plugin_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
     """A project with the plugin and this repository's marker default (its addopts)."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks"]')
     markers = "".join(f"\n    {line}" for line in REPOSITORY_INI["markers"])
     pytester.makeini(f"[pytest]\naddopts = {shlex.join(REPOSITORY_INI['addopts'])}\nmarkers ={markers}\n")
     return pytester

@@ -1,4 +1,4 @@
-"""Option checks (harness/plugin/options.py): a bad option stops the session at start, in one sentence."""
+"""Option checks (tl_claims/plugin/options.py): a bad option stops the session at start, in one sentence."""
 
 import pytest
 

@@ -1,10 +1,10 @@
-"""Which tests a run selects (harness/plugin/selection.py): markers, the fast-suite default, node ids, --lf, and
+"""Which tests a run selects (tl_claims/plugin/selection.py): markers, the fast-suite default, node ids, --lf, and
 make verify's and make explore's claims, longest first."""
 
 import subprocess
 import sys
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
 SCALED_TESTS = """
 import pytest
@@ -31,7 +31,7 @@ def test_plain_pytest_runs_the_fast_suite_only(plugin_pytester):
 
 def test_without_the_repository_addopts_cpu_and_gpu_still_need_m(pytester):
     """A student's folder loads the plugin through `--homework` with no addopts of ours: still the fast default."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks"]')
     pytester.makepyfile(test_scaled=SCALED_TESTS)
     pytester.runpytest().assert_outcomes(passed=2, deselected=2)
     pytester.runpytest("test_scaled.py::test_gpu_only").assert_outcomes(passed=1)
@@ -92,8 +92,8 @@ def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_
 
     from test_row import make_row
 
-    from harness.claims.registry import CLAIMS
-    from harness.results import rowfile
+    from tl_claims.claims.registry import CLAIMS
+    from tl_claims.results import rowfile
 
     node = "tests/claims/test_claims.py::test_claim[{}]"
     recorded = {

@@ -1,4 +1,4 @@
-"""The claims session (harness/plugin/session.py): gpu skips, verify_claim's verdicts and recorded rows, and each
+"""The claims session (tl_claims/plugin/session.py): gpu skips, verify_claim's verdicts and recorded rows, and each
 xdist worker's share of the cores."""
 
 import json
@@ -11,7 +11,7 @@ import pytest
 CLAIM_TESTS = Path(__file__).parents[1] / "claims" / "test_claims.py"
 
 
-# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports harness modules, so
+# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports tl_claims modules, so
 # classes would no longer match between the plugin and the claims.
 def test_gpu_scale_skips_every_claim_without_a_gpu(pytester):
     import tensorflow as tf
@@ -28,8 +28,8 @@ TOY_CLAIM_TESTS = """
 import numpy as np
 import pytest
 
-from harness.claims.base import Arm, Claim, Measurement, Metric, Variant
-from harness.plugin.session import KnownFinding
+from tl_claims.claims.base import Arm, Claim, Measurement, Metric, Variant
+from tl_claims.plugin.session import KnownFinding
 
 
 def arm(label, value, step):
@@ -72,7 +72,9 @@ def test_known_finding_turned_inconclusive(verify_claim):
 
 def test_a_claim_test_passes_only_when_confirmed(pytester, tmp_path):
     pytester.makepyfile(TOY_CLAIM_TESTS)
-    result = pytester.runpytest_subprocess("-p", "harness.plugin.hooks", "--results-dir", str(tmp_path), "--seeds", "3")
+    result = pytester.runpytest_subprocess(
+        "-p", "tl_claims.plugin.hooks", "--results-dir", str(tmp_path), "--seeds", "3"
+    )
     # a known finding that holds is an xfail; one that turned CONFIRMED (XPASS strict) or INCONCLUSIVE fails
     result.assert_outcomes(passed=2, failed=3, xfailed=1, skipped=1)
     result.stdout.fnmatch_lines(
@@ -104,6 +106,6 @@ def test_threads():
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
 def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks"]')
     pytester.makepyfile(test_threads=THREADS_TEST)
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)

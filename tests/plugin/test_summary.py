@@ -1,4 +1,4 @@
-"""Rows to tables (harness/plugin/summary.py): the xdist workers' rows give the serial run's table, a run killed
+"""Rows to tables (tl_claims/plugin/summary.py): the xdist workers' rows give the serial run's table, a run killed
 midway keeps its finished rows, and the terminal summary fits a terminal."""
 
 import json
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.plugin.summary import WIDTH, summary_lines, where_lines
+from tl_claims.plugin.summary import WIDTH, summary_lines, where_lines
 
 CLAIM_TESTS = Path(__file__).parents[1] / "claims" / "test_claims.py"
 
-# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports harness modules, so
+# Runs that execute claims go through a subprocess: in-process pytester drops and re-imports tl_claims modules, so
 # classes would no longer match between the plugin and the claims.
 SMOKE_PAIR = ["-m", "smoke", "-k", "preprocessing and scale_backbone or aug_train_only and flip"]
 VOLATILE = {"seconds", "run_id", "started_at", "finished_at"}
@@ -56,7 +56,7 @@ def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
-    from harness.results import assembly, rowfile
+    from tl_claims.results import assembly, rowfile
 
     assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["preprocessing"]
     assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from student_styles import BUG_CHECKS
 
-from harness.core.paths import REPO_ROOT
-from harness.teaching.student import Student, load_student
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.teaching.student import Student, load_student
 
 TINY_STUDENT = REPO_ROOT / "fixtures" / "tiny_student.py"
 KNOWN_BUGS = tuple(BUG_CHECKS)

@@ -113,7 +113,7 @@ def make_base(config):
 LITE0_BASE = """
 
 def make_base(config):
-    from harness import backbones
+    from tl_claims import backbones
 
     return backbones.load("efficientnet_lite0", image_size=config.image_size, weights=config.weights)
 """

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from student_styles import BUG_CHECKS
 
-from harness.core.paths import REPO_ROOT
-from harness.teaching import checks, input_checks, rehearsal, training_checks
-from harness.teaching.checks import CHECKS, parametrize_with_checks, run_checks
-from harness.teaching.pipeline import CheckFailure, Pipeline
-from harness.teaching.student import ContractError, load_student, probe_config
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.teaching import checks, input_checks, rehearsal, training_checks
+from tl_claims.teaching.checks import CHECKS, parametrize_with_checks, run_checks
+from tl_claims.teaching.pipeline import CheckFailure, Pipeline
+from tl_claims.teaching.student import ContractError, load_student, probe_config
 
 EXAMPLES = REPO_ROOT / "examples"
 

@@ -12,9 +12,9 @@ import pytest
 import student_styles
 from student_styles import EXPECTED, Style
 
-from harness.teaching import input_checks
-from harness.teaching.checks import run_checks
-from harness.teaching.student import load_student
+from tl_claims.teaching import input_checks
+from tl_claims.teaching.checks import run_checks
+from tl_claims.teaching.student import load_student
 
 COVERING = student_styles.covering()
 

@@ -6,11 +6,11 @@ import csv
 import pytest
 from test_checks import EXAMPLE_BUGS
 
-from harness.claims.registry import CLAIMS
-from harness.core.paths import REPO_ROOT
-from harness.results.rowfile import read_rows
-from harness.teaching import classroom
-from harness.teaching.checks import CHECKS
+from tl_claims.claims.registry import CLAIMS
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.results.rowfile import read_rows
+from tl_claims.teaching import classroom
+from tl_claims.teaching.checks import CHECKS
 
 EXAMPLES = REPO_ROOT / "examples"
 
@@ -46,7 +46,7 @@ def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path)
 
 
 def test_an_empty_folder_is_a_usage_error(pytester):
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     pytester.path.joinpath("empty").mkdir()
     result = pytester.runpytest("--homework", "empty")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -58,7 +58,7 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each, every
     example failing exactly its own checks, the homework rows on disk and the lesson's code run once for the class.
     The fast suite's longest test: 11 children forked from one server, each tracing Lite0's training steps."""
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
     for example in EXAMPLES.glob("student_*.py"):

@@ -1,7 +1,7 @@
 """The student plugin as an installed `pytest11` entry point: out of other projects' way, complete when asked for.
 
 An installed entry point is registered before the command line is parsed, exactly like `-p MODULE`; these tests use
-`-p harness.teaching.plugin` in folders outside this repository (no conftest.py of ours), in a subprocess so that
+`-p tl_claims.teaching.plugin` in folders outside this repository (no conftest.py of ours), in a subprocess so that
 what gets imported is measured from a clean interpreter. tests/install/ repeats the foreign-project and student runs
 from a wheel installed in a fresh virtual environment, through the real entry point.
 """
@@ -15,9 +15,9 @@ import tomllib
 
 import pytest
 
-from harness.core.paths import REPO_ROOT
+from tl_claims.core.paths import REPO_ROOT
 
-PLUGIN = "harness.teaching.plugin"
+PLUGIN = "tl_claims.teaching.plugin"
 FOREIGN_PROJECT = REPO_ROOT / "fixtures" / "foreign_project"
 
 
@@ -64,8 +64,8 @@ def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_
 
 
 def test_without_tensorflow_student_stops_with_the_platform_message(pytester, monkeypatch, student_source):
-    # the module as sys.modules holds it now (an earlier in-process run may have dropped the one `harness` points at)
-    install_check = importlib.import_module("harness.core.install_check")
+    # the module as sys.modules holds it now (an earlier in-process run may have dropped the one `tl_claims` points at)
+    install_check = importlib.import_module("tl_claims.core.install_check")
     monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
     monkeypatch.setattr(install_check.platform, "system", lambda: "Darwin")
     monkeypatch.setattr(install_check.platform, "machine", lambda: "x86_64")
@@ -77,8 +77,11 @@ def test_without_tensorflow_student_stops_with_the_platform_message(pytester, mo
 
 def test_the_plugin_module_imports_only_pytest_and_the_message_tables():
     code = (
-        "import sys, harness.teaching.plugin; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'harness', 'tensorflow', 'keras', 'numpy'}))"
+        "import sys, tl_claims.teaching.plugin; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'tl_claims', 'tensorflow', 'keras', 'numpy'}))"
     )
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert imported.strip() == "['harness', 'harness.teaching', 'harness.teaching.messages', 'harness.teaching.plugin']"
+    assert (
+        imported.strip()
+        == "['tl_claims', 'tl_claims.teaching', 'tl_claims.teaching.messages', 'tl_claims.teaching.plugin']"
+    )

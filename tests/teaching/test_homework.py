@@ -5,15 +5,15 @@ import json
 
 import pytest
 
-from harness.backbones import keras_apps
-from harness.claims.registry import CLAIMS
-from harness.core.paths import REPO_ROOT
-from harness.recipe.scales import SCALES
-from harness.results import rowfile
-from harness.results.row import Row
-from harness.teaching import checks, homework
-from harness.teaching.pipeline import Pipeline
-from harness.teaching.rehearsal import Rehearsal
+from tl_claims.backbones import keras_apps
+from tl_claims.claims.registry import CLAIMS
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.recipe.scales import SCALES
+from tl_claims.results import rowfile
+from tl_claims.results.row import Row
+from tl_claims.teaching import checks, homework
+from tl_claims.teaching.pipeline import Pipeline
+from tl_claims.teaching.rehearsal import Rehearsal
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
@@ -25,7 +25,7 @@ def test_the_correct_example_passes_the_homework(pytester):
     criteria and every check hold, its rows are on disk with the claims' own margins, and the lesson's code as written
     is beside its numbers. At smoke scale the class test grades it with the other examples (test_classroom.py)."""
     scale_name = "cpu"
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     student = pytester.path / CORRECT.name
     student.write_text(CORRECT.read_text(encoding="utf-8"), encoding="utf-8")
     results_dir = pytester.path / "results"

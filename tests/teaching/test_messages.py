@@ -6,8 +6,8 @@ import string
 
 import pytest
 
-from harness.teaching import messages
-from harness.teaching.plugin import LANG_INI, LANG_VARIABLE, lang_of
+from tl_claims.teaching import messages
+from tl_claims.teaching.plugin import LANG_INI, LANG_VARIABLE, lang_of
 
 TABLES = {"LABELS": messages.LABELS, "TITLES": messages.TITLES, "CHECKS": messages.CHECKS, "TEXTS": messages.TEXTS}
 # Words of running English text that Spanish sentences never contain (code and names excepted, see `prose`).

@@ -1,4 +1,4 @@
-"""Student code in a child process (harness/teaching/sandbox.py): every way a student's file can end, hang or tamper
+"""Student code in a child process (tl_claims/teaching/sandbox.py): every way a student's file can end, hang or tamper
 with the run is reported as one message and is never a pass. Each case is a row of docs/bad-input.md ("Student
 code")."""
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.teaching import sandbox
-from harness.teaching.checks import CHECKS
-from harness.teaching.plugin import check_verdicts
+from tl_claims.teaching import sandbox
+from tl_claims.teaching.checks import CHECKS
+from tl_claims.teaching.plugin import check_verdicts
 
 STAGE1 = "def compile_stage1(model, base):\n"
 BUILD_MODEL = "def build_model(config):\n"
@@ -89,7 +89,7 @@ def test_sys_exit_at_import_is_a_contract_sentence(tmp_path, student_source, ser
 
 
 def test_emptying_the_checks_registry_does_not_skip_the_checks(tmp_path, student_source, server):
-    line = "import harness.teaching.checks as _c; _c.CHECKS.clear()"
+    line = "import tl_claims.teaching.checks as _c; _c.CHECKS.clear()"
     report = run_checks_in_child(tmp_path, with_line(student_source("high_lr"), "import keras\n", line), server)
     assert set(report.rows) == set(CHECKS)
     assert outcomes(report)["finetune_lr_10x_lower"] == "failed"
@@ -104,7 +104,7 @@ def test_silencing_the_reports_is_a_failure(tmp_path, student_source, server):
 
 @pytest.fixture
 def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     return pytester
 
 

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def student_pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    pytester.makeconftest('pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]')
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     return pytester
 
 
@@ -42,7 +42,7 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
             "*fix:*Call model.compile(*",
         ]
     )
-    result.stdout.no_fnmatch_line("*harness/teaching/checks.py:*")
+    result.stdout.no_fnmatch_line("*tl_claims/teaching/checks.py:*")
 
 
 def test_lang_es_gives_spanish_messages(student_pytester, write_student):
@@ -82,7 +82,7 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, w
     student_pytester.makepyfile(
         test_mine="""
         import tiny
-        from harness.teaching.checks import parametrize_with_checks
+        from tl_claims.teaching.checks import parametrize_with_checks
 
         @parametrize_with_checks(tiny)
         def test_tiny(check):
@@ -97,7 +97,7 @@ def test_parametrize_with_checks_in_a_students_own_test_file(student_pytester, w
 
 
 OPTIONS_ECHO = """
-pytest_plugins = ["harness.plugin.hooks", "harness.teaching.plugin"]
+pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]
 VALUED = ("--results-dir", "--cache-dir", "--seeds", "--image-size", "--n-train", "--backbone", "--dataset", "--lang",
           "--call-timeout")
 
@@ -132,7 +132,7 @@ def test_options_given_with_a_space_behave_like_the_equals_form(pytester, tmp_pa
     joined = [f"{option}={value}" for option, value in values.items()]
 
     def run(arguments: list[str]) -> list[str]:
-        result = pytester.runpytest("-p", "harness.teaching.plugin", "--collect-only", *arguments)
+        result = pytester.runpytest("-p", "tl_claims.teaching.plugin", "--collect-only", *arguments)
         assert result.ret == pytest.ExitCode.OK, result.stdout.str()
         return [line for line in result.outlines if line.lstrip().startswith(("rootdir:", "options:", "<"))]
 

@@ -1,0 +1,51 @@
+"""Homework: "la etapa 2 mejora la 1 en ≥ 2 pp" (exercises 3–4: stage 1 Adam 1e-3, stage 2 `base.trainable = True`,
+recompile with Adam(1e-5)).
+
+Arms: the stage-1 model (base frozen, head warmed up) → stage 2 from that same model (whole base unfrozen,
+BatchNorm layers kept frozen, recompiled, fine-tuned for the scale's stage-2 epochs).
+Metric: test accuracy. Rule: stage 2 − stage 1 > 2 pp.
+Variants: `lr_1e-5`, the lesson's rate; `lr_1e-4`, ten times higher, because at a small budget 1e-5 barely moves
+the base (docs/measured-facts.md, fine-tuning rates) — the table shows both rather than one arm; `lesson_literal`,
+the lesson's code as written (exercises 4 + 5: recompile at 1e-5 with `x = base(inputs, training=False)`, BatchNorm
+layers left trainable), which on Keras 3 does not keep BatchNorm frozen (see the bn_gotcha claim);
+`lr_1e-5_long`, the lesson's rate for 240 stage-2 steps instead of the scale's 48 (the lesson's own stage 2 is about
+900 steps on tf_flowers), to see whether 1e-5 needs only time. The stage-2 arm reports how far it moved the base's
+kernels (relative L2 from stage 1), so a row shows whether stage 2 changed the base at all.
+"""
+
+from tl_claims.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
+from tl_claims.recipe.options import Stage2Options
+
+LONG_STAGE2_STEPS = 240
+
+
+def fine_tuned(trial: Trial) -> Measurement:
+    """Stage 2's test accuracy, and how far it moved the base from the stage-1 model it started from."""
+    lab, seed = trial.lab, trial.seed
+    model = lab.stage2(seed, Stage2Options(**trial.params))  # a variant's parameters are stage-2 options
+    shift = lab.base_shift(model, lab.stage1(seed))
+    return Measurement.of(lab.evaluate(model, seed), {"base kernels moved (relative L2)": shift})
+
+
+CLAIM = Claim(
+    id="two_stage",
+    statement="Fine-tuning the unfrozen base (stage 2) improves the head-only model of stage 1 by at least 2 pp.",
+    lesson_section="Homework: criterio de aceptación; Ejercicios 3–4",
+    metric=Metric("test accuracy", TEST_ACCURACY.measure),
+    baseline=Arm("stage 1 (frozen base)", lambda trial: trial.lab.stage1(trial.seed)),
+    treatment=Arm("stage 2 (base unfrozen)", fine_tuned),
+    threshold=0.02,
+    version=2,
+    variants=(
+        # On the photos at cpu scale the gain clears zero but not the lesson's 2 pp with five seeds (2026-12-07:
+        # +3.4 pp [+1.7, +5.1]): six stage-2 epochs of the lesson's ten at 1e-5 barely move the base (lr_1e-5_long).
+        Variant("lr_1e-5", {"learning_rate": 1e-5}, expected={"cpu": "INCONCLUSIVE"}),
+        Variant("lr_1e-4", {"learning_rate": 1e-4}),
+        Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
+        Variant("lr_1e-5_long", {"learning_rate": 1e-5, "min_steps": LONG_STAGE2_STEPS}),
+    ),
+    smoke=("lr_1e-5",),
+    reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",
+    advice="stage 2 was not shown to add 2 pp at this budget; the lesson's 1e-5 for a few epochs hardly moves the "
+    "base — compare the lr_1e-4 row and the learning curves before concluding that fine-tuning does not pay",
+)

@@ -1,0 +1,138 @@
+"""The table a reader sees: rows grouped by configuration, the newest row per claim × variant, and Markdown.
+
+Rows are grouped by configuration (`CONFIG_KEYS`): rows measured on another image size, backbone, data set, training
+size or number of seeds are another table, never mixed into one.
+"""
+
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from tl_claims.core.markdown import markdown_table
+
+# The columns every consumer can rely on, in display order.
+COLUMNS = [
+    "claim",
+    "variant",
+    "scale",
+    "backbone",
+    "dataset",
+    "image_size",
+    "n_train",
+    "n_test",
+    "seeds",
+    "baseline",
+    "treatment",
+    "delta",
+    "ci_low",
+    "ci_high",
+    "threshold",
+    "verdict",
+    "seconds",
+]
+# What a reader sees of a row (README, claims.md, report.html): role, metric, arms, means, delta with its interval
+# (or the failing share, for a risk), the rule (the claim type and its bound), the raw verdict and the verdict after
+# the family adjustment.
+MARKDOWN_COLUMNS = [
+    "claim",
+    "variant",
+    "role",
+    "metric",
+    "baseline_arm",
+    "baseline",
+    "treatment_arm",
+    "treatment",
+    "delta",
+    "ci",
+    "rule",
+    "verdict",
+    "adjusted",
+]
+# What makes two rows comparable: one table per distinct combination (a row's configuration).
+CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train", "seeds")
+
+
+def table_key(row: dict) -> tuple:
+    """The table a row belongs to: the set-up it was measured on (its `CONFIG_KEYS` values). Rows are compared and
+    tabulated only within one (`replication.replication_column` instead sets set-ups side by side)."""
+    return tuple(row.get(key) for key in CONFIG_KEYS)
+
+
+def test_images(row: dict) -> str:
+    """`1,000 test images · ` where the row recorded its test set's size, else nothing (older rows)."""
+    n_test = row.get("n_test")
+    return f"{int(n_test):,} test images · " if isinstance(n_test, int | float) and n_test > 0 else ""
+
+
+def configuration_title(row: dict) -> str:
+    """A heading that names a configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per class ·
+    5 seeds`."""
+    return (
+        f"{row.get('scale')} · {row.get('backbone')} · {row.get('dataset')} · {row.get('image_size')} px · "
+        f"{row.get('n_train')} per class · {test_images(row)}{row.get('seeds')} seeds"
+    )
+
+
+def group_rows(rows: Iterable[dict]) -> dict[tuple, list[dict]]:
+    """Rows by configuration, configurations in a stable order (most rows first, then by value)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(table_key(row), []).append(row)
+    return dict(sorted(groups.items(), key=lambda item: (-len(item[1]), [str(v) for v in item[0]])))
+
+
+def latest_rows(rows: list[dict]) -> list[dict]:
+    """The newest row per (claim, variant, configuration), in claim then variant order."""
+    newest: dict[tuple, dict] = {}
+    for row in sorted(rows, key=lambda r: (str(r["run_id"]), str(r["finished_at"]))):
+        newest[(row["claim"], row["variant"], *map(str, table_key(row)))] = row
+    return [newest[key] for key in sorted(newest)]
+
+
+def markdown_cells(row: dict) -> list[str]:
+    """One row's cells in MARKDOWN_COLUMNS order, formatted for reading (means to 3 places, Δ in pp), for the
+    Markdown and the HTML tables alike."""
+    shown = {
+        **row,
+        "baseline": f"{float(row['baseline']):.3f}",
+        "treatment": f"{float(row['treatment']):.3f}",
+        "delta": f"{float(row['delta']) * 100:+.1f} pp",
+        "ci": ci_text(row),
+    }
+    return [str(shown.get(name, "") if not _missing(shown.get(name)) else "") for name in MARKDOWN_COLUMNS]
+
+
+def grouped_markdown(rows: list[dict], skipped: list[dict], heading: str = "###") -> str:
+    """One table per configuration, each under a heading naming it, then the skipped tests with their reasons."""
+    parts = []
+    for group in group_rows(rows).values():
+        shown = pd.DataFrame([markdown_cells(row) for row in group], columns=MARKDOWN_COLUMNS)
+        parts.append(f"{heading} {configuration_title(group[0])}\n\n{markdown_table(shown)}\n")
+    if skipped:
+        parts.append(f"{heading} Skipped\n\n{skipped_markdown(skipped)}")
+    return "\n".join(parts)
+
+
+def skipped_markdown(skipped: list[dict]) -> str:
+    """The skipped claim tests as a list, each with its reason."""
+    lines = [f"- `{skip['claim']}` [{skip['variant']}]: {skip.get('reason', 'no reason recorded')}" for skip in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def ci_text(row: dict) -> str:
+    """The interval as a reader wants it: in pp, as a failing share for a risk, or why there is none."""
+    low, high = row.get("ci_low"), row.get("ci_high")
+    if _missing(row.get("confidence", 0.95)):  # rows of exact (deterministic) claims carry no confidence
+        return "exact (no interval)"
+    if low is None or high is None or _missing(low) or _missing(high):
+        return "n/a (1 seed)"
+    if str(row.get("rule", "")).startswith("risk"):
+        return f"share {row['estimate']:.2f} [{low:.2f}, {high:.2f}]"
+    if "no variation observed" in str(row.get("ci_method", "")):
+        return f"none: every seed and image Δ {float(low) * 100:+.1f}"
+    return f"[{float(low) * 100:+.1f}, {float(high) * 100:+.1f}]"
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))

@@ -1,0 +1,39 @@
+"""The decision step, written once: per-image outcomes of both arms → (summary, verdict).
+
+The engine calls it on measured seeds, and `tl_claims.stats.simulation` on simulated ones, so the simulation tests the
+very code that makes the suite's verdicts. With fixed seeds the row is summarised and judged by its rule; with a
+sequential design it is judged at each planned look, and seeds are added (`grow`) until the design says stop.
+"""
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tl_claims.stats.intervals import Summary, summarize
+from tl_claims.stats.rules import Rule, Verdict
+from tl_claims.stats.sequential import Design, sequential_look
+
+# Given the seed count of the next look, the outcomes (baseline, treatment) of all seeds so far, shape (seeds, images).
+Grow = Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+def decide(
+    baseline: np.ndarray,
+    treatment: np.ndarray,
+    rule: Rule,
+    design: Design | None = None,
+    grow: Grow | None = None,
+) -> tuple[Summary, Verdict]:
+    """The row's summary and verdict. Without `design`, from these seeds at the fixed confidence; with one, the
+    first look is at these seeds and `grow` brings each later look's seeds while the row is undecided, so repeated
+    looks keep the error rate honest (tl_claims.stats.sequential)."""
+    if design is None:
+        summary = summarize(baseline, treatment)
+        return summary, rule.judge(summary)
+    look = sequential_look(baseline, treatment, rule, design)
+    while not look.stop and look.next_seeds is not None:
+        if grow is None:
+            raise ValueError(f"look {look.look_index + 1} is undecided: a sequential design needs `grow` to add seeds")
+        baseline, treatment = grow(look.next_seeds)
+        look = sequential_look(baseline, treatment, rule, design)
+    return look.summary, look.verdict

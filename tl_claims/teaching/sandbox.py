@@ -1,0 +1,322 @@
+"""Student code runs in a child process: nothing it does (os._exit, sys.exit, a crash, an endless loop, emptying the
+harness's registries) can end the grader or turn into a pass.
+
+The parent never imports the student's file. It starts `python -m tl_claims.teaching.sandbox_child TASK ARGS.json`,
+which imports the student, runs the task and writes one JSON event per line to a file the parent reads:
+
+    {"event": "contract", "message": ...}        the module breaks the contract (the session's usage error)
+    {"event": "step", "step": ...}               what the child is about to run (named if the child dies in it)
+    {"event": "row", "check": ..., "status": ..., "message": ...}     one teaching check's outcome
+    {"event": "problem", "message": ...}          a failure that stops the task (e.g. build_model raised)
+    {"event": "checks_problem", "message": ...}   the checks could not build the pipeline (the homework goes on)
+    {"event": "progress", "line": ...}            a homework progress line
+    {"event": "result", ...}                      the homework's numbers
+    {"event": "done"}                             the task ran to its end
+
+The parent judges completeness against its own list of checks, so a child that reports fewer never passes. Each
+student function call has a time limit (`student.time_limit`); the parent also bounds the whole child and kills its
+process group past that bound. This is isolation against accidents and careless code in a class, not a security
+boundary: a student who sets out to forge the event file can.
+
+On Linux a class is graded through a `ForkServer`: one process imports TensorFlow, Keras and the harness once and
+forks a child per student, which saves each child the imports (about 4 s). A forked child is isolated the same way:
+its own session, its own output file, the parent's time limit, and its exit status reported by the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tl_claims.teaching import messages
+
+DEFAULT_CALL_TIMEOUT = 300.0  # seconds per student function call
+CHECK_CALLS = 12  # student calls in one check run (import, datasets, model x3, compiles x4, ...): bounds the child
+STARTUP_SECONDS = 120.0  # TensorFlow's import and the base's first trace, on a slow shared machine
+OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
+SERVER_ARGUMENTS = ("-m", "tl_claims.teaching.sandbox_child", "serve")
+VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})  # change at every test phase; no import reads them
+
+
+@dataclass
+class ChildReport:
+    """What a child reported: the events in order, its exit status, and whether it was killed for time."""
+
+    events: list[dict]
+    status: int | None
+    timed_out: bool
+    seconds_limit: float
+    output: str = ""
+    rows: dict[str, dict] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rows = {event["check"]: event for event in self.events if event["event"] == "row"}
+
+    def first(self, kind: str) -> dict | None:
+        return next((event for event in self.events if event["event"] == kind), None)
+
+    @property
+    def contract(self) -> str | None:
+        event = self.first("contract")
+        return event["message"] if event else None
+
+    @property
+    def finished(self) -> bool:
+        return self.first("done") is not None
+
+    def checks_problem(self, lang: str) -> str | None:
+        """Why the checks did not all run: their own stop, else the task's."""
+        event = self.first("checks_problem")
+        return event["message"] if event else self.problem(lang)
+
+    def last_step(self) -> str:
+        steps = [event["step"] for event in self.events if event["event"] == "step"]
+        return steps[-1] if steps else "start-up"
+
+    def problem(self, lang: str) -> str | None:
+        """The one message that explains why the task did not finish (None when it did)."""
+        if (event := self.first("problem")) is not None:
+            return event["message"]
+        if self.finished:
+            return None
+        if self.timed_out:
+            return messages.text(lang, "child_timeout", step=self.last_step(), seconds=self.seconds_limit)
+        tail = self.output.strip()[-OUTPUT_TAIL:]
+        output = messages.text(lang, "last_output", tail=tail) if tail else ""
+        return messages.text(lang, "child_crashed", step=self.last_step(), status=self.status, output=output).strip()
+
+
+def run_child(
+    task: str,
+    arguments: dict,
+    *,
+    seconds: float,
+    on_event: Callable[[dict], None] | None = None,
+    server: ForkServer | None = None,
+) -> ChildReport:
+    """Run `task` in a child process; return its `ChildReport`. `on_event` sees each event as it arrives. With a
+    `server` the child is forked from it (a spawned child when the server cannot start)."""
+    with tempfile.TemporaryDirectory(prefix="tl-claims-student-") as folder:
+        events_path, output_path = Path(folder) / "events.jsonl", Path(folder) / "output.txt"
+        events_path.touch()
+        output_path.touch()
+        arguments_path = Path(folder) / "arguments.json"
+        arguments = {**arguments, "events": str(events_path), "threads": tensorflow_threads()}
+        arguments_path.write_text(json.dumps(arguments), encoding="utf-8")
+        paths = ChildPaths(arguments_path, events_path, output_path)
+        ended = server.run(task, paths, seconds, on_event) if server is not None else None
+        status, timed_out = ended or spawn(task, paths, seconds, on_event)
+        events = read_events(events_path)
+        text = output_path.read_text(encoding="utf-8", errors="replace")
+    return ChildReport(events, status, timed_out, seconds, text)
+
+
+@dataclass(frozen=True)
+class ChildPaths:
+    arguments: Path
+    events: Path
+    output: Path
+
+
+def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
+    """A fresh interpreter runs the task (`python -m tl_claims.teaching.sandbox_child TASK ARGS.json`)."""
+    command = [sys.executable, "-m", "tl_claims.teaching.sandbox_child", task, str(paths.arguments)]
+    with paths.output.open("wb") as output:
+        child = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_environment(),
+            start_new_session=True,
+        )  # fmt: skip
+        return wait(child, paths.events, seconds, on_event)
+
+
+def tensorflow_threads() -> int:
+    """This process's TensorFlow thread count, for the child to use the same (0: TensorFlow's default). Under
+    pytest-xdist each worker has its share of the cores (tl_claims/plugin/session.py); a child taking all of them would
+    make the workers fight over the cores."""
+    if "tensorflow" not in sys.modules:
+        return 0
+    return sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()
+
+
+def child_environment() -> dict[str, str]:
+    """This process's environment, with this checkout's tl_claims first on the path (the child imports the same)."""
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH", "")
+    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def wait(child: subprocess.Popen, events_path: Path, seconds: float, on_event) -> tuple[int | None, bool]:
+    """Wait for the child, passing new events on; past `seconds` kill its whole process group."""
+    deadline, seen = time.monotonic() + seconds, 0
+    while True:
+        try:
+            status = child.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            status = None
+        seen = forward(events_path, seen, on_event)
+        if status is not None:
+            return status, False
+        if time.monotonic() > deadline:
+            kill_group(child.pid)
+            return child.wait(), True
+
+
+def forward(events_path: Path, seen: int, on_event) -> int:
+    events = read_events(events_path)
+    if on_event is not None:
+        for event in events[seen:]:
+            on_event(event)
+    return len(events)
+
+
+def kill_group(pid: int) -> None:
+    """Kill the child's process group (the child leads it), or the child alone if it has not made one yet."""
+    with contextlib.suppress(ProcessLookupError):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            os.kill(pid, signal.SIGKILL)
+
+
+def read_events(path: Path) -> list[dict]:
+    """Complete JSON lines only (a line cut short by a dying child is dropped)."""
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict) and isinstance(event.get("event"), str):
+            events.append(event)
+    return events
+
+
+class ForkServer:
+    """A process that imports TensorFlow, Keras and the harness once, then forks one child per task (Linux only).
+
+    The server runs no TensorFlow op, so each child still sets its thread counts before TensorFlow's runtime starts.
+    Module imports read the environment and the working directory (HOME, KERAS_HOME, the path), so the server serves
+    only tasks asked for under the ones it started with; under others it is replaced. `run` returns None when no
+    server could be started: the caller spawns the child instead. Close it when done (`close`, or `with`).
+    """
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen | None = None
+        self._key: tuple | None = None
+        self._buffer = b""
+
+    @staticmethod
+    def available() -> bool:
+        """Linux: forking after these imports is safe there (macOS' system libraries are not fork-safe)."""
+        return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+    def run(self, task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool] | None:
+        environment = child_environment()
+        pid = self._fork(task, paths, environment)
+        if pid is None:
+            return None
+        deadline, seen = time.monotonic() + seconds, 0
+        while True:
+            try:
+                answer = self._answer(0.5)
+            except EOFError:  # the server died under the child: stop the child, report no status
+                kill_group(pid)
+                self.close()
+                return None, False
+            seen = forward(paths.events, seen, on_event)
+            if answer is not None and "status" in answer:
+                return answer["status"], False
+            if time.monotonic() > deadline:
+                kill_group(pid)
+                return self._status_after_kill(), True
+
+    def close(self) -> None:
+        process, self._process, self._key, self._buffer = self._process, None, None, b""
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.stdin.close()  # the server's loop ends at the end of its input
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+    def __enter__(self) -> ForkServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _fork(self, task: str, paths: ChildPaths, environment: dict[str, str]) -> int | None:
+        key = (sys.executable, os.getcwd(), sorted(item for item in environment.items() if item[0] not in VOLATILE))
+        if self._key != key:
+            self.close()
+            if not self._start(environment, key):
+                return None
+        request = dict(task=task, arguments=str(paths.arguments), output=str(paths.output), environment=environment)
+        try:
+            self._process.stdin.write((json.dumps(request) + "\n").encode("utf-8"))
+            self._process.stdin.flush()
+            answer = self._answer(STARTUP_SECONDS)
+        except (OSError, EOFError):
+            answer = None
+        if not answer or "pid" not in answer:
+            self.close()
+            return None
+        return answer["pid"]
+
+    def _start(self, environment: dict[str, str], key: tuple) -> bool:
+        command = [sys.executable, *SERVER_ARGUMENTS]
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
+            start_new_session=True,
+        )  # fmt: skip
+        self._key = key
+        try:
+            ready = self._answer(STARTUP_SECONDS)
+        except EOFError:
+            ready = None
+        if not ready or not ready.get("ready"):
+            self.close()
+            return False
+        return True
+
+    def _answer(self, timeout: float) -> dict | None:
+        """The server's next JSON line; None if none came within `timeout`; EOFError when the server is gone."""
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self._buffer:
+                line, self._buffer = self._buffer.split(b"\n", 1)
+                with contextlib.suppress(ValueError):
+                    answer = json.loads(line)
+                    if isinstance(answer, dict):
+                        return answer
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            readable, _, _ = select.select([self._process.stdout], [], [], left)
+            if readable:
+                chunk = os.read(self._process.stdout.fileno(), 65536)
+                if not chunk:
+                    raise EOFError("the fork server ended")
+                self._buffer += chunk
+
+    def _status_after_kill(self) -> int | None:
+        with contextlib.suppress(EOFError):
+            answer = self._answer(STARTUP_SECONDS)
+            if answer is not None and "status" in answer:
+                return answer["status"]
+        self.close()
+        return None

@@ -1,0 +1,217 @@
+"""The child side of the sandbox (tl_claims/teaching/sandbox.py): what runs inside the process that imports student
+code.
+
+`python -m tl_claims.teaching.sandbox_child TASK ARGS.json` imports the student, runs the task (`TASKS`: the checks,
+or the homework and the checks) and writes one JSON event per line (`Events`) for the parent to read;
+`python -m tl_claims.teaching.sandbox_child serve` is the fork server's loop, which forks one such child per request.
+Its own module because the parent never imports it: it is only ever started, by its dotted name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+from tl_claims.teaching import messages
+
+
+class Events:
+    """The child's writer: one flushed JSON line per event, written through a descriptor opened before student code."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+
+    def __call__(self, event: str, **fields: object) -> None:
+        line = json.dumps({"event": event, **fields}, default=str) + "\n"
+        os.write(self.fd, line.encode("utf-8"))
+
+
+def child_checks(arguments: dict, emit: Events) -> None:
+    """Load the student, build the pipeline once, run every check; each outcome an event."""
+    from tl_claims.teaching import checks
+    from tl_claims.teaching.student import ContractError, load_student
+
+    chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
+    emit("step", step="import")
+    try:
+        student = load_student(arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"])
+    except ContractError as error:
+        emit("contract", message=str(error))
+        return
+    if run_check_events(student, arguments, emit, chosen, run_one, stop_kind="problem") is not None:
+        emit("done")
+
+
+def run_check_events(
+    student, arguments: dict, emit: Events, chosen: list, run_one, stop_kind: str, pipeline=None
+) -> object | None:
+    """The `chosen` checks on the student's pipeline (built here unless given), one `row` event each; the pipeline,
+    or None (after a `stop_kind` event) when it could not be built."""
+    from tl_claims.teaching.pipeline import Pipeline
+    from tl_claims.teaching.student import probe_config
+
+    if pipeline is None:
+        emit("step", step="build the pipeline (build_datasets, build_model, compile_stage1)")
+        try:
+            pipeline = Pipeline.build(student, probe_config(arguments["image_size"]))
+        except Exception as error:
+            emit(stop_kind, message=student.describe_error(error))
+            return None
+    for name, check in chosen:
+        emit("step", step=f"check {name}")
+        status, message = run_one(check, pipeline, arguments["lang"])
+        emit("row", check=name, status=status, message=message)
+    return pipeline
+
+
+def child_homework(arguments: dict, emit: Events) -> None:
+    """Load the student and grade it at the given scale; rows go to the results folder, numbers to the parent.
+
+    The checks that read what training trains run after the homework and take those facts from its first two phases
+    (the same reading as the checks' own rehearsal, without tracing two more training steps); if the homework stops
+    before, they rehearse."""
+    import pickle
+
+    from tl_claims.results import rowfile
+    from tl_claims.teaching import checks, homework
+    from tl_claims.teaching.student import ContractError, load_student
+
+    chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
+    first = [(name, check) for name, check in chosen if name not in checks.REHEARSAL_CHECKS]
+    later = [(name, check) for name, check in chosen if name in checks.REHEARSAL_CHECKS]
+    lang = arguments["lang"]
+    emit("step", step="import")
+    try:
+        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"])
+    except ContractError as error:
+        emit("contract", message=str(error))
+        return
+    scale = pickle.loads(Path(arguments["scale"]).read_bytes())  # written by the parent, never by student code
+    pipeline = run_check_events(student, arguments, emit, first, run_one, stop_kind="checks_problem")
+    emit("step", step=f"homework at {scale.name} scale")
+    try:
+        result = homework.grade(
+            student,
+            scale,
+            cache_dir=Path(arguments["cache_dir"]),
+            run_id=arguments["run_id"],
+            progress=lambda line: emit("progress", line=line),
+        )
+    except Exception as error:
+        result, problem = None, student.describe_error(error)
+    if pipeline is not None:
+        if result is not None and result.rehearsal is not None:
+            pipeline.use_rehearsal(result.rehearsal)
+        run_check_events(student, arguments, emit, later, run_one, stop_kind="checks_problem", pipeline=pipeline)
+    if result is None:
+        emit("problem", message=problem)
+        return
+    for row, outcomes in zip(result.rows, result.outcomes, strict=True):
+        rowfile.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
+        rowfile.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
+    emit("result", **homework.result_fields(result, lang))
+    emit("done")
+
+
+TASKS = {"checks": child_checks, "homework": child_homework}
+
+
+def main(argv: list[str]) -> int:
+    task, arguments_path = argv
+    arguments = json.loads(Path(arguments_path).read_text(encoding="utf-8"))
+    emit = Events(arguments["events"])
+    from tl_claims.core.quiet import quiet_tensorflow
+
+    quiet_tensorflow()
+    if arguments.get("threads"):  # before TensorFlow's runtime starts, and before any student code
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(arguments["threads"])
+        tf.config.threading.set_inter_op_parallelism_threads(arguments["threads"])
+    messages.check_language(arguments["lang"])
+    TASKS[task](arguments, emit)
+    return 0
+
+
+def exit_now(status: int) -> NoReturn:
+    """Flush the student's prints to the output file (unless they broke the streams), then leave at once.
+
+    Every event is written unbuffered and every result file closed: this skips the interpreter's teardown (about a
+    second and a half with TensorFlow loaded), and any thread the student's code left running.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
+
+
+def serve() -> NoReturn:
+    """The fork server's loop: import what every task imports, say ready, then per request line fork a child and
+    answer its pid, then its exit status. Ends at the end of its input."""
+    from tl_claims.core.quiet import quiet_tensorflow
+
+    quiet_tensorflow()
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    from tl_claims.results import rowfile  # noqa: F401
+    from tl_claims.teaching import checks, homework  # noqa: F401
+
+    answer({"ready": True})
+    while (line := read_line(0)) is not None:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            run_forked(request)
+        answer({"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        answer({"status": os.waitstatus_to_exitcode(status)})
+    os._exit(0)
+
+
+def answer(fields: dict) -> None:
+    os.write(1, (json.dumps(fields) + "\n").encode("utf-8"))
+
+
+def read_line(fd: int) -> bytes | None:
+    """One request line from `fd`, read byte-wise so that nothing past it sits in a buffer a child would inherit."""
+    line = bytearray()
+    while (byte := os.read(fd, 1)) != b"\n":
+        if not byte:
+            return None
+        line += byte
+    return bytes(line)
+
+
+def run_forked(request: dict) -> NoReturn:
+    """In the forked child: its own session and streams, the requested environment, then the task, as a spawned
+    child would run it (an uncaught exception prints its traceback and exits with status 1)."""
+    status = 1
+    try:
+        os.setsid()
+        stdin, output = os.open(os.devnull, os.O_RDONLY), os.open(request["output"], os.O_WRONLY | os.O_APPEND)
+        for source, target in ((stdin, 0), (output, 1), (output, 2)):
+            os.dup2(source, target)
+        os.close(stdin)
+        os.close(output)
+        os.environ.clear()
+        os.environ.update(request["environment"])
+        sys.argv = [__file__, request["task"], request["arguments"]]
+        status = main([request["task"], request["arguments"]])
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        exit_now(status)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["serve"]:
+        serve()
+    exit_now(main(sys.argv[1:]))

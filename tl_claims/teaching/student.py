@@ -1,0 +1,322 @@
+"""The student contract: what a student's pipeline module provides, so checks and the grader can drive it.
+
+    BACKBONE = "efficientnet_lite0"                 # a name from tl_claims.backbones.names()
+    def build_datasets(config) -> (train, val)      # tf.data.Dataset of (images, labels) batches
+    def build_model(config) -> (model, base)        # the classifier and the pretrained base inside it, base frozen
+    def compile_stage1(model, base) -> None         # compile for the head warm-up
+    def unfreeze_and_compile_stage2(model, base) -> None   # unfreeze (part of) the base and compile for fine-tuning
+
+The harness owns the data and the sizes: it hands every function a `StudentConfig` (images as uint8 RGB 0-255,
+image size, number of classes, batch size, which weights), so the same pipeline runs at 32 px in the checks and at
+96 or 224 px in the grader. Full text: `python -m tl_claims docs contract`.
+
+A broken contract (a missing or misspelled function, a wrong signature, an unknown backbone, a wrong return value)
+raises `ContractError` with one sentence that says what to change, never a traceback from deep inside the harness.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import inspect
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from tl_claims.core.errors import HarnessError
+from tl_claims.teaching import messages
+
+# name -> (what it must be, number of positional arguments it is called with; None for a constant)
+CONTRACT: dict[str, tuple[str, int | None]] = {
+    "BACKBONE": ("a backbone name, e.g. BACKBONE = 'efficientnet_lite0'", None),
+    "build_datasets": ("build_datasets(config) -> (train, val)", 1),
+    "build_model": ("build_model(config) -> (model, base)", 1),
+    "compile_stage1": ("compile_stage1(model, base)", 2),
+    "unfreeze_and_compile_stage2": ("unfreeze_and_compile_stage2(model, base)", 2),
+}
+
+
+class ContractError(HarnessError, TypeError):
+    """The student module does not implement the contract; the message says what to change."""
+
+
+class StudentTimeout(HarnessError):
+    """A student function did not return within the time limit per call."""
+
+
+class StudentExit(HarnessError):
+    """A student function called sys.exit: reported as an error of that function, never as the end of the run."""
+
+
+@contextmanager
+def time_limit(seconds: float | None, function: str, lang: str = "en") -> Iterator[None]:
+    """Raise `StudentTimeout` in the block after `seconds` (a timer signal; only in the main thread, POSIX).
+
+    Python code (an endless loop) is interrupted at once; a long TensorFlow op at its end. Where no timer signal is
+    available, the process around the student (tl_claims/teaching/sandbox.py) still bounds the whole run.
+    """
+    usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def expire(signum, frame):
+        raise StudentTimeout(messages.text(lang, "student_timeout", name=function, seconds=seconds))
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass(frozen=True, eq=False)
+class StudentConfig:
+    """Everything a student's functions may read. Images are uint8 RGB 0-255, labels int32 in [0, num_classes)."""
+
+    image_size: int
+    num_classes: int
+    batch_size: int
+    weights: str | None  # pass to the base: "imagenet" (grader) or None (checks: structure, not accuracy)
+    seed: int
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: tuple[str, ...] = field(default=())
+
+
+def probe_config(
+    image_size: int = 32, *, num_classes: int = 5, per_class: int = 2, batch_size: int = 8, seed: int = 0
+) -> StudentConfig:
+    """Tiny random data for the checks: they look at what the pipeline does to images, not at what it learns."""
+    rng = np.random.default_rng(seed)
+
+    def split(n: int) -> tuple[np.ndarray, np.ndarray]:
+        images = rng.integers(0, 256, (n, image_size, image_size, 3), dtype=np.uint8)
+        images[:, 0, 0], images[:, -1, -1] = 0, 255  # every image spans the full 0-255 range, and none is constant
+        return images, np.arange(n, dtype=np.int32) % num_classes
+
+    x_train, y_train = split(num_classes * per_class)
+    x_val, y_val = split(num_classes * per_class)
+    return StudentConfig(
+        image_size,
+        num_classes,
+        batch_size,
+        None,
+        seed,
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        tuple(f"class_{index}" for index in range(num_classes)),
+    )
+
+
+@dataclass(frozen=True)
+class Student:
+    """A validated student pipeline: the contract's functions, wrapped so that wrong return values are explained."""
+
+    name: str
+    backbone: str
+    module: Any = field(repr=False)
+    lang: str = "en"
+    time_limit: float | None = None  # seconds per call of a student function (None: no limit)
+
+    def call(self, function: str, *args: object) -> Any:
+        """Call one of the student's functions under the time limit; a `sys.exit` in it is an error, not an exit."""
+        with time_limit(self.time_limit, function, self.lang):
+            try:
+                return getattr(self.module, function)(*args)
+            except SystemExit as error:
+                raise StudentExit(messages.text(self.lang, "student_exit", name=function, code=error.code)) from error
+
+    def build_datasets(self, config: StudentConfig):
+        import tensorflow as tf
+
+        result = self.call("build_datasets", config)
+        if not (
+            isinstance(result, tuple | list)
+            and len(result) == 2
+            and all(isinstance(item, tf.data.Dataset) for item in result)
+        ):
+            self._wrong_return("build_datasets", "(train, val), two tf.data.Dataset of (images, labels)", result)
+        for dataset in result:
+            if not (isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2):
+                raise ContractError(
+                    messages.text(
+                        self.lang,
+                        "contract_elements",
+                        name="build_datasets",
+                        module=self.name,
+                        got=dataset.element_spec,
+                    )
+                )
+        return tuple(result)
+
+    def build_model(self, config: StudentConfig):
+        import keras
+
+        result = self.call("build_model", config)
+        if not (
+            isinstance(result, tuple | list)
+            and len(result) == 2
+            and all(isinstance(item, keras.Model) for item in result)
+        ):
+            self._wrong_return("build_model", "(model, base), two keras.Model", result)
+        model, base = result
+        if not contains_layer(model, base):
+            raise ContractError(messages.text(self.lang, "contract_base_outside"))
+        return model, base
+
+    def compile_stage1(self, model, base) -> None:
+        self.call("compile_stage1", model, base)
+
+    def unfreeze_and_compile_stage2(self, model, base) -> None:
+        self.call("unfreeze_and_compile_stage2", model, base)
+
+    def describe_error(self, error: Exception) -> str:
+        """`Type: message (file, line N)`, the line being the innermost one in the student's file when known."""
+        path = getattr(self.module, "__file__", None)
+        return error_where(error, Path(path)) if path else f"{type(error).__name__}: {error}"
+
+    def _wrong_return(self, name: str, needs: str, got: object) -> None:
+        raise ContractError(
+            messages.text(self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got))
+        )
+
+
+def contains_layer(model, target) -> bool:
+    """Is `target` a layer somewhere inside `model` (nested models included)?"""
+    pending = list(getattr(model, "layers", []))
+    while pending:
+        layer = pending.pop()
+        if layer is target:
+            return True
+        pending.extend(getattr(layer, "layers", []))
+    return False
+
+
+def describe(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of {len(value)}: ({', '.join(type(item).__name__ for item in value)})"
+    return f"a {type(value).__name__}"
+
+
+def load_student(
+    source: str | Path | ModuleType | object, *, lang: str = "en", time_limit: float | None = None
+) -> Student:
+    """A Student from a file path, an imported module, or any object with the contract's attributes.
+
+    `time_limit` bounds the import and every later call of the student's functions (seconds each)."""
+    messages.check_language(lang)
+    if isinstance(source, str | Path):
+        module = import_file(Path(source), lang, time_limit)
+        name = Path(source).stem
+    else:
+        module = source
+        name = getattr(source, "__name__", type(source).__name__)
+    validate(module, name, lang)
+    return Student(name=name, backbone=module.BACKBONE, module=module, lang=lang, time_limit=time_limit)
+
+
+def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
+    """Import a student's file under its own module name; an error in it (a `sys.exit` too, or running past the time
+    limit) becomes one line with its location."""
+    if not path.is_file():
+        raise ContractError(f"{path}: {messages.text(lang, 'contract_no_file')}")
+    if path.suffix != ".py":
+        raise ContractError(f"{path}: {messages.text(lang, 'contract_not_python')}")
+    module_name = f"tl_claims_student_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        with time_limit(seconds, "import", lang):
+            spec.loader.exec_module(module)
+    except (Exception, SystemExit) as error:
+        sys.modules.pop(module_name, None)
+        raise ContractError(messages.text(lang, "contract_import", path=path, error=error_where(error, path))) from None
+    return module
+
+
+def error_where(error: BaseException, path: Path) -> str:
+    """`Type: message (file, line N)`, pointing at the innermost frame in the student's file."""
+    chain = [error, *([error.__cause__] if error.__cause__ is not None else [])]
+    frames = [
+        frame for link in chain for frame in traceback.extract_tb(link.__traceback__) if Path(frame.filename) == path
+    ]
+    line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else None)
+    where = f" ({path.name}, line {line})" if line else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def validate(module: object, name: str, lang: str) -> None:
+    """Every contract name present, callable with the right arguments; BACKBONE a registered name."""
+    from tl_claims import backbones
+
+    for attribute, (needs, n_args) in CONTRACT.items():
+        if not hasattr(module, attribute):
+            raise ContractError(missing_message(module, name, attribute, needs, lang))
+        value = getattr(module, attribute)
+        if n_args is None:
+            continue
+        if not callable(value):
+            raise ContractError(
+                messages.text(
+                    lang, "contract_not_callable", name=attribute, module=name, needs=needs, kind=type(value).__name__
+                )
+            )
+        if not accepts(value, n_args):
+            raise ContractError(
+                messages.text(
+                    lang,
+                    "contract_signature",
+                    name=attribute,
+                    module=name,
+                    needs=needs,
+                    signature=signature_text(value),
+                )
+            )
+    if module.BACKBONE not in backbones.names():
+        raise ContractError(
+            messages.text(
+                lang, "contract_backbone", value=module.BACKBONE, module=name, choices=", ".join(backbones.names())
+            )
+        )
+
+
+def missing_message(module: object, name: str, attribute: str, needs: str, lang: str) -> str:
+    """Names a close match when there is one: a misspelled function is the usual cause."""
+    public = [key for key in dir(module) if not key.startswith("_")]
+    close = difflib.get_close_matches(attribute, public, n=1, cutoff=0.75)
+    suggestion = messages.text(lang, "contract_suggestion", found=close[0], name=attribute) if close else ""
+    return messages.text(lang, "contract_missing", name=attribute, module=name, needs=needs, suggestion=suggestion)
+
+
+def accepts(function: Callable, n_args: int) -> bool:
+    try:
+        inspect.signature(function).bind(*range(n_args))
+    except TypeError:
+        return False
+    except ValueError:  # builtins without a signature: let the call decide
+        return True
+    return True
+
+
+def signature_text(function: Callable) -> str:
+    try:
+        return str(inspect.signature(function))
+    except ValueError:
+        return "(...)"
