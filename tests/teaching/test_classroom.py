@@ -2,6 +2,7 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
+from pathlib import Path
 
 import pytest
 from test_checks import EXAMPLE_BUGS
@@ -9,8 +10,9 @@ from test_checks import EXAMPLE_BUGS
 from tl_claims.claims.registry import CLAIMS
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.results.rowfile import read_rows
-from tl_claims.teaching import classroom
+from tl_claims.teaching import classroom, scoring
 from tl_claims.teaching.checks import CHECKS
+from tl_claims.teaching.classroom import sha256_of
 
 EXAMPLES = REPO_ROOT / "examples"
 
@@ -25,24 +27,92 @@ def test_progress_lines_estimate_the_time_left(monkeypatch):
     assert progress.line("beto") == "student 2/4: beto (elapsed 1m30s, about 4m30s left, 6m00s in total)"
 
 
-def test_the_class_table_has_one_row_per_record_and_a_column_per_check(tmp_path):
-    records = [
-        {"student": "ana", "phase1": 0.5, "phase2": 0.6, "scratch": 0.3, "two_stage_accepted": True,
-         "scratch_accepted": True, **dict.fromkeys(CHECKS, "passed"), "problem": ""},
-        {"student": "beto", **dict.fromkeys(CHECKS, "not run"), "problem": "build_model raised | twice\nsee log"},
-    ]  # fmt: skip
-    for record in records:
-        classroom.write_record(tmp_path, "smoke", "run-1", record)
-    classroom.write_record(tmp_path, "smoke", "run-0", {"student": "old", "problem": ""})  # another run: left out
-    csv_path, md_path = classroom.write_class_table(tmp_path, "smoke", "run-1")
-    with csv_path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    assert [row["student"] for row in rows] == ["ana", "beto"]
-    assert list(rows[0]) == list(classroom.COLUMNS)
-    assert rows[1]["problem"] == "build_model raised | twice\nsee log" and rows[1]["phase1"] == ""
+def record(student: str, file: Path, scale: str = "cpu", graded: str = "2026-12-07T10:00:00Z", **fields) -> dict:
+    """A student's record as the grader writes it, for a file that exists (its SHA-256 taken now)."""
+    about = {"graded": graded, "scale": scale, "version": "0.1.0", "file": str(file), "sha256": sha256_of(file)}
+    numbers = {"phase1": 0.5, "phase2": 0.6, "scratch": 0.3, "two_stage_accepted": True, "scratch_accepted": False}
+    return {"student": student, **numbers, **dict.fromkeys(CHECKS, "passed"), "problem": "", **about, **fields}
+
+
+def read_table(results_dir: Path, scale: str = "cpu") -> dict[str, dict[str, str]]:
+    with (results_dir / scale / "homework_class.csv").open(encoding="utf-8") as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def test_the_class_table_has_a_row_per_student_points_and_a_summary_row(tmp_path):
+    ana, beto = tmp_path / "ana.py", tmp_path / "beto.py"
+    ana.write_text("# ana", encoding="utf-8")
+    beto.write_text("# beto", encoding="utf-8")
+    classroom.write_record(tmp_path, "cpu", "run-1", record("ana", ana, finetune_lr_10x_lower="failed"))
+    crashed = record("beto", beto, **dict.fromkeys(CHECKS, "not run"), problem="build_model raised | twice\nsee log")
+    del crashed["phase1"], crashed["two_stage_accepted"]
+    classroom.write_record(tmp_path, "cpu", "run-1", crashed)
+    csv_path, md_path, summary = classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    rows = read_table(tmp_path)
+    assert list(rows) == ["ana", "beto"] and list(rows["ana"]) == list(classroom.COLUMNS)
+    assert rows["ana"]["sha256"] == sha256_of(ana) and rows["ana"]["stale"] == "no" and rows["ana"]["scale"] == "cpu"
+    # ana: 6 checks x 10 and two_stage 15 (scratch missed); beto: nothing passed
+    assert (rows["ana"]["points"], rows["ana"]["max_points"], rows["beto"]["points"]) == ("75", "100", "0")
+    assert rows["beto"]["problem"] == "build_model raised | twice\nsee log" and rows["beto"]["phase1"] == ""
     markdown = md_path.read_text(encoding="utf-8")
-    assert "| ana | 0.500 | 0.600 | 0.300 | yes | yes |" in markdown
-    assert "| not run | build_model raised \\| twice see log |\n\nphase1 / phase2" in markdown
+    assert "| ana | 75 | 100 | 0.500 | 0.600 | 0.300 | yes | no | passed |" in markdown
+    assert "| not run |  | build_model raised \\| twice see log | 2026-12-07T10:00:00Z | cpu |" in markdown
+    assert f"| {sha256_of(ana)[:12]} | no |" in markdown  # shortened in Markdown, whole in the CSV
+    rates = ["1/2 (50 %)"] * (len(CHECKS) - 1) + ["0/2 (0 %)"]  # the criteria, then the checks (the last failed)
+    numbers = ["37.5 ± 53.0", "100", "0.500 ± 0.000", "0.600 ± 0.000", "0.300 ± 0.000", "1/2 (50 %)", "0/2 (0 %)"]
+    assert "| " + " | ".join(["class (2)", *numbers, *rates]) + " |" in markdown
+    assert summary[0] == "class summary, cpu scale: 2 student(s), points 37.5 ± 53.0 of 100"
+    assert "  finetune_lr_10x_lower: 0/2 (0 %) passed" in summary
+    assert "  criteria met: two_stage_accepted 1/2 (50 %), scratch_accepted 0/2 (0 %)" in summary
+
+
+def test_at_smoke_scale_the_criteria_are_not_graded_and_the_row_says_so(tmp_path):
+    ana = tmp_path / "ana.py"
+    ana.write_text("# ana", encoding="utf-8")
+    phrase = "accuracy criteria not graded at smoke scale (-m cpu grades them)"
+    classroom.write_record(tmp_path, "smoke", "run-1", record("ana", ana, scale="smoke", note=phrase))
+    _, _, summary = classroom.write_class_table(tmp_path, "smoke", "run-1", scoring.POINTS)
+    row = read_table(tmp_path, "smoke")["ana"]
+    assert (row["two_stage_accepted"], row["scratch_accepted"], row["note"]) == ("", "", phrase)
+    assert (row["points"], row["max_points"]) == ("70", "70")
+    assert "  criteria: not graded at smoke scale (-m cpu grades them)" in summary
+
+
+def test_regrading_one_student_keeps_the_others_and_the_latest_grading_wins(tmp_path):
+    ana, beto = tmp_path / "ana.py", tmp_path / "beto.py"
+    for path in (ana, beto):
+        path.write_text(f"# {path.stem}", encoding="utf-8")
+    classroom.write_record(tmp_path, "cpu", "run-1", record("ana", ana, phase1=0.1))
+    classroom.write_record(tmp_path, "cpu", "run-1", record("beto", beto, phase1=0.2))
+    classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    classroom.write_record(tmp_path, "cpu", "run-2", record("beto", beto, graded="2026-12-08T09:00:00Z", phase1=0.3))
+    classroom.write_class_table(tmp_path, "cpu", "run-2", scoring.POINTS)
+    rows = read_table(tmp_path)
+    assert {student: (row["phase1"], row["graded"]) for student, row in rows.items()} == {
+        "ana": ("0.1", "2026-12-07T10:00:00Z"),
+        "beto": ("0.3", "2026-12-08T09:00:00Z"),
+    }
+    assert classroom.write_class_table(tmp_path, "cpu", "run-3", scoring.POINTS) is None  # nobody graded: untouched
+    assert read_table(tmp_path) == rows
+
+
+def test_a_student_whose_file_changed_since_grading_is_marked_stale(tmp_path):
+    ana, beto, carla = tmp_path / "ana.py", tmp_path / "beto.py", tmp_path / "carla.py"
+    for path in (ana, beto, carla):
+        path.write_text(f"# {path.stem}", encoding="utf-8")
+    for student in (ana, beto, carla):
+        classroom.write_record(tmp_path, "cpu", "run-1", record(student.stem, student))
+    classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    ana.write_text("# ana, edited after grading", encoding="utf-8")
+    carla.unlink()
+    classroom.write_record(tmp_path, "cpu", "run-2", record("beto", beto, graded="2026-12-08T09:00:00Z"))
+    _, _, summary = classroom.write_class_table(tmp_path, "cpu", "run-2", scoring.POINTS)
+    assert {student: row["stale"] for student, row in read_table(tmp_path).items()} == {
+        "ana": "yes",
+        "beto": "no",
+        "carla": "gone",
+    }
+    assert summary[-1] == "  stale (file changed since graded; grade again): ana, carla"
 
 
 def test_an_empty_folder_is_a_usage_error(pytester):

@@ -1,31 +1,46 @@
-"""Grading a whole class: one record per student (the homework's numbers and every teaching check's outcome), and
-the class table `results/<scale>/homework_class.{csv,md}` assembled from them at the end of the session.
+"""Grading a whole class: one record per student (the homework's numbers, every teaching check's outcome and
+message, when and what was graded), and the gradebook `results/<scale>/homework_class.{csv,md}` assembled from them
+at the end of the session.
 
 Each record is a JSON file under `results/<scale>/homework/<run id>/`, written by whichever pytest process graded
-that student, so the table is complete under xdist too; the table holds the current run's students only.
+that student, so the table is complete under xdist too. The gradebook accumulates: the run's records are merged
+into the rows already in `homework_class.csv`, one row per student, the latest grading winning, so re-grading one
+student leaves the others. Each row carries the time graded, the scale, the SHA-256 of the file graded and the
+tool's version; a row whose file has changed (or gone) since is marked stale each time the table is written. Points
+are counted from the outcomes when the table is written (tl_claims/teaching/scoring.py), and the Markdown table and
+the terminal end with a class summary: the pass rate of each check and criterion, the mean and spread of each
+accuracy and of the points.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
 
 from tl_claims.core.markdown import markdown_table
 from tl_claims.teaching.checks import CHECKS
+from tl_claims.teaching.scoring import CRITERIA, criteria_graded, mean_spread, pass_rate, score
 
 NUMBERS = ("phase1", "phase2", "scratch")
-CRITERIA = ("two_stage_accepted", "scratch_accepted")
-COLUMNS = ("student", *NUMBERS, *CRITERIA, *CHECKS, "problem")
+POINTS_COLUMNS = ("points", "max_points")
+ABOUT = ("graded", "scale", "version", "sha256", "stale", "file")  # when and what was graded
+COLUMNS = ("student", *POINTS_COLUMNS, *NUMBERS, *CRITERIA, *CHECKS, "note", "problem", *ABOUT)
+SHOWN_SHA = 12  # hex digits of the SHA-256 in the Markdown table (the CSV keeps all 64)
 
 
 def record_path(results_dir: Path, scale: str, run_id: str, student: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", student)
-    return Path(results_dir) / scale / "homework" / run_id / f"{safe}.json"
+    return Path(results_dir) / scale / "homework" / run_id / f"{safe_name(student)}.json"
+
+
+def safe_name(student: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", student)
 
 
 def write_record(results_dir: Path, scale: str, run_id: str, record: dict) -> Path:
@@ -35,35 +50,138 @@ def write_record(results_dir: Path, scale: str, run_id: str, record: dict) -> Pa
     return path
 
 
-def class_table(results_dir: Path, scale: str, run_id: str) -> pd.DataFrame | None:
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def now() -> str:
+    """The time graded: UTC, to the second, in a form that sorts as text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cells(record: Mapping[str, object], scale: str) -> dict[str, str]:
+    """A record as the gradebook's text cells: criteria yes / no (empty where not graded), numbers as written."""
+    row = {}
+    for column in COLUMNS:
+        value = record.get(column)
+        if column in CRITERIA and not criteria_graded(scale):
+            value = None
+        row[column] = "" if value is None else ("yes" if value else "no") if isinstance(value, bool) else str(value)
+    return row
+
+
+def class_rows(results_dir: Path, scale: str, run_id: str, points: Mapping[str, float]) -> list[dict[str, str]] | None:
+    """The gradebook after this run: earlier rows merged with this run's records by student, the latest grading
+    winning, each marked stale or not and scored; None when no student was graded at `scale` in this run."""
     folder = Path(results_dir) / scale / "homework" / run_id
     records = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
     if not records:
         return None
-    return pd.DataFrame([{column: record.get(column, "") for column in COLUMNS} for record in records])
+    earlier = read_gradebook(gradebook_path(results_dir, scale))
+    merged: dict[str, dict[str, str]] = {}
+    for row in sorted([*earlier, *(cells(record, scale) for record in records)], key=lambda row: row["graded"]):
+        merged[row["student"]] = row  # stable sort: at equal times this run's record comes last and wins
+    rows = [merged[student] for student in sorted(merged)]
+    for row in rows:
+        row["stale"] = staleness(row)
+        row["points"], row["max_points"] = (f"{value:g}" for value in score(row, points, scale))
+    return rows
 
 
-def write_class_table(results_dir: Path, scale: str, run_id: str) -> tuple[Path, Path] | None:
-    """`homework_class.csv` and `.md` for one scale; None when no student was graded at that scale in this run."""
-    table = class_table(results_dir, scale, run_id)
-    if table is None:
+def gradebook_path(results_dir: Path, scale: str) -> Path:
+    return Path(results_dir) / scale / "homework_class.csv"
+
+
+def read_gradebook(path: Path) -> list[dict[str, str]]:
+    """The rows of an earlier `homework_class.csv` (missing columns empty), [] when there is none."""
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [{column: row.get(column) or "" for column in COLUMNS} for row in csv.DictReader(handle)]
+
+
+def staleness(row: Mapping[str, str]) -> str:
+    """yes when the graded file has changed since, gone when it is no longer there, no when it is the same."""
+    if not row["file"] or not row["sha256"]:
+        return ""
+    path = Path(row["file"])
+    if not path.is_file():
+        return "gone"
+    return "yes" if sha256_of(path) != row["sha256"] else "no"
+
+
+def write_class_table(
+    results_dir: Path, scale: str, run_id: str, points: Mapping[str, float]
+) -> tuple[Path, Path, list[str]] | None:
+    """`homework_class.csv` and `.md` for one scale and the class summary's terminal lines; None when no student
+    was graded at that scale in this run."""
+    rows = class_rows(results_dir, scale, run_id, points)
+    if rows is None:
         return None
-    csv_path = Path(results_dir) / scale / "homework_class.csv"
+    csv_path = gradebook_path(results_dir, scale)
     md_path = csv_path.with_suffix(".md")
-    table.to_csv(csv_path, index=False)
-    md_path.write_text(to_markdown(table, scale), encoding="utf-8")
-    return csv_path, md_path
+    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    summary = class_summary(rows, scale)
+    md_path.write_text(to_markdown(rows, summary, scale), encoding="utf-8")
+    return csv_path, md_path, summary_lines(rows, summary, scale)
 
 
-def to_markdown(table: pd.DataFrame, scale: str) -> str:
-    """The class table under a title, numbers to 3 places, criteria and checks as yes / no, and a legend."""
-    shown = table.map(lambda value: ("yes" if value else "no") if isinstance(value, bool) else value)
-    title = f"# Homework, {scale} scale: {len(table)} student(s)\n\n"
+def class_summary(rows: list[dict[str, str]], scale: str) -> dict[str, str]:
+    """The summary row: pass rate per check and criterion, mean ± sd of each accuracy and of the points."""
+    summary = {"student": f"class ({len(rows)})"}
+    for number in NUMBERS:
+        summary[number] = mean_spread([float(row[number]) for row in rows if row[number]], 3)
+    for name in (*CRITERIA, *CHECKS):
+        if name in CHECKS or criteria_graded(scale):
+            passed = sum(row[name] in ("passed", "yes") for row in rows)
+            summary[name] = pass_rate(passed, len(rows))
+    summary["points"] = mean_spread([float(row["points"]) for row in rows], 1)
+    summary["max_points"] = rows[0]["max_points"]
+    return summary
+
+
+def to_markdown(rows: list[dict[str, str]], summary: dict[str, str], scale: str) -> str:
+    """The gradebook under a title, numbers to 3 places, the SHA-256 shortened, the summary row last, a legend."""
+    shown = [shown_row(row) for row in rows]
+    shown.append({column: summary.get(column, "") for column in COLUMNS if column != "file"})
+    title = f"# Homework, {scale} scale: {len(rows)} student(s)\n\n"
     note = (
-        "\n\nphase1 / phase2 / scratch: test accuracy (mean over seeds); *_accepted: the lesson's acceptance "
-        "criteria; one column per teaching check; problem: why a student's grading stopped, if it did.\n"
+        "\n\npoints of max_points (tl_claims/teaching/scoring.py); phase1 / phase2 / scratch: test accuracy (mean "
+        "over seeds); *_accepted: the lesson's acceptance criteria (not graded at smoke scale); one column per "
+        "teaching check; note: what was not graded; problem: why a student's grading stopped, if "
+        "it did; graded (UTC), scale, tool version and the SHA-256 of the file graded; stale: yes when that file "
+        "has changed since (gone: no longer there). The last row is the class: pass rates, mean ± sd over students. "
+        "Each student's feedback: feedback/<student>.md.\n"
     )
-    return title + markdown_table(shown, floats=".3f") + note
+    return title + markdown_table(shown) + note
+
+
+def shown_row(row: Mapping[str, str]) -> dict[str, str]:
+    shown = {column: row[column] for column in COLUMNS if column != "file"}
+    for number in NUMBERS:
+        shown[number] = f"{float(row[number]):.3f}" if row[number] else ""
+    shown["sha256"] = row["sha256"][:SHOWN_SHA]
+    return shown
+
+
+def summary_lines(rows: list[dict[str, str]], summary: dict[str, str], scale: str) -> list[str]:
+    """The class summary for the terminal: points, accuracies, pass rate per check and criterion, stale rows."""
+    lines = [
+        f"class summary, {scale} scale: {len(rows)} student(s), points {summary['points']} of {summary['max_points']}",
+        "  accuracy, mean ± sd: " + ", ".join(f"{number} {summary[number] or '-'}" for number in NUMBERS),
+    ]
+    if criteria_graded(scale):
+        lines.append("  criteria met: " + ", ".join(f"{name} {summary[name]}" for name in CRITERIA))
+    else:
+        lines.append("  criteria: not graded at smoke scale (-m cpu grades them)")
+    lines += [f"  {name}: {summary[name]} passed" for name in CHECKS]
+    stale = [row["student"] for row in rows if row["stale"] in ("yes", "gone")]
+    if stale:
+        lines.append(f"  stale (file changed since graded; grade again): {', '.join(stale)}")
+    return lines
 
 
 @dataclass

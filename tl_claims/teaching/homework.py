@@ -289,14 +289,20 @@ def accepted(row: Row) -> bool:
 
 def result_fields(result: HomeworkResult, lang: str = "en") -> dict:
     """The numbers of a graded homework as plain values (what the sandbox's child hands the parent, and a class
-    table row): the student's backbone, the three accuracies, each criterion met or not, the failures as sentences,
-    and the summary (without the lesson-literal line: `with_reference` adds it where the reference is run)."""
+    table row): the student's backbone, the three accuracies, each criterion's measured delta, needed margin and
+    verdict, the failures as sentences, and the summary (without the lesson-literal line: `with_reference` adds it
+    where the reference is run)."""
     two_stage, transfer = result.row("two_stage"), result.row("transfer_vs_scratch")
     return dict(
         backbone=two_stage.backbone,
+        seeds=len(result.scale.seeds),
         phase1=two_stage.baseline,
         phase2=two_stage.treatment,
         scratch=transfer.baseline,
+        two_stage_delta=two_stage.delta,
+        two_stage_need=two_stage.threshold,
+        scratch_delta=transfer.delta,
+        scratch_need=transfer.threshold,
         two_stage_accepted=accepted(two_stage),
         scratch_accepted=accepted(transfer),
         failures=result.failures(lang),

@@ -288,6 +288,25 @@ TEXTS = {
         "homework_scratch": "transfer learning must beat training from scratch by at least {need:.0f} pp ('por "
         "mucho margen', read as in the transfer_vs_scratch claim); measured {delta:+.1f} pp. Check the "
         "preprocessing and that build_model passes config.weights to the base.",
+        # The grading of a class: the smoke-scale phrase, the feedback page (tl_claims/teaching/feedback.py).
+        "homework_smoke_not_graded": "accuracy criteria not graded at smoke scale (-m cpu grades them)",
+        "homework_feedback": "feedback: {path}",
+        "status_not_run": "not run",
+        "feedback_title": "Homework feedback: {student}",
+        "feedback_graded": "Graded {time} at {scale} scale: {file} (SHA-256 {sha}), tl-claims {version}.",
+        "feedback_points": "Points: {earned:g} of {possible:g}",
+        "feedback_problem": "The grading stopped: {problem}",
+        "feedback_checks": "Teaching checks",
+        "feedback_check_header": "check|outcome|points",
+        "feedback_accuracy": "Test accuracy (mean over {seeds} seed(s))",
+        "feedback_accuracy_header": "phase 1|phase 2|from scratch",
+        "feedback_criteria": "Acceptance criteria",
+        "feedback_criteria_header": "criterion|needed|measured|verdict|points",
+        "feedback_two_stage": "phase 2 minus phase 1",
+        "feedback_scratch": "transfer learning minus from scratch",
+        "criterion_met": "met",
+        "criterion_missed": "missed",
+        "criterion_not_graded": "not graded at smoke scale",
     },
     "es": {
         "hint_raw": " - parecen píxeles crudos 0-255: sin ningún preprocesamiento",
@@ -352,6 +371,25 @@ TEXTS = {
         "homework_scratch": "el transfer learning tiene que superar a entrenar desde cero en al menos {need:.0f} pp "
         "('por mucho margen', leído como en el claim transfer_vs_scratch); medido {delta:+.1f} pp. Revisá el "
         "preprocesamiento y que build_model pase config.weights a la base.",
+        # La corrección de una clase: la frase de la escala smoke, la devolución (tl_claims/teaching/feedback.py).
+        "homework_smoke_not_graded": "criterios de accuracy sin corregir a escala smoke (-m cpu los corrige)",
+        "homework_feedback": "devolución: {path}",
+        "status_not_run": "no corrió",
+        "feedback_title": "Devolución de la tarea: {student}",
+        "feedback_graded": "Corregida el {time} a escala {scale}: {file} (SHA-256 {sha}), tl-claims {version}.",
+        "feedback_points": "Puntos: {earned:g} de {possible:g}",
+        "feedback_problem": "La corrección se detuvo: {problem}",
+        "feedback_checks": "Checks de enseñanza",
+        "feedback_check_header": "check|resultado|puntos",
+        "feedback_accuracy": "Accuracy de test (promedio de {seeds} semilla(s))",
+        "feedback_accuracy_header": "fase 1|fase 2|desde cero",
+        "feedback_criteria": "Criterios de aceptación",
+        "feedback_criteria_header": "criterio|necesario|medido|veredicto|puntos",
+        "feedback_two_stage": "fase 2 menos fase 1",
+        "feedback_scratch": "transfer learning menos desde cero",
+        "criterion_met": "cumplido",
+        "criterion_missed": "no cumplido",
+        "criterion_not_graded": "sin corregir a escala smoke",
     },
 }
 

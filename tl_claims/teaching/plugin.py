@@ -2,7 +2,7 @@
 
     pytest --student examples/student_bn_updating.py            # one test per check, failures explain the fix
     pytest --student my_pipeline.py --lang es                   # the messages in Spanish (or TL_CLAIMS_LANG=es)
-    pytest --homework my_pipeline.py                            # smoke scale: runs and writes rows, no verdict
+    pytest --homework my_pipeline.py                            # smoke scale: the checks graded, not accuracy
     pytest --homework class/ -m cpu                             # every .py in class/, cpu scale, a class table
 
 Student code never runs in this process (tl_claims/teaching/sandbox.py): `--student` runs the checks in a child
@@ -14,8 +14,11 @@ test module, but its tests are those of student_tests.py (`StudentTests`): ids r
 `my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
 file lives. Without explicit paths the session runs just these tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (tl_claims/plugin/session.py): same results
-directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the class table
-(tl_claims/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}.
+directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the gradebook
+(tl_claims/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}, each student's feedback
+(tl_claims/teaching/feedback.py) to results/<scale>/feedback/<student>.md. A failed teaching check fails the student
+at every scale; the acceptance criteria only at cpu and gpu scale. Points per check and criterion: the
+`tl_claims_points` ini option over the defaults of tl_claims/teaching/scoring.py.
 
 The language: --lang, else the TL_CLAIMS_LANG environment variable, else the `tl_claims_lang` ini option, else en.
 
@@ -48,6 +51,8 @@ HOMEWORK_SECONDS = 6 * 3600.0  # the bound on one student's whole grading (fit r
 STUDENTS = pytest.StashKey[dict]()  # option -> {resolved path: Path}
 CHECK_REPORT = pytest.StashKey[object]()  # the --student child's ChildReport
 PROGRESS = pytest.StashKey[dict]()  # scale -> classroom.Progress
+POINTS = pytest.StashKey[dict]()  # item -> points (scoring.POINTS with the ini option's overrides)
+POINTS_INI = "tl_claims_points"  # scoring.POINTS_INI, named here so that registering it imports nothing
 LESSON_LITERALS = pytest.StashKey[dict]()  # (scale, backbone) -> the homework's lesson-literal row, or None
 FORK_SERVER = pytest.StashKey[object]()  # the homework children's sandbox.ForkServer, closed at unconfigure
 REPLACED = pytest.StashKey[bool]()
@@ -73,6 +78,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "-m gpu for the acceptance criteria",
     )
     parser.addini(LANG_INI, "tl-claims: language of the student messages (en or es)", default="")
+    parser.addini(
+        POINTS_INI,
+        "tl-claims: points per teaching check or acceptance criterion, `name = points` a line (defaults: "
+        "tl_claims/teaching/scoring.py)",
+        type="linelist",
+        default=[],
+    )
     config = pluginmanager.get_plugin("pytestconfig")
     if config is not None and requested(config.invocation_params.args):
         add_active_options(parser)
@@ -171,10 +183,21 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[CHECK_REPORT] = run_checks_in_child(config, path, lang)
         add_to_collection(config, str(path))
     if homework:
+        config.stash[POINTS] = points_of(config)
         paths = homework_files(homework, lang)
         config.stash[STUDENTS]["homework"] = {path.resolve(): path for path in paths}
         for path in paths:
             add_to_collection(config, str(path))
+
+
+def points_of(config: pytest.Config) -> dict[str, float]:
+    """The points table: the defaults with the ini option's lines; a wrong line is a usage error."""
+    from tl_claims.teaching import scoring
+
+    try:
+        return scoring.points_with(config.getini(POINTS_INI))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def student_file(option: str, path: Path, lang: str) -> Path:
@@ -277,63 +300,12 @@ def grade_homework(request: pytest.FixtureRequest):
     lang = lang_of(request.config)
 
     def grade(path: Path, scale_name: str) -> dict:
+        from tl_claims.teaching.grading import grade_in_child
+
         skip_gpu_scale_without_gpu(scale_name)
         return grade_in_child(request.config, session, path, scale_name, lang)
 
     return grade
-
-
-def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str) -> dict:
-    """One student of the class: checks and homework in a child; its record in the class table, whatever happens."""
-    import pickle
-    import tempfile
-
-    from tl_claims.teaching import classroom, homework, sandbox
-
-    progress = config.stash.get(PROGRESS, {}).get(scale_name) or classroom.Progress(1)
-    session.progress(scale_name, progress.line(path.stem))
-    with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
-        pickle.dump(session.scale(scale_name), handle)
-    arguments = dict(
-        path=str(path),
-        lang=lang,
-        image_size=CHECK_IMAGE_SIZE,
-        call_timeout=call_timeout(config),
-        scale=handle.name,
-        cache_dir=str(session.cache_dir),
-        results_dir=str(session.results_dir),
-        run_id=session.run_id,
-        worker=session.worker,
-    )
-
-    def forward(event: dict) -> None:
-        if event["event"] == "progress":
-            session.progress(scale_name, f"{path.stem}: {event['line']}")
-
-    try:
-        server = fork_server(config)
-        report = sandbox.run_child("homework", arguments, seconds=HOMEWORK_SECONDS, on_event=forward, server=server)
-    finally:
-        Path(handle.name).unlink(missing_ok=True)
-        progress.finished()
-    result = (report.first("result") or {}) if report.contract is None else {}
-    problem = report.contract or report.problem(lang)
-    if result and not problem:
-        reference = lesson_literal(session, scale_name, str(result.get("backbone", "")))
-        result = homework.with_reference(result, reference, lang)
-    record = {"student": path.stem, **result, **check_outcomes(report, lang), "problem": problem or ""}
-    classroom.write_record(session.results_dir, scale_name, session.run_id, record)
-    if problem:
-        pytest.fail(f"{path.name}: {problem}", pytrace=False)
-    session.progress(scale_name, f"{path.stem}: {result['summary']}")
-    failed_checks = [name for name, verdict in check_verdicts(report, lang).items() if verdict[0] != "passed"]
-    if scale_name == "smoke":
-        assert result["all_finite"], f"{path.name}: accuracies outside [0, 1]"
-    elif result["failures"] or failed_checks:
-        checks_line = messages.text(lang, "homework_checks_failed", checks=", ".join(failed_checks))
-        lines = [result["summary"], *result["failures"], *([checks_line] if failed_checks else [])]
-        pytest.fail("\n".join(lines), pytrace=False)
-    return record
 
 
 def fork_server(config: pytest.Config):
@@ -351,28 +323,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(FORK_SERVER, None)
     if server is not None:
         server.close()
-
-
-def lesson_literal(session, scale_name: str, backbone: str):
-    """The lesson's own code on the homework's data and backbone (`homework.lesson_literal_reference`), run here,
-    where no student code runs, once per scale and backbone in this process."""
-    from tl_claims.teaching import homework
-
-    known = session.config.stash.setdefault(LESSON_LITERALS, {})
-    key = (scale_name, backbone)
-    if key not in known:
-        known[key] = homework.lesson_literal_reference(
-            session.scale(scale_name),
-            backbone,
-            session.cache_dir,
-            session.run_id,
-            lambda line: session.progress(scale_name, line),
-        )
-    return known[key]
-
-
-def check_outcomes(report, lang: str) -> dict[str, str]:
-    return {name: verdict[0] for name, verdict in check_verdicts(report, lang).items()}
 
 
 def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
@@ -405,7 +355,7 @@ def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The controller writes each scale's class table from the records of this run."""
+    """The controller merges this run's records into each scale's gradebook."""
     config = session.config
     if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
         return
@@ -417,9 +367,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     written = []
     for scale_dir in sorted(Path(claims_session.results_dir).glob("*/homework")):
-        paths = classroom.write_class_table(claims_session.results_dir, scale_dir.parent.name, claims_session.run_id)
-        if paths:
-            written.append(paths[1])
+        scale_name = scale_dir.parent.name
+        table = classroom.write_class_table(
+            claims_session.results_dir, scale_name, claims_session.run_id, config.stash[POINTS]
+        )
+        if table:
+            written.append(table)
     config.stash[CLASS_TABLES] = written
 
 
@@ -427,5 +380,7 @@ CLASS_TABLES = pytest.StashKey[list]()
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    for path in config.stash.get(CLASS_TABLES, []):
-        terminalreporter.write_line(f"class table: {path} (and .csv)")
+    for _, md_path, summary in config.stash.get(CLASS_TABLES, []):
+        terminalreporter.write_line(f"class table: {md_path} (and .csv); feedback: {md_path.parent / 'feedback'}/")
+        for line in summary:
+            terminalreporter.write_line(line)
