@@ -1,8 +1,9 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
 Fast tests use the tiny student (fixtures/tiny_student.py). The examples/ pipelines, on the real Lite0, cost
-seconds each (mostly tracing the training step): the fast suite grades all of them in children, outcome per check,
-through `pytest --homework examples/` (test_classroom.py); here, in this process and with their messages, `-m cpu`.
+seconds each (mostly tracing the training step): `pytest --homework` grades them in children, outcome per check
+(test_classroom.py: three in the fast suite, all with `-m cpu`); here, in this process and with their messages,
+`-m cpu`.
 """
 
 from pathlib import Path

@@ -2,11 +2,13 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
 from test_checks import EXAMPLE_BUGS
 
+import tl_claims
 from tl_claims.claims.registry import CLAIMS
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.results.rowfile import read_rows
@@ -47,7 +49,7 @@ def test_the_class_table_has_a_row_per_student_points_and_a_summary_row(tmp_path
     crashed = record("beto", beto, **dict.fromkeys(CHECKS, "not run"), problem="build_model raised | twice\nsee log")
     del crashed["phase1"], crashed["two_stage_accepted"]
     classroom.write_record(tmp_path, "cpu", "run-1", crashed)
-    csv_path, md_path, summary = classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    _, md_path, summary = classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
     rows = read_table(tmp_path)
     assert list(rows) == ["ana", "beto"] and list(rows["ana"]) == list(classroom.COLUMNS)
     assert rows["ana"]["sha256"] == sha256_of(ana) and rows["ana"]["stale"] == "no" and rows["ana"]["scale"] == "cpu"
@@ -123,16 +125,29 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
-@pytest.mark.longest
-def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
-    """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each, every
-    example failing exactly its own checks, the homework rows on disk and the lesson's code run once for the class.
-    The fast suite's longest test: 11 children forked from one server, each tracing Lite0's training steps."""
+FEW = ("student_correct", "student_aug_on_val", "student_no_recompile")  # the fast suite's class: a correct pipeline
+# and two whose accuracies look fine at smoke scale, yet each breaks a rule of the lesson
+
+
+@pytest.mark.parametrize(
+    "examples",
+    [
+        pytest.param(FEW, marks=pytest.mark.longest, id="three"),
+        pytest.param(tuple(EXAMPLE_BUGS), marks=pytest.mark.cpu, id="all"),
+    ],
+)
+def test_the_examples_fail_at_smoke_scale_with_exactly_their_own_checks(pytester, student_source, examples):
+    """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each in the
+    gradebook, every buggy example failing exactly its own checks (the accuracy criteria not graded), each student's
+    feedback with its check's message, points from the project's pyproject.toml, the class summary, the homework
+    rows on disk and the lesson's code run once for the class. The fast suite grades three examples (its longest
+    test: each child traces Lite0's training steps, about 20 s a student); `-m cpu` the whole folder."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntl_claims_points = ["finetune_lr_10x_lower = 20"]\n')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
-    for example in EXAMPLES.glob("student_*.py"):
-        folder.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    for example in examples:
+        folder.joinpath(f"{example}.py").write_text((EXAMPLES / f"{example}.py").read_text(encoding="utf-8"))
     folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # a leading underscore: not a student
     crash = pytester.path / "zoe.py"  # a second --homework path, graded after the folder
     crash.write_text(student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
@@ -142,19 +157,32 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     output = result.stdout.str() + result.stderr.str()
     with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {*EXAMPLE_BUGS, "zoe"}
-    for student, (bug_checks, _) in EXAMPLE_BUGS.items():  # each example fails exactly its own checks
+    assert set(rows) == {*examples, "zoe"}
+    for student in examples:  # each example fails exactly its own checks; its feedback explains them
+        bug_checks, phrase = EXAMPLE_BUGS[student]
         assert {name for name in CHECKS if rows[student][name] != "passed"} == bug_checks, student
+        assert phrase in (results_dir / "smoke" / "feedback" / f"{student}.md").read_text(encoding="utf-8")
+        if bug_checks and not rows[student]["problem"]:
+            assert f"teaching checks that did not pass: {', '.join(sorted(bug_checks))}" in output
     # The one example on a keras.applications base (EfficientNetB0) needs Keras' ImageNet file for its homework;
-    # offline its row says so. The student whose process ends in build_model gets a row too; nobody else fails.
+    # offline its row says so. The student whose process ends in build_model gets a row too.
     assert "exit status 0" in rows["zoe"]["problem"] and rows["zoe"]["phase1"] == ""
-    failing = {student for student, row in rows.items() if row["problem"]}
-    assert failing - {"zoe"} <= {"student_double_scaling"}
-    assert all("ImageNet weights file" in rows[student]["problem"] for student in failing - {"zoe"})
-    result.assert_outcomes(passed=len(rows) - len(failing), failed=len(failing), deselected=2 * len(rows))
-    assert result.ret == pytest.ExitCode.TESTS_FAILED and (results_dir / "smoke" / "homework_class.md").is_file()
-    graded = [student for student in rows if student not in failing]
+    stopped = {student for student, row in rows.items() if row["problem"]}
+    assert stopped - {"zoe"} <= {"student_double_scaling"}
+    assert all("ImageNet weights file" in rows[student]["problem"] for student in stopped - {"zoe"})
+    result.assert_outcomes(passed=1, failed=len(rows) - 1, deselected=2 * len(rows))  # student_correct passes
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    graded = [student for student in rows if student not in stopped]
     assert all(0.0 <= float(rows[student][number]) <= 1.0 for student in graded for number in classroom.NUMBERS)
+    not_graded = "accuracy criteria not graded at smoke scale (-m cpu grades them)"
+    assert all(row["note"] == not_graded and row["two_stage_accepted"] == "" for row in rows.values())
+    progress = result.stderr.str()  # the progress lines; the failures repeat a failing student's summary
+    assert progress.count(f"(test accuracy, mean over 1 seed(s)); {not_graded}") == len(graded)
+    assert rows["student_correct"]["points"] == rows["student_correct"]["max_points"] == "80"  # 6 x 10 + 20
+    assert rows["student_no_recompile"]["points"] == "70" and rows["zoe"]["points"] == "0"
+    assert all(row["stale"] == "no" and row["version"] == tl_claims.__version__ for row in rows.values())
+    assert f"| class ({len(rows)}) |" in (results_dir / "smoke" / "homework_class.md").read_text(encoding="utf-8")
+    assert f"class summary, smoke scale: {len(rows)} student(s), points " in output
     assert "student 1/" in output and f"student {len(rows)}/{len(rows)}: zoe" in output and "left" in output
     # The homework's claims on each graded student's own recipe, with the claims' own margins.
     claim_rows = [row for row in read_rows(results_dir / "smoke") if row["variant"].startswith("student:")]
@@ -167,4 +195,29 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     # The lesson's code as written runs once for the class (two arms, one seed), and every graded student's
     # summary (all on Lite0) ends with its sentence.
     assert output.count("two_stage[lesson_literal-smoke]") == 2
-    assert output.count("the lesson's code as written (exercises") == len(graded)
+    assert progress.count("the lesson's code as written (exercises") == len(graded)
+
+
+@pytest.mark.cpu
+def test_two_xdist_workers_grade_the_same_class_table_as_a_serial_run(pytester, student_source):
+    """`pytest --homework class/ -n 2`: each worker grades its share of the students in children of its own, and the
+    controller merges their records into the same gradebook as one process does (but for the time each was graded).
+    About a minute on two cores: three tiny students, graded twice."""
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
+    folder = pytester.path / "class"
+    folder.mkdir()
+    for name, bugs in {"ana": (), "beto": ("no_recompile",), "carla": ("aug_on_val",)}.items():
+        folder.joinpath(f"{name}.py").write_text(student_source(*bugs), encoding="utf-8")
+
+    def graded(*options: str) -> tuple[list[dict], dict[str, str]]:
+        results_dir = pytester.path / f"results{''.join(options)}"
+        result = pytester.runpytest_subprocess("--homework", str(folder), "--results-dir", str(results_dir), *options)
+        result.assert_outcomes(passed=1, failed=2)
+        with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
+            rows = [{key: value for key, value in row.items() if key != "graded"} for row in csv.DictReader(handle)]
+        pages = {path.name: path.read_text(encoding="utf-8") for path in (results_dir / "smoke" / "feedback").iterdir()}
+        return rows, {name: re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "TIME", page) for name, page in pages.items()}
+
+    serial, parallel = graded(), graded("-n", "2")
+    assert [row["student"] for row in serial[0]] == ["ana", "beto", "carla"]
+    assert serial == parallel

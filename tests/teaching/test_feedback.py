@@ -5,7 +5,9 @@ margin it needs and the one measured."""
 from tl_claims.teaching import feedback, scoring
 from tl_claims.teaching.checks import CHECKS
 
-MESSAGE = "[recompiled_after_unfreezing] stage 2 does not train the base\n  seen: ...\n  rule: ...\n  why: ...\n  fix: ..."
+MESSAGE = (
+    "[recompiled_after_unfreezing] stage 2 does not train the base\n  seen: ...\n  rule: ...\n  why: ...\n  fix: ..."
+)
 
 
 def graded(scale: str, **fields) -> dict:

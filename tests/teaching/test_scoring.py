@@ -8,7 +8,7 @@ from tl_claims.teaching.checks import CHECKS
 
 
 def test_the_default_table_gives_ten_per_check_and_fifteen_per_criterion():
-    assert scoring.POINTS == {**dict.fromkeys(CHECKS, 10.0), "two_stage_accepted": 15.0, "scratch_accepted": 15.0}
+    assert {**dict.fromkeys(CHECKS, 10.0), "two_stage_accepted": 15.0, "scratch_accepted": 15.0} == scoring.POINTS
     assert sum(scoring.POINTS.values()) == 100
 
 
@@ -35,7 +35,11 @@ def test_a_wrong_line_is_named(line, says):
 
 
 def test_a_score_counts_passed_checks_and_met_criteria_and_at_smoke_only_the_checks():
-    outcomes = {**dict.fromkeys(CHECKS, "passed"), "finetune_lr_10x_lower": "failed", "stage1_trains_only_head": "error"}
+    outcomes = {
+        **dict.fromkeys(CHECKS, "passed"),
+        "finetune_lr_10x_lower": "failed",
+        "stage1_trains_only_head": "error",
+    }
     met = {**outcomes, "two_stage_accepted": "yes", "scratch_accepted": False}
     assert scoring.score(met, scoring.POINTS, "cpu") == (65, 100)
     assert scoring.score({**met, "scratch_accepted": True}, scoring.POINTS, "gpu") == (80, 100)
@@ -44,7 +48,9 @@ def test_a_score_counts_passed_checks_and_met_criteria_and_at_smoke_only_the_che
 
 def test_the_summary_cells():
     assert scoring.mean_spread([0.5, 0.7], 3) == "0.600 ± 0.141" and scoring.mean_spread([0.5], 1) == "0.5 ± 0.0"
-    assert scoring.mean_spread([], 3) == "" and scoring.pass_rate(2, 3) == "2/3 (67 %)" and scoring.pass_rate(0, 0) == ""
+    assert (
+        scoring.mean_spread([], 3) == "" and scoring.pass_rate(2, 3) == "2/3 (67 %)" and scoring.pass_rate(0, 0) == ""
+    )
 
 
 def test_a_wrong_points_line_in_pytest_ini_is_a_usage_error(pytester, student_source):
