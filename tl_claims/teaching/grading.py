@@ -9,11 +9,15 @@ record, the table's row and the terminal line say in one phrase that they were n
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tl_claims.teaching import messages
+import tl_claims
+from tl_claims.teaching import classroom, feedback, homework, messages, sandbox, scoring
+from tl_claims.teaching.checks import CHECKS
 from tl_claims.teaching.plugin import (
     CHECK_IMAGE_SIZE,
     HOMEWORK_SECONDS,
@@ -23,15 +27,12 @@ from tl_claims.teaching.plugin import (
     call_timeout,
     check_verdicts,
     fork_server,
-    points_of,
 )
 
 
 def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str) -> dict:
     """One student of the class: checks and homework in a child; its record in the gradebook and its feedback file,
     whatever happens; the test fails on a stopped grading, a failed check or (at cpu / gpu scale) a missed criterion."""
-    from tl_claims.teaching import classroom, feedback
-
     progress = config.stash.get(PROGRESS, {}).get(scale_name) or classroom.Progress(1)
     session.progress(scale_name, progress.line(path.stem))
     sha256 = classroom.sha256_of(path)  # the file as graded, read before the student's code runs
@@ -42,8 +43,7 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
     record = graded_record(session, report, path, scale_name, lang)
     record["sha256"] = sha256
     classroom.write_record(session.results_dir, scale_name, session.run_id, record)
-    points = config.stash.get(POINTS, None) or points_of(config)
-    written = feedback.write_feedback(session.results_dir, record, points, lang)
+    written = feedback.write_feedback(session.results_dir, record, config.stash[POINTS], lang)
     where = messages.text(lang, "homework_feedback", path=written)
     if record["problem"]:
         pytest.fail(f"{path.name}: {record['problem']}\n{where}", pytrace=False)
@@ -58,11 +58,6 @@ def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, 
 
 def run_homework_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str):
     """The checks and the homework on the student's file in a child (forked where offered); its `ChildReport`."""
-    import pickle
-    import tempfile
-
-    from tl_claims.teaching import sandbox
-
     with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
         pickle.dump(session.scale(scale_name), handle)
     arguments = dict(
@@ -93,9 +88,6 @@ def graded_record(session, report, path: Path, scale_name: str, lang: str) -> di
     """The student's record: the homework's numbers (with the lesson's code beside them), every check's outcome and,
     for those that did not pass, its message; why the grading stopped, if it did; when, at which scale, by which
     version; and what was not graded."""
-    import tl_claims
-    from tl_claims.teaching import classroom, homework, scoring
-
     result = (report.first("result") or {}) if report.contract is None else {}
     problem = report.contract or report.problem(lang)
     if result and not problem:
@@ -119,9 +111,6 @@ def graded_record(session, report, path: Path, scale_name: str, lang: str) -> di
 def failure_lines(record: dict, lang: str) -> list[str]:
     """Why a graded student fails: the missed criteria (where graded), the checks that did not pass, accuracies
     that are not accuracies."""
-    from tl_claims.teaching import scoring
-    from tl_claims.teaching.checks import CHECKS
-
     lines = list(record["failures"]) if scoring.criteria_graded(record["scale"]) else []
     failed_checks = [name for name in CHECKS if record[name] != "passed"]
     if failed_checks:
@@ -134,8 +123,6 @@ def failure_lines(record: dict, lang: str) -> list[str]:
 def lesson_literal(session, scale_name: str, backbone: str):
     """The lesson's own code on the homework's data and backbone (`homework.lesson_literal_reference`), run here,
     where no student code runs, once per scale and backbone in this process."""
-    from tl_claims.teaching import homework
-
     known = session.config.stash.setdefault(LESSON_LITERALS, {})
     key = (scale_name, backbone)
     if key not in known:
