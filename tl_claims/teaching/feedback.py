@@ -91,7 +91,7 @@ def accuracy_part(record: Mapping, points: Mapping[str, float], lang: str) -> li
     header = messages.text(lang, "feedback_accuracy_header").split("|")
     numbers = dict(zip(header, (f"{record[name]:.3f}" for name in ("phase1", "phase2", "scratch"))))
     lines = ["", f"## {messages.text(lang, 'feedback_accuracy', seeds=record.get('seeds', '?'))}", ""]
-    lines += [markdown_table([numbers]), "", record.get("summary", "")]
+    lines += [markdown_table([numbers]), "", record.get("summary", "").replace("\n", "\n\n")]  # one paragraph each
     header = messages.text(lang, "feedback_criteria_header").split("|")
     graded = criteria_graded(record["scale"])
     rows = []

@@ -292,8 +292,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def grade_homework(request: pytest.FixtureRequest):
-    """Grade a student's file at a scale in a child (checks included), record its rows and its class-table row, and
-    at cpu/gpu scale fail unless the acceptance criteria and every check hold."""
+    """Grade a student's file at a scale in a child (checks included), record its rows, its gradebook row and its
+    feedback, and fail unless every check holds and, at cpu / gpu scale, the acceptance criteria too
+    (tl_claims/teaching/grading.py)."""
     from tl_claims.plugin.session import SESSION_KEY, skip_gpu_scale_without_gpu
 
     session = request.config.stash[SESSION_KEY]
