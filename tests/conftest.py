@@ -13,8 +13,9 @@ TINY = "tiny_bn_test"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first (a stable sort: the rest keep their order). pytest-xdist hands tests out in
-    collection order, so a four-minute test collected last would keep one worker busy after the other is done."""
+    """The tests marked `longest` first (a stable sort: the rest keep their order). pytest-xdist hands modules out
+    in the order of their first test (`make test`: --dist loadscope), so these modules start first and a long one
+    collected last cannot keep one worker busy after the other is done."""
     items.sort(key=lambda item: item.get_closest_marker("longest") is None)
 
 

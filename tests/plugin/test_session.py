@@ -104,8 +104,11 @@ def test_threads():
 """
 
 
+@pytest.mark.cpu
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
 def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
+    """`pytest -m cpu` only: the fast suite reads the same thread counts from each worker of test_summary.py's xdist
+    run (three more processes importing TensorFlow for the same fact)."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks"]')
     pytester.makepyfile(test_threads=THREADS_TEST)
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)

@@ -4,7 +4,7 @@ stops the others, and the class table has one row per student with the numbers a
 import csv
 
 import pytest
-from test_checks import EXAMPLE_BUGS
+from test_checks import EXAMPLE_BUGS, GRADED_IN_CLASS
 
 from tl_claims.claims.registry import CLAIMS
 from tl_claims.core.paths import REPO_ROOT
@@ -53,15 +53,29 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
 
 
+# The fast suite's class: the example that passes, one failing its check and the one on a keras.applications base
+# (refused offline), so the lesson's code runs once for two graded students. Grading every example costs four minutes
+# of one worker: the whole folder runs with `pytest -m cpu`, and the fast suite checks the other seven examples in
+# process instead (test_checks.py::test_examples_fail_exactly_their_checks, at half the cost of grading them).
+
+
 @pytest.mark.longest
-def test_the_examples_folder_gives_one_row_per_example(pytester, student_source):
+@pytest.mark.parametrize(
+    "examples",
+    [
+        pytest.param(GRADED_IN_CLASS, id="three_examples"),
+        pytest.param(tuple(EXAMPLE_BUGS), id="every_example", marks=pytest.mark.cpu),
+    ],
+)
+def test_the_examples_folder_gives_one_row_per_example(pytester, student_source, examples):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each, every
     example failing exactly its own checks, the homework rows on disk and the lesson's code run once for the class.
-    The fast suite's longest test: 11 children forked from one server, each tracing Lite0's training steps."""
+    Every example's children are forked from one server, each tracing Lite0's training steps."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
-    for example in EXAMPLES.glob("student_*.py"):
+    for name in examples:
+        example = EXAMPLES / f"{name}.py"
         folder.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # a leading underscore: not a student
     crash = pytester.path / "zoe.py"  # a second --homework path, graded after the folder
@@ -72,9 +86,9 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source)
     output = result.stdout.str() + result.stderr.str()
     with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    assert set(rows) == {*EXAMPLE_BUGS, "zoe"}
-    for student, (bug_checks, _) in EXAMPLE_BUGS.items():  # each example fails exactly its own checks
-        assert {name for name in CHECKS if rows[student][name] != "passed"} == bug_checks, student
+    assert set(rows) == {*examples, "zoe"}
+    for student in examples:  # each example fails exactly its own checks
+        assert {name for name in CHECKS if rows[student][name] != "passed"} == EXAMPLE_BUGS[student][0], student
     # The one example on a keras.applications base (EfficientNetB0) needs Keras' ImageNet file for its homework;
     # offline its row says so. The student whose process ends in build_model gets a row too; nobody else fails.
     assert "exit status 0" in rows["zoe"]["problem"] and rows["zoe"]["phase1"] == ""

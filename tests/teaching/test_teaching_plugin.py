@@ -45,7 +45,10 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
     result.stdout.no_fnmatch_line("*tl_claims/teaching/checks.py:*")
 
 
+@pytest.mark.cpu
 def test_lang_es_gives_spanish_messages(student_pytester, write_student):
+    """In the fast suite the same student, language and lines are asserted through the installed entry point
+    (test_entry_point.py, in a foreign folder); this in-process run repeats it with `-m cpu`."""
     result = student_pytester.runpytest("--student", write_student(student_pytester, "high_lr"), "--lang", "es")
     result.assert_outcomes(passed=6, failed=1)
     result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto", "*arreglo:*Adam(1e-5)*"])
