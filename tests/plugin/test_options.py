@@ -47,4 +47,4 @@ def test_a_read_only_progress_log_stops_the_session_at_start(plugin_pytester, ch
     plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
     result = plugin_pytester.runpytest("--results-dir", "results")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--results-dir results: cannot append to results/smoke/progress.log (permission denied)*"])
+    result.stderr.fnmatch_lines(["*--results-dir results: cannot append to results/smoke/progress.log (permission*"])
