@@ -132,3 +132,19 @@ def test_html_without_a_browser_says_so_and_a_failing_browser_fails_nothing(tmp_
 def _only_the_report_command(monkeypatch):
     """The parser imports every command module; the report needs none of the heavy ones."""
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.results.report"])
+
+
+@pytest.mark.parametrize(
+    ("where", "mode", "says"),
+    [("", 0o000, "cannot read"), ("cpu", 0o000, "cannot read"), ("cpu", 0o555, "cannot write the tables into")],
+    ids=["unreadable results folder", "unreadable scale folder", "read-only scale folder"],
+)
+def test_an_unreadable_or_unwritable_results_folder_is_one_sentence(tmp_path, chmod, capsys, where, mode, says):
+    """Once a bare PermissionError ("internal error") naming a temporary file."""
+    rowfile.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="cpu"))
+    folder = tmp_path / "results" / where if where else tmp_path / "results"
+    chmod(folder, mode)
+    assert run_report(tmp_path / "results") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {says} {folder} (") and err.count("\n") == 1, err
+    assert "--results-dir" in err and "PermissionError" not in err

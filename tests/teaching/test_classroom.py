@@ -112,3 +112,16 @@ def test_the_examples_folder_gives_one_row_per_example(pytester, student_source,
     # summary (all on Lite0) ends with its sentence.
     assert output.count("two_stage[lesson_literal-smoke]") == 2
     assert output.count("the lesson's code as written (exercises") == len(graded)
+
+
+def test_a_hostile_student_name_is_inert_in_the_class_table(tmp_path):
+    """Student names went raw into homework_class.md (HTML) and .csv (a formula when opened in a spreadsheet)."""
+    for name in ("<script>alert(1)</script>", '=HYPERLINK("http://x")', "-ana"):
+        classroom.write_record(tmp_path, "smoke", "run-1", {"student": name, "phase1": -0.5, "problem": ""})
+    csv_path, md_path = classroom.write_class_table(tmp_path, "smoke", "run-1")
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "<script>" not in markdown and "| &lt;script>alert(1)&lt;/script> | -0.500 |" in markdown
+    with csv_path.open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"<script>alert(1)</script>", '\'=HYPERLINK("http://x")', "'-ana"}
+    assert {row["phase1"] for row in rows.values()} == {"-0.5"}  # a number, even a negative one, stays a number

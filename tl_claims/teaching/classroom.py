@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from tl_claims.core.markdown import markdown_table
+from tl_claims.core.spreadsheet import csv_text
 from tl_claims.teaching.checks import CHECKS
 
 NUMBERS = ("phase1", "phase2", "scratch")
@@ -50,7 +51,7 @@ def write_class_table(results_dir: Path, scale: str, run_id: str) -> tuple[Path,
         return None
     csv_path = Path(results_dir) / scale / "homework_class.csv"
     md_path = csv_path.with_suffix(".md")
-    table.to_csv(csv_path, index=False)
+    csv_path.write_text(csv_text(table), encoding="utf-8")  # no cell a spreadsheet would run as a formula
     md_path.write_text(to_markdown(table, scale), encoding="utf-8")
     return csv_path, md_path
 
