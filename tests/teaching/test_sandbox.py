@@ -125,7 +125,7 @@ def test_a_file_that_is_not_python_is_a_usage_error(student_pytester):
     student_pytester.path.joinpath("notes.txt").write_text("my notes", encoding="utf-8")
     result = student_pytester.runpytest("--student", "notes.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --student notes.txt: not a Python file*"])
+    result.stderr.fnmatch_lines(["ERROR: --student notes.txt: neither a Python file nor a notebook*"])
 
 
 def test_an_error_shared_by_several_checks_is_reported_once():

@@ -253,8 +253,15 @@ TEXTS = {
         "contract_returns": "{name}(...) in {module} must return {needs}; it returned {got}.",
         "contract_base_outside": "build_model returned a base that is not a layer of the model: return the base "
         "object you called inside the model, e.g. `x = base(x)` ... `return model, base`.",
-        "contract_not_python": "not a Python file: give the .py file that implements the student contract "
-        "(`python -m tl_claims docs contract`).",
+        "contract_not_python": "neither a Python file nor a notebook: give the .py or .ipynb file that implements "
+        "the student contract (`python -m tl_claims docs contract`).",
+        "at_line": "{file}, line {line}",
+        "at_cell": "{file}, cell {cell}, line {line}",
+        "notebook_not_json": "not a notebook: the file is not valid JSON ({error}).",
+        "notebook_no_cells": "not a notebook: the file has no list of cells.",
+        "notebook_format": "notebook format {version!r}: save it again from Jupyter or Colab (format 4).",
+        "notebook_skipped": "{file}: {count} IPython line(s) left out, they are not Python: {lines}.",
+        "notebook_skipped_line": "cell {cell}, line {line}: {text}",
         "student_exit": "{name} called sys.exit({code!r}): a student function must return, never end the program.",
         "student_timeout": "{name} did not return within {seconds:g} s (the limit per call of a student function; "
         "set it with --call-timeout): look for an endless loop or training that should not run here.",
@@ -267,7 +274,8 @@ TEXTS = {
         "not_run_after": "not run: stopped by the problem reported in {check}.",
         "homework_checks_failed": "teaching checks that did not pass: {checks} (run pytest --student on the file "
         "for the explanations).",
-        "homework_empty_folder": "no student .py file in this folder (files starting with _ or test_ are skipped).",
+        "homework_empty_folder": "no student .py or .ipynb file in this folder (files starting with _ or test_ "
+        "are skipped).",
         "same_error": "not run separately: the same error as in {check} (reported once there).",
         "last_output": "Its last output: {tail}",
         "contract_no_file": "no such file; give the path of a Python file that implements the student contract "
@@ -315,8 +323,15 @@ TEXTS = {
         "contract_returns": "{name}(...) en {module} tiene que devolver {needs}; devolvió {got}.",
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",
-        "contract_not_python": "no es un archivo Python: indicá el archivo .py que implementa el contrato del "
-        "estudiante (`python -m tl_claims docs contract`).",
+        "contract_not_python": "no es un archivo Python ni un cuaderno: indicá el archivo .py o .ipynb que "
+        "implementa el contrato del estudiante (`python -m tl_claims docs contract --lang es`).",
+        "at_line": "{file}, línea {line}",
+        "at_cell": "{file}, celda {cell}, línea {line}",
+        "notebook_not_json": "no es un cuaderno: el archivo no es JSON válido ({error}).",
+        "notebook_no_cells": "no es un cuaderno: el archivo no tiene una lista de celdas.",
+        "notebook_format": "cuaderno en formato {version!r}: volvé a guardarlo desde Jupyter o Colab (formato 4).",
+        "notebook_skipped": "{file}: se dejaron afuera {count} línea(s) de IPython, que no son Python: {lines}.",
+        "notebook_skipped_line": "celda {cell}, línea {line}: {text}",
         "student_exit": "{name} llamó a sys.exit({code!r}): una función del estudiante tiene que devolver un valor, "
         "nunca terminar el programa.",
         "student_timeout": "{name} no terminó en {seconds:g} s (el límite por llamada a una función del estudiante; "
@@ -330,8 +345,8 @@ TEXTS = {
         "not_run_after": "no corrió: lo detuvo el problema informado en {check}.",
         "homework_checks_failed": "checks de enseñanza que no pasaron: {checks} (corré pytest --student sobre el "
         "archivo para ver las explicaciones).",
-        "homework_empty_folder": "no hay ningún archivo .py de estudiante en esta carpeta (se saltean los que "
-        "empiezan con _ o test_).",
+        "homework_empty_folder": "no hay ningún archivo .py o .ipynb de estudiante en esta carpeta (se saltean "
+        "los que empiezan con _ o test_).",
         "same_error": "no corrió por separado: es el mismo error que en {check} (informado una sola vez allí).",
         "last_output": "Su última salida: {tail}",
         "contract_no_file": "no existe el archivo; indicá la ruta de un archivo Python que implemente "

@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
+import linecache
 import signal
 import sys
 import threading
@@ -34,6 +35,7 @@ import numpy as np
 
 from tl_claims.core.errors import HarnessError
 from tl_claims.teaching import messages
+from tl_claims.teaching.notebook import Notebook, NotebookError, is_notebook, read_notebook
 
 # name -> (what it must be, number of positional arguments it is called with; None for a constant)
 CONTRACT: dict[str, tuple[str, int | None]] = {
@@ -43,6 +45,8 @@ CONTRACT: dict[str, tuple[str, int | None]] = {
     "compile_stage1": ("compile_stage1(model, base)", 2),
     "unfreeze_and_compile_stage2": ("unfreeze_and_compile_stage2(model, base)", 2),
 }
+SOURCE_SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
+NOTEBOOK_ATTRIBUTE = "__tl_claims_notebook__"  # on a notebook's module: its `Notebook`, to map lines to cells
 
 
 class ContractError(HarnessError, TypeError):
@@ -189,7 +193,9 @@ class Student:
     def describe_error(self, error: Exception) -> str:
         """`Type: message (file, line N)`, the line being the innermost one in the student's file when known."""
         path = getattr(self.module, "__file__", None)
-        return error_where(error, Path(path)) if path else f"{type(error).__name__}: {error}"
+        if not path:
+            return f"{type(error).__name__}: {error}"
+        return error_where(error, Path(path), self.lang, getattr(self.module, NOTEBOOK_ATTRIBUTE, None))
 
     def _wrong_return(self, name: str, needs: str, got: object) -> None:
         raise ContractError(
@@ -232,34 +238,69 @@ def load_student(
 
 
 def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
-    """Import a student's file under its own module name; an error in it (a `sys.exit` too, or running past the time
-    limit) becomes one line with its location."""
+    """Import a student's file (a .py, or a notebook's code cells: tl_claims/teaching/notebook.py) under its own
+    module name; an error in it (a `sys.exit` too, or running past the time limit) becomes one line with its
+    location."""
     if not path.is_file():
         raise ContractError(f"{path}: {messages.text(lang, 'contract_no_file')}")
-    if path.suffix != ".py":
+    if path.suffix not in SOURCE_SUFFIXES:
         raise ContractError(f"{path}: {messages.text(lang, 'contract_not_python')}")
     module_name = f"tl_claims_student_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
+    notebook = None
+    if is_notebook(path):
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            raise ContractError(f"{path}: {messages.text(lang, error.key, **error.values)}") from None
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(module_name, None, origin=str(path)))
+        module.__file__ = str(path)
+        setattr(module, NOTEBOOK_ATTRIBUTE, notebook)
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         with time_limit(seconds, "import", lang):
-            spec.loader.exec_module(module)
+            if notebook is None:
+                module.__spec__.loader.exec_module(module)
+            else:
+                exec(compile_notebook(notebook), module.__dict__)  # the student's code, in the child process
     except (Exception, SystemExit) as error:
         sys.modules.pop(module_name, None)
-        raise ContractError(messages.text(lang, "contract_import", path=path, error=error_where(error, path))) from None
+        where = error_where(error, path, lang, notebook)
+        raise ContractError(messages.text(lang, "contract_import", path=path, error=where)) from None
     return module
 
 
-def error_where(error: BaseException, path: Path) -> str:
-    """`Type: message (file, line N)`, pointing at the innermost frame in the student's file."""
+def compile_notebook(notebook: Notebook):
+    """The notebook's module code, compiled under the notebook's path; its text is put in `linecache` so that
+    tracebacks and `inspect.getsource` show the student's lines."""
+    filename = str(notebook.path)
+    lines = notebook.source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(notebook.source), None, lines, filename)  # mtime None: never re-read from disk
+    return compile(notebook.source, filename, "exec")
+
+
+def error_where(error: BaseException, path: Path, lang: str = "en", notebook: Notebook | None = None) -> str:
+    """`Type: message (file, line N)`, pointing at the innermost frame in the student's file; in a notebook
+    `(file, cell C, line N)`."""
     chain = [error, *([error.__cause__] if error.__cause__ is not None else [])]
     frames = [
         frame for link in chain for frame in traceback.extract_tb(link.__traceback__) if Path(frame.filename) == path
     ]
     line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else None)
-    where = f" ({path.name}, line {line})" if line else ""
-    return f"{type(error).__name__}: {error}{where}"
+    text = error.msg if isinstance(error, SyntaxError) else error  # its str names the module's line, not the cell's
+    return f"{type(error).__name__}: {text}{location(path, line, lang, notebook)}"
+
+
+def location(path: Path, line: int | None, lang: str, notebook: Notebook | None = None) -> str:
+    """` (file, line N)`, or ` (file, cell C, line N)` for a notebook's module line; "" without a line."""
+    if not line:
+        return ""
+    origin = notebook.origin(line) if notebook is not None else None
+    if origin is not None:
+        return " (" + messages.text(lang, "at_cell", file=path.name, cell=origin[0], line=origin[1]) + ")"
+    return " (" + messages.text(lang, "at_line", file=path.name, line=line) + ")"
 
 
 def validate(module: object, name: str, lang: str) -> None:
