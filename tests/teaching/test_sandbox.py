@@ -167,7 +167,8 @@ def test_a_child_past_the_parents_limit_is_killed_and_named_by_its_step(tmp_path
     seconds = 3 if launcher else 10  # long enough to reach build_model: a spawned child imports TensorFlow first
     report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher, seconds=seconds)
     assert report.timed_out and report.status == -9
-    assert f"during {report.last_step()}" in report.problem("en") and f"{seconds} s" in report.problem("en")
+    assert report.last_step("en") == "the building of the pipeline (build_datasets, build_model, compile_stage1)"
+    assert f"during {report.last_step('en')}" in report.problem("en") and f"{seconds} s" in report.problem("en")
     after = run_checks_in_child(tmp_path, student_source(), launcher)  # the fork server outlives a killed child
     assert after.finished and set(outcomes(after).values()) == {"passed"}
 

@@ -48,7 +48,7 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
 def test_lang_es_gives_spanish_messages(student_pytester, write_student):
     result = student_pytester.runpytest("--student", write_student(student_pytester, "high_lr"), "--lang", "es")
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto", "*arreglo:*Adam(1e-5)*"])
+    result.stdout.fnmatch_lines(["*la tasa de aprendizaje del fine-tuning es demasiado alta", "*arreglo:*Adam(1e-5)*"])
 
 
 def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytester, student_source):

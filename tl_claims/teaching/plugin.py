@@ -10,7 +10,7 @@ process at start-up (a broken contract stops the session with one sentence, a us
 student is graded, checks included, in a child of its own while its test runs, so one failing student never stops
 the others (on Linux the children are forked from one server process that has imported TensorFlow once). Each call
 of a student function has a time limit (--call-timeout, default 300 s). The student's file (a .py, or a notebook
-whose code cells the child runs: tl_claims/teaching/notebook.py) becomes the collected test module, but its tests
+whose code cells the child runs: tl_claims/teaching/ipynb.py) becomes the collected test module, but its tests
 are those of student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`,
 and conftest files are the student's own, wherever the file lives. Without explicit paths the session runs just
 these tests; with paths, they are added.
@@ -40,7 +40,7 @@ from tl_claims.teaching import messages
 
 CLAIMS_PLUGIN = "tl_claims.plugin.hooks"
 TESTS_MODULE = "tl_claims.teaching.student_tests"
-NOTEBOOK_SUFFIX = ".ipynb"  # tl_claims/teaching/notebook.py reads it; the plugin itself imports no more than pytest
+NOTEBOOK_SUFFIX = ".ipynb"  # tl_claims/teaching/ipynb.py reads it; the plugin itself imports no more than pytest
 SOURCE_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
@@ -442,7 +442,7 @@ CLASS_TABLES = pytest.StashKey[list]()
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     students = {path for paths in config.stash.get(STUDENTS, {}).values() for path in paths.values()}
     if any(path.suffix == NOTEBOOK_SUFFIX for path in students):
-        from tl_claims.teaching.notebook import skipped_notes
+        from tl_claims.teaching.ipynb import skipped_notes
 
         for line in skipped_notes(sorted(students), lang_of(config)):
             terminalreporter.write_line(line)

@@ -35,15 +35,16 @@ import numpy as np
 
 from tl_claims.core.errors import HarnessError
 from tl_claims.teaching import messages
-from tl_claims.teaching.notebook import Notebook, NotebookError, is_notebook, read_notebook
+from tl_claims.teaching.ipynb import Notebook, NotebookError, is_notebook, read_notebook
 
-# name -> (what it must be, number of positional arguments it is called with; None for a constant)
-CONTRACT: dict[str, tuple[str, int | None]] = {
-    "BACKBONE": ("a backbone name, e.g. BACKBONE = 'efficientnet_lite0'", None),
-    "build_datasets": ("build_datasets(config) -> (train, val)", 1),
-    "build_model": ("build_model(config) -> (model, base)", 1),
-    "compile_stage1": ("compile_stage1(model, base)", 2),
-    "unfreeze_and_compile_stage2": ("unfreeze_and_compile_stage2(model, base)", 2),
+# name -> number of positional arguments it is called with (None for a constant); what each must be is the
+# messages' needs_<name> text, in the student's language
+CONTRACT: dict[str, int | None] = {
+    "BACKBONE": None,
+    "build_datasets": 1,
+    "build_model": 1,
+    "compile_stage1": 2,
+    "unfreeze_and_compile_stage2": 2,
 }
 SOURCE_SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
 NOTEBOOK_ATTRIBUTE = "__tl_claims_notebook__"  # on a notebook's module: its `Notebook`, to map lines to cells
@@ -155,7 +156,7 @@ class Student:
             and len(result) == 2
             and all(isinstance(item, tf.data.Dataset) for item in result)
         ):
-            self._wrong_return("build_datasets", "(train, val), two tf.data.Dataset of (images, labels)", result)
+            self._wrong_return("build_datasets", "returns_datasets", result)
         for dataset in result:
             if not (isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2):
                 raise ContractError(
@@ -178,7 +179,7 @@ class Student:
             and len(result) == 2
             and all(isinstance(item, keras.Model) for item in result)
         ):
-            self._wrong_return("build_model", "(model, base), two keras.Model", result)
+            self._wrong_return("build_model", "returns_model", result)
         model, base = result
         if not contains_layer(model, base):
             raise ContractError(messages.text(self.lang, "contract_base_outside"))
@@ -197,9 +198,12 @@ class Student:
             return f"{type(error).__name__}: {error}"
         return error_where(error, Path(path), self.lang, getattr(self.module, NOTEBOOK_ATTRIBUTE, None))
 
-    def _wrong_return(self, name: str, needs: str, got: object) -> None:
+    def _wrong_return(self, name: str, needs_key: str, got: object) -> None:
+        needs = messages.text(self.lang, needs_key)
         raise ContractError(
-            messages.text(self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got))
+            messages.text(
+                self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got, self.lang)
+            )
         )
 
 
@@ -214,10 +218,13 @@ def contains_layer(model, target) -> bool:
     return False
 
 
-def describe(value: object) -> str:
+def describe(value: object, lang: str = "en") -> str:
+    """What a student's function returned, by type: `a tuple of 2: (Model, NoneType)`."""
+    kind = type(value).__name__
     if isinstance(value, tuple | list):
-        return f"a {type(value).__name__} of {len(value)}: ({', '.join(type(item).__name__ for item in value)})"
-    return f"a {type(value).__name__}"
+        items = ", ".join(type(item).__name__ for item in value)
+        return messages.text(lang, "got_sequence", kind=kind, n=len(value), items=items)
+    return messages.text(lang, "got_value", kind=kind)
 
 
 def load_student(
@@ -238,7 +245,7 @@ def load_student(
 
 
 def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
-    """Import a student's file (a .py, or a notebook's code cells: tl_claims/teaching/notebook.py) under its own
+    """Import a student's file (a .py, or a notebook's code cells: tl_claims/teaching/ipynb.py) under its own
     module name; an error in it (a `sys.exit` too, or running past the time limit) becomes one line with its
     location."""
     if not path.is_file():
@@ -307,7 +314,8 @@ def validate(module: object, name: str, lang: str) -> None:
     """Every contract name present, callable with the right arguments; BACKBONE a registered name."""
     from tl_claims import backbones
 
-    for attribute, (needs, n_args) in CONTRACT.items():
+    for attribute, n_args in CONTRACT.items():
+        needs = messages.text(lang, f"needs_{attribute}")
         if not hasattr(module, attribute):
             raise ContractError(missing_message(module, name, attribute, needs, lang))
         value = getattr(module, attribute)

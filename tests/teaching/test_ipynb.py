@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 from tl_claims.teaching.checks import CHECKS
-from tl_claims.teaching.notebook import NotebookError, read_notebook, skipped_notes
+from tl_claims.teaching.ipynb import NotebookError, read_notebook, skipped_notes
 from tl_claims.teaching.student import ContractError, load_student, probe_config
 
 PLUGINS = 'pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]'
