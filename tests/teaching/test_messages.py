@@ -208,6 +208,20 @@ def test_the_spanish_documents_use_the_glossary(document):
     assert not {line: words for line, words in found.items() if words}
 
 
+ENGLISH_DOCUMENTS = {
+    "the English contract": lambda: read_text(DOCS["contract"]["en"]),
+    **{f"docs/{name}": partial((REPO_ROOT / "docs" / name).read_text, encoding="utf-8") for name in
+       ("students.md", "teachers.md")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("document", ENGLISH_DOCUMENTS)
+def test_the_english_documents_use_the_glossarys_english_terms(document):
+    lines = re.sub(r"```.*?```", " ", ENGLISH_DOCUMENTS[document](), flags=re.DOTALL).splitlines()
+    found = {line: avoided_forms(line) for line in lines}
+    assert not {line: forms for line, forms in found.items() if forms}
+
+
 def test_the_detectors_detect():
     assert english_words("la base no cambia: the weights must move") == {"the", "must"}
     assert english_words("los checks usan un learning rate bajo") == {"checks", "learning rate"}
