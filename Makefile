@@ -31,8 +31,8 @@ lint: install
 	$(PY) -m mypy
 
 # Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
-# (examples/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at smoke
-# scale (the class table), two workers.
+# (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at
+# smoke scale (the class table), two workers.
 test: lint
 	$(PY) -m pytest -n 2 -q --benchmark-disable
 

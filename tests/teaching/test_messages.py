@@ -196,7 +196,7 @@ SPANISH_DOCUMENTS = {
         for path in sorted((REPO_ROOT / "docs" / "es").glob("*.md"))
         if path != GLOSSARY  # it names the English terms it translates
     },
-    "the notebook": lambda: notebook_spanish(REPO_ROOT / "examples" / "student_colab.ipynb"),
+    "the notebook": lambda: notebook_spanish(REPO_ROOT / "examples" / "colab" / "student_colab.ipynb"),
 }
 
 
