@@ -31,8 +31,8 @@ lint: install
 	$(PY) -m mypy
 
 # Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
-# (examples/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at smoke
-# scale (the class table), two workers. A worker is sent a whole test module at a time, in collection order (the
+# (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework examples/` at
+# smoke scale (the class table), two workers. A worker is sent a whole test module at a time, in collection order (the
 # modules of the longest tests first: tests/conftest.py): its module fixtures and its traced training steps then serve
 # all of its tests, the smoke claims share one lab, and no long test is left for the end. (xdist's default sent each
 # worker a quarter of the tests at once: every long test landed in the first worker's batch.)

@@ -50,7 +50,7 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     pytester.path.joinpath("empty").mkdir()
     result = pytester.runpytest("--homework", "empty")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
+    result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py or .ipynb file in this folder*"])
 
 
 # The fast suite's class: the example that passes, one failing its check and the one on a keras.applications base
