@@ -10,7 +10,7 @@ CONSTRAINTS := constraints.txt
 WORKERS ?= 2
 RESULTS ?= results
 
-.PHONY: install test test-install verify explore replicate teaching bench lint report readme clean
+.PHONY: install test test-install verify explore replicate teaching bench gpu-run gpu-wheels lint report readme clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
 # fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
@@ -76,6 +76,21 @@ teaching: install
 # `$(VENV)/bin/pytest-benchmark compare 0001 0002` (add `--group-by=group` for one table per image size and dtype).
 bench: install
 	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only --benchmark-autosave
+
+# The prepared GPU run (docs/gpu.md, "The device script"): on a machine with a GPU, `pytest -m gpu` and the
+# augmentation benchmark's GPU column within 9.5 minutes, everything in OUT (default results/gpu_run); on a CPU the
+# same steps in their dry-run form. On the GPU machine itself, with no make or venv, run `bash benchmarks/gpu_run.sh`.
+gpu-run: install
+	PYTHON=$(PY) benchmarks/gpu_run.sh
+
+# The wheels gpu_run.sh installs where there is no network (network to PyPI here): benchmarks/gpu_requirements.txt
+# with every dependency, for the GPU machine's Python (GPU_PYTHON) on Linux x86_64, into wheels/ (git-ignored); copy
+# that folder beside the checkout. pip there installs only what the machine lacks (docs/gpu.md lists the sizes).
+GPU_PYTHON ?= 3.11
+MANYLINUX := manylinux2014_x86_64 manylinux_2_17_x86_64 manylinux_2_24_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64
+gpu-wheels: install
+	$(PY) -m pip download -q --only-binary=:all: --python-version $(GPU_PYTHON) \
+		$(foreach tag,$(MANYLINUX),--platform $(tag)) -d wheels -r benchmarks/gpu_requirements.txt
 
 # The tables, figures and results/<scale>/report.html from every recorded row, under results/ only; where a Chromium
 # is installed (Debian: `apt-get install chromium`), also report.png, the page as headless Chromium renders it.

@@ -42,6 +42,14 @@ def test_a_report_writes_under_the_results_folder_only(tmp_path, checkout, capsy
     assert "cpu: 1 rows in 1 table(s)" in out and "tracked files not touched" in out
 
 
+def test_a_dry_runs_rows_are_folded_too(tmp_path, checkout, capsys):
+    """`pytest --dry-run` records under <scale>_dry/ (benchmarks/gpu_run.sh reports them after a stop)."""
+    rowfile.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="gpu_dry"))
+    assert run_report(tmp_path / "results") == 0
+    assert (tmp_path / "results" / "gpu_dry" / "claims.csv").exists()
+    assert "gpu_dry: 1 rows" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("folder", ["none", "reslts"], ids=["fresh clone", "mistyped dir"])
 def test_without_rows_it_says_so_and_fails(tmp_path, checkout, capsys, folder):
     before = tracked_bytes(checkout)

@@ -38,6 +38,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
+    group.addoption(
+        "--dry-run",
+        action="store_true",
+        help="every scale at the smoke sizes, its backbone, data and recipe kept (Scale.dry_run): the code paths of "
+        "a scale this machine cannot afford, rows under <results-dir>/<scale>_dry/, no verdict asserted",
+    )
     group.addoption("--results-dir", default="results", help="where tables, figures and logs go (default: results)")
     group.addoption(
         "--cache-dir",

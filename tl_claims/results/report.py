@@ -132,10 +132,16 @@ def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", rowfile.MalformedRowWarning)
-        for scale in published.SCALE_ORDER:
+        for scale in scales_with_rows(results_dir):
             table = assembly.assemble(results_dir, scale)
             if table is not None:
                 tables[scale] = table
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     return tables
+
+
+def scales_with_rows(results_dir: Path) -> list[str]:
+    """The known scales in their order, then any other folder of recorded runs (a dry run's `gpu_dry`)."""
+    others = {runs.parent.name for runs in Path(results_dir).glob("*/runs")} - set(published.SCALE_ORDER)
+    return [*published.SCALE_ORDER, *sorted(others)]
