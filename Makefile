@@ -10,7 +10,7 @@ CONSTRAINTS := constraints.txt
 WORKERS ?= 2
 RESULTS ?= results
 
-.PHONY: install test test-install verify explore replicate teaching bench lint report readme clean
+.PHONY: install test test-install verify explore replicate teaching bench gpu-run gpu-wheels lint report readme clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
 # fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
@@ -31,10 +31,13 @@ lint: install
 	$(PY) -m mypy
 
 # Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
-# (examples/student_colab.ipynb, executed offline against this checkout) and `pytest --homework` on three of the
-# examples at smoke scale (the gradebook; `-m cpu` grades the whole folder), two workers.
+# (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework` on three of
+# the examples at smoke scale (the gradebook; `-m cpu` grades the whole folder), two workers. A worker is sent a whole test module at a time, in collection order (the
+# modules of the longest tests first: tests/conftest.py): its module fixtures and its traced training steps then serve
+# all of its tests, the smoke claims share one lab, and no long test is left for the end. (xdist's default sent each
+# worker a quarter of the tests at once: every long test landed in the first worker's batch.)
 test: lint
-	$(PY) -m pytest -n 2 -q --benchmark-disable
+	$(PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder -q --benchmark-disable
 
 # The pip user's path, from the index (minutes, network to PyPI): builds the wheel, installs it into fresh virtual
 # environments, runs the teaching checks, predict and a foreign project from an empty folder, and resolves the
@@ -74,6 +77,21 @@ teaching: install
 bench: install
 	$(PY) -m pytest benchmarks -m "not gpu" --benchmark-only --benchmark-autosave
 
+# The prepared GPU run (docs/gpu.md, "The device script"): on a machine with a GPU, `pytest -m gpu` and the
+# augmentation benchmark's GPU column within 9.5 minutes, everything in OUT (default results/gpu_run); on a CPU the
+# same steps in their dry-run form. On the GPU machine itself, with no make or venv, run `bash benchmarks/gpu_run.sh`.
+gpu-run: install
+	PYTHON=$(PY) benchmarks/gpu_run.sh
+
+# The wheels gpu_run.sh installs where there is no network (network to PyPI here): benchmarks/gpu_requirements.txt
+# with every dependency, for the GPU machine's Python (GPU_PYTHON) on Linux x86_64, into wheels/ (git-ignored); copy
+# that folder beside the checkout. pip there installs only what the machine lacks (docs/gpu.md lists the sizes).
+GPU_PYTHON ?= 3.11
+MANYLINUX := manylinux2014_x86_64 manylinux_2_17_x86_64 manylinux_2_24_x86_64 manylinux_2_27_x86_64 manylinux_2_28_x86_64
+gpu-wheels: install
+	$(PY) -m pip download -q --only-binary=:all: --python-version $(GPU_PYTHON) \
+		$(foreach tag,$(MANYLINUX),--platform $(tag)) -d wheels -r benchmarks/gpu_requirements.txt
+
 # The tables, figures and results/<scale>/report.html from every recorded row, under results/ only; where a Chromium
 # is installed (Debian: `apt-get install chromium`), also report.png, the page as headless Chromium renders it.
 report: install
@@ -86,8 +104,7 @@ report: install
 readme: install
 	$(PY) -m tl_claims report --readme --results-dir $(RESULTS)
 
-# What runs made: the environment, pytest's cache and the files under results/ that git does not track
-# (results/bench/'s tracked measurements stay).
+# What runs made: the environment, pytest's cache and results/ (git tracks nothing there: the published tables live
+# in docs/rows/, the published measurements in docs/bench/).
 clean:
-	rm -rf $(VENV) .pytest_cache
-	git clean -q -d -f -X -- results
+	rm -rf $(VENV) .pytest_cache results

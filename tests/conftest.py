@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: a tiny backbone that trains in well under a second, and labs' cache folders."""
+"""Helpers shared by the tests: a tiny backbone that trains in well under a second, labs' cache folders, and file
+modes set for one test."""
 
 import itertools
 
@@ -13,8 +14,9 @@ TINY = "tiny_bn_test"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked `longest` first (a stable sort: the rest keep their order). pytest-xdist hands tests out in
-    collection order, so a four-minute test collected last would keep one worker busy after the other is done."""
+    """The tests marked `longest` first (a stable sort: the rest keep their order). pytest-xdist hands modules out
+    in the order of their first test (`make test`: --dist loadscope), so these modules start first and a long one
+    collected last cannot keep one worker busy after the other is done."""
     items.sort(key=lambda item: item.get_closest_marker("longest") is None)
 
 
@@ -59,3 +61,38 @@ def shared_data_cache(tmp_path):
         return folder
 
     return make
+
+
+def modes_restrict(folder) -> bool:
+    """Whether file modes stop this process: not for root, nor for any process holding CAP_DAC_OVERRIDE (so a probe,
+    not `os.geteuid()`: root with that capability dropped is restricted, a non-root process holding it is not)."""
+    probe = folder / ".mode-probe"
+    probe.mkdir()
+    probe.chmod(0o500)
+    try:
+        (probe / "file").touch()
+    except PermissionError:
+        return True
+    else:
+        (probe / "file").unlink()
+        return False
+    finally:
+        probe.chmod(0o700)
+        probe.rmdir()
+
+
+@pytest.fixture
+def chmod(tmp_path):
+    """`chmod(path, mode)` for one test, undone afterwards (so the temporary folders can be deleted); the test is
+    skipped where modes do not restrict this process (run as root, they would prove nothing)."""
+    if not modes_restrict(tmp_path):
+        pytest.skip("file modes do not restrict this process (root or CAP_DAC_OVERRIDE)")
+    changed = []
+
+    def set_mode(path, mode: int) -> None:
+        changed.append((path, path.stat().st_mode))
+        path.chmod(mode)
+
+    yield set_mode
+    for path, mode in reversed(changed):
+        path.chmod(mode)

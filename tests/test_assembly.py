@@ -34,3 +34,16 @@ def test_the_family_adjustment_reads_each_row_s_own_verdict_back():
     assert assembly.recorded_verdict(row) == verdict
     adjusted = assembly.with_family_verdicts([row, {**row, "claim": "d"}])  # 2 × 0.02 is not below 0.025
     assert [(r["role"], r["adjusted_p"], r["adjusted"]) for r in adjusted] == [("primary", 0.04, "INCONCLUSIVE")] * 2
+
+
+def test_a_hostile_variant_is_inert_in_the_markdown_the_csv_and_the_figures(tmp_path):
+    """A student's file name reaches the rows as `student:NAME`: once raw HTML in claims.md, a formula in claims.csv,
+    and, with two `$`, mathtext that crashed the figures (and everything assembled after them)."""
+    for variant in ("student:<img src=x onerror=alert(1)>", '=HYPERLINK("http://x")', r"student:a$\frac$b"):
+        rowfile.append_row(tmp_path, make_row(claim="two_stage", variant=variant))
+    assembly.assemble(tmp_path, "smoke")
+    markdown = (tmp_path / "smoke" / "claims.md").read_text()
+    assert "<img" not in markdown and "| student:&lt;img src=x onerror=alert(1)> |" in markdown
+    csv = pd.read_csv(tmp_path / "smoke" / "claims.csv")
+    assert '\'=HYPERLINK("http://x")' in set(csv["variant"]) and csv["delta"].dtype == float
+    assert (tmp_path / "smoke" / "figures" / "deltas.png").stat().st_size > 0

@@ -14,7 +14,7 @@ from tl_claims import __version__, cli, verify
 from tl_claims.core import install_check
 from tl_claims.core.command_help import EXAMPLES_HEADING
 from tl_claims.core.paths import REPO_ROOT
-from tl_claims.resources import read_text, resource
+from tl_claims.resources import DOCS, DOCS_LANGUAGES, read_text, resource
 from tl_claims.teaching import messages
 
 
@@ -32,10 +32,27 @@ def test_docs_contract_prints_the_packaged_student_contract(capsys):
     assert capsys.readouterr().out.strip().endswith("student-contract.md")
 
 
+def test_docs_contract_lang_es_prints_the_spanish_contract(capsys):
+    assert cli.main(["docs", "contract", "--lang", "es"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# El contrato del estudiante") and "build_datasets(config)" in text
+    assert set(DOCS["contract"]) == set(DOCS_LANGUAGES) == set(messages.LANGUAGES)
+
+
+def test_the_two_contracts_have_the_same_sections_and_code():
+    """The Spanish contract is a translation: the same headings (one per section) and the same code blocks."""
+    english, spanish = (read_text(name) for name in DOCS["contract"].values())
+    assert [line.count("#") for line in english.splitlines() if line.startswith("#")] == [
+        line.count("#") for line in spanish.splitlines() if line.startswith("#")
+    ]
+    assert english.count("```") == spanish.count("```")
+
+
 def test_every_student_message_points_at_something_a_pip_user_has():
     texts = [text for table in messages.TEXTS.values() for text in table.values()]
     assert not [text for text in texts if "docs/" in text]
     assert all("python -m tl_claims docs contract" in table["contract_no_file"] for table in messages.TEXTS.values())
+    assert "docs contract --lang es" in messages.TEXTS["es"]["contract_no_file"]
     assert read_text("student-contract.md") == resource("student-contract.md").read_text(encoding="utf-8")
 
 

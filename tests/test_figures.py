@@ -85,3 +85,11 @@ def test_the_deltas_figure_has_a_panel_per_claim_and_draws_unbounded_rows(tmp_pa
     path = figures.plot_deltas(rows, tmp_path / "deltas.png")
     assert path.stat().st_size > 20_000
     assert [p.name for p in tmp_path.iterdir()] == ["deltas.png"]  # no partial file left behind
+
+
+def test_labels_with_dollars_are_drawn_as_written_not_as_mathtext(tmp_path):
+    """`$\\frac$` in a variant (a student's file name) or a curve id once raised a mathtext ParseSyntaxException."""
+    rows = [delta_row(r"a$\frac$b", r"student:a$\frac$b", "superiority Δ > +0.0 pp")]
+    assert figures.plot_deltas(rows, tmp_path / "deltas.png").stat().st_size > 0
+    points = [CurvePoint(r"$\frac$", n, seed, 0.5 + seed / 100) for n in (10, 20) for seed in range(2)]
+    assert figures.draw_claim_figures([row(r"$\frac$", points)], tmp_path) == [tmp_path / "learning_curves.png"]

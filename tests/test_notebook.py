@@ -1,4 +1,4 @@
-"""examples/student_colab.ipynb, executed offline against this checkout: install cell, pipeline, the teaching checks.
+"""examples/colab/student_colab.ipynb, executed offline against this checkout: install cell, pipeline, the checks.
 
 The kernel imports this checkout's tl_claims (PYTHONPATH), so the install cell finds tl-claims and installs nothing;
 PIP_NO_INDEX makes sure that nothing could be downloaded if it tried. PYTEST_PLUGINS names the student plugin for
@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 from tl_claims import __version__
 from tl_claims.core.paths import REPO_ROOT
 
-NOTEBOOK = REPO_ROOT / "examples" / "student_colab.ipynb"
+NOTEBOOK = REPO_ROOT / "examples" / "colab" / "student_colab.ipynb"
 
 
 def outputs(notebook) -> str:

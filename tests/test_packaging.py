@@ -65,4 +65,7 @@ def test_version_license_and_package_data_are_declared():
         if path.suffix != ".py" and not path.name.startswith(".") and path.is_file()
     ]
     assert shipped and all(any(name.endswith(pattern.lstrip("*")) for pattern in patterns) for name in shipped)
-    assert all(resource(name).is_file() for name in [*DOCS.values(), "imagenet_classes.json"])
+    assert all(
+        resource(name).is_file()
+        for name in [*(name for names in DOCS.values() for name in names.values()), "imagenet_classes.json"]
+    )

@@ -2,6 +2,7 @@
 rows in docs/rows/ give, and each block is rebuilt from those rows alone."""
 
 import math
+import subprocess
 
 import pytest
 from test_row import make_row
@@ -17,6 +18,15 @@ def test_the_checkouts_generated_blocks_are_what_its_tracked_rows_give():
     assert stale == [], f"{', '.join(map(str, stale))}: not what docs/rows/ gives; run `make readme`"
     for scale in published.read_published(REPO_ROOT):
         assert (REPO_ROOT / published.FIGURES_DIR / f"deltas-{scale.scale}.png").is_file()
+
+
+def test_git_tracks_nothing_under_results():
+    """Runs write results/ and `make clean` deletes it whole: a tracked file there would be overwritten or lost (the
+    published rows live in docs/rows/, the published measurements in docs/bench/)."""
+    if not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    listed = subprocess.run(["git", "ls-files", "results"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert listed.stdout == ""
 
 
 def make_checkout(root):

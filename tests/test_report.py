@@ -42,6 +42,14 @@ def test_a_report_writes_under_the_results_folder_only(tmp_path, checkout, capsy
     assert "cpu: 1 rows in 1 table(s)" in out and "tracked files not touched" in out
 
 
+def test_a_dry_runs_rows_are_folded_too(tmp_path, checkout, capsys):
+    """`pytest --dry-run` records under <scale>_dry/ (benchmarks/gpu_run.sh reports them after a stop)."""
+    rowfile.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="gpu_dry"))
+    assert run_report(tmp_path / "results") == 0
+    assert (tmp_path / "results" / "gpu_dry" / "claims.csv").exists()
+    assert "gpu_dry: 1 rows" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("folder", ["none", "reslts"], ids=["fresh clone", "mistyped dir"])
 def test_without_rows_it_says_so_and_fails(tmp_path, checkout, capsys, folder):
     before = tracked_bytes(checkout)
@@ -132,3 +140,19 @@ def test_html_without_a_browser_says_so_and_a_failing_browser_fails_nothing(tmp_
 def _only_the_report_command(monkeypatch):
     """The parser imports every command module; the report needs none of the heavy ones."""
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.results.report"])
+
+
+@pytest.mark.parametrize(
+    ("where", "mode", "says"),
+    [("", 0o000, "cannot read"), ("cpu", 0o000, "cannot read"), ("cpu", 0o555, "cannot write the tables into")],
+    ids=["unreadable results folder", "unreadable scale folder", "read-only scale folder"],
+)
+def test_an_unreadable_or_unwritable_results_folder_is_one_sentence(tmp_path, chmod, capsys, where, mode, says):
+    """Once a bare PermissionError ("internal error") naming a temporary file."""
+    rowfile.append_row(tmp_path / "results", make_row(claim="preprocessing", scale_name="cpu"))
+    folder = tmp_path / "results" / where if where else tmp_path / "results"
+    chmod(folder, mode)
+    assert run_report(tmp_path / "results") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {says} {folder} (") and err.count("\n") == 1, err
+    assert "--results-dir" in err and "PermissionError" not in err

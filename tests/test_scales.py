@@ -9,9 +9,43 @@ from tl_claims.recipe.scales import DRY_RUN_FIELDS, SCALES, ScaleError
 
 def test_presets_follow_the_lesson_at_gpu_scale():
     gpu = SCALES["gpu"]
-    assert (gpu.backbone, gpu.dataset, gpu.image_size) == ("efficientnet_b0", "tfds:tf_flowers", 224)
+    assert (gpu.backbone, gpu.dataset, gpu.image_size) == ("efficientnet_b0", "tf_flowers", 224)
     assert (gpu.stage1_epochs, gpu.stage2_epochs, len(gpu.seeds)) == (5, 10, 5)
     assert (gpu.stage1_lr, gpu.stage2_lr) == (1e-3, 1e-5)
+
+
+def test_the_gpu_scale_runs_b0_where_its_weights_file_is_on_disk_and_lite0_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "no_tmp"))  # Keras' /tmp fallback too
+    assert SCALES["gpu"].with_weights_on_disk().backbone == "efficientnet_lite0"
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "efficientnetb0_notop.h5").write_bytes(b"")  # only looked for, never read here
+    resolved = SCALES["gpu"].with_weights_on_disk()
+    assert (resolved.backbone, resolved.offline_backbone) == ("efficientnet_b0", "")
+    assert SCALES["cpu"].with_weights_on_disk() == SCALES["cpu"]  # no offline backbone: unchanged
+
+
+def test_a_typed_backbone_runs_as_typed_never_replaced_offline():
+    assert SCALES["gpu"].override(backbone="mobilenet_v2").with_weights_on_disk().backbone == "mobilenet_v2"
+
+
+def test_the_photos_smallest_class_holds_the_gpu_split():
+    """The shipped photos (227 px, read at the gpu scale's 224) must give every class the full validation, training
+    pool and test set; a short class would silently get a smaller test set (content_split.class_cuts)."""
+    from tl_claims.data import photos
+    from tl_claims.data.content_split import class_cuts
+
+    gpu = SCALES["gpu"]
+    resolution = photos.resolution_for(gpu.image_size)
+    classes: dict[str, set[str]] = {}
+    for name, digest in photos.expected_digests(photos.PHOTOS_ROOT / photos.CHECKSUMS, resolution).items():
+        classes.setdefault(name.split("/")[0], set()).add(digest)
+    everywhere = [digest for digests in classes.values() for digest in digests]
+    distinct = {name: {d for d in digests if everywhere.count(d) == 1} for name, digests in classes.items()}
+    sizes = gpu.data_config(Path("/tmp/cache")).split_sizes()
+    smallest = min(len(digests) for digests in distinct.values())
+    assert (resolution, smallest) == ("227px", 429)  # roses
+    assert class_cuts(smallest, sizes) == (gpu.n_val, gpu.n_train, gpu.n_test)
 
 
 def test_cpu_scale_has_enough_seeds_for_an_interval():

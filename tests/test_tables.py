@@ -47,3 +47,11 @@ def test_a_configuration_title_names_its_test_set_when_recorded():
         "cpu · b · tf_flowers · 96 px · 50 per class · 1,928 test images · 5 seeds"
     )
     assert "test images" not in tables.configuration_title({**row, "n_test": 0})
+
+
+def test_headings_and_skip_reasons_read_back_from_rows_are_escaped_too():
+    row = {**asdict(make_row(dataset="folder:<b>photos</b>")), "role": "p"}
+    skip = {"claim": "<i>c</i>", "variant": "v", "reason": "DataError: <script>x</script>\n# not a heading"}
+    text = tables.grouped_markdown([row], [skip])
+    assert text.startswith("### smoke · b · folder:&lt;b>photos&lt;/b> · 32 px")
+    assert "- `&lt;i>c&lt;/i>` [v]: DataError: &lt;script>x&lt;/script> # not a heading\n" in text

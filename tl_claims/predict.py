@@ -4,8 +4,10 @@
     python -m tl_claims predict --no-preprocess cat.jpg      # raw 0-255 pixels: the wrong-input effect, on real weights
     python -m tl_claims predict --backbone mobilenet_v2 --weights mnv2.h5 cat.jpg   # offline, a local weights file
 
-Each image is resized to N x N (bilinear, aspect ratio not kept), passed through the backbone's own `preprocess`
-(unless --no-preprocess) and classified by the network with its ImageNet head.
+Each image is decoded as the folder loader decodes it (`tl_claims/data/decode.py`: upright as its EXIF orientation
+says, transparency over white, 16-bit scaled, refused above Pillow's pixel limit), resized to N x N (bilinear,
+aspect ratio not kept), passed through the backbone's own `preprocess` (unless --no-preprocess) and classified by
+the network with its ImageNet head.
 
 Text output: per image a header line, then five lines `index  probability  name`, best first.
 `--json` output: a list with one object per image, in argument order:
@@ -24,11 +26,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from tl_claims import backbones
 from tl_claims.core.command_help import add_command
 from tl_claims.core.errors import HarnessError
+from tl_claims.data.decode import read_rgb
 from tl_claims.resources import resource
 
 CLASS_NAMES_FILE = "imagenet_classes.json"  # package data: tl_claims/resources/
@@ -37,10 +40,6 @@ TOP_K = 5
 
 class ImageFileNotFoundError(HarnessError, FileNotFoundError):
     """An image path that does not exist (or is not a file)."""
-
-
-class NotAnImageError(HarnessError, ValueError):
-    """A file that Pillow cannot decode as an image."""
 
 
 @lru_cache(maxsize=1)
@@ -55,17 +54,12 @@ def imagenet_class_names() -> tuple[str, ...]:
 
 
 def load_image(path: str | os.PathLike, image_size: int) -> np.ndarray:
-    """RGB uint8 array (image_size, image_size, 3), or an error naming the file."""
+    """RGB uint8 array (image_size, image_size, 3) read by the decoder the folder loader uses (modes, bit depth,
+    EXIF orientation, transparency over white, the pixel limit), or an error naming the file."""
     path = Path(path)
     if not path.is_file():
         raise ImageFileNotFoundError(f"image {path} does not exist (or is not a file); check the path")
-    try:
-        with Image.open(path) as image:
-            rgb = image.convert("RGB").resize((image_size, image_size), Image.BILINEAR)
-    except (UnidentifiedImageError, OSError) as error:
-        raise NotAnImageError(
-            f"{path} is not an image Pillow can read ({type(error).__name__}); pass a JPEG or PNG file"
-        ) from None
+    rgb = read_rgb(path).resize((image_size, image_size), Image.BILINEAR)
     return np.asarray(rgb, dtype=np.uint8)
 
 

@@ -27,6 +27,21 @@ def test_names_lists_the_five_entries_default_first():
     assert all(backbones.get(name).name == name for name in EXPECTED_NAMES)
 
 
+def test_weights_on_disk_looks_for_them_and_never_downloads(monkeypatch, tmp_path):
+    from tl_claims.backbones import keras_apps
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "no_tmp"))
+    monkeypatch.setattr(keras_apps, "_network_reachable", lambda url: pytest.fail("the network was probed"))
+    assert backbones.weights_on_disk("efficientnet_lite0")  # its package is installed (make install)
+    assert not backbones.weights_on_disk("efficientnet_b0")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / keras_apps.APPLICATIONS["efficientnet_b0"].notop_file).write_bytes(b"")
+    assert backbones.weights_on_disk("efficientnet_b0")
+    with pytest.raises(backbones.UnknownBackboneError):
+        backbones.weights_on_disk("resnet")
+
+
 def test_unknown_name_is_a_harness_value_error_listing_the_choices():
     with pytest.raises(backbones.UnknownBackboneError) as raised:
         backbones.get("resnet50")

@@ -1,10 +1,12 @@
 """The gpu scale's dry run: the code paths `pytest -m gpu` takes, run on this CPU, offline, in the fast suite.
 
 No GPU and no network exist where the suite is developed, so without this the first real GPU run would be the
-first run of EfficientNetB0 with "imagenet" weights, of the `tfds:tf_flowers` source and of 0–255 input through the
-whole recipe. Here the gpu preset runs at tiny sizes (`Scale.dry_run`: the smoke sizes, nothing else changed) with
-two offline stand-ins: a randomly initialised EfficientNetB0's weights saved where Keras keeps the ImageNet file,
-and `tfds.testing.mock_data` for `tf_flowers`. The rows are checked for sanity, not for a verdict.
+first run of EfficientNetB0 with "imagenet" weights and of 0–255 input through the whole recipe. Here the gpu preset
+runs at tiny sizes (`Scale.dry_run`: the smoke sizes, nothing else changed) on the shipped tf_flowers photos, with a
+randomly initialised EfficientNetB0's weights saved where Keras keeps the ImageNet file: the online path, which the
+preset takes whenever that file is on disk. Its offline path (Lite0, where the file is not) is the cpu scale's
+backbone; `benchmarks/gpu_run.sh`'s dry run takes it (tests/test_gpu_run.py). The rows are checked for sanity, not
+for a verdict.
 """
 
 import math
@@ -18,19 +20,17 @@ from keras.src.legacy.saving import legacy_h5_format
 from tl_claims import backbones, engine
 from tl_claims.backbones import keras_apps
 from tl_claims.claims.registry import CLAIMS
-from tl_claims.data import tfds_source
 from tl_claims.recipe.lab import Lab
 from tl_claims.recipe.scales import SCALES
 
 # The claims whose primary rows, together, take every gpu-scale code path: the EfficientNetB0 builder with "imagenet"
-# weights and 0-255 input (keep_0_255) in every model, the tfds source, stage 1 (aug_train_only), stage 2 and scratch
+# weights and 0-255 input (keep_0_255) in every model, the photos, stage 1 (aug_train_only), stage 2 and scratch
 # (transfer_vs_scratch, two_stage), TTA (tta) and linear probes on frozen features (preprocessing, min_images).
 # About 60 s of one xdist worker on the 2-core machine. The other primaries repeat these paths with other settings
 # (BatchNorm policies, rates, partial unfreezing, MixUp, no recompile) and cost about 3.5 min more, so they run with
 # `pytest -m cpu` (the verification run, hours anyway), not in the fast suite.
 FAST = ("preprocessing", "min_images", "aug_train_only", "transfer_vs_scratch", "two_stage", "tta")
-MOCK_EXAMPLES = 150  # random tfds examples: enough for 4 + 2 + 4 images in each of the 5 classes
-TF_FLOWERS_CLASSES = ("dandelion", "daisy", "tulips", "sunflowers", "roses")
+TF_FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")  # the photos' class folders
 
 
 def write_keras_cache_file(model: keras.Model, folder, file_name: str) -> None:
@@ -42,26 +42,22 @@ def write_keras_cache_file(model: keras.Model, folder, file_name: str) -> None:
 
 @pytest.fixture(scope="module")
 def gpu_dry(tmp_path_factory):
-    """A lab on the gpu preset's dry run, with the ImageNet file and tf_flowers stood in for; yields the lab and
-    the random base whose weights play ImageNet's."""
-    import tensorflow_datasets as tfds
-
-    scale = SCALES["gpu"].dry_run()
+    """A lab on the gpu preset's dry run, with the ImageNet file stood in for; yields the lab and the random base
+    whose weights play ImageNet's."""
+    dry = SCALES["gpu"].dry_run()
     keras_home = tmp_path_factory.mktemp("keras_home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KERAS_HOME", str(keras_home))
         patch.setattr(keras_apps, "_network_reachable", lambda url: False)  # nothing may be downloaded
         keras.utils.set_random_seed(7)
-        stand_in = backbones.load(scale.backbone, image_size=scale.image_size, weights=None)
-        write_keras_cache_file(stand_in, keras_home / "models", keras_apps.APPLICATIONS[scale.backbone].notop_file)
-        tfds_source.tfds_pools.cache_clear()  # no other test's tf_flowers in memory, and none of ours left behind
-        with tfds.testing.mock_data(num_examples=MOCK_EXAMPLES):
-            yield Lab(scale, tmp_path_factory.mktemp("cache")), stand_in
-        tfds_source.tfds_pools.cache_clear()
+        stand_in = backbones.load(dry.backbone, image_size=dry.image_size, weights=None)
+        write_keras_cache_file(stand_in, keras_home / "models", keras_apps.APPLICATIONS[dry.backbone].notop_file)
+        yield Lab(dry.with_weights_on_disk(), tmp_path_factory.mktemp("cache")), stand_in
 
 
 def test_the_stand_ins_are_what_the_gpu_preset_loads(gpu_dry):
     lab, stand_in = gpu_dry
+    assert lab.scale.backbone == "efficientnet_b0"  # its weights file is on disk: the online path
     assert lab.splits(0).class_names == TF_FLOWERS_CLASSES
     assert lab.splits(0).x_train.shape == (4 * 5, 32, 32, 3)
     base = lab.frozen_base("efficientnet_b0")  # weights="imagenet": read from the file in Keras' cache
@@ -93,6 +89,6 @@ def run_primary(lab: Lab, claim_id: str) -> str:
         return f"{claim_id}: non-finite measurement {row.per_seed}"
     if outcomes.baseline.shape != outcomes.treatment.shape or outcomes.baseline.shape[0] != 1:
         return f"{claim_id}: outcomes of shapes {outcomes.baseline.shape} and {outcomes.treatment.shape}"
-    if (row.scale, row.dataset, row.image_size) != ("gpu_dry", "tfds:tf_flowers", 32):
+    if (row.scale, row.dataset, row.image_size) != ("gpu_dry", "tf_flowers", 32):
         return f"{claim_id}: ran on {row.scale} / {row.dataset} / {row.image_size} px, not the gpu preset's dry run"
     return ""

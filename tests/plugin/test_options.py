@@ -24,3 +24,27 @@ def test_bad_options_stop_the_session_at_start(plugin_pytester, option, message)
     result = plugin_pytester.runpytest(*option)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+@pytest.mark.parametrize("where", ["smoke", "smoke/runs", "cpu/homework", "results itself"])
+def test_an_unwritable_results_or_scale_folder_stops_the_session_at_start(plugin_pytester, chmod, where):
+    """An existing `results/<scale>/` left read-only once passed the check, and then every test failed."""
+    results = plugin_pytester.path / "results"
+    folder = results if where == "results itself" else results / where
+    folder.mkdir(parents=True)
+    chmod(folder, 0o555)
+    plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
+    result = plugin_pytester.runpytest("--results-dir", "results")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--results-dir results: cannot write in {folder} (*); give a folder*"])
+
+
+def test_a_read_only_progress_log_stops_the_session_at_start(plugin_pytester, chmod):
+    log = plugin_pytester.path / "results" / "smoke" / "progress.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("an earlier run\n")
+    chmod(log, 0o444)
+    plugin_pytester.makepyfile("def test_never_runs(): raise AssertionError('should not run')")
+    result = plugin_pytester.runpytest("--results-dir", "results")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--results-dir results: cannot append to results/smoke/progress.log (permission*"])

@@ -1,8 +1,11 @@
 """Which tests a run selects (tl_claims/plugin/selection.py): markers, the fast-suite default, node ids, --lf, and
 make verify's and make explore's claims, longest first."""
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from tl_claims.core.paths import REPO_ROOT
 
@@ -73,62 +76,77 @@ def test_lf_after_a_cpu_run_reruns_the_failed_cpu_test(plugin_pytester, monkeypa
     plugin_pytester.runpytest("--lf").assert_outcomes(passed=1, deselected=2)  # nothing failed: the fast suite
 
 
-def test_a_claim_node_id_is_collected_with_the_repository_configuration():
-    """End to end with this checkout's pyproject.toml and conftest.py: the id `pytest` prints for a failed claim."""
-    node_id = "tests/claims/test_claims.py::test_claim[recompile-unfreeze_all-cpu]"
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", node_id, "--collect-only", "-q", "-p", "no:cacheprovider"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert node_id in result.stdout and "deselected" not in result.stdout
+NODE = "tests/claims/test_claims.py::test_claim[{}]"
+NODE_ID = NODE.format("recompile-unfreeze_all-cpu")  # the id `pytest` prints for a failed claim
+RECORDED = {  # claim case -> the seconds of its recorded rows, oldest run first: the latest row counts
+    "two_stage-lr_1e-5-cpu": [50.0, 900.0],
+    "bn_gotcha-bn_frozen-cpu": [500.0],
+    "tta-flip_crop-cpu": [9.0],
+}
+SELECTIONS = ("cpu and not exploratory", "cpu and exploratory")  # make verify's, make explore's
 
 
-def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(tmp_path):
-    """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
-    exploratory"` (make explore) every other cpu variant; together, the whole cpu table. The claims come never
-    recorded first, in registry order, then longest first by their latest recorded row's seconds."""
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """This checkout's claim tests collected with its pyproject.toml and conftest.py, in one process (TensorFlow's
+    import is most of a collection's time): each of SELECTIONS with RECORDED's rows in the results folder, then
+    NODE_ID. The process and each collection's output, by selection (NODE_ID's by the id)."""
     from dataclasses import replace
 
     from test_row import make_row
 
-    from tl_claims.claims.registry import CLAIMS
     from tl_claims.results import rowfile
 
-    node = "tests/claims/test_claims.py::test_claim[{}]"
-    recorded = {
-        "two_stage-lr_1e-5-cpu": [50.0, 900.0],
-        "bn_gotcha-bn_frozen-cpu": [500.0],
-        "tta-flip_crop-cpu": [9.0],
-    }
-    for case, seconds in recorded.items():  # oldest run first: the latest row counts
+    results = tmp_path_factory.mktemp("results")
+    for case, seconds in RECORDED.items():
         for run, value in enumerate(seconds):
             row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
-            rowfile.append_row(tmp_path, replace(row, node_id=node.format(case)))
-    selections = ("cpu and not exploratory", "cpu and exploratory")
-    code = (  # both collections in one process: TensorFlow's import is most of a collection's time
-        "import sys, pytest\n"
-        "for expression in sys.argv[2:]:\n"
-        "    print('selection:', expression, flush=True)\n"
-        "    code = pytest.main(['tests/claims/test_claims.py', '-m', expression, '--collect-only', '-q',\n"
-        "                        '-p', 'no:cacheprovider', '--results-dir', sys.argv[1]])\n"
+            rowfile.append_row(results, replace(row, node_id=NODE.format(case)))
+    runs = [["tests/claims/test_claims.py", "-m", selection, "--results-dir", str(results)] for selection in SELECTIONS]
+    code = (
+        "import json, sys, pytest\n"
+        "for arguments in json.loads(sys.argv[1]):\n"
+        "    print('collection:', arguments[2] if '-m' in arguments else arguments[0], flush=True)\n"
+        "    code = pytest.main([*arguments, '--collect-only', '-q', '-p', 'no:cacheprovider'])\n"
         "    assert code == 0, code\n"
     )
-    command = [sys.executable, "-c", code, str(tmp_path), *selections]
+    command = [sys.executable, "-c", code, json.dumps([*runs, [NODE_ID]])]
     result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    collected: dict[str, list[str]] = {}
-    for line in result.stdout.splitlines():
-        if line.startswith("selection: "):
-            current = collected.setdefault(line.removeprefix("selection: "), [])
-        elif "::test_claim[" in line:
-            current.append(line.split("[", 1)[1].rstrip("]"))
+    outputs: dict[str, str] = {}
+    for line in result.stdout.splitlines(keepends=True):
+        if line.startswith("collection: "):
+            current = line.removeprefix("collection: ").strip()
+            outputs[current] = ""
+        elif outputs:
+            outputs[current] += line
+    return result, outputs
 
+
+def test_a_claim_node_id_is_collected_with_the_repository_configuration(collected):
+    """End to end with this checkout's pyproject.toml and conftest.py: the id `pytest` prints for a failed claim."""
+    result, outputs = collected
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert NODE_ID in outputs[NODE_ID] and "deselected" not in outputs[NODE_ID]
+
+
+def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(collected):
+    """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
+    exploratory"` (make explore) every other cpu variant; together, the whole cpu table. The claims come never
+    recorded first, in registry order, then longest first by their latest recorded row's seconds."""
+    from tl_claims.claims.registry import CLAIMS
+
+    result, outputs = collected
+    assert result.returncode == 0, result.stdout + result.stderr
+    cases = {selection: [] for selection in SELECTIONS}
+    for selection in SELECTIONS:
+        for line in outputs[selection].splitlines():
+            if "::test_claim[" in line:
+                cases[selection].append(line.split("[", 1)[1].rstrip("]"))
     primaries = [f"{claim.id}-{claim.primary_variant}-cpu" for claim in CLAIMS.values()]
     others = {f"{claim.id}-{v.name}-cpu" for claim in CLAIMS.values() for v in claim.variants} - set(primaries)
-    never_recorded = [case for case in primaries if case not in recorded]
-    assert collected["cpu and not exploratory"] == [*never_recorded, *recorded]
-    assert set(collected["cpu and exploratory"]) == others
+    never_recorded = [case for case in primaries if case not in RECORDED]
+    assert cases["cpu and not exploratory"] == [*never_recorded, *RECORDED]
+    assert set(cases["cpu and exploratory"]) == others
 
 
 def test_marker_expression_selects_a_scale(plugin_pytester):

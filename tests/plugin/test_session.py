@@ -104,8 +104,25 @@ def test_threads():
 """
 
 
+@pytest.mark.cpu
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="core affinity is a Linux call")
 def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
+    """`pytest -m cpu` only: the fast suite reads the same thread counts from each worker of test_summary.py's xdist
+    run (three more processes importing TensorFlow for the same fact)."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks"]')
     pytester.makepyfile(test_threads=THREADS_TEST)
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)
+
+
+def test_dry_run_runs_every_scale_at_smoke_sizes_without_a_gpu_and_asserts_no_verdict(pytester, tmp_path):
+    """`--dry-run` (benchmarks/gpu_run.sh's form on a CPU): the gpu claim runs instead of skipping, a refuted claim
+    passes (no verdict at smoke sizes), and the rows land under <scale>_dry/ with the smoke sizes."""
+    pytester.makepyfile(TOY_CLAIM_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "tl_claims.plugin.hooks", "--results-dir", str(tmp_path), "--dry-run", "-k", "gpu_without or flipped"
+    )
+    result.assert_outcomes(passed=2)
+    rows = {path.parts[-4]: json.loads(path.read_text().splitlines()[0]) for path in tmp_path.glob("*/runs/*/*.jsonl")}
+    assert sorted(rows) == ["cpu_dry", "gpu_dry"]
+    gpu = rows["gpu_dry"]
+    assert (gpu["image_size"], gpu["seeds"], gpu["dataset"]) == (32, 1, "tf_flowers")

@@ -2,6 +2,7 @@
 midway keeps its finished rows, and the terminal summary fits a terminal."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,30 @@ def _rows(results_dir: Path) -> list[dict]:
     return [{key: value for key, value in row.items() if key not in VOLATILE} for row in table]
 
 
+# Each xdist worker writes the thread counts its TensorFlow was given (session.share_cores_between_workers) when its
+# session starts, after the plugin's pytest_configure: the run that compares the tables checks the cores' share too.
+THREADS_PROBE = """
+import os
+
+import tensorflow as tf
+
+
+def pytest_sessionstart(session):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        threading = tf.config.threading
+        counts = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
+        with open(os.path.join({folder!r}, worker + ".threads"), "w") as handle:
+            handle.write(" ".join(map(str, counts)))
+"""
+
+
 @pytest.mark.longest
 def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_path):
+    """The serial run's rows, table and progress; the same table from two workers, each of which gave its
+    TensorFlow its share of the cores instead of one thread per core each."""
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    pytester.makepyfile(threads_probe=THREADS_PROBE.format(folder=str(tmp_path)))
     result = pytester.runpytest_subprocess(str(CLAIM_TESTS), *SMOKE_PAIR, "--results-dir", str(serial))
     result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(  # the serial run: rows, table, progress
@@ -39,10 +61,14 @@ def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_pat
     assert claims == ["preprocessing", "aug_train_only"]
     assert (serial / "smoke" / "claims.csv").exists() and "seed 0" in (serial / "smoke" / "progress.log").read_text()
     pytester.runpytest_subprocess(
-        str(CLAIM_TESTS), *SMOKE_PAIR, "-n", "2", "--results-dir", str(parallel)
+        str(CLAIM_TESTS), *SMOKE_PAIR, "-n", "2", "-p", "threads_probe", "--results-dir", str(parallel)
     ).assert_outcomes(passed=2)
     assert len(list((parallel / "smoke" / "runs").glob("*/gw*.jsonl"))) == 2  # both workers wrote rows
     assert _rows(serial) == _rows(parallel)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    share = max(1, cores // 2)
+    threads = {path.stem: path.read_text() for path in tmp_path.glob("*.threads")}
+    assert threads == {"gw0": f"{share} {share}", "gw1": f"{share} {share}"}
 
 
 def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):

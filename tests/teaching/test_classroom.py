@@ -5,7 +5,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from test_checks import EXAMPLE_BUGS
+from test_checks import EXAMPLE_BUGS, GRADED_IN_CLASS
 
 import tl_claims
 from tl_claims.claims.registry import CLAIMS
@@ -121,32 +121,36 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     pytester.path.joinpath("empty").mkdir()
     result = pytester.runpytest("--homework", "empty")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py file in this folder*"])
+    result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py or .ipynb file in this folder*"])
 
 
-FEW = ("student_correct", "student_aug_on_val", "student_no_recompile")  # the fast suite's class: a correct pipeline
-# and two whose accuracies look fine at smoke scale, yet each breaks a rule of the lesson
+# The fast suite's class: the example that passes, one failing its check and the one on a keras.applications base
+# (refused offline), so the lesson's code runs once for two graded students. Grading every example costs four minutes
+# of one worker: the whole folder runs with `pytest -m cpu`, and the fast suite checks the other seven examples in
+# process instead (test_checks.py::test_examples_fail_exactly_their_checks, at half the cost of grading them).
 
 
+@pytest.mark.longest
 @pytest.mark.parametrize(
     "examples",
     [
-        pytest.param(FEW, marks=pytest.mark.longest, id="three"),
-        pytest.param(tuple(EXAMPLE_BUGS), marks=pytest.mark.cpu, id="all"),
+        pytest.param(GRADED_IN_CLASS, id="three_examples"),
+        pytest.param(tuple(EXAMPLE_BUGS), id="every_example", marks=pytest.mark.cpu),
     ],
 )
 def test_the_examples_fail_at_smoke_scale_with_exactly_their_own_checks(pytester, student_source, examples):
     """`pytest --homework examples/` at smoke scale, and beside it a student whose process dies: one row each in the
     gradebook, every buggy example failing exactly its own checks (the accuracy criteria not graded), each student's
     feedback with its check's message, points from the project's pyproject.toml, the class summary, the homework
-    rows on disk and the lesson's code run once for the class. The fast suite grades three examples (its longest
-    test: each child traces Lite0's training steps, about 20 s a student); `-m cpu` the whole folder."""
+    rows on disk and the lesson's code run once for the class. Every example's children are forked from one server,
+    each tracing Lite0's training steps."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     pytester.makepyprojecttoml('[tool.pytest.ini_options]\ntl_claims_points = ["finetune_lr_10x_lower = 20"]\n')
     folder = pytester.path / "examples"  # a copy: under this repository, its conftest.py would not be the top one
     folder.mkdir()
-    for example in examples:
-        folder.joinpath(f"{example}.py").write_text((EXAMPLES / f"{example}.py").read_text(encoding="utf-8"))
+    for name in examples:
+        example = EXAMPLES / f"{name}.py"
+        folder.joinpath(example.name).write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
     folder.joinpath("_helpers.py").write_text("", encoding="utf-8")  # a leading underscore: not a student
     crash = pytester.path / "zoe.py"  # a second --homework path, graded after the folder
     crash.write_text(student_source().replace("def build_model(config):\n", "def build_model(config):\n    import os\n"
@@ -178,7 +182,7 @@ def test_the_examples_fail_at_smoke_scale_with_exactly_their_own_checks(pytester
     progress = result.stderr.str()  # the progress lines; the failures repeat a failing student's summary
     assert progress.count(f"(test accuracy, mean over 1 seed(s)); {not_graded}") == len(graded)
     assert rows["student_correct"]["points"] == rows["student_correct"]["max_points"] == "80"  # 6 x 10 + 20
-    assert rows["student_no_recompile"]["points"] == "70" and rows["zoe"]["points"] == "0"
+    assert rows["student_no_recompile"]["points"] == "70" and rows["zoe"]["points"] == "0"  # 5 x 10 + 20; nothing
     assert all(row["stale"] == "no" and row["version"] == tl_claims.__version__ for row in rows.values())
     assert f"| class ({len(rows)}) |" in (results_dir / "smoke" / "homework_class.md").read_text(encoding="utf-8")
     assert f"class summary, smoke scale: {len(rows)} student(s), points " in output
@@ -222,3 +226,19 @@ def test_two_xdist_workers_grade_the_same_class_table_as_a_serial_run(pytester, 
     assert [row["student"] for row in serial[0]] == ["ana", "beto", "carla"] and serial[0][2]["problem"] == ""
     assert serial[1] == ["ana.md", "beto.md", "carla.md"]
     assert serial == parallel
+
+
+def test_a_hostile_student_name_is_inert_in_the_class_table(tmp_path):
+    """Student names went raw into homework_class.md (HTML) and .csv (a formula when opened in a spreadsheet)."""
+    for name in ("<script>alert(1)</script>", '=HYPERLINK("http://x")', "-ana"):
+        classroom.write_record(tmp_path, "smoke", "run-1", {"student": name, "phase1": -0.5, "problem": ""})
+    csv_path, md_path, _ = classroom.write_class_table(tmp_path, "smoke", "run-1", scoring.POINTS)
+    markdown = md_path.read_text(encoding="utf-8")
+    assert "<script>" not in markdown and "| &lt;script>alert(1)&lt;/script> | 0 | 70 | -0.500 |" in markdown
+    with csv_path.open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == {"<script>alert(1)</script>", '\'=HYPERLINK("http://x")', "'-ana"}
+    assert {row["phase1"] for row in rows.values()} == {"-0.5"}  # a number, even a negative one, stays a number
+    classroom.write_record(tmp_path, "smoke", "run-2", {"student": "-ana", "phase1": 0.5, "graded": "2026-12-08"})
+    classroom.write_class_table(tmp_path, "smoke", "run-2", scoring.POINTS)  # read back and merged: still one -ana
+    assert read_table(tmp_path, "smoke")["'-ana"]["phase1"] == "0.5" and len(read_table(tmp_path, "smoke")) == 3

@@ -58,7 +58,7 @@ def test_student_activates_the_claims_options_and_quiet_tensorflow_in_a_foreign_
     pytester.path.joinpath("tiny.py").write_text(student_source("high_lr"), encoding="utf-8")
     result = pytester.runpytest_subprocess("-p", PLUGIN, "--student", "tiny.py", "--lang", "es", "--image-size", "32")
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto"])
+    result.stdout.fnmatch_lines(["*la tasa de aprendizaje del fine-tuning es demasiado alta", "*arreglo:*Adam(1e-5)*"])
     output = result.stdout.str() + result.stderr.str()
     assert "absl::InitializeLog" not in output and "oneDNN" not in output
 

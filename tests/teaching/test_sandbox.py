@@ -125,7 +125,7 @@ def test_a_file_that_is_not_python_is_a_usage_error(student_pytester):
     student_pytester.path.joinpath("notes.txt").write_text("my notes", encoding="utf-8")
     result = student_pytester.runpytest("--student", "notes.txt")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --student notes.txt: not a Python file*"])
+    result.stderr.fnmatch_lines(["ERROR: --student notes.txt: neither a Python file nor a notebook*"])
 
 
 def test_an_error_shared_by_several_checks_is_reported_once():
@@ -167,7 +167,8 @@ def test_a_child_past_the_parents_limit_is_killed_and_named_by_its_step(tmp_path
     seconds = 3 if launcher else 10  # long enough to reach build_model: a spawned child imports TensorFlow first
     report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher, seconds=seconds)
     assert report.timed_out and report.status == -9
-    assert f"during {report.last_step()}" in report.problem("en") and f"{seconds} s" in report.problem("en")
+    assert report.last_step("en") == "the building of the pipeline (build_datasets, build_model, compile_stage1)"
+    assert f"during {report.last_step('en')}" in report.problem("en") and f"{seconds} s" in report.problem("en")
     after = run_checks_in_child(tmp_path, student_source(), launcher)  # the fork server outlives a killed child
     assert after.finished and set(outcomes(after).values()) == {"passed"}
 

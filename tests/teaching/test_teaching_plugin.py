@@ -3,6 +3,10 @@
 """
 
 import pytest
+from test_checks import EXAMPLE_BUGS
+
+from tl_claims.core.paths import REPO_ROOT
+from tl_claims.teaching.plugin import homework_files
 
 
 @pytest.fixture
@@ -45,10 +49,13 @@ def test_a_buggy_pipeline_fails_its_check_with_the_four_part_message_and_no_trac
     result.stdout.no_fnmatch_line("*tl_claims/teaching/checks.py:*")
 
 
+@pytest.mark.cpu
 def test_lang_es_gives_spanish_messages(student_pytester, write_student):
+    """In the fast suite the same student, language and lines are asserted through the installed entry point
+    (test_entry_point.py, in a foreign folder); this in-process run repeats it with `-m cpu`."""
     result = student_pytester.runpytest("--student", write_student(student_pytester, "high_lr"), "--lang", "es")
     result.assert_outcomes(passed=6, failed=1)
-    result.stdout.fnmatch_lines(["*el learning rate del fine-tuning es demasiado alto", "*arreglo:*Adam(1e-5)*"])
+    result.stdout.fnmatch_lines(["*la tasa de aprendizaje del fine-tuning es demasiado alta", "*arreglo:*Adam(1e-5)*"])
 
 
 def test_a_misspelled_function_stops_the_session_with_one_sentence(student_pytester, student_source):
@@ -141,3 +148,13 @@ def test_options_given_with_a_space_behave_like_the_equals_form(pytester, tmp_pa
     (options,) = [line for line in seen if line.startswith("options:")]
     assert f"'--results-dir': '{elsewhere / 'results'}'" in options and "'--call-timeout': 60.0" in options
     assert "    <Function test_homework[smoke]>" in seen
+
+
+def test_a_class_folder_holds_its_py_files_and_notebooks_and_nothing_else(tmp_path):
+    """Notebooks beside .py files; helpers (_x, test_x), other files and subfolders are not students. The examples
+    folder is a class of its own: the Colab notebook, a runner rather than a pipeline, sits in a subfolder."""
+    for name in ("ana.py", "beto.ipynb", "_helpers.py", "test_mine.py", "notes.txt", "sub/carla.py"):
+        tmp_path.joinpath(name).parent.mkdir(exist_ok=True)
+        tmp_path.joinpath(name).write_text("", encoding="utf-8")
+    assert [path.name for path in homework_files([str(tmp_path)], "en")] == ["ana.py", "beto.ipynb"]
+    assert {path.stem for path in homework_files([str(REPO_ROOT / "examples")], "en")} == set(EXAMPLE_BUGS)

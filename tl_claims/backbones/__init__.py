@@ -14,6 +14,7 @@ from tl_claims.backbones.registry import (
     get,
     load,
     names,
+    weights_on_disk,
 )
 from tl_claims.backbones.spec import BackboneSpec, WeightsUnavailableError, batchnorm_layers
 from tl_claims.backbones.torch_legacy import UnsafePickleError
@@ -30,4 +31,5 @@ __all__ = [
     "get",
     "load",
     "names",
+    "weights_on_disk",
 ]

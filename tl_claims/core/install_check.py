@@ -42,7 +42,7 @@ def missing_tensorflow_message(system: str | None = None, machine: str | None = 
     return (
         f"TensorFlow publishes no wheel for this machine ({system} {machine}), so pip installed tl-claims "
         f"without it, and tl-claims needs it. TensorFlow wheels exist for: {supported}. Run tl-claims in "
-        "Google Colab (examples/student_colab.ipynb) or on one of those platforms, or install a TensorFlow "
+        "Google Colab (examples/colab/student_colab.ipynb) or on one of those platforms, or install a TensorFlow "
         "build for this machine yourself (for example from conda-forge) and try again."
     )
 

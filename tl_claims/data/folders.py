@@ -1,6 +1,7 @@
 """Class-folder trees read with the lesson's loader (`keras.utils.image_dataset_from_directory`): a user's folder,
 the shipped photos and the generated families' cached folders all come in this way. A folder whose files the
-loader would misread is first normalised into a checked copy in the cache."""
+loader would misread is first normalised into a checked copy in the cache, those files converted by the shared
+decoder (`decode.py`, which `predict` uses too)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ import keras
 import numpy as np
 
 from tl_claims.core import store
+from tl_claims.data.decode import read_rgb
 from tl_claims.data.pools import Pool, Pools
-from tl_claims.data.validate import FolderReport, inspect_folder, to_rgb
+from tl_claims.data.validate import FolderReport, inspect_folder
 
 LOAD_BATCH = 256
 
@@ -61,7 +63,7 @@ def folder_pools(root: Path, image_size: int, cache_dir: Path) -> Pools:
     return Pools(f"folder:{root}", report.class_names, train, arrays.get("val"), arrays.get("test"))
 
 
-FOLDER_COPY_FORMAT = 2  # 2: copies (never hard links) with a manifest of hashes
+FOLDER_COPY_FORMAT = 3  # 2: copies (never hard links) with a manifest of hashes; 3: every BMP converted
 
 
 MANIFEST = ".manifest.json"
@@ -94,11 +96,8 @@ def write_copy(report: FolderReport, files: list[Path], staging: Path) -> None:
         destination = staging / path.relative_to(report.root)
         destination.parent.mkdir(parents=True, exist_ok=True)
         if path in convert:
-            from PIL import Image
-
             destination = destination.with_name(destination.name + ".png")
-            with Image.open(path) as image:
-                to_rgb(image).save(destination)
+            read_rgb(path).save(destination)
         else:
             shutil.copyfile(path, destination)
         manifest[str(destination.relative_to(staging))] = store.sha256_of(destination)

@@ -6,33 +6,34 @@ error"; a named pipe blocks forever) and silently on others (an empty class fold
 outside a class folder are skipped). So `inspect_folder` walks the tree the way the loader does (class sub-folders,
 `os.walk` without following folder links, every non-folder entry with the loader's extensions), decides from each
 entry's metadata whether it is a regular file (links resolved; pipes and devices refused by name, never opened),
-opens every image with PIL (`verify()`, then a full decode, Pillow's decompression-bomb limit enforced) and collects
-every problem into one DataError. What each case does, and the test that shows it: docs/bad-input.md.
+decodes every image with the shared decoder (`decode.py`: `verify()`, then a full decode within Pillow's pixel
+limit) and collects every problem into one DataError. What each case does, and the test that shows it:
+docs/bad-input.md.
 
-Why composite alpha over white instead of letting the loader drop it: transparent pixels often hold black or
-arbitrary colours that nobody saw when labelling; white is what a viewer shows. Why apply EXIF orientation: the
-loader ignores it, so a phone photo taken upright would train lying on its side. Conversions are written to a
-normalised copy of the tree in the cache (see `sources.py`); the user's folder is never modified.
+The rules of the decoding itself (modes, bit depths, EXIF orientation, alpha over white, the pixel limit) are the
+decoder's, shared with `predict`. A file TensorFlow's loader would read differently (`needs_conversion`) is converted
+by that decoder into a normalised copy of the tree in the cache (`folders.py`); the user's folder is never modified.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from tl_claims.core.errors import HarnessError
+from tl_claims.data import decode
+from tl_claims.data.decode import readable
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what image_dataset_from_directory reads
 SPLIT_NAMES = {"train": "train", "val": "val", "validation": "val", "test": "test"}
-LOADER_FORMATS = {"JPEG", "PNG", "BMP", "GIF"}  # decoded by tf.io.decode_image
+# Decoded by tf.io.decode_image as the shared decoder does. Not BMP: TensorFlow reads only 24/32-bit BMPs; a palette
+# BMP comes out black and a 1-, 4- or 16-bit one fails naming no file, so every BMP goes through the decoder.
+LOADER_FORMATS = {"JPEG", "PNG", "GIF"}
 LOADER_MODES = {"RGB", "L", "I;16", "I;16B", "P"}  # modes the loader turns into RGB correctly (checked in tests)
-ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
-EXIF_ORIENTATION = 0x0112  # 1 = upright; 2..8 = mirrored and/or rotated
 MAX_LISTED = 25  # problems listed in one message; the rest are counted
 
 
@@ -53,11 +54,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{readable(self.path)}: {self.what}; {self.fix}"
-
-
-def readable(path: Path | str) -> str:
-    """Any name the file system holds, printable: bytes that are not UTF-8 (a Latin-1 name) shown as \\xNN."""
-    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def utf8_name(name: str) -> bool:
@@ -266,69 +262,26 @@ def check_class_names(root: Path, class_sets: dict[str, list[str]], problems: li
             )
 
 
+# The decoder's fix suits one file given on a command line; in a folder, renaming also works (the loader skips it).
+FOLDER_FIXES = {decode.NotAnImage: "delete it, or rename it without an image extension so the loader skips it"}
+
+
 def check_image(path: Path, problems: list[Problem]) -> bool:
-    """Decode the file fully; record a Problem if it cannot be used. Returns whether it must be converted."""
+    """Decode the file fully with the shared decoder; record a Problem if it cannot be used. Returns whether the
+    loader would misread it, so it must be converted first."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)  # above the limit: refused, not decoded
-            with Image.open(path) as image:
-                image.verify()  # structure and checksums, without decoding pixels
-            with Image.open(path) as image:
-                image.load()  # the full decode: catches truncated data that verify() lets through
-                image_format, mode, info = image.format, image.mode, image.info
-                orientation = image.getexif().get(EXIF_ORIENTATION, 1)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        problems.append(
-            Problem(
-                path,
-                f"is a decompression bomb or a huge image: more pixels than Pillow's limit of "
-                f"{Image.MAX_IMAGE_PIXELS:,} ({str(error)[:120]})",
-                "resize it below the limit, or delete it",
-            )
-        )
+        with decode.loaded(path) as image:
+            return needs_conversion(image)
+    except decode.ImageError as error:
+        problems.append(Problem(path, error.what, FOLDER_FIXES.get(type(error), error.fix)))
         return False
-    except UnidentifiedImageError:
-        problems.append(
-            Problem(
-                path,
-                "is not an image although its extension says so",
-                "delete it, or rename it without an image extension so the loader skips it",
-            )
-        )
-        return False
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
-        problems.append(
-            Problem(
-                path,
-                f"cannot be decoded ({error})",
-                "the file is corrupt or truncated: re-export or re-download it, or delete it",
-            )
-        )
-        return False
-    return needs_conversion(image_format, mode, info, orientation)
 
 
-def needs_conversion(image_format: str | None, mode: str, info: dict, orientation: object = 1) -> bool:
-    """True when the loader would read the file wrongly or not at all, so PIL converts it first (the loader ignores
-    EXIF orientation: a phone photo taken upright would train lying on its side)."""
-    if image_format not in LOADER_FORMATS or mode not in LOADER_MODES or orientation not in (None, 1):
+def needs_conversion(image: Image.Image) -> bool:
+    """True when TensorFlow's loader would read the file other than the shared decoder does, or not at all: a mode
+    or format it misreads, an EXIF orientation (the loader ignores it), a transparent palette colour."""
+    if image.format not in LOADER_FORMATS or image.mode not in LOADER_MODES:
         return True
-    return mode == "P" and "transparency" in info
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB version of any PIL image, upright as its EXIF orientation says: 16/32-bit grey scaled (not clipped), alpha
-    composited over white."""
-    image = ImageOps.exif_transpose(image) or image
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        import numpy as np
-
-        pixels = np.asarray(image, dtype=np.float64)
-        sixteen_bit = image.mode.startswith("I;16") or pixels.max(initial=0) > 255
-        scale = 65535.0 if sixteen_bit else 255.0
-        return Image.fromarray(np.clip(pixels / scale * 255 + 0.5, 0, 255).astype(np.uint8)).convert("RGB")
-    if image.mode in ALPHA_MODES or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return image.convert("RGB")
+    if decode.orientation(image) not in (None, 1):
+        return True
+    return image.mode == "P" and "transparency" in image.info

@@ -1,10 +1,11 @@
 """The claims plugin's command line, kept apart so that every way an option can be wrong is caught in one place and
 at start: the `tl-claims` option group, the overrides of the scale presets (checked by the scales themselves, so a
-typo stops the session before any training) and the start-up checks, where an unwritable `--results-dir` or
-`--cache-dir`, or a `--dataset` that cannot be read, stops the session in one sentence instead of failing every test
-with a traceback.
+typo stops the session before any training) and the start-up checks, where an unwritable `--results-dir` (or a
+scale folder inside it) or `--cache-dir`, or a `--dataset` that cannot be read, stops the session in one sentence
+instead of failing every test with a traceback.
 """
 
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--image-size", type=int, default=None, help="image side in pixels (default: preset)")
     group.addoption("--n-train", type=int, default=None, help="training images per class (default: preset)")
+    group.addoption(
+        "--dry-run",
+        action="store_true",
+        help="every scale at the smoke sizes, its backbone, data and recipe kept (Scale.dry_run): the code paths of "
+        "a scale this machine cannot afford, rows under <results-dir>/<scale>_dry/, no verdict asserted",
+    )
     group.addoption("--results-dir", default="results", help="where tables, figures and logs go (default: results)")
     group.addoption(
         "--cache-dir",
@@ -74,12 +81,37 @@ def validated_overrides(config: pytest.Config) -> dict:
     return overrides
 
 
+# Where a run creates files inside each scale's folder (rows under runs/, a class's outcomes under homework/, the
+# tables in the folder itself), and the files it appends to in place there.
+SCALE_FOLDERS = ("", "runs", "homework")
+APPENDED_FILES = ("progress.log",)
+
+
 def check_outputs_writable(session: "ClaimsSession") -> None:
-    """Stop at start, in one sentence, when results or caches could not be written (not after the first arm)."""
-    for option, path in (("--results-dir", session.results_dir), ("--cache-dir", session.cache_dir)):
-        reason = unwritable_reason(path)
+    """Stop at start, in one sentence, when results or caches could not be written (not after the first arm): the
+    results folder, every place a run writes inside an existing scale folder (`results/<scale>/` left read-only by
+    another user or a copy), and the cache."""
+    for option, path, reason in (
+        ("--results-dir", session.results_dir, results_reason(session.results_dir)),
+        ("--cache-dir", session.cache_dir, unwritable_reason(session.cache_dir)),
+    ):
         if reason:
             raise pytest.UsageError(f"{option} {path}: {reason}; give a folder this user can write to.")
+
+
+def results_reason(results_dir: Path) -> str | None:
+    """Why a claims run could not write its results under `results_dir`, or None."""
+    reason = unwritable_reason(results_dir)
+    if reason:
+        return reason  # first: inside an unreadable folder nothing else can be looked at
+    for scale in SCALES:
+        for folder in (results_dir / scale / name for name in SCALE_FOLDERS):  # the scale's own folder first
+            if folder.exists() and (reason := unwritable_reason(folder)):
+                return reason
+        for file in (results_dir / scale / name for name in APPENDED_FILES):
+            if file.exists() and not os.access(file, os.W_OK):
+                return f"cannot append to {file} (permission denied)"
+    return None
 
 
 def unwritable_reason(path: Path) -> str | None:

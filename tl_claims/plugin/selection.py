@@ -24,7 +24,7 @@ SCALE_MARKERS = {
     "smoke": "every claim's code path at tiny size, one seed; rows written, no verdict asserted (fast suite)",
     "cpu": "claim verdicts on the embedded default (Lite0 + synthetic flowers) on a laptop-class CPU, in minutes",
     "replicate": "the cpu scale's primary verdicts on each data family × backbone (make replicate)",
-    "gpu": "the lesson's full recipe (EfficientNetB0 imagenet, tf_flowers, 224 px); skipped without a GPU",
+    "gpu": "the lesson's recipe at 224 px on the tf_flowers photos (B0 imagenet, else Lite0); skipped without a GPU",
 }
 # Beside the scale: a claim's other variants (the lesson's reading is the primary) are studies around the claim,
 # selectable on their own: `make verify` runs `-m "cpu and not exploratory"`, `make explore` the rest.

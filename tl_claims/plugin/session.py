@@ -47,10 +47,14 @@ class ClaimsSession:
         cache = config.getoption("--cache-dir")
         self.cache_dir = Path(cache).expanduser() if cache else default_cache_dir()
         self.worker = getattr(config, "workerinput", {}).get("workerid", "main")
+        self.dry_run = bool(config.getoption("--dry-run", False))
         self.labs: dict = {}
 
     def scale(self, name: str) -> Scale:
-        return SCALES[name].override(**self.overrides)
+        """The preset with the command line's overrides, at the smoke sizes under --dry-run (what was typed still
+        wins), with the backbone whose weights this machine has (`Scale.with_weights_on_disk`)."""
+        preset = SCALES[name].dry_run() if self.dry_run and name != "smoke" else SCALES[name]
+        return preset.override(**self.overrides).with_weights_on_disk()
 
     def lab(self, scale: Scale) -> Lab:
         """One Lab per configuration (a `Scale` from `scale(name).configurations()`)."""
@@ -121,7 +125,7 @@ def pin_worker_gpu(worker: str) -> None:
 def claim_verifier(request: pytest.FixtureRequest) -> Callable[[Claim | str, str, str], Row]:
     """The `verify_claim` fixture's value: a function that runs a claim (an id or a `Claim`) variant at a scale,
     once per configuration of that scale, and returns the first configuration's row. At smoke scale the rows are
-    only checked to be finite; at the other scales `judge` decides."""
+    only checked to be finite, and so is every scale's under --dry-run; elsewhere `judge` decides."""
     session = request.config.stash[SESSION_KEY]
 
     def verify(claim: Claim | str, variant: str, scale_name: str) -> Row:
@@ -130,7 +134,7 @@ def claim_verifier(request: pytest.FixtureRequest) -> Callable[[Claim | str, str
         claim = CLAIMS[claim] if isinstance(claim, str) else claim
         configurations = session.scale(scale_name).configurations()
         rows = [run_configuration(session, request.node.nodeid, claim, variant, scale) for scale in configurations]
-        if scale_name == "smoke":
+        if scale_name == "smoke" or session.dry_run:
             values = [value for row in rows for arm in row.per_seed.values() for value in arm]
             assert all(math.isfinite(value) for value in values), f"non-finite measurement: {rows[0].per_seed}"
             return rows[0]

@@ -1,7 +1,8 @@
 """`python -m tl_claims docs`: the documents that ship with the package, for readers without the repository.
 
-python -m tl_claims docs contract          # the student contract (what the teaching messages point at)
-python -m tl_claims docs contract --path   # where the installed file lives
+python -m tl_claims docs contract            # the student contract (what the teaching messages point at)
+python -m tl_claims docs contract --lang es  # in Spanish, the lesson's language
+python -m tl_claims docs contract --path     # where the installed file lives
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tl_claims.resources import DOCS, read_text, resource
+from tl_claims.resources import DOCS, DOCS_LANGUAGES, read_text, resource
 
 
 def run(args: argparse.Namespace) -> int:
-    name = DOCS[args.document]
+    name = DOCS[args.document][args.lang]
     if args.path:
         print(resource(name))
     else:
@@ -29,9 +30,11 @@ def register(subparsers) -> None:
         description="Print a document that ships with tl-claims, offline.",
         epilog="examples:\n"
         "  tl-claims docs contract            # the student contract\n"
+        "  tl-claims docs contract --lang es  # in Spanish\n"
         "  tl-claims docs contract --path     # where the installed file lives",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("document", choices=sorted(DOCS), help="contract: the student contract")
+    parser.add_argument("--lang", choices=DOCS_LANGUAGES, default="en", help="its language (default: en)")
     parser.add_argument("--path", action="store_true", help="print the installed file's path instead")
     parser.set_defaults(handler=run)

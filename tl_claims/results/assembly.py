@@ -16,6 +16,7 @@ import pandas as pd
 
 from tl_claims.core.markdown import markdown_table
 from tl_claims.core.paths import REPO_ROOT
+from tl_claims.core.spreadsheet import csv_text
 from tl_claims.results import figures, replication, rowfile, tables
 from tl_claims.stats.family import holm
 from tl_claims.stats.rules import Verdict
@@ -33,7 +34,7 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     table = pd.DataFrame(rows)
     table = table[tables.COLUMNS + [c for c in table.columns if c not in tables.COLUMNS]]
     flat = table.drop(columns=["per_seed", "details", "records", "versions", "machine"], errors="ignore")
-    rowfile.write_atomic(scale_dir / "claims.csv", flat.to_csv(index=False))
+    rowfile.write_atomic(scale_dir / "claims.csv", csv_text(flat))
     rowfile.write_atomic(scale_dir / "claims.md", tables.grouped_markdown(rows, skipped))
     table.attrs["environment"] = environment() if rowfile.has_runs(scale_dir) else _previous_environment(scale_dir)
     table.attrs["skipped"] = skipped
@@ -43,7 +44,7 @@ def assemble(results_dir: Path, scale: str) -> pd.DataFrame | None:
     figures.draw_claim_figures(rows, scale_dir / "figures")
     if replication.several_setups(rows):  # the same claims on several set-ups
         replicated = replication.replication_table(rows)
-        rowfile.write_atomic(scale_dir / "replication.csv", replicated.to_csv(index=False))
+        rowfile.write_atomic(scale_dir / "replication.csv", csv_text(replicated))
         rowfile.write_atomic(scale_dir / "replication.md", markdown_table(replicated) + "\n")
         table.attrs["replication"] = replicated
     return table

@@ -10,10 +10,12 @@
 Claims put typed records (`tl_claims.claims.records.CurvePoint`, `BatchNormPoint`) in their rows; the figures read them.
 """
 
+import functools
 import math
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,22 @@ def mean_and_interval(values: list[float], confidence: float = 0.95) -> tuple[fl
     return float(values.mean()), quantile * float(values.std(ddof=1)) / math.sqrt(values.size)
 
 
+def _text_as_written(draw: Callable[..., Path]) -> Callable[..., Path]:
+    """A figure whose every label is drawn as written. With Matplotlib's default, text holding two `$` is parsed as
+    mathtext: a student's file named `a$\\frac$b.py` (a variant `student:a$\\frac$b`) crashed the figures at session
+    end, and everything after them. None of our own labels uses mathtext."""
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs) -> Path:
+        import matplotlib
+
+        with matplotlib.rc_context({"text.parse_math": False}):  # tick labels are made at savefig: inside too
+            return draw(*args, **kwargs)
+
+    return drawn
+
+
+@_text_as_written
 def plot_learning_curves(curves: dict, path: Path, scale: str) -> Path:
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(8, 5))
@@ -96,6 +114,7 @@ def plot_learning_curves(curves: dict, path: Path, scale: str) -> Path:
     return _save(figure, path)
 
 
+@_text_as_written
 def plot_batchnorm(batchnorm: dict, path: Path, scale: str) -> Path:
     plt = _pyplot()
     policies = [policy for policy in BN_POLICY_LABELS if policy in batchnorm] + sorted(
@@ -137,6 +156,7 @@ RULE_MARKERS = {  # claim type (first word of the row's rule) -> marker, legend 
 }
 
 
+@_text_as_written
 def plot_deltas(rows: list[dict], path: Path) -> Path:
     """One panel per claim (its own x axis), a row per variant: Δ and its 95 % interval in pp, coloured by what the
     verdict says, shaped by the claim type; the threshold as a black bar, zero as a grey line."""

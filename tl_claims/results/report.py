@@ -6,6 +6,7 @@ tl_claims.results.published: the rows are copied into docs/rows/, and the genera
 """
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from tl_claims.core.command_help import add_command
+from tl_claims.core.errors import HarnessError
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.results import assembly, published, rowfile
 from tl_claims.results.tables import group_rows
@@ -60,7 +62,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """1 where the results folder has no rows and nothing was asked of the checkout; with --readme the generated
     blocks are rebuilt from the published rows even then (after a change to how they are written)."""
-    tables = assemble_all(args.results_dir)
+    check_access(args.results_dir)
+    try:
+        tables = assemble_all(args.results_dir)
+    except PermissionError as error:  # a file inside, after the folders passed: still one sentence, naming it
+        raise HarnessError(f"{error.filename}: permission denied; {ACCESS_FIX}") from None
     if not tables:
         where = args.results_dir.resolve()
         print(f"no rows under {where} (scales {', '.join(published.SCALE_ORDER)}); nothing assembled")
@@ -79,6 +85,26 @@ def run(args: argparse.Namespace) -> int:
     for line in published.publish(REPO_ROOT, args.results_dir, scales, force=args.force):
         print(line)
     return 0
+
+
+ACCESS_FIX = (
+    "the report reads the rows under --results-dir and writes its tables beside them: make the folder readable and "
+    "writable by this user, or copy it somewhere you can write and pass --results-dir"
+)
+
+
+def check_access(results_dir: Path) -> None:
+    """Before anything is read or written: the results folder can be read, and each scale folder in it read and
+    written (the tables and figures go there); else one sentence that says which and why, never a bare
+    PermissionError. The outer folder first: inside an unreadable one nothing else can be looked at."""
+    scale_dirs = [results_dir / scale for scale in published.SCALE_ORDER]
+    for folder in [results_dir, *scale_dirs]:
+        if not folder.is_dir():
+            continue
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise HarnessError(f"cannot read {folder} (permission denied); {ACCESS_FIX}")
+        if folder != results_dir and not os.access(folder, os.W_OK):
+            raise HarnessError(f"cannot write the tables into {folder} (read-only or permission denied); {ACCESS_FIX}")
 
 
 def write_html(scale: str, scale_dir: Path, table: pd.DataFrame) -> None:
@@ -106,10 +132,16 @@ def assemble_all(results_dir: Path) -> dict[str, pd.DataFrame]:
     tables = {}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", rowfile.MalformedRowWarning)
-        for scale in published.SCALE_ORDER:
+        for scale in scales_with_rows(results_dir):
             table = assembly.assemble(results_dir, scale)
             if table is not None:
                 tables[scale] = table
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     return tables
+
+
+def scales_with_rows(results_dir: Path) -> list[str]:
+    """The known scales in their order, then any other folder of recorded runs (a dry run's `gpu_dry`)."""
+    others = {runs.parent.name for runs in Path(results_dir).glob("*/runs")} - set(published.SCALE_ORDER)
+    return [*published.SCALE_ORDER, *sorted(others)]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from tl_claims.core.markdown import markdown_table
+from tl_claims.core.markdown import escape_text, markdown_table
 
 # The columns every consumer can rely on, in display order.
 COLUMNS = [
@@ -108,15 +108,19 @@ def grouped_markdown(rows: list[dict], skipped: list[dict], heading: str = "###"
     parts = []
     for group in group_rows(rows).values():
         shown = pd.DataFrame([markdown_cells(row) for row in group], columns=MARKDOWN_COLUMNS)
-        parts.append(f"{heading} {configuration_title(group[0])}\n\n{markdown_table(shown)}\n")
+        parts.append(f"{heading} {escape_text(configuration_title(group[0]))}\n\n{markdown_table(shown)}\n")
     if skipped:
         parts.append(f"{heading} Skipped\n\n{skipped_markdown(skipped)}")
     return "\n".join(parts)
 
 
 def skipped_markdown(skipped: list[dict]) -> str:
-    """The skipped claim tests as a list, each with its reason."""
-    lines = [f"- `{skip['claim']}` [{skip['variant']}]: {skip.get('reason', 'no reason recorded')}" for skip in skipped]
+    """The skipped claim tests as a list, each with its reason (every part read back from rows files: escaped)."""
+    lines = [
+        f"- `{escape_text(str(skip['claim']))}` [{escape_text(str(skip['variant']))}]: "
+        + escape_text(str(skip.get("reason", "no reason recorded")))
+        for skip in skipped
+    ]
     return "\n".join(lines) + "\n"
 
 

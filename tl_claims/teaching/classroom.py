@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tl_claims.core.markdown import markdown_table
+from tl_claims.core.spreadsheet import FORMULA_STARTS, neutral_cell
 from tl_claims.teaching.checks import CHECKS
 from tl_claims.teaching.scoring import CRITERIA, criteria_graded, mean_spread, pass_rate, score
 
@@ -97,7 +98,13 @@ def read_gradebook(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         return []
     with path.open(encoding="utf-8", newline="") as handle:
-        return [{column: row.get(column) or "" for column in COLUMNS} for row in csv.DictReader(handle)]
+        return [{column: as_written(row.get(column) or "") for column in COLUMNS} for row in csv.DictReader(handle)]
+
+
+def as_written(cell: str) -> str:
+    """A cell as it was before `neutral_cell` marked it as text for the spreadsheets (a leading `'`), so that a
+    student named `-ana` stays one student when the gradebook is read back and written again."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
 def staleness(row: Mapping[str, str]) -> str:
@@ -123,7 +130,7 @@ def write_class_table(
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({column: neutral_cell(value) for column, value in row.items()} for row in rows)
     summary = class_summary(rows, scale)
     md_path.write_text(to_markdown(rows, summary, scale), encoding="utf-8")
     return csv_path, md_path, summary_lines(rows, summary, scale)

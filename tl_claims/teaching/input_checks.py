@@ -46,6 +46,7 @@ def check_preprocessing_matches_backbone(pipeline: Pipeline) -> None:
     low, high = float(expected.min()), float(expected.max())
     if close_range((seen_low, seen_high), (low, high)):
         return
+    expression, layer = formula(spec.name)
     values = dict(
         base=pipeline.base.name,
         backbone=spec.name,
@@ -53,7 +54,8 @@ def check_preprocessing_matches_backbone(pipeline: Pipeline) -> None:
         seen_high=seen_high,
         low=low,
         high=high,
-        formula=formula(spec.name),
+        expression=expression,
+        layer=layer,
     )
     text_fields = {
         "hint": range_hint((seen_low, seen_high), (low, high)),
@@ -189,10 +191,11 @@ def range_hint(seen: tuple[float, float], expected: tuple[float, float]) -> str:
     return ""
 
 
-def formula(backbone: str) -> str:
-    """The backbone's preprocessing as code for the fix line, read off the registered function (it is affine)."""
+def formula(backbone: str) -> tuple[str, str]:
+    """The backbone's preprocessing for the fix line, as arithmetic and as a Keras layer, read off the registered
+    function (it is affine)."""
     zero, full = (float(np.asarray(backbones.get(backbone).preprocess(np.full((1,), value)))[0]) for value in (0, 255))
     scale = (full - zero) / 255.0
     divisor, offset = 1.0 / scale, -zero / scale
     layer = f"keras.layers.Rescaling(1 / {divisor:g}, offset=-{offset:g} / {divisor:g})"
-    return f"(x - {offset:g}) / {divisor:g}, i.e. {layer}"
+    return f"(x - {offset:g}) / {divisor:g}", layer

@@ -34,12 +34,12 @@ TITLES = {
     },
     "es": {
         "preprocessing_matches_backbone": "el preprocesamiento no coincide con el modelo base",
-        "augmentation_inactive_at_inference": "la augmentation (o el dropout) está activa en inferencia",
-        "augmentation_absent_from_val": "la augmentation se aplica a los datos de validación/test",
+        "augmentation_inactive_at_inference": "el aumento de datos (o el dropout) está activo en inferencia",
+        "augmentation_absent_from_val": "el aumento de datos se aplica a los datos de validación/test",
         "stage1_trains_only_head": "la etapa 1 no entrena solo la cabeza",
         "recompiled_after_unfreezing": "la etapa 2 no entrena la base",
         "batchnorm_frozen_in_finetuning": "BatchNorm actualiza sus estadísticas móviles durante el fine-tuning",
-        "finetune_lr_10x_lower": "el learning rate del fine-tuning es demasiado alto",
+        "finetune_lr_10x_lower": "la tasa de aprendizaje del fine-tuning es demasiado alta",
     },
 }
 
@@ -146,36 +146,40 @@ CHECKS = {
             seen="imágenes en 0-255 llegan a la base '{base}' como valores en [{seen_low:.3g}, {seen_high:.3g}]{hint}.",
             rule="{backbone} espera su entrada en [{low:.3g}, {high:.3g}] ({expects}).",
             why="Los filtros preentrenados se aprendieron con entradas en ese rango; otro rango desplaza todas las "
-            "activaciones, se pierden las features de ImageNet y el transfer learning pierde casi toda su ventaja.",
+            "activaciones, se pierden las características de ImageNet y el transfer learning pierde casi toda su "
+            "ventaja.",
             fix="Aplicá el preprocesamiento propio del modelo base exactamente una vez, entre las imágenes y la "
             "base: {fix_hint}.",
         ),
         ("augmentation_inactive_at_inference", "nondeterministic"): Message(
             seen="dos llamadas de inferencia {call} sobre las mismas {n} imágenes dieron {where} distintos (mayor "
             "diferencia {delta:.3g}).",
-            rule="En inferencia el modelo es determinista: augmentation y dropout apagados.",
+            rule="En inferencia el modelo es determinista: el aumento de datos y el dropout están apagados.",
             why="Las predicciones se harían sobre imágenes transformadas al azar: cambian de una llamada a otra, y "
-            "la accuracy medida así es ruidosa y menor que la real.",
-            fix="Aumentá con las capas de augmentation de Keras (RandomFlip, RandomRotation, RandomZoom...), que son "
-            "identidad con training=False, en lugar de operaciones aleatorias que ignoran el flag (tf.image.random_* "
-            "o keras.random en una Lambda o capa propia); o pasá esas operaciones al dataset de train.",
+            "la exactitud medida así es ruidosa y menor que la real.",
+            fix="Aumentá los datos con las capas de Keras (RandomFlip, RandomRotation, RandomZoom...), que no "
+            "cambian nada con training=False, en lugar de operaciones aleatorias que ignoran ese argumento "
+            "(tf.image.random_* o keras.random en una Lambda o en una capa propia); o pasá esas operaciones al "
+            "dataset de entrenamiento.",
         ),
         ("augmentation_absent_from_val", "changes"): Message(
             seen="dos pasadas por el dataset de validación dieron imágenes distintas ({n_changed} de {n} imágenes "
             "difieren).",
-            rule="Augmentation solo en train: el pipeline de val/test da las mismas imágenes en cada pasada.",
-            why="La accuracy de validación se mide entonces sobre imágenes transformadas: ruidosa de época a época y "
-            "sesgada, así que la selección de modelo y el early stopping siguen al ruido.",
-            fix="Aplicá la augmentation solo al dataset de train (o como capas dentro del modelo); armá val/test "
-            "solo con batching y preprocesamiento.",
+            rule="Aumento de datos solo en el entrenamiento: el pipeline de validación/test da las mismas imágenes "
+            "en cada pasada.",
+            why="La exactitud de validación se mide entonces sobre imágenes transformadas: ruidosa de época a época "
+            "y sesgada, así que la selección de modelo y el early stopping siguen al ruido.",
+            fix="Aplicá el aumento de datos solo al dataset de entrenamiento (o como capas dentro del modelo); armá "
+            "validación/test solo con batches y preprocesamiento.",
         ),
         ("stage1_trains_only_head", "base_moves"): Message(
             seen="un paso de entrenamiento de la etapa 1 cambió {n_changed} de {n_total} variables de la base "
             "(p. ej. {example}).",
             rule="La etapa 1 (calentamiento de la cabeza) entrena solo la cabeza nueva: la base se congela "
             "(base.trainable = False) antes de compilar.",
-            why="La cabeza nueva arranca al azar: sus primeros gradientes son grandes y aleatorios y, con el LR de "
-            "calentamiento, destruyen las features preentrenadas antes de que la cabeza aprenda algo.",
+            why="La cabeza nueva arranca al azar: sus primeros gradientes son grandes y aleatorios y, con la tasa de "
+            "aprendizaje del calentamiento, destruyen las características preentrenadas antes de que la cabeza "
+            "aprenda algo.",
             fix="Poné base.trainable = False en build_model (o antes de model.compile en compile_stage1).",
         ),
         ("stage1_trains_only_head", "head_frozen"): Message(
@@ -189,16 +193,17 @@ CHECKS = {
             seen="después de unfreeze_and_compile_stage2 la base no tiene variables entrenables.",
             rule="La etapa 2 descongela la base (base.trainable = True) y vuelve a compilar.",
             why="Con la base congelada, el 'fine-tuning' solo sigue entrenando la cabeza: la etapa 2 no puede "
-            "mejorar las features.",
-            fix="En unfreeze_and_compile_stage2: base.trainable = True y luego model.compile(...) con un LR bajo.",
+            "mejorar las características.",
+            fix="En unfreeze_and_compile_stage2: base.trainable = True y después model.compile(...) con una tasa de "
+            "aprendizaje baja.",
         ),
         ("recompiled_after_unfreezing", "not_recompiled"): Message(
             seen="base.trainable es True ({n_trainable} variables entrenables), pero un paso de entrenamiento "
             "después de la etapa 1 no movió ningún peso de la base.",
             rule="Después de cambiar `trainable` hay que volver a compilar: Keras fija qué variables entrena cuando "
-            "arma la función de entrenamiento (en compile/fit), no cuando cambiás el flag.",
-            why="Sin compile el optimizer sigue actualizando solo la cabeza: la etapa 2 no hace fine-tuning de nada, "
-            "en silencio.",
+            "arma la función de entrenamiento (en compile/fit), no cuando cambiás el atributo.",
+            why="Sin compile el optimizador sigue actualizando solo la cabeza: la etapa 2 no hace fine-tuning de "
+            "nada, en silencio.",
             fix="Llamá a model.compile(optimizer=keras.optimizers.Adam(1e-5), loss=..., metrics=...) después de "
             "base.trainable = True; cambiar model.optimizer.learning_rate no alcanza.",
         ),
@@ -209,18 +214,18 @@ CHECKS = {
             "móviles no cambian. {pitfall}",
             why="Batches chicos (y aumentados) dan estadísticas ruidosas; mezclarlas con los promedios móviles de "
             "ImageNet desplaza todas las activaciones normalizadas y borra lo aprendido en el preentrenamiento "
-            "(el gotcha de BN de la clase).",
+            "(la trampa de BatchNorm de la clase).",
             fix="Después de base.trainable = True, congelá las capas BatchNorm y recién entonces "
             "compilá:\n      {code}",
         ),
         ("finetune_lr_10x_lower", "too_high"): Message(
-            seen="learning rate de la etapa 1 {lr1:.3g}, del fine-tuning {lr2:.3g}: solo {ratio:.3g}x más bajo.",
-            rule="El learning rate del fine-tuning es al menos 10x menor que el de la etapa 1 (la clase: 1e-3 y "
-            "luego 1e-5, 10-100x más bajo).",
-            why="Con el LR de la cabeza, los primeros pasos de fine-tuning hacen cambios grandes en los pesos "
-            "preentrenados: catastrophic forgetting, y la accuracy puede terminar por debajo de la etapa 1.",
-            fix="Compilá la etapa 2 con un LR bajo, p. ej. keras.optimizers.Adam(1e-5) (1e-4 como máximo después "
-            "de 1e-3).",
+            seen="tasa de aprendizaje de la etapa 1 {lr1:.3g}, del fine-tuning {lr2:.3g}: solo {ratio:.3g}x más baja.",
+            rule="La tasa de aprendizaje del fine-tuning es al menos 10x menor que la de la etapa 1 (la clase: 1e-3 "
+            "y después 1e-5, entre 10 y 100 veces más baja).",
+            why="Con la tasa de la cabeza, los primeros pasos de fine-tuning hacen cambios grandes en los pesos "
+            "preentrenados: olvido catastrófico, y la exactitud puede terminar por debajo de la de la etapa 1.",
+            fix="Compilá la etapa 2 con una tasa baja, p. ej. keras.optimizers.Adam(1e-5) (1e-4 como máximo "
+            "después de 1e-3).",
         ),
     },
 }
@@ -235,8 +240,8 @@ TEXTS = {
         "expects_scaled": "its own preprocess_input maps 0-255 to this range",
         "fix_0_255": "{backbone} rescales inside the network, so feed it 0-255 pixels and remove your "
         "Rescaling(1/255) or `/ 255` (keras.applications' preprocess_input is a pass-through for it)",
-        "fix_scaled": "{backbone} needs {formula}; add it once, e.g. as a Rescaling layer, and remove any other "
-        "scaling",
+        "fix_scaled": "{backbone} needs {expression}, i.e. {layer}; add it once, e.g. as a Rescaling layer, and "
+        "remove any other scaling",
         "call_note": " - although the model calls the base with training=False",
         "where_base_input": "images entering the base",
         "where_output": "outputs",
@@ -253,8 +258,29 @@ TEXTS = {
         "contract_returns": "{name}(...) in {module} must return {needs}; it returned {got}.",
         "contract_base_outside": "build_model returned a base that is not a layer of the model: return the base "
         "object you called inside the model, e.g. `x = base(x)` ... `return model, base`.",
-        "contract_not_python": "not a Python file: give the .py file that implements the student contract "
-        "(`python -m tl_claims docs contract`).",
+        "contract_not_python": "neither a Python file nor a notebook: give the .py or .ipynb file that implements "
+        "the student contract (`python -m tl_claims docs contract`).",
+        "at_line": "{file}, line {line}",
+        "step_startup": "start-up",
+        "step_import": "the import of your file",
+        "step_build": "the building of the pipeline (build_datasets, build_model, compile_stage1)",
+        "step_check": "the check {check}",
+        "step_homework": "the homework at {scale} scale",
+        "needs_BACKBONE": "a backbone name, e.g. BACKBONE = 'efficientnet_lite0'",
+        "needs_build_datasets": "build_datasets(config) -> (train, val)",
+        "needs_build_model": "build_model(config) -> (model, base)",
+        "needs_compile_stage1": "compile_stage1(model, base)",
+        "needs_unfreeze_and_compile_stage2": "unfreeze_and_compile_stage2(model, base)",
+        "returns_datasets": "(train, val), two tf.data.Dataset of (images, labels)",
+        "returns_model": "(model, base), two keras.Model",
+        "got_value": "a {kind}",
+        "got_sequence": "a {kind} of {n}: ({items})",
+        "at_cell": "{file}, cell {cell}, line {line}",
+        "notebook_not_json": "not a notebook: the file is not valid JSON ({error}).",
+        "notebook_no_cells": "not a notebook: the file has no list of cells.",
+        "notebook_format": "notebook format {version!r}: save it again from Jupyter or Colab (format 4).",
+        "notebook_skipped": "{file}: {count} IPython line(s) left out, they are not Python: {lines}.",
+        "notebook_skipped_line": "cell {cell}, line {line}: {text}",
         "student_exit": "{name} called sys.exit({code!r}): a student function must return, never end the program.",
         "student_timeout": "{name} did not return within {seconds:g} s (the limit per call of a student function; "
         "set it with --call-timeout): look for an endless loop or training that should not run here.",
@@ -267,7 +293,8 @@ TEXTS = {
         "not_run_after": "not run: stopped by the problem reported in {check}.",
         "homework_checks_failed": "teaching checks that did not pass: {checks} (run pytest --student on the file "
         "for the explanations).",
-        "homework_empty_folder": "no student .py file in this folder (files starting with _ or test_ are skipped).",
+        "homework_empty_folder": "no student .py or .ipynb file in this folder (files starting with _ or test_ "
+        "are skipped).",
         "same_error": "not run separately: the same error as in {check} (reported once there).",
         "last_output": "Its last output: {tail}",
         "contract_no_file": "no such file; give the path of a Python file that implements the student contract "
@@ -316,72 +343,94 @@ TEXTS = {
         "expects_scaled": "su propio preprocess_input lleva 0-255 a este rango",
         "fix_0_255": "{backbone} reescala dentro de la red: dale píxeles 0-255 y quitá tu Rescaling(1/255) o "
         "`/ 255` (el preprocess_input de keras.applications no hace nada para este modelo)",
-        "fix_scaled": "{backbone} necesita {formula}; agregalo una vez, p. ej. como capa Rescaling, y quitá "
-        "cualquier otro escalado",
+        "fix_scaled": "{backbone} necesita {expression}, es decir {layer}; agregalo una vez, p. ej. como capa "
+        "Rescaling, y quitá cualquier otro escalado",
         "call_note": " - aunque el modelo llama a la base con training=False",
         "where_base_input": "tensores de entrada a la base",
-        "where_output": "resultados",
+        "where_output": "salidas",
         "status_passed": "pasó",
         "status_failed": "falló",
         "status_error": "error",
         "contract_import": "no se pudo importar el módulo del estudiante {path}: {error}",
         "contract_missing": "falta {name} en {module}: el contrato necesita {needs}.{suggestion} "
-        "El contrato: `python -m tl_claims docs contract`.",
+        "El contrato: `python -m tl_claims docs contract --lang es`.",
         "contract_suggestion": " ¿Quisiste llamar {name!r} a {found!r}?",
-        "contract_not_callable": "{name} en {module} tiene que ser una función ({needs}); es un {kind}.",
+        "contract_not_callable": "{name} en {module} tiene que ser una función ({needs}); es de tipo {kind}.",
         "contract_signature": "{name} en {module} tiene que recibir {needs}; la tuya es {name}{signature}.",
         "contract_backbone": "BACKBONE = {value!r} en {module} no es un modelo base conocido; usá uno de: {choices}.",
         "contract_returns": "{name}(...) en {module} tiene que devolver {needs}; devolvió {got}.",
         "contract_base_outside": "build_model devolvió una base que no es una capa del modelo: devolvé el objeto "
         "base que llamaste dentro del modelo, p. ej. `x = base(x)` ... `return model, base`.",
-        "contract_not_python": "no es un archivo Python: indicá el archivo .py que implementa el contrato del "
-        "estudiante (`python -m tl_claims docs contract`).",
+        "contract_not_python": "no es un archivo Python ni un cuaderno: indicá el archivo .py o .ipynb que "
+        "implementa el contrato del estudiante (`python -m tl_claims docs contract --lang es`).",
+        "at_line": "{file}, línea {line}",
+        "step_startup": "el arranque",
+        "step_import": "la importación de tu archivo",
+        "step_build": "el armado del pipeline (build_datasets, build_model, compile_stage1)",
+        "step_check": "el chequeo {check}",
+        "step_homework": "la tarea a escala {scale}",
+        "needs_BACKBONE": "el nombre de un modelo base, p. ej. BACKBONE = 'efficientnet_lite0'",
+        "needs_build_datasets": "build_datasets(config) -> (train, val)",
+        "needs_build_model": "build_model(config) -> (model, base)",
+        "needs_compile_stage1": "compile_stage1(model, base)",
+        "needs_unfreeze_and_compile_stage2": "unfreeze_and_compile_stage2(model, base)",
+        "returns_datasets": "(train, val), dos tf.data.Dataset de pares (images, labels)",
+        "returns_model": "(model, base), dos keras.Model",
+        "got_value": "un valor de tipo {kind}",
+        "got_sequence": "un valor de tipo {kind} con {n} elementos: ({items})",
+        "at_cell": "{file}, celda {cell}, línea {line}",
+        "notebook_not_json": "no es un cuaderno: el archivo no es JSON válido ({error}).",
+        "notebook_no_cells": "no es un cuaderno: el archivo no tiene una lista de celdas.",
+        "notebook_format": "cuaderno en formato {version!r}: volvé a guardarlo desde Jupyter o Colab (formato 4).",
+        "notebook_skipped": "{file}: se dejaron afuera {count} línea(s) de IPython, que no son Python: {lines}.",
+        "notebook_skipped_line": "celda {cell}, línea {line}: {text}",
         "student_exit": "{name} llamó a sys.exit({code!r}): una función del estudiante tiene que devolver un valor, "
         "nunca terminar el programa.",
         "student_timeout": "{name} no terminó en {seconds:g} s (el límite por llamada a una función del estudiante; "
         "se cambia con --call-timeout): buscá un bucle infinito o un entrenamiento que no debería correr acá.",
-        "child_crashed": "los checks se detuvieron durante {step}: el proceso que corre tu código terminó con "
+        "child_crashed": "los chequeos se detuvieron durante {step}: el proceso que corre tu código terminó con "
         "estado de salida {status} antes de informar (os._exit, un fallo o falta de memoria en tu código). {output}",
-        "child_timeout": "los checks se detuvieron durante {step}: el proceso que corre tu código superó su límite "
+        "child_timeout": "los chequeos se detuvieron durante {step}: el proceso que corre tu código superó su límite "
         "total de {seconds:g} s y fue terminado.",
-        "child_missing": "el check no corrió (el proceso que corre tu código no informó un resultado para él, p. ej. "
-        "porque tu código cambió los objetos del harness).",
+        "child_missing": "el chequeo no corrió (el proceso que corre tu código no informó un resultado para él, "
+        "p. ej. porque tu código cambió los objetos del evaluador).",
         "not_run_after": "no corrió: lo detuvo el problema informado en {check}.",
-        "homework_checks_failed": "checks de enseñanza que no pasaron: {checks} (corré pytest --student sobre el "
-        "archivo para ver las explicaciones).",
-        "homework_empty_folder": "no hay ningún archivo .py de estudiante en esta carpeta (se saltean los que "
-        "empiezan con _ o test_).",
+        "homework_checks_failed": "chequeos de enseñanza que no pasaron: {checks} (corré pytest --student sobre "
+        "el archivo para ver las explicaciones).",
+        "homework_empty_folder": "no hay ningún archivo .py o .ipynb de estudiante en esta carpeta (se saltean "
+        "los que empiezan con _ o test_).",
         "same_error": "no corrió por separado: es el mismo error que en {check} (informado una sola vez allí).",
         "last_output": "Su última salida: {tail}",
         "contract_no_file": "no existe el archivo; indicá la ruta de un archivo Python que implemente "
-        "el contrato del estudiante (`python -m tl_claims docs contract`).",
+        "el contrato del estudiante (`python -m tl_claims docs contract --lang es`).",
         "contract_base_not_called": "la base no se llama sobre la entrada del modelo: armá el modelo con "
         "`x = base(x)` adentro y devolvé esa misma base desde build_model.",
         "contract_elements": "{name}(...) en {module} tiene que dar datasets de pares (images, labels); sus "
         "elementos son {got}.",
         "homework_rows": "tarea a escala {scale}: fase 1 {phase1:.3f}, fase 2 {phase2:.3f}, desde cero "
-        "{scratch:.3f} (accuracy de test, promedio de {seeds} semilla(s))",
+        "{scratch:.3f} (exactitud de test, promedio de {seeds} semilla(s))",
         "homework_two_stage": "la fase 2 tiene que superar a la fase 1 en al menos {need:.0f} pp (criterio de "
-        "aceptación de la clase); medido {delta:+.1f} pp. Hacé fine-tuning más largo o con un LR algo mayor "
-        "(siempre 10x más bajo) y mantené BatchNorm congelado.",
+        "aceptación de la clase); medido {delta:+.1f} pp. Hacé un fine-tuning más largo o con una tasa de "
+        "aprendizaje algo mayor (siempre 10x más baja que la de la etapa 1) y mantené BatchNorm congelado.",
         "homework_lesson_literal": "el código de la clase tal cual (ejercicios 4-5: recompilar con 1e-5, base(x, "
         "training=False)) con los mismos datos: fase 1 {phase1:.3f}, fase 2 {phase2:.3f} ({delta:+.1f} pp): {verdict}",
         "homework_criterion_met": "cumple el criterio",
-        "homework_criterion_missed": "no cumple el criterio (en Keras 3 esa forma de llamar no congela BatchNorm)",
+        "homework_criterion_missed": "no cumple el criterio (en Keras 3 esa forma de llamar a la base no congela "
+        "BatchNorm)",
         "homework_scratch": "el transfer learning tiene que superar a entrenar desde cero en al menos {need:.0f} pp "
-        "('por mucho margen', leído como en el claim transfer_vs_scratch); medido {delta:+.1f} pp. Revisá el "
+        "('por mucho margen', leído como en la afirmación transfer_vs_scratch); medido {delta:+.1f} pp. Revisá el "
         "preprocesamiento y que build_model pase config.weights a la base.",
         # La corrección de una clase: la frase de la escala smoke, la devolución (tl_claims/teaching/feedback.py).
-        "homework_smoke_not_graded": "criterios de accuracy sin corregir a escala smoke (-m cpu los corrige)",
+        "homework_smoke_not_graded": "criterios de exactitud sin corregir a escala smoke (-m cpu los corrige)",
         "homework_feedback": "devolución: {path}",
         "status_not_run": "no corrió",
         "feedback_title": "Devolución de la tarea: {student}",
         "feedback_graded": "Corregida el {time} a escala {scale}: {file} (SHA-256 {sha}), tl-claims {version}.",
         "feedback_points": "Puntos: {earned:g} de {possible:g}",
         "feedback_problem": "La corrección se detuvo: {problem}",
-        "feedback_checks": "Checks de enseñanza",
-        "feedback_check_header": "check|resultado|puntos",
-        "feedback_accuracy": "Accuracy de test (promedio de {seeds} semilla(s))",
+        "feedback_checks": "Chequeos de enseñanza",
+        "feedback_check_header": "chequeo|resultado|puntos",
+        "feedback_accuracy": "Exactitud de test (promedio de {seeds} semilla(s))",
         "feedback_accuracy_header": "fase 1|fase 2|desde cero",
         "feedback_criteria": "Criterios de aceptación",
         "feedback_criteria_header": "criterio|necesario|medido|veredicto|puntos",

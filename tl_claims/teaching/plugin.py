@@ -3,16 +3,17 @@
     pytest --student examples/student_bn_updating.py            # one test per check, failures explain the fix
     pytest --student my_pipeline.py --lang es                   # the messages in Spanish (or TL_CLAIMS_LANG=es)
     pytest --homework my_pipeline.py                            # smoke scale: the checks graded, not accuracy
-    pytest --homework class/ -m cpu                             # every .py in class/, cpu scale, a class table
+    pytest --homework class/ -m cpu                             # every .py and .ipynb in class/, cpu scale
 
 Student code never runs in this process (tl_claims/teaching/sandbox.py): `--student` runs the checks in a child
 process at start-up (a broken contract stops the session with one sentence, a usage error), and each `--homework`
 student is graded, checks included, in a child of its own while its test runs, so one failing student never stops
 the others (on Linux the children are forked from one server process that has imported TensorFlow once). Each call
-of a student function has a time limit (--call-timeout, default 300 s). The student's file becomes the collected
-test module, but its tests are those of student_tests.py (`StudentTests`): ids read
-`my_pipeline.py::test_check[preprocessing_matches_backbone]`, and conftest files are the student's own, wherever the
-file lives. Without explicit paths the session runs just these tests; with paths, they are added.
+of a student function has a time limit (--call-timeout, default 300 s). The student's file (a .py, or a notebook
+whose code cells the child runs: tl_claims/teaching/ipynb.py) becomes the collected test module, but its tests
+are those of student_tests.py (`StudentTests`): ids read `my_pipeline.py::test_check[preprocessing_matches_backbone]`,
+and conftest files are the student's own, wherever the file lives. Without explicit paths the session runs just
+these tests; with paths, they are added.
 The homework rows go to the results table through the main plugin's session (tl_claims/plugin/session.py): same results
 directory, run id and scale options (--image-size, --seeds, --n-train, --dataset); the gradebook
 (tl_claims/teaching/classroom.py) to results/<scale>/homework_class.{csv,md}, each student's feedback
@@ -42,6 +43,8 @@ from tl_claims.teaching import messages
 
 CLAIMS_PLUGIN = "tl_claims.plugin.hooks"
 TESTS_MODULE = "tl_claims.teaching.student_tests"
+NOTEBOOK_SUFFIX = ".ipynb"  # tl_claims/teaching/ipynb.py reads it; the plugin itself imports no more than pytest
+SOURCE_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
 TARGETS = {"student": "test_check", "homework": "test_homework"}
 CHECK_IMAGE_SIZE = 32  # the checks look at structure and behaviour, not accuracy: the smallest size the bases take
 LANG_VARIABLE = "TL_CLAIMS_LANG"
@@ -73,9 +76,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="PATH",
         action="append",
         default=None,
-        help="grade student pipelines (a .py file or a folder of them; repeat for several): phase 1, phase 2 and "
-        "from-scratch accuracy and the teaching checks into a class table; smoke scale by default, -m cpu / "
-        "-m gpu for the acceptance criteria",
+        help="grade student pipelines (a .py file, a notebook (.ipynb) or a folder of them; repeat for several): "
+        "phase 1, phase 2 and from-scratch accuracy and the teaching checks into a class table; smoke scale by "
+        "default, -m cpu / -m gpu for the acceptance criteria",
     )
     parser.addini(LANG_INI, "tl-claims: language of the student messages (en or es)", default="")
     parser.addini(
@@ -201,20 +204,23 @@ def points_of(config: pytest.Config) -> dict[str, float]:
 
 
 def student_file(option: str, path: Path, lang: str) -> Path:
-    """An existing .py file, or a usage error that says what to give."""
+    """An existing .py or .ipynb file, or a usage error that says what to give."""
     if not path.is_file():
         raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_no_file')}")
-    if path.suffix != ".py":
+    if path.suffix not in SOURCE_SUFFIXES:
         raise pytest.UsageError(f"--{option} {path}: {messages.text(lang, 'contract_not_python')}")
     return path
 
 
 def homework_files(given: list[str], lang: str) -> list[Path]:
-    """Every .py file named or inside a named folder (not recursive; files starting with _ or test_ skipped)."""
+    """Every .py or .ipynb file named or inside a named folder (not recursive; files starting with _ or test_
+    skipped)."""
     paths: list[Path] = []
     for item in map(Path, given):
         if item.is_dir():
-            found = sorted(p for p in item.glob("*.py") if not p.name.startswith(("_", "test_")))
+            found = sorted(
+                p for p in item.iterdir() if p.suffix in SOURCE_SUFFIXES and not p.name.startswith(("_", "test_"))
+            )
             if not found:
                 raise pytest.UsageError(f"--homework {item}: {messages.text(lang, 'homework_empty_folder')}")
             paths.extend(found)
@@ -262,6 +268,13 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
     """A student's file is collected as `StudentTests`, never imported as a test module."""
     if options_naming(parent.config, module_path):
         return StudentTests.from_parent(parent, path=module_path)
+    return None
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    """A student's notebook too (pytest offers only .py files to `pytest_pycollect_makemodule`)."""
+    if file_path.suffix == NOTEBOOK_SUFFIX and options_naming(parent.config, file_path):
+        return StudentTests.from_parent(parent, path=file_path)
     return None
 
 
@@ -381,6 +394,12 @@ CLASS_TABLES = pytest.StashKey[list]()
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    students = {path for paths in config.stash.get(STUDENTS, {}).values() for path in paths.values()}
+    if any(path.suffix == NOTEBOOK_SUFFIX for path in students):
+        from tl_claims.teaching.ipynb import skipped_notes
+
+        for line in skipped_notes(sorted(students), lang_of(config)):
+            terminalreporter.write_line(line)
     for _, md_path, summary in config.stash.get(CLASS_TABLES, []):
         terminalreporter.write_line(f"class table: {md_path} (and .csv); feedback: {md_path.parent / 'feedback'}/")
         for line in summary:

@@ -5,7 +5,8 @@ The parent never imports the student's file. It starts `python -m tl_claims.teac
 which imports the student, runs the task and writes one JSON event per line to a file the parent reads:
 
     {"event": "contract", "message": ...}        the module breaks the contract (the session's usage error)
-    {"event": "step", "step": ...}               what the child is about to run (named if the child dies in it)
+    {"event": "step", "step": ..., ...}          what the child is about to run (named if the child dies in it): a
+                                                  step_* key of messages.TEXTS and its fields, worded in the parent
     {"event": "row", "check": ..., "status": ..., "message": ...}     one teaching check's outcome
     {"event": "problem", "message": ...}          a failure that stops the task (e.g. build_model raised)
     {"event": "checks_problem", "message": ...}   the checks could not build the pipeline (the homework goes on)
@@ -79,9 +80,15 @@ class ChildReport:
         event = self.first("checks_problem")
         return event["message"] if event else self.problem(lang)
 
-    def last_step(self) -> str:
-        steps = [event["step"] for event in self.events if event["event"] == "step"]
-        return steps[-1] if steps else "start-up"
+    def last_step(self, lang: str) -> str:
+        """The last step the child announced, in `lang` (start-up when none)."""
+        steps = [event for event in self.events if event["event"] == "step"]
+        event = steps[-1] if steps else {"step": "startup"}
+        fields = {key: value for key, value in event.items() if key not in ("event", "step")}
+        try:
+            return messages.text(lang, f"step_{event['step']}", **fields)
+        except (KeyError, IndexError, ValueError):  # not a step this harness announces
+            return str(event["step"])
 
     def problem(self, lang: str) -> str | None:
         """The one message that explains why the task did not finish (None when it did)."""
@@ -90,10 +97,12 @@ class ChildReport:
         if self.finished:
             return None
         if self.timed_out:
-            return messages.text(lang, "child_timeout", step=self.last_step(), seconds=self.seconds_limit)
+            return messages.text(lang, "child_timeout", step=self.last_step(lang), seconds=self.seconds_limit)
         tail = self.output.strip()[-OUTPUT_TAIL:]
         output = messages.text(lang, "last_output", tail=tail) if tail else ""
-        return messages.text(lang, "child_crashed", step=self.last_step(), status=self.status, output=output).strip()
+        return messages.text(
+            lang, "child_crashed", step=self.last_step(lang), status=self.status, output=output
+        ).strip()
 
 
 def run_child(

@@ -56,14 +56,14 @@ def run_check_events(
     from tl_claims.teaching.student import probe_config
 
     if pipeline is None:
-        emit("step", step="build the pipeline (build_datasets, build_model, compile_stage1)")
+        emit("step", step="build")
         try:
             pipeline = Pipeline.build(student, probe_config(arguments["image_size"]))
         except Exception as error:
             emit(stop_kind, message=student.describe_error(error))
             return None
     for name, check in chosen:
-        emit("step", step=f"check {name}")
+        emit("step", step="check", check=name)
         status, message = run_one(check, pipeline, arguments["lang"])
         emit("row", check=name, status=status, message=message)
     return pipeline
@@ -93,7 +93,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
         return
     scale = pickle.loads(Path(arguments["scale"]).read_bytes())  # written by the parent, never by student code
     pipeline = run_check_events(student, arguments, emit, first, run_one, stop_kind="checks_problem")
-    emit("step", step=f"homework at {scale.name} scale")
+    emit("step", step="homework", scale=scale.name)
     try:
         result = homework.grade(
             student,

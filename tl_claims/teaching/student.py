@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import inspect
+import linecache
 import signal
 import sys
 import threading
@@ -34,15 +35,19 @@ import numpy as np
 
 from tl_claims.core.errors import HarnessError
 from tl_claims.teaching import messages
+from tl_claims.teaching.ipynb import Notebook, NotebookError, is_notebook, read_notebook
 
-# name -> (what it must be, number of positional arguments it is called with; None for a constant)
-CONTRACT: dict[str, tuple[str, int | None]] = {
-    "BACKBONE": ("a backbone name, e.g. BACKBONE = 'efficientnet_lite0'", None),
-    "build_datasets": ("build_datasets(config) -> (train, val)", 1),
-    "build_model": ("build_model(config) -> (model, base)", 1),
-    "compile_stage1": ("compile_stage1(model, base)", 2),
-    "unfreeze_and_compile_stage2": ("unfreeze_and_compile_stage2(model, base)", 2),
+# name -> number of positional arguments it is called with (None for a constant); what each must be is the
+# messages' needs_<name> text, in the student's language
+CONTRACT: dict[str, int | None] = {
+    "BACKBONE": None,
+    "build_datasets": 1,
+    "build_model": 1,
+    "compile_stage1": 2,
+    "unfreeze_and_compile_stage2": 2,
 }
+SOURCE_SUFFIXES = (".py", ".ipynb")  # a module, or a notebook whose code cells are the module
+NOTEBOOK_ATTRIBUTE = "__tl_claims_notebook__"  # on a notebook's module: its `Notebook`, to map lines to cells
 
 
 class ContractError(HarnessError, TypeError):
@@ -151,7 +156,7 @@ class Student:
             and len(result) == 2
             and all(isinstance(item, tf.data.Dataset) for item in result)
         ):
-            self._wrong_return("build_datasets", "(train, val), two tf.data.Dataset of (images, labels)", result)
+            self._wrong_return("build_datasets", "returns_datasets", result)
         for dataset in result:
             if not (isinstance(dataset.element_spec, tuple) and len(dataset.element_spec) >= 2):
                 raise ContractError(
@@ -174,7 +179,7 @@ class Student:
             and len(result) == 2
             and all(isinstance(item, keras.Model) for item in result)
         ):
-            self._wrong_return("build_model", "(model, base), two keras.Model", result)
+            self._wrong_return("build_model", "returns_model", result)
         model, base = result
         if not contains_layer(model, base):
             raise ContractError(messages.text(self.lang, "contract_base_outside"))
@@ -189,11 +194,16 @@ class Student:
     def describe_error(self, error: Exception) -> str:
         """`Type: message (file, line N)`, the line being the innermost one in the student's file when known."""
         path = getattr(self.module, "__file__", None)
-        return error_where(error, Path(path)) if path else f"{type(error).__name__}: {error}"
+        if not path:
+            return f"{type(error).__name__}: {error}"
+        return error_where(error, Path(path), self.lang, getattr(self.module, NOTEBOOK_ATTRIBUTE, None))
 
-    def _wrong_return(self, name: str, needs: str, got: object) -> None:
+    def _wrong_return(self, name: str, needs_key: str, got: object) -> None:
+        needs = messages.text(self.lang, needs_key)
         raise ContractError(
-            messages.text(self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got))
+            messages.text(
+                self.lang, "contract_returns", name=name, module=self.name, needs=needs, got=describe(got, self.lang)
+            )
         )
 
 
@@ -208,10 +218,13 @@ def contains_layer(model, target) -> bool:
     return False
 
 
-def describe(value: object) -> str:
+def describe(value: object, lang: str = "en") -> str:
+    """What a student's function returned, by type: `a tuple of 2: (Model, NoneType)`."""
+    kind = type(value).__name__
     if isinstance(value, tuple | list):
-        return f"a {type(value).__name__} of {len(value)}: ({', '.join(type(item).__name__ for item in value)})"
-    return f"a {type(value).__name__}"
+        items = ", ".join(type(item).__name__ for item in value)
+        return messages.text(lang, "got_sequence", kind=kind, n=len(value), items=items)
+    return messages.text(lang, "got_value", kind=kind)
 
 
 def load_student(
@@ -232,41 +245,77 @@ def load_student(
 
 
 def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
-    """Import a student's file under its own module name; an error in it (a `sys.exit` too, or running past the time
-    limit) becomes one line with its location."""
+    """Import a student's file (a .py, or a notebook's code cells: tl_claims/teaching/ipynb.py) under its own
+    module name; an error in it (a `sys.exit` too, or running past the time limit) becomes one line with its
+    location."""
     if not path.is_file():
         raise ContractError(f"{path}: {messages.text(lang, 'contract_no_file')}")
-    if path.suffix != ".py":
+    if path.suffix not in SOURCE_SUFFIXES:
         raise ContractError(f"{path}: {messages.text(lang, 'contract_not_python')}")
     module_name = f"tl_claims_student_{path.stem}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
+    notebook = None
+    if is_notebook(path):
+        try:
+            notebook = read_notebook(path)
+        except NotebookError as error:
+            raise ContractError(f"{path}: {messages.text(lang, error.key, **error.values)}") from None
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(module_name, None, origin=str(path)))
+        module.__file__ = str(path)
+        setattr(module, NOTEBOOK_ATTRIBUTE, notebook)
+    else:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         with time_limit(seconds, "import", lang):
-            spec.loader.exec_module(module)
+            if notebook is None:
+                module.__spec__.loader.exec_module(module)
+            else:
+                exec(compile_notebook(notebook), module.__dict__)  # the student's code, in the child process
     except (Exception, SystemExit) as error:
         sys.modules.pop(module_name, None)
-        raise ContractError(messages.text(lang, "contract_import", path=path, error=error_where(error, path))) from None
+        where = error_where(error, path, lang, notebook)
+        raise ContractError(messages.text(lang, "contract_import", path=path, error=where)) from None
     return module
 
 
-def error_where(error: BaseException, path: Path) -> str:
-    """`Type: message (file, line N)`, pointing at the innermost frame in the student's file."""
+def compile_notebook(notebook: Notebook):
+    """The notebook's module code, compiled under the notebook's path; its text is put in `linecache` so that
+    tracebacks and `inspect.getsource` show the student's lines."""
+    filename = str(notebook.path)
+    lines = notebook.source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(notebook.source), None, lines, filename)  # mtime None: never re-read from disk
+    return compile(notebook.source, filename, "exec")
+
+
+def error_where(error: BaseException, path: Path, lang: str = "en", notebook: Notebook | None = None) -> str:
+    """`Type: message (file, line N)`, pointing at the innermost frame in the student's file; in a notebook
+    `(file, cell C, line N)`."""
     chain = [error, *([error.__cause__] if error.__cause__ is not None else [])]
     frames = [
         frame for link in chain for frame in traceback.extract_tb(link.__traceback__) if Path(frame.filename) == path
     ]
     line = getattr(error, "lineno", None) or (frames[-1].lineno if frames else None)
-    where = f" ({path.name}, line {line})" if line else ""
-    return f"{type(error).__name__}: {error}{where}"
+    text = error.msg if isinstance(error, SyntaxError) else error  # its str names the module's line, not the cell's
+    return f"{type(error).__name__}: {text}{location(path, line, lang, notebook)}"
+
+
+def location(path: Path, line: int | None, lang: str, notebook: Notebook | None = None) -> str:
+    """` (file, line N)`, or ` (file, cell C, line N)` for a notebook's module line; "" without a line."""
+    if not line:
+        return ""
+    origin = notebook.origin(line) if notebook is not None else None
+    if origin is not None:
+        return " (" + messages.text(lang, "at_cell", file=path.name, cell=origin[0], line=origin[1]) + ")"
+    return " (" + messages.text(lang, "at_line", file=path.name, line=line) + ")"
 
 
 def validate(module: object, name: str, lang: str) -> None:
     """Every contract name present, callable with the right arguments; BACKBONE a registered name."""
     from tl_claims import backbones
 
-    for attribute, (needs, n_args) in CONTRACT.items():
+    for attribute, n_args in CONTRACT.items():
+        needs = messages.text(lang, f"needs_{attribute}")
         if not hasattr(module, attribute):
             raise ContractError(missing_message(module, name, attribute, needs, lang))
         value = getattr(module, attribute)
