@@ -82,7 +82,7 @@ def _table_section(group: list[dict]) -> str:
             for name, cell in zip(tables.MARKDOWN_COLUMNS, cells)
         )
         lines.append(f"<tr>{tds}</tr>")
-    title = escape(tables.configuration_title(group[0]))
+    title = escape(tables.configuration_title(group))
     return (
         f'<section class="configuration"><h2>{title}</h2><table class="results"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table></section>"

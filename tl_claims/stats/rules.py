@@ -3,12 +3,13 @@ tl_claims.stats.family).
 
 A rule is a small frozen dataclass with `label()` (the words a table column shows, e.g. "superiority Δ > +2.0 pp")
 and `judge(summary)` turning a `tl_claims.stats.intervals.Summary` into a `Verdict`. Every verdict carries `confirms`
-(the lesson's claim is supported; a pytest test passes only then) and a one-sided p-value for H0 "the claim is false",
-which is what `tl_claims.stats.family.holm` adjusts.
+(the lesson's claim is supported; a pytest test passes only then) and two one-sided p-values: `p_value` for H0 "the
+claim is false" (what a confirmation rejects) and `p_refute` for H0 "the claim is true" (what a refutation rejects);
+`tl_claims.stats.family.holm` adjusts both.
 
 Levels: a rule decides from the summary's two-sided interval at `summary.confidence` (95 % by default), so each
 confirmation is a one-sided test at α = (1 − confidence)/2 = 2.5 %, and the p-value is consistent with it:
-`confirms` ⇔ p < α (for interval rules). The family adjustment uses the same α.
+`confirms` ⇔ p < α and a refutation ⇔ p_refute < α (for interval rules). The family adjustment uses the same α.
 """
 
 from dataclasses import dataclass
@@ -37,6 +38,12 @@ class Verdict:
     ci_high: float | None
     confidence: float | None
     note: str = ""
+    p_refute: float = 1.0  # one-sided, for H0 "the claim is true": what a refutation rejects
+
+    @property
+    def refutes(self) -> bool:
+        """A decided verdict that does not confirm says the claim is false (REFUTED, INFERIOR, OUTSIDE BAND, …)."""
+        return self.decided and not self.confirms
 
 
 class Rule(Protocol):
@@ -111,6 +118,7 @@ def _one_sided(summary: Summary, threshold: float, label: str, words: tuple[str,
         low,
         high,
         summary.confidence,
+        p_refute=1 - summary.prob_below(threshold),
     )
 
 
@@ -143,6 +151,10 @@ class Band:
         else:
             word = INCONCLUSIVE
         p_value = max(_p_above(summary, self.low), 1 - summary.prob_below(self.high))
+        # OUTSIDE BAND: the interval lies wholly below `low` or wholly above `high`; the smaller one-sided p-value.
+        # Under "Δ in band" the two events are disjoint and the far one is negligible unless the band is narrower
+        # than the interval (the simulation measures it: `tl-claims stats simulate`).
+        p_refute = min(1 - summary.prob_below(self.low), summary.prob_below(self.high))
         inside = max(0.0, summary.prob_below(self.high) - summary.prob_below(self.low))
         return Verdict(
             word,
@@ -155,6 +167,7 @@ class Band:
             ci_high,
             summary.confidence,
             note=f"P(Δ in band) ≈ {inside:.2f}",
+            p_refute=p_refute,
         )
 
 
@@ -253,6 +266,7 @@ class Risk:
             high,
             summary.confidence,
             note=f"{k} of {n} seeds failed",
+            p_refute=p_rarely if self.often else p_often,
         )
 
 
@@ -269,8 +283,10 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 @dataclass(frozen=True)
 class Exact:
     """A deterministic measurement (e.g. the share of tensors that moved: 1.0 vs 0.0) compared with `threshold`:
-    claim Δ > threshold. No interval: CONFIRMED when every seed's Δ exceeds it, REFUTED when none does, and
-    INCONCLUSIVE (with the range in the note) when seeds disagree, which means the value was not deterministic."""
+    claim Δ > threshold. No interval: CONFIRMED when every seed gives the same Δ and it exceeds the threshold,
+    REFUTED when that same Δ does not. Seeds that differ at all mean the value is not deterministic, so this rule
+    does not apply: INCONCLUSIVE, with the range in the note. (Deciding on "every seed above" instead would confirm
+    a noisy Δ sitting on the threshold with probability 2^−S: 3 % at 5 seeds, 12 % at 3.)"""
 
     threshold: float
 
@@ -279,16 +295,16 @@ class Exact:
 
     def judge(self, summary: Summary) -> Verdict:
         per_seed = np.asarray(summary.per_seed_delta)
-        above = per_seed > self.threshold
-        if above.all():
-            word, p_value = "CONFIRMED", 0.0
-        elif not above.any():
-            word, p_value = "REFUTED", 1.0
+        deterministic = np.ptp(per_seed) == 0
+        if not deterministic:
+            word, p_value, p_refute = INCONCLUSIVE, 1.0, 1.0
+        elif per_seed[0] > self.threshold:
+            word, p_value, p_refute = "CONFIRMED", 0.0, 1.0
         else:
-            word, p_value = INCONCLUSIVE, 1.0
+            word, p_value, p_refute = "REFUTED", 1.0, 0.0
         note = (
             ""
-            if np.ptp(per_seed) == 0
+            if deterministic
             else f"not deterministic: per-seed Δ from {per_seed.min():+.4g} to {per_seed.max():+.4g}"
         )
         return Verdict(
@@ -302,6 +318,7 @@ class Exact:
             None,
             None,
             note=note,
+            p_refute=p_refute,
         )
 
 
