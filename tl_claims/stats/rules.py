@@ -18,9 +18,11 @@ from typing import Protocol
 import numpy as np
 from scipy import stats as scipy_stats
 
+from tl_claims.stats import stability
 from tl_claims.stats.intervals import Summary
 
 INCONCLUSIVE = "INCONCLUSIVE"
+UNSTABLE = "UNSTABLE"  # seeds split into groups: a mean-shift rule decides nothing (tl_claims.stats.stability)
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,27 @@ class NonInferiority:
         return _one_sided(summary, -self.margin, self.label(), ("NON-INFERIOR", "INFERIOR"))
 
 
+def split_seeds(summary: Summary, label: str) -> Verdict | None:
+    """UNSTABLE when some seeds lie apart from the rest (tl_claims.stats.stability), else None: a mean-shift rule
+    then says neither yes nor no (both p-values 1), and the note names the seeds and their Δ. The interval over all
+    seeds stays in the verdict for the reader, but it is no claim about a typical run."""
+    per_seed = np.asarray(summary.per_seed_delta)
+    flagged = stability.apart(per_seed, summary.seed_noise)
+    if not flagged.any():
+        return None
+    low, high = summary.interval()
+    seeds = ", ".join(f"{index + 1} ({per_seed[index] * 100:+.1f} pp)" for index in np.flatnonzero(flagged))
+    note = (
+        f"seeds apart from the rest: {seeds}; median seed {float(np.median(per_seed)) * 100:+.1f} pp. "
+        "A typical run's Δ is not one number here: how often a run fails is a risk claim"
+    )
+    return Verdict(UNSTABLE, False, False, 1.0, label, summary.delta, low, high, summary.confidence, note=note)
+
+
 def _one_sided(summary: Summary, threshold: float, label: str, words: tuple[str, str]) -> Verdict:
+    unstable = split_seeds(summary, label)
+    if unstable is not None:
+        return unstable
     low, high = summary.interval()
     if low > threshold:
         word, confirms = words[0], True
@@ -143,6 +165,9 @@ class Band:
         return f"band {_fmt(self.low, unit)} < Δ < {_fmt(self.high, unit)}"
 
     def judge(self, summary: Summary) -> Verdict:
+        unstable = split_seeds(summary, self.label())
+        if unstable is not None:
+            return unstable
         ci_low, ci_high = summary.interval()
         if self.low < ci_low and ci_high < self.high:
             word = "INSIDE BAND"
@@ -350,6 +375,8 @@ def explain(summary: Summary, rule: Rule, verdict: Verdict | None = None, unit: 
         text += f"; {verdict.note}"
     if verdict.decided:
         return text
+    if verdict.word == UNSTABLE:
+        return text + ". More seeds of the same mean would not settle it"
     bounds = getattr(rule, "bounds", ())
     gap = min((abs(summary.delta - bound) for bound in bounds), default=None)
     if summary.floor is not None and gap is not None and summary.floor >= gap:
