@@ -9,7 +9,7 @@ by the number of test images.
 
 The estimand ("true Δ") is the expected difference over the population of training seeds and of test images: the
 number the lesson's claim is about. `summarize` estimates it with the two-way crossed variance components of D (see
-`summarize`); the choice over the crossed bootstrap was made by simulation (`python -m tl_claims stats simulate`).
+`summarize`); the choice over the crossed bootstrap was made by an earlier version of `tl-claims stats simulate`.
 """
 
 import math
@@ -124,7 +124,7 @@ def summarize(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0
     Why this over the crossed (pigeonhole) bootstrap: with 3–5 seeds the bootstrap's seed resampling has the
     familiar small-sample undercoverage (percentile quantiles, variance shrunk by (S−1)/S: coverage 0.85–0.92 when
     seed noise dominates), and where the test images dominate it is conservative (0.98–0.99, Owen's double counting
-    of the residual); the simulation shows both (`python -m tl_claims stats simulate`). One seed gives an
+    of the residual); that earlier simulation showed both. One seed gives an
     unbounded interval (seed variation unknown); n_images == 1 (a per-seed scalar metric) falls back to the paired
     t over seeds and says so in `method`.
     """
