@@ -2,8 +2,9 @@
 
 The engine calls it on measured seeds. The simulation (`tl_claims.stats.simulation`) runs the same procedure on arrays
 of thousands of rows (`tl_claims.stats.batch`), which tests/test_batch.py checks against this function verdict for
-verdict, so the simulation tests the procedure that makes the suite's verdicts. With fixed seeds the row is summarised and judged by its rule; with a
-sequential design it is judged at each planned look, and seeds are added (`grow`) until the design says stop.
+verdict, so the simulation tests the procedure that makes the suite's verdicts. With fixed seeds the row is summarised
+and judged by its rule; with a sequential design it is judged at each planned look, and seeds are added (`grow`)
+until the design says stop.
 """
 
 from collections.abc import Callable
