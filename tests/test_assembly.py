@@ -4,6 +4,7 @@ import json
 from dataclasses import asdict
 
 import pandas as pd
+import pytest
 from test_row import make_row
 
 from tl_claims.results import assembly, rowfile, tables
@@ -47,3 +48,44 @@ def test_a_hostile_variant_is_inert_in_the_markdown_the_csv_and_the_figures(tmp_
     csv = pd.read_csv(tmp_path / "smoke" / "claims.csv")
     assert '\'=HYPERLINK("http://x")' in set(csv["variant"]) and csv["delta"].dtype == float
     assert (tmp_path / "smoke" / "figures" / "deltas.png").stat().st_size > 0
+
+
+def _primary(claim, seeds, p_value, verdict="CONFIRMED", p_refute=None, variant="v", primary=True):
+    confirms = verdict == "CONFIRMED"
+    fields = dict(confirms=confirms, decided=verdict != "INCONCLUSIVE", p_value=p_value, primary=primary)
+    fields["p_refute"] = 1 - p_value if p_refute is None else p_refute
+    return asdict(make_row(claim=claim, variant=variant, verdict=verdict, seeds=seeds, scale_name="cpu", **fields))
+
+
+def test_a_table_is_one_family_whatever_seeds_each_row_stopped_at():
+    """Under `--seeds auto` rows stop at 5, 7 or 10 seeds and a `min_seeds` variant runs 10: one table, one Holm
+    family over all its primaries, confirmations and refutations alike. Split by seed count (as tables once were),
+    each of these rows would keep its raw verdict."""
+    rows = [
+        _primary("stops_at_5", 5, 0.008),
+        _primary("stops_at_7", 7, 0.009),
+        _primary("stops_at_10", 10, 0.001),
+        _primary("min_seeds_10", 10, 0.99, verdict="REFUTED", p_refute=0.01),
+        _primary("undecided", 10, 0.3, verdict="INCONCLUSIVE"),
+        _primary("stops_at_5", 5, 0.001, variant="exploratory", primary=False),
+    ]
+    folded = assembly.fold(rows)
+    assert len(tables.group_rows(folded)) == 1
+    family = {(row["claim"], row["variant"]): row for row in folded}
+    # Confirmations: Holm over the 5 primaries' p-values, 0.001 → 0.005, 0.008 → 0.032, 0.009 → 0.032.
+    assert family["stops_at_10", "v"]["adjusted"] == "CONFIRMED"
+    assert family["stops_at_5", "v"]["adjusted_p"] == pytest.approx(0.032)
+    assert family["stops_at_5", "v"]["adjusted"] == family["stops_at_7", "v"]["adjusted"] == "INCONCLUSIVE"
+    # Refutations: the refuted row's 0.01 is the smallest of 5 refutation p-values: 0.05, not below 0.025.
+    assert family["min_seeds_10", "v"]["adjusted_p_refute"] == pytest.approx(0.05)
+    assert family["min_seeds_10", "v"]["adjusted"] == "INCONCLUSIVE"
+    assert family["stops_at_5", "exploratory"]["role"] == "exploratory"
+    assert family["stops_at_5", "exploratory"]["adjusted"] == "CONFIRMED"
+    alone = assembly.fold([_primary("min_seeds_10", 10, 0.99, verdict="REFUTED", p_refute=0.01)])
+    assert alone[0]["adjusted"] == "REFUTED"  # a family of one keeps the raw verdict
+
+
+def test_rows_recorded_before_p_refute_get_the_complementary_tail():
+    row = _primary("old", 5, 0.99, verdict="REFUTED")
+    del row["p_refute"]
+    assert assembly.recorded_verdict(row).p_refute == pytest.approx(0.01)

@@ -90,14 +90,21 @@ def test_claims_check_their_variant_names():
 
 
 def test_a_variant_rule_and_per_image_scores_decide_the_row():
-    exact = make_claim(variants=(Variant("a", {"label": "a"}, rule=Exact(0.1)),), primary="a")
+    variants = (Variant("a", {"label": "a"}, rule=Exact(0.1)),)
+    steady = Arm("treat ({label})", lambda trial: Measurement.of(np.full(50, 0.7)))
+    exact = make_claim(variants=variants, primary="a", treatment=steady)
     row, _ = engine.run_claim(exact, "a", lab(), run_id="r", progress=lambda line: None)
     assert (row.verdict, row.confirms, row.confidence, row.ci_low) == ("CONFIRMED", True, None, None)
     assert row.rule == "exact Δ > +10.0 pp" and row.images == 50
+    # The default treatment differs by seed (+20, +22, +24 pp): not a deterministic value, so no exact verdict.
+    varying, _ = engine.run_claim(make_claim(variants=variants, primary="a"), "a", lab(), run_id="r",
+                                  progress=lambda line: None)  # fmt: skip
+    assert varying.verdict == "INCONCLUSIVE" and "not deterministic" in varying.note
 
 
 def test_auto_seeds_add_seeds_only_while_the_row_is_undecided():
-    noisy = {seed: 0.5 + (0.02 if seed % 2 else -0.02) for seed in range(10)}
+    # Spread evenly around 0.5 (−2 … +2 pp): undecided at every look, yet no split into two groups (UNSTABLE).
+    noisy = {seed: 0.5 + 0.01 * ((seed * 3) % 5 - 2) for seed in range(10)}
 
     def wobbling(trial):
         return Measurement.of(np.full(50, noisy[trial.seed]))

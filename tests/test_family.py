@@ -40,6 +40,14 @@ def test_holm_withdraws_confirmations_the_family_cannot_carry():
     assert family[4].adjusted_p is None and family[5].adjusted_p is None
 
 
+def test_holm_withdraws_refutations_the_family_cannot_carry_and_leaves_confirmations_alone():
+    refuted = [rules.Verdict("REFUTED", False, True, 0.99, "r", 0.0, 0.0, 0.0, 0.95, p_refute=p) for p in (0.001, 0.02)]
+    family = holm([*refuted, _verdict(0.004), _verdict(0.3, confirms=False)], [True] * 4)
+    assert [row.word for row in family] == ["REFUTED", "INCONCLUSIVE", "CONFIRMED", "INCONCLUSIVE"]
+    assert [row.adjusted_p_refute for row in family[:2]] == pytest.approx([0.004, 0.06])
+    assert family[2].adjusted_p == pytest.approx(0.016)  # the confirmation side is Holm over its own p-values
+
+
 def test_holm_needs_one_flag_per_row():
     with pytest.raises(ValueError):
         holm([_verdict(0.01)], [True, False])

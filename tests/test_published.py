@@ -81,12 +81,14 @@ def test_the_readme_shows_one_line_per_primary_under_its_configuration(tmp_path)
         make_row(claim="a", scale_name="cpu", statement="A holds.", started_at="2026-12-02T10:00:00+00:00"),
         make_row(claim="a", variant="w", scale_name="cpu", primary=False),
         make_row(claim="b", scale_name="cpu", seeds=10, statement="B holds."),
+        make_row(claim="c", scale_name="cpu", n_train=8, statement="C holds."),
     ]
     publish_rows(tmp_path, root, "cpu", rows)
     block = published.split_block(root / "README.md", published.PRIMARIES)[1]
-    assert "**cpu · b · d · 32 px · 4 per class · 3 seeds**, measured 2026-01-01 to 2026-12-02." in block
+    # b ran more seeds than a: still one table (one family); c ran another training size: another table.
+    assert "**cpu · b · d · 32 px · 4 per class · 3–10 seeds**, measured 2026-01-01 to 2026-12-02." in block
     assert "| `a` | A holds. |" in block and "| w |" not in block and "`w`" not in block
-    assert "**cpu · b · d · 32 px · 4 per class · 10 seeds**, measured 2026-01-01." in block
+    assert "**cpu · b · d · 32 px · 8 per class · 3 seeds**, measured 2026-01-01." in block
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ SCHEMA = [
     "confirms",
     "decided",
     "p_value",
+    "p_refute",
     "estimate",
     "confidence",
     "floor",

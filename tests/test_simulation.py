@@ -1,115 +1,103 @@
-"""The simulation that proves the verdict procedure, and the pinned properties of the chosen interval.
+"""The simulation that can fail: its bars, pinned. The fast suite runs few replicates, so each bar is wider by
+exactly the Monte Carlo error those replicates carry (computed in the simulation, not typed here); `-m cpu` runs the
+full count docs/statistics.md quotes.
 
-The pinned numbers use a fixed simulation seed and enough replicates for a Monte Carlo SE near 0.5 pp on coverage;
-the bounds are the project's targets, not tuned to the results.
+Pinned: the outlier and bimodal scenarios meet the false-confirmation and false-refutation bars for every claim type
+and plan; at the full count every scenario but the overlapping pools does, coverage holds its lower bar in and near
+the model, and the family's error stays under its bar where docs/statistics.md says it does. What fails is listed
+there, with its figures, not hidden here.
 """
 
 import json
-import math
 
 import numpy as np
 import pytest
 
 from tl_claims import cli
-from tl_claims.stats import intervals, simulation
-from tl_claims.stats.simulation import THRESHOLD, Setting, simulate, simulate_outcomes
+from tl_claims.stats import family, scenarios, simulation
 
-SCENARIOS = {scenario.name: scenario for scenario in simulation.default_scenarios()}
-PINNED_REPLICATES = 1500
-
-
-@pytest.mark.parametrize("name", ["typical", "outlier-seed", "hard-task"])
-def test_simulated_outcomes_have_the_closed_form_true_delta(name):
-    scenario = SCENARIOS[name]
-    means = scenario.means(THRESHOLD)
-    rng = np.random.default_rng(5)
-    deltas, baselines = [], []
-    for _ in range(200):
-        base, treat = simulate_outcomes(rng, scenario, means, 10, 1000)
-        deltas.append((treat - base).mean())
-        baselines.append(base.mean())
-    standard_error = np.std(deltas, ddof=1) / math.sqrt(len(deltas))
-    assert np.mean(deltas) == pytest.approx(THRESHOLD, abs=4 * standard_error)
-    assert np.mean(baselines) == pytest.approx(scenario.baseline_accuracy, abs=0.01)
+SCENARIOS = {scenario.name: scenario for scenario in scenarios.default_scenarios()}
+SPLIT = ("outlier-seed", "collapse-25", "collapse-40", "take-off-10", "take-off-25", "take-off-40")
+IN_MODEL = ("typical", "noisy-seeds", "image-dominated", "hard-task", "heavy-tailed-t3")
+FAST_REPLICATES, FULL_REPLICATES = 100, 1000
 
 
-def test_scenarios_have_the_magnitudes_of_the_real_table():
-    for scenario in simulation.default_scenarios():
-        measured = simulation.describe_scenario(scenario, np.random.default_rng(0), 1000, draws=30)
-        assert 0.05 <= measured["disagreement"] <= 0.25, scenario.name
-        assert 0.6 <= measured["single_pair_test_se_pp"] <= 1.4, scenario.name
-        if scenario.outlier_share == 0:
-            assert 0.5 <= measured["seed_sd_of_delta_pp"] <= 4.5, scenario.name
+def _bars_met(document: dict, names, bars=("false_confirm", "false_refute", "coverage")) -> list[str]:
+    return [
+        f"{row['scenario']} · {row['claim']} · {row['plan']}: {bar} (confirm {row['confirm_rate']}, refute "
+        f"{row['refute_rate']}, coverage {row.get('coverage')})"
+        for row in document["settings"]
+        if row["scenario"] in names
+        for bar in bars
+        if not row["meets"].get(bar, True)
+    ]
 
 
-def _pinned(n_seeds: int | None = None, looks: tuple[int, ...] | None = None, relation: str = "at") -> dict:
-    setting = Setting(SCENARIOS["typical"], 1000, relation, n_seeds=n_seeds, looks=looks)
-    document = simulate(PINNED_REPLICATES, seed=11, runner_up=False, settings=[setting])
-    (row,) = document["settings"]
-    assert row["method"] == intervals.CHOSEN_METHOD and row["replicates"] == PINNED_REPLICATES
-    return row
+def _settings(replicates: int, names, seed: int = 2024) -> dict:
+    chosen = [SCENARIOS[name] for name in names]
+    return simulation.simulate(replicates, seed, chosen, relations=("boundary",), family_seeds=())
 
 
-@pytest.mark.parametrize("n_seeds", [5, 10])
-def test_chosen_interval_covers_and_rarely_confirms_a_false_claim(n_seeds):
-    row = _pinned(n_seeds=n_seeds)
-    assert 0.93 <= row["coverage"] <= 0.97
-    assert row["false_confirm_rate"] <= 0.05
+def test_split_seeds_do_not_make_false_verdicts():
+    document = _settings(FAST_REPLICATES, SPLIT)
+    assert _bars_met(document, SPLIT, ("false_confirm", "false_refute")) == []
+    row = next(r for r in document["settings"] if r["scenario"] == "collapse-25" and r["claim"] == "superiority")
+    assert row["unstable_rate"] > 0.5  # what keeps them out: the seeds-apart check
 
 
-def test_three_seeds_err_on_the_safe_side():
-    # 3 seeds leave 2 df for the seed term: the interval is conservative (coverage above 0.97 is expected here).
-    row = _pinned(n_seeds=3)
-    assert row["coverage"] >= 0.93 and row["false_confirm_rate"] <= 0.05
+def test_the_bars_widen_only_by_the_monte_carlo_error():
+    (row, *_) = _settings(FAST_REPLICATES, ["typical"])["settings"]
+    assert row["bars"]["error_max"] == pytest.approx(0.025 + 2 * np.sqrt(0.025 * 0.975 / FAST_REPLICATES), abs=1e-4)
 
 
-def test_sequential_seeds_keep_false_confirmations_down():
-    row = _pinned(looks=(3, 5, 7, 10))
-    assert row["coverage"] >= 0.93  # repeated confidence intervals are conservative by design
-    assert row["false_confirm_rate"] <= 0.05
-    assert 3 <= row["mean_seeds"] <= 10
+def test_a_table_of_rows_on_their_bounds_errs_at_most_at_the_family_level():
+    family_rows = [
+        simulation.run_family(SCENARIOS[name], np.random.default_rng(3), FAST_REPLICATES, 5)
+        for name in ("typical", "outlier-seed")
+    ]
+    for row in family_rows:
+        assert row["meets"]["family_wise_error"], row
+        assert row["family_wise_error_unadjusted"] > row["family_wise_error"]  # Holm is what keeps it
 
 
-def test_power_grows_with_seeds():
-    small, large = _pinned(n_seeds=3, relation="above"), _pinned(n_seeds=10, relation="above")
-    assert small["power"] < large["power"] and large["power"] > 0.8
+def test_holm_on_arrays_is_the_family_adjustment():
+    p_values = np.random.default_rng(0).random((50, 7)) ** 3
+    expected = [family.holm_adjust(list(row)) for row in p_values]
+    assert simulation.holm_batch(p_values) == pytest.approx(np.array(expected))
 
 
-def test_simulation_is_reproducible_and_reports_every_setting_field():
-    settings = [Setting(SCENARIOS["noisy-seeds"], 500, "above", n_seeds=3)]
-    first = simulate(20, seed=3, settings=settings)
-    second = simulate(20, seed=3, settings=settings)
-    assert [row["coverage"] for row in first["settings"]] == [row["coverage"] for row in second["settings"]]
-    methods = [row["method"] for row in first["settings"]]
-    assert methods == [intervals.CHOSEN_METHOD, intervals.BOOTSTRAP_METHOD]
-    row = first["settings"][0]
-    for key in (
-        "coverage",
-        "false_confirm_rate",
-        "power",
-        "true_delta",
-        "n_seeds",
-        "n_images",
-        "scenario_parameters",
-        "meets_targets",
-        "mean_floor_pp",
-    ):
-        assert key in row
-    assert row["power"] is not None and row["false_confirm_rate"] is None
+def test_the_risk_truth_is_the_collapsing_share():
+    assert simulation.failing_share(SCENARIOS["collapse-25"]) == pytest.approx(0.25, abs=0.02)
+    assert simulation.failing_share(SCENARIOS["take-off-25"]) < 0.005
 
 
-def test_default_settings_cover_the_brief():
-    settings = list(simulation.default_settings())
-    assert {s.n_seeds for s in settings if s.looks is None} == {3, 5, 10}
-    assert {s.n_images for s in settings} == {500, 1000, 2000}
-    assert {s.relation for s in settings} == {"below", "at", "above"}
-    assert any(s.looks for s in settings)
-
-
-def test_command_line_prints_json(capsys):
-    code = cli.main(
-        ["stats", "simulate", "--json", "--replicates", "2", "--scenario", "image-dominated", "--no-runner-up"]
-    )
+def test_command_line_reports_every_rate_with_its_error(capsys):
+    code = cli.main(["stats", "simulate", "--json", "--replicates", "20", "--scenario", "image-dominated"])
     document = json.loads(capsys.readouterr().out)
-    assert code == 0 and document["chosen_method"] == intervals.CHOSEN_METHOD
-    assert {row["scenario"] for row in document["settings"]} == {"image-dominated"}
+    assert code in (0, 1) and {row["scenario"] for row in document["settings"]} == {"image-dominated"}
+    claims = {row["claim"] for row in document["settings"]}
+    assert claims == {"superiority", "non-inferiority", "band", "risk", "exact"}
+    boundary = [row for row in document["settings"] if row["relation"] == "boundary" and row["claim"] != "exact"]
+    for row in boundary:
+        assert {"false_confirm_rate", "false_confirm_mc_se", "false_refute_rate", "coverage", "coverage_mc_se"} <= set(
+            row
+        )
+    assert {"family_wise_error", "family_wise_error_mc_se"} <= set(document["family"][0])
+
+
+@pytest.mark.cpu
+def test_full_count_meets_the_bars_docs_statistics_quotes():
+    """The run docs/statistics.md quotes (`tl-claims stats simulate --json --replicates 1000 --relation boundary`).
+    Pinned: no false verdicts beyond the bar in any scenario but the overlapping pools; coverage at least
+    0.95 − 2 MCSE in and near the model; the family's error under its bar except where docs/statistics.md lists it
+    failing (40 % split seeds at 5 seeds, noisy seeds at 5, overlapping pools)."""
+    document = simulation.simulate(FULL_REPLICATES, seed=2024, relations=("boundary",), family_seeds=(5, 10))
+    no_overlap = [name for name in SCENARIOS if not SCENARIOS[name].pool_overlap]
+    assert _bars_met(document, no_overlap, ("false_confirm", "false_refute")) == []
+    for row in document["settings"]:
+        if row["scenario"] in IN_MODEL and "coverage" in row:
+            assert row["coverage"] >= 0.95 - 2 * row["coverage_mc_se"] - 1e-9, row
+    known = {("noisy-seeds", "fixed 5"), ("collapse-40", "fixed 5"), ("take-off-40", "fixed 5")}
+    for row in document["family"]:
+        if not SCENARIOS[row["scenario"]].pool_overlap and (row["scenario"], row["plan"]) not in known:
+            assert row["meets"]["family_wise_error"], row

@@ -43,10 +43,10 @@ def test_markdown_cells_are_formatted_and_escaped():
 
 def test_a_configuration_title_names_its_test_set_when_recorded():
     row = {"scale": "cpu", "backbone": "b", "dataset": "tf_flowers", "image_size": 96, "n_train": 50, "seeds": 5}
-    assert tables.configuration_title({**row, "n_test": 1928}) == (
+    assert tables.configuration_title([{**row, "n_test": 1928}]) == (
         "cpu · b · tf_flowers · 96 px · 50 per class · 1,928 test images · 5 seeds"
     )
-    assert "test images" not in tables.configuration_title({**row, "n_test": 0})
+    assert "test images" not in tables.configuration_title([{**row, "n_test": 0}])
 
 
 def test_headings_and_skip_reasons_read_back_from_rows_are_escaped_too():
@@ -55,3 +55,12 @@ def test_headings_and_skip_reasons_read_back_from_rows_are_escaped_too():
     text = tables.grouped_markdown([row], [skip])
     assert text.startswith("### smoke · b · folder:&lt;b>photos&lt;/b> · 32 px")
     assert "- `&lt;i>c&lt;/i>` [v]: DataError: &lt;script>x&lt;/script> # not a heading\n" in text
+
+
+def test_rows_that_stopped_at_different_seed_counts_are_one_table():
+    row = {"scale": "cpu", "backbone": "b", "dataset": "d", "image_size": 96, "n_train": 50}
+    rows = [{**row, "claim": name, "seeds": seeds} for name, seeds in (("a", 5), ("b", 7), ("c", 10))]
+    (group,) = tables.group_rows(rows).values()
+    assert [r["claim"] for r in group] == ["a", "b", "c"]
+    assert tables.configuration_title(group).endswith("50 per class · 5–10 seeds")
+    assert len(tables.group_rows([*rows, {**row, "claim": "d", "seeds": 5, "n_train": 200}])) == 2

@@ -112,6 +112,10 @@ def test_exact_claims_have_no_interval():
     assert Exact(0.5).judge(_summary(0.0, 0.0, per_seed=((1.0,), (1.0,)))).word == "REFUTED"
     mixed = Exact(0.5).judge(_summary(0.5, 0.1, per_seed=((0.0, 0.0), (0.2, 0.8))))
     assert mixed.word == "INCONCLUSIVE" and "not deterministic" in mixed.note
+    # Every seed above the threshold but no two alike: a noisy value, not an exact one; no verdict.
+    noisy = Exact(0.5).judge(_summary(0.75, 0.1, per_seed=((0.0, 0.0), (0.7, 0.8))))
+    assert noisy.word == "INCONCLUSIVE" and not noisy.decided
+    assert Exact(0.5).judge(_summary(0.0, 0.0, per_seed=((1.0,), (1.0,)))).p_refute == 0.0
 
 
 interval_rules = st.sampled_from([Superiority(0.0), Superiority(0.02), NonInferiority(0.01), Band(0.005, 0.02)])
@@ -124,7 +128,9 @@ def test_confirmation_is_the_p_value_below_alpha(rule, delta, se, df):
     margin = abs(verdict.p_value - 0.025)
     if margin > 1e-9:
         assert verdict.confirms == (verdict.p_value < 0.025)
-    assert 0 <= verdict.p_value <= 1
+    if abs(verdict.p_refute - 0.025) > 1e-9:
+        assert verdict.refutes == (verdict.p_refute < 0.025)
+    assert 0 <= verdict.p_value <= 1 and 0 <= verdict.p_refute <= 1
 
 
 def test_summary_from_real_matrices_feeds_every_rule():

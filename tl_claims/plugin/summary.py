@@ -58,7 +58,7 @@ def summary_lines(rows: list[dict], skipped: list[dict], width: int = WIDTH) -> 
     for group in group_rows(rows).values():
         primary = [row for row in group if row.get("primary")]
         if primary:
-            lines += [configuration_title(group[0]), *claim_lines(primary, width)]
+            lines += [configuration_title(group), *claim_lines(primary, width)]
     shown = [row for row in rows if row.get("primary")]
     counts = Counter(shown_verdict(row) for row in shown)
     if counts:  # none where only exploratory variants ran (make explore)

@@ -59,26 +59,37 @@ def fold(rows: list[dict]) -> list[dict]:
 
 def with_family_verdicts(rows: list[dict]) -> list[dict]:
     """Each row with its role (primary / exploratory / deterministic) and its verdict after Holm's adjustment over
-    the primary rows of the table (tl_claims.stats.family.holm): one claim, one primary row, one family."""
+    the primary rows of the table (tl_claims.stats.family.holm), confirmations and refutations alike: one claim,
+    one primary row, one family, whatever seed count each row stopped at."""
     family = holm([recorded_verdict(row) for row in rows], [bool(row.get("primary")) for row in rows])
     return [
-        {**row, "role": member.role, "adjusted_p": member.adjusted_p, "adjusted": member.word}
+        {
+            **row,
+            "role": member.role,
+            "adjusted_p": member.adjusted_p,
+            "adjusted_p_refute": member.adjusted_p_refute,
+            "adjusted": member.word,
+        }
         for row, member in zip(rows, family)
     ]
 
 
 def recorded_verdict(row: dict) -> Verdict:
-    """The verdict a recorded row carries, rebuilt from its fields (what the family adjustment reads)."""
+    """The verdict a recorded row carries, rebuilt from its fields (what the family adjustment reads). Rows recorded
+    before `p_refute` existed get 1 − p_value: exact for the interval rules (superiority, non-inferiority, band:
+    their two p-values are complementary tail masses), slightly small for a risk row's discrete binomial tails."""
+    p_value = float(row.get("p_value", 1.0))
     return Verdict(
         row.get("verdict", ""),
         bool(row.get("confirms")),
         bool(row.get("decided")),
-        float(row.get("p_value", 1.0)),
+        p_value,
         row.get("rule", ""),
         float(row.get("estimate", 0.0)),
         row.get("ci_low"),
         row.get("ci_high"),
         row.get("confidence"),
+        p_refute=float(row.get("p_refute", 1 - p_value)),
     )
 
 

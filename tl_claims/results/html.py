@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from tl_claims.results import rowfile, tables
-from tl_claims.stats.rules import INCONCLUSIVE
+from tl_claims.stats.rules import INCONCLUSIVE, UNSTABLE
 
 # What a verdict did to the lesson's claim (README, "Reading a verdict") -> the colour STYLE gives its cells.
 GROUP_COLOURS = {"confirms": "#1a7f37", "contradicts": "#b42318", "undecided": "#b54708"}
@@ -82,7 +82,7 @@ def _table_section(group: list[dict]) -> str:
             for name, cell in zip(tables.MARKDOWN_COLUMNS, cells)
         )
         lines.append(f"<tr>{tds}</tr>")
-    title = escape(tables.configuration_title(group[0]))
+    title = escape(tables.configuration_title(group))
     return (
         f'<section class="configuration"><h2>{title}</h2><table class="results"><thead><tr>{header}</tr></thead>'
         f"<tbody>{''.join(lines)}</tbody></table></section>"
@@ -100,7 +100,7 @@ def verdict_group(word: str, row: dict) -> str:
     """confirms / contradicts / undecided. Read from the row's `confirms`, not from the word alone: a risk claim's
     two words swap roles with its direction (RARELY FAILS confirms a claim that the failure is rare). The adjusted
     column holds the raw word or INCONCLUSIVE, so the raw verdict's `confirms` speaks for both."""
-    if word == INCONCLUSIVE:
+    if word in (INCONCLUSIVE, UNSTABLE):
         return "undecided"
     return "confirms" if row.get("confirms") else "contradicts"
 

@@ -145,7 +145,7 @@ def primaries_block(published: list[Published]) -> str:
             primary = [row for row in group if row.get("primary")]
             if primary:
                 table = markdown_table([primary_line(row) for row in primary])
-                parts.append(f"**{configuration_title(group[0])}**, {measured_when(group)}.\n\n{table}\n")
+                parts.append(f"**{configuration_title(group)}**, {measured_when(group)}.\n\n{table}\n")
         figure = (FIGURES_DIR / f"deltas-{scale.scale}.png").as_posix()
         parts.append(
             f"![Δ and its 95 % interval per claim and variant, {scale.scale} scale]({figure})\n\n"

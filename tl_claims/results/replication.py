@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-UNDECIDED = "INCONCLUSIVE"
+UNDECIDED = ("INCONCLUSIVE", "UNSTABLE")  # no decided verdict: undecided, or seeds split (tl_claims.stats.stability)
 
 
 def replication_column(row: dict) -> str:
@@ -40,10 +40,10 @@ def replication_status(verdicts: list[str | None]) -> str:
     """One word for a claim's verdicts across configurations (None: no row for that configuration)."""
     if any(verdict is None for verdict in verdicts):
         return "incomplete"
-    decided = {verdict for verdict in verdicts if verdict != UNDECIDED}
+    decided = {verdict for verdict in verdicts if verdict not in UNDECIDED}
     if len(decided) > 1:
         return "not replicated"
-    if len(decided) == 1 and UNDECIDED not in verdicts:
+    if len(decided) == 1 and not any(verdict in UNDECIDED for verdict in verdicts):
         return "replicated"
     return "undecided"
 

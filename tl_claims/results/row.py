@@ -78,6 +78,7 @@ class Row:
     confirms: bool = False  # whether the verdict confirms the lesson's claim (what a test passes on)
     decided: bool = False  # False for INCONCLUSIVE
     p_value: float = 1.0  # one-sided, for "the claim is false"; what the family adjustment uses
+    p_refute: float = 1.0  # one-sided, for "the claim is true": what a refutation rejects, adjusted alike
     estimate: float = 0.0  # Δ, or for a risk claim the share of seeds that failed
     confidence: float | None = 0.95  # None for exact (deterministic) rows: no interval
     floor: float | None = None  # the half-width the test images alone contribute: the smallest Δ they resolve
@@ -175,6 +176,7 @@ def _decision_fields(summary: Summary, verdict: Verdict) -> dict[str, Any]:
         "confirms": verdict.confirms,
         "decided": verdict.decided,
         "p_value": verdict.p_value,
+        "p_refute": verdict.p_refute,
         "estimate": verdict.estimate,
         "confidence": verdict.confidence,
         "floor": summary.floor,

@@ -1,7 +1,9 @@
 """The table a reader sees: rows grouped by configuration, the newest row per claim × variant, and Markdown.
 
-Rows are grouped by configuration (`CONFIG_KEYS`): rows measured on another image size, backbone, data set, training
-size or number of seeds are another table, never mixed into one.
+Rows are grouped by configuration (`CONFIG_KEYS`): rows measured on another image size, backbone, data set or training
+size are another table, never mixed into one. The seed count is not part of it: under `--seeds auto` each row stops
+at its own look, and a row may ask for more seeds (`min_seeds`), yet the table stays one table and one Holm family
+(tl_claims.results.assembly); each row records its own seeds.
 """
 
 import math
@@ -50,7 +52,7 @@ MARKDOWN_COLUMNS = [
     "adjusted",
 ]
 # What makes two rows comparable: one table per distinct combination (a row's configuration).
-CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train", "seeds")
+CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train")
 
 
 def table_key(row: dict) -> tuple:
@@ -65,12 +67,15 @@ def test_images(row: dict) -> str:
     return f"{int(n_test):,} test images · " if isinstance(n_test, int | float) and n_test > 0 else ""
 
 
-def configuration_title(row: dict) -> str:
-    """A heading that names a configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per class ·
-    5 seeds`."""
+def configuration_title(rows: list[dict]) -> str:
+    """A heading that names a table's configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per
+    class · 5 seeds`; `5–10 seeds` where its rows stopped at different seed counts."""
+    row = rows[0]
+    counts = sorted({int(r["seeds"]) for r in rows if isinstance(r.get("seeds"), int | float)})
+    seeds = "?" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
     return (
         f"{row.get('scale')} · {row.get('backbone')} · {row.get('dataset')} · {row.get('image_size')} px · "
-        f"{row.get('n_train')} per class · {test_images(row)}{row.get('seeds')} seeds"
+        f"{row.get('n_train')} per class · {test_images(row)}{seeds} seeds"
     )
 
 
@@ -108,7 +113,7 @@ def grouped_markdown(rows: list[dict], skipped: list[dict], heading: str = "###"
     parts = []
     for group in group_rows(rows).values():
         shown = pd.DataFrame([markdown_cells(row) for row in group], columns=MARKDOWN_COLUMNS)
-        parts.append(f"{heading} {escape_text(configuration_title(group[0]))}\n\n{markdown_table(shown)}\n")
+        parts.append(f"{heading} {escape_text(configuration_title(group))}\n\n{markdown_table(shown)}\n")
     if skipped:
         parts.append(f"{heading} Skipped\n\n{skipped_markdown(skipped)}")
     return "\n".join(parts)

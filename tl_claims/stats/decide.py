@@ -1,8 +1,10 @@
 """The decision step, written once: per-image outcomes of both arms → (summary, verdict).
 
-The engine calls it on measured seeds, and `tl_claims.stats.simulation` on simulated ones, so the simulation tests the
-very code that makes the suite's verdicts. With fixed seeds the row is summarised and judged by its rule; with a
-sequential design it is judged at each planned look, and seeds are added (`grow`) until the design says stop.
+The engine calls it on measured seeds. The simulation (`tl_claims.stats.simulation`) runs the same procedure on arrays
+of thousands of rows (`tl_claims.stats.batch`), which tests/test_batch.py checks against this function verdict for
+verdict, so the simulation tests the procedure that makes the suite's verdicts. With fixed seeds the row is summarised
+and judged by its rule; with a sequential design it is judged at each planned look, and seeds are added (`grow`)
+until the design says stop.
 """
 
 from collections.abc import Callable

@@ -1,5 +1,5 @@
 """Holm's family-wise adjustment over the primary rows of one table: the suite's promise that no claim is wrongly
-CONFIRMED holds for the table as a whole, not only row by row.
+CONFIRMED, and none wrongly refuted, holds for the table as a whole, not only row by row.
 
 Pure statistics on `Verdict`s (tl_claims.stats.rules); `tl_claims.results.assembly` applies it to recorded row dicts.
 """
@@ -16,40 +16,51 @@ PRIMARY, EXPLORATORY, DETERMINISTIC = "primary", "exploratory", "deterministic"
 
 @dataclass(frozen=True)
 class FamilyVerdict:
-    """A row's verdict before and after the family adjustment. `adjusted_p` is None outside the primary family."""
+    """A row's verdict before and after the family adjustment. `adjusted_p` (confirmation side) and
+    `adjusted_p_refute` (refutation side) are None outside the primary family."""
 
     raw: Verdict
     role: str
     adjusted_p: float | None
     word: str
     confirms: bool
+    adjusted_p_refute: float | None = None
 
 
 def holm(verdicts: Sequence[Verdict], primary: Sequence[bool], alpha: float = 0.025) -> list[FamilyVerdict]:
-    """Holm's step-down adjustment over the primary rows' one-sided p-values ("claim false" nulls).
+    """Holm's step-down adjustment over the primary rows of one table, on both sides of every row.
 
-    Why Holm: the suite's promise is that no claim is wrongly CONFIRMED, a family-wise guarantee; Holm gives it
-    under any dependence between rows (rows share data sets and backbones) and is uniformly more powerful than
-    Bonferroni. Benjamini–Hochberg controls only the expected share of false confirmations, a weaker promise.
+    Each row carries two one-sided tests: a confirmation rejects "the claim is false" (`p_value`), a refutation
+    rejects "the claim is true" (`p_refute`). Holm runs over the m confirmation p-values at `alpha` and, separately,
+    over the m refutation p-values at `alpha`. Each is Holm's own procedure over m hypotheses, so each keeps its
+    family-wise error at `alpha` under any dependence between rows (rows share data sets and backbones): no wrong
+    confirmation in the table with probability ≥ 1 − α, and no wrong refutation with probability ≥ 1 − α. By the
+    union bound the table's family-wise error, any wrong decided verdict, is at most 2α = 5 %: the two-sided level
+    each row's 95 % interval already has. With one row both reduce to the raw verdict.
 
-    Only confirmations are adjusted: a raw confirmation whose adjusted p is not below `alpha` becomes INCONCLUSIVE.
-    REFUTED / OUTSIDE BAND words stay (they are not what the guarantee is about). Deterministic rows (no interval,
-    exact claims) carry no sampling error and stay outside the family; non-primary rows are exploratory, unadjusted.
-    `alpha` is the one-sided level of each rule's confirmation: (1 − confidence)/2, 0.025 at 95 %.
+    Why not one Holm over the m rows' smaller p-value: a row decided in the right direction still holds the other
+    direction's true null, so the step-down proof breaks (it holds only for independent rows); one Holm over all 2m
+    one-sided hypotheses is valid but divides α by up to 2m. Why Holm and not Benjamini–Hochberg: the promise is
+    that no claim is wrongly decided (family-wise), not a bound on the expected share of wrong ones.
+
+    A decided raw verdict whose adjusted p is not below `alpha` becomes INCONCLUSIVE. Deterministic rows (no
+    interval, exact claims) carry no sampling error and stay outside the family; non-primary rows are exploratory,
+    unadjusted. `alpha` is the one-sided level of each rule's decision: (1 − confidence)/2, 0.025 at 95 %.
     """
     if len(verdicts) != len(primary):
         raise ValueError(f"{len(verdicts)} verdicts but {len(primary)} primary flags")
     roles = [_role(verdict, is_primary) for verdict, is_primary in zip(verdicts, primary)]
     members = [index for index, role in enumerate(roles) if role == PRIMARY]
-    adjusted = dict(zip(members, holm_adjust([verdicts[index].p_value for index in members])))
+    confirm = dict(zip(members, holm_adjust([verdicts[index].p_value for index in members])))
+    refute = dict(zip(members, holm_adjust([verdicts[index].p_refute for index in members])))
     results = []
     for index, (verdict, role) in enumerate(zip(verdicts, roles)):
         if role != PRIMARY:
             results.append(FamilyVerdict(verdict, role, None, verdict.word, verdict.confirms))
             continue
-        keeps = not verdict.confirms or adjusted[index] < alpha
+        keeps = (not verdict.confirms or confirm[index] < alpha) and (not verdict.refutes or refute[index] < alpha)
         word = verdict.word if keeps else INCONCLUSIVE
-        results.append(FamilyVerdict(verdict, role, adjusted[index], word, verdict.confirms and keeps))
+        results.append(FamilyVerdict(verdict, role, confirm[index], word, verdict.confirms and keeps, refute[index]))
     return results
 
 

@@ -9,7 +9,7 @@ by the number of test images.
 
 The estimand ("true Δ") is the expected difference over the population of training seeds and of test images: the
 number the lesson's claim is about. `summarize` estimates it with the two-way crossed variance components of D (see
-`summarize`); the choice over the crossed bootstrap was made by simulation (`python -m tl_claims stats simulate`).
+`summarize`); the choice over the crossed bootstrap was made by an earlier version of `tl-claims stats simulate`.
 """
 
 import math
@@ -32,7 +32,8 @@ class Summary:
     `se` and `df` define a Student-t reference for Δ (df may be inf; se 0 means no variation was observed, se inf
     means the interval cannot be estimated). A bootstrap summary instead carries its sorted resampled deltas in
     `draws`. `per_seed_baseline` / `per_seed_treatment` are the per-seed arm metrics (for risk claims); `floor` is
-    the half-width the test images alone contribute (see `resolvable_floor`), None where it cannot be estimated.
+    the half-width the test images alone contribute (see `resolvable_floor`), None where it cannot be estimated;
+    `seed_noise` the spread of one seed's Δ that test-image sampling alone gives (tl_claims.stats.stability).
     """
 
     baseline: float
@@ -48,6 +49,7 @@ class Summary:
     per_seed_treatment: tuple[float, ...]
     floor: float | None
     draws: tuple[float, ...] | None = field(default=None, repr=False)
+    seed_noise: float = 0.0  # sd of one seed's Δ from the test images alone (seed × image residual); 0: unknown
 
     @property
     def ci_low(self) -> float:
@@ -122,7 +124,7 @@ def summarize(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0
     Why this over the crossed (pigeonhole) bootstrap: with 3–5 seeds the bootstrap's seed resampling has the
     familiar small-sample undercoverage (percentile quantiles, variance shrunk by (S−1)/S: coverage 0.85–0.92 when
     seed noise dominates), and where the test images dominate it is conservative (0.98–0.99, Owen's double counting
-    of the residual); the simulation shows both (`python -m tl_claims stats simulate`). One seed gives an
+    of the residual); that earlier simulation showed both. One seed gives an
     unbounded interval (seed variation unknown); n_images == 1 (a per-seed scalar metric) falls back to the paired
     t over seeds and says so in `method`.
     """
@@ -144,7 +146,10 @@ def summarize(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0
     variance, dof = _variance_components(delta_matrix)
     se = math.sqrt(variance)
     method = VC_METHOD if se > 0 else VC_METHOD + "; no variation observed"
-    return Summary(**common, se=se, df=dof, method=method, floor=_floor(delta_matrix, confidence))
+    seed_noise = math.sqrt(mean_squares(delta_matrix)[2] / n_images)
+    return Summary(
+        **common, se=se, df=dof, method=method, floor=_floor(delta_matrix, confidence), seed_noise=seed_noise
+    )
 
 
 def _paired_matrix(baseline: np.ndarray, treatment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,29 +189,47 @@ def _seed_only_se(per_seed: np.ndarray) -> float:
 
 def mean_squares(delta_matrix: np.ndarray) -> tuple[float, float, float]:
     """Two-way ANOVA mean squares (seed, image, residual) of a (n_seeds ≥ 2, n_images ≥ 2) matrix, no replication."""
-    n_seeds, n_images = delta_matrix.shape
-    grand = delta_matrix.mean()
-    seed_means, image_means = delta_matrix.mean(axis=1), delta_matrix.mean(axis=0)
-    ms_seed = n_images * float(np.sum((seed_means - grand) ** 2)) / (n_seeds - 1)
-    ms_image = n_seeds * float(np.sum((image_means - grand) ** 2)) / (n_images - 1)
-    residual = delta_matrix - seed_means[:, None] - image_means[None, :] + grand
-    ms_resid = float(np.sum(residual**2)) / ((n_seeds - 1) * (n_images - 1))
-    return ms_seed, ms_image, ms_resid
+    ms_seed, ms_image, ms_resid = batch_mean_squares(np.asarray(delta_matrix, float)[None])
+    return float(ms_seed[0]), float(ms_image[0]), float(ms_resid[0])
+
+
+def batch_mean_squares(deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`mean_squares` of each (n_seeds, n_images) matrix along the last two axes: the simulation judges thousands of
+    rows at once with the very arithmetic a single row gets. Σ residual² = Σ D² − I·Σ seed means² − S·Σ image
+    means² + S·I·grand² (no residual matrix is materialised)."""
+    n_seeds, n_images = deltas.shape[-2:]
+    seed_means, image_means = deltas.mean(axis=-1), deltas.mean(axis=-2)
+    grand = seed_means.mean(axis=-1)
+    seed_ss = n_images * (np.sum(seed_means**2, axis=-1) - n_seeds * grand**2)
+    image_ss = n_seeds * (np.sum(image_means**2, axis=-1) - n_images * grand**2)
+    total_ss = np.sum(np.square(deltas, dtype=float), axis=(-2, -1)) - n_seeds * n_images * grand**2
+    resid_ss = np.maximum(total_ss - seed_ss - image_ss, 0.0)
+    return (
+        np.maximum(seed_ss, 0.0) / (n_seeds - 1),
+        np.maximum(image_ss, 0.0) / (n_images - 1),
+        resid_ss / ((n_seeds - 1) * (n_images - 1)),
+    )
 
 
 def _variance_components(delta_matrix: np.ndarray) -> tuple[float, float]:
     """Variance of the grand mean of D and its degrees of freedom (see `summarize`)."""
-    n_seeds, n_images = delta_matrix.shape
-    ms_seed, ms_image, ms_resid = mean_squares(delta_matrix)
+    variance, dof = batch_variance_components(*batch_mean_squares(delta_matrix[None]), *delta_matrix.shape)
+    return float(variance[0]), float(dof[0])
+
+
+def batch_variance_components(
+    ms_seed: np.ndarray, ms_image: np.ndarray, ms_resid: np.ndarray, n_seeds: int, n_images: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Variance of the grand mean and its Satterthwaite df, from each row's mean squares (see `summarize`)."""
     cells = n_seeds * n_images
-    seed_term = max(ms_seed, ms_resid) / cells
-    image_term = max(ms_image - ms_resid, 0.0) / cells
+    seed_term = np.maximum(ms_seed, ms_resid) / cells
+    image_term = np.maximum(ms_image - ms_resid, 0.0) / cells
     variance = seed_term + image_term
-    if variance == 0:
-        return 0.0, math.inf
     image_spread = (ms_image**2 / (n_images - 1) + ms_resid**2 / ((n_seeds - 1) * (n_images - 1))) / cells**2
-    denominator = seed_term**2 / (n_seeds - 1) + (image_spread if image_term > 0 else 0.0)
-    return variance, variance**2 / denominator
+    denominator = seed_term**2 / (n_seeds - 1) + np.where(image_term > 0, image_spread, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = np.where(variance > 0, variance**2 / denominator, math.inf)
+    return np.where(variance > 0, variance, 0.0), dof
 
 
 def resolvable_floor(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0.95) -> float | None:

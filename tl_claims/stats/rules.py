@@ -3,12 +3,13 @@ tl_claims.stats.family).
 
 A rule is a small frozen dataclass with `label()` (the words a table column shows, e.g. "superiority Δ > +2.0 pp")
 and `judge(summary)` turning a `tl_claims.stats.intervals.Summary` into a `Verdict`. Every verdict carries `confirms`
-(the lesson's claim is supported; a pytest test passes only then) and a one-sided p-value for H0 "the claim is false",
-which is what `tl_claims.stats.family.holm` adjusts.
+(the lesson's claim is supported; a pytest test passes only then) and two one-sided p-values: `p_value` for H0 "the
+claim is false" (what a confirmation rejects) and `p_refute` for H0 "the claim is true" (what a refutation rejects);
+`tl_claims.stats.family.holm` adjusts both.
 
 Levels: a rule decides from the summary's two-sided interval at `summary.confidence` (95 % by default), so each
 confirmation is a one-sided test at α = (1 − confidence)/2 = 2.5 %, and the p-value is consistent with it:
-`confirms` ⇔ p < α (for interval rules). The family adjustment uses the same α.
+`confirms` ⇔ p < α and a refutation ⇔ p_refute < α (for interval rules). The family adjustment uses the same α.
 """
 
 from dataclasses import dataclass
@@ -17,9 +18,11 @@ from typing import Protocol
 import numpy as np
 from scipy import stats as scipy_stats
 
+from tl_claims.stats import stability
 from tl_claims.stats.intervals import Summary
 
 INCONCLUSIVE = "INCONCLUSIVE"
+UNSTABLE = "UNSTABLE"  # seeds split into groups: a mean-shift rule decides nothing (tl_claims.stats.stability)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,12 @@ class Verdict:
     ci_high: float | None
     confidence: float | None
     note: str = ""
+    p_refute: float = 1.0  # one-sided, for H0 "the claim is true": what a refutation rejects
+
+    @property
+    def refutes(self) -> bool:
+        """A decided verdict that does not confirm says the claim is false (REFUTED, INFERIOR, OUTSIDE BAND, …)."""
+        return self.decided and not self.confirms
 
 
 class Rule(Protocol):
@@ -93,7 +102,27 @@ class NonInferiority:
         return _one_sided(summary, -self.margin, self.label(), ("NON-INFERIOR", "INFERIOR"))
 
 
+def split_seeds(summary: Summary, label: str) -> Verdict | None:
+    """UNSTABLE when some seeds lie apart from the rest (tl_claims.stats.stability), else None: a mean-shift rule
+    then says neither yes nor no (both p-values 1), and the note names the seeds and their Δ. The interval over all
+    seeds stays in the verdict for the reader, but it is no claim about a typical run."""
+    per_seed = np.asarray(summary.per_seed_delta)
+    flagged = stability.apart(per_seed, summary.seed_noise)
+    if not flagged.any():
+        return None
+    low, high = summary.interval()
+    seeds = ", ".join(f"{index + 1} ({per_seed[index] * 100:+.1f} pp)" for index in np.flatnonzero(flagged))
+    note = (
+        f"seeds apart from the rest: {seeds}; median seed {float(np.median(per_seed)) * 100:+.1f} pp. "
+        "A typical run's Δ is not one number here: how often a run fails is a risk claim"
+    )
+    return Verdict(UNSTABLE, False, False, 1.0, label, summary.delta, low, high, summary.confidence, note=note)
+
+
 def _one_sided(summary: Summary, threshold: float, label: str, words: tuple[str, str]) -> Verdict:
+    unstable = split_seeds(summary, label)
+    if unstable is not None:
+        return unstable
     low, high = summary.interval()
     if low > threshold:
         word, confirms = words[0], True
@@ -111,6 +140,7 @@ def _one_sided(summary: Summary, threshold: float, label: str, words: tuple[str,
         low,
         high,
         summary.confidence,
+        p_refute=1 - summary.prob_below(threshold),
     )
 
 
@@ -135,6 +165,9 @@ class Band:
         return f"band {_fmt(self.low, unit)} < Δ < {_fmt(self.high, unit)}"
 
     def judge(self, summary: Summary) -> Verdict:
+        unstable = split_seeds(summary, self.label())
+        if unstable is not None:
+            return unstable
         ci_low, ci_high = summary.interval()
         if self.low < ci_low and ci_high < self.high:
             word = "INSIDE BAND"
@@ -143,6 +176,10 @@ class Band:
         else:
             word = INCONCLUSIVE
         p_value = max(_p_above(summary, self.low), 1 - summary.prob_below(self.high))
+        # OUTSIDE BAND: the interval lies wholly below `low` or wholly above `high`; the smaller one-sided p-value.
+        # Under "Δ in band" the two events are disjoint and the far one is negligible unless the band is narrower
+        # than the interval (the simulation measures it: `tl-claims stats simulate`).
+        p_refute = min(1 - summary.prob_below(self.low), summary.prob_below(self.high))
         inside = max(0.0, summary.prob_below(self.high) - summary.prob_below(self.low))
         return Verdict(
             word,
@@ -155,6 +192,7 @@ class Band:
             ci_high,
             summary.confidence,
             note=f"P(Δ in band) ≈ {inside:.2f}",
+            p_refute=p_refute,
         )
 
 
@@ -253,6 +291,7 @@ class Risk:
             high,
             summary.confidence,
             note=f"{k} of {n} seeds failed",
+            p_refute=p_rarely if self.often else p_often,
         )
 
 
@@ -269,8 +308,10 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 @dataclass(frozen=True)
 class Exact:
     """A deterministic measurement (e.g. the share of tensors that moved: 1.0 vs 0.0) compared with `threshold`:
-    claim Δ > threshold. No interval: CONFIRMED when every seed's Δ exceeds it, REFUTED when none does, and
-    INCONCLUSIVE (with the range in the note) when seeds disagree, which means the value was not deterministic."""
+    claim Δ > threshold. No interval: CONFIRMED when every seed gives the same Δ and it exceeds the threshold,
+    REFUTED when that same Δ does not. Seeds that differ at all mean the value is not deterministic, so this rule
+    does not apply: INCONCLUSIVE, with the range in the note. (Deciding on "every seed above" instead would confirm
+    a noisy Δ sitting on the threshold with probability 2^−S: 3 % at 5 seeds, 12 % at 3.)"""
 
     threshold: float
 
@@ -279,16 +320,16 @@ class Exact:
 
     def judge(self, summary: Summary) -> Verdict:
         per_seed = np.asarray(summary.per_seed_delta)
-        above = per_seed > self.threshold
-        if above.all():
-            word, p_value = "CONFIRMED", 0.0
-        elif not above.any():
-            word, p_value = "REFUTED", 1.0
+        deterministic = np.ptp(per_seed) == 0
+        if not deterministic:
+            word, p_value, p_refute = INCONCLUSIVE, 1.0, 1.0
+        elif per_seed[0] > self.threshold:
+            word, p_value, p_refute = "CONFIRMED", 0.0, 1.0
         else:
-            word, p_value = INCONCLUSIVE, 1.0
+            word, p_value, p_refute = "REFUTED", 1.0, 0.0
         note = (
             ""
-            if np.ptp(per_seed) == 0
+            if deterministic
             else f"not deterministic: per-seed Δ from {per_seed.min():+.4g} to {per_seed.max():+.4g}"
         )
         return Verdict(
@@ -302,6 +343,7 @@ class Exact:
             None,
             None,
             note=note,
+            p_refute=p_refute,
         )
 
 
@@ -333,6 +375,8 @@ def explain(summary: Summary, rule: Rule, verdict: Verdict | None = None, unit: 
         text += f"; {verdict.note}"
     if verdict.decided:
         return text
+    if verdict.word == UNSTABLE:
+        return text + ". More seeds of the same mean would not settle it"
     bounds = getattr(rule, "bounds", ())
     gap = min((abs(summary.delta - bound) for bound in bounds), default=None)
     if summary.floor is not None and gap is not None and summary.floor >= gap:

@@ -177,12 +177,18 @@ def sequential_look(baseline: np.ndarray, treatment: np.ndarray, rule: Rule, des
     verdict = rule.judge(summary)
     if verdict.confidence is None:  # deterministic claims need no more seeds
         return Look(verdict, summary, index, n_seeds, level, True, None)
-    z_value = (
-        float(scipy_stats.norm.isf(verdict.p_value))
-        if 0 < verdict.p_value < 1
-        else (math.inf if verdict.p_value <= 0 else -math.inf)
+    verdict = replace(
+        verdict,
+        p_value=stagewise_p(plan, index, _z_of(verdict.p_value)),
+        p_refute=stagewise_p(plan, index, _z_of(verdict.p_refute)),  # the mirrored boundary
     )
-    verdict = replace(verdict, p_value=stagewise_p(plan, index, z_value))
     last = index == len(plan.looks) - 1
     stop = verdict.decided or last
     return Look(verdict, summary, index, n_seeds, level, stop, None if stop else plan.looks[index + 1])
+
+
+def _z_of(p_value: float) -> float:
+    """The standard normal statistic whose upper tail is `p_value` (±inf at 0 and 1)."""
+    if 0 < p_value < 1:
+        return float(scipy_stats.norm.isf(p_value))
+    return math.inf if p_value <= 0 else -math.inf
