@@ -12,6 +12,7 @@ from tl_claims.claims.base import Claim
 from tl_claims.claims.registry import CLAIMS
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.recipe.scales import SCALES, Scale
+from tl_claims.stats.decide import PROCEDURE
 
 RECORD = REPO_ROOT / "tl_claims" / "claims" / "preregistration.toml"
 ENTRIES: list[dict] = tomllib.loads(RECORD.read_text(encoding="utf-8"))["entry"]
@@ -21,7 +22,8 @@ SCALE_FIELDS = ("backbone", "dataset", "image_size", "n_train", "n_test", "stage
 # Registered where a scale has one (the gpu scale's offline path, since 2026-12-07), so the entries written before it
 # existed stay complete.
 OPTIONAL_SCALE_FIELDS = ("offline_backbone",)
-ABOUT = {"date", "claim", "scale", "commit", "timing", "reason"}  # what an entry says about itself
+PROCEDURE_FIELDS = tuple(PROCEDURE)
+ABOUT = {"date", "claim", "scale", "procedure", "commit", "timing", "reason"}  # what an entry says about itself
 TIMINGS = ("pre", "post-hoc")
 
 
@@ -47,7 +49,13 @@ def scale_fields(scale: Scale) -> dict:
 
 
 def subject(entry: dict) -> str:
-    return f"claim {entry['claim']}" if "claim" in entry else f"scale {entry.get('scale')}"
+    kind = next((kind for kind in ("claim", "scale", "procedure") if kind in entry), "scale")
+    return f"{kind} {entry.get(kind)}"
+
+
+def registered_fields(name: str) -> tuple[str, ...]:
+    kind = name.split()[0]
+    return {"claim": CLAIM_FIELDS, "scale": SCALE_FIELDS, "procedure": PROCEDURE_FIELDS}[kind]
 
 
 def registration(name: str) -> dict:
@@ -63,6 +71,7 @@ def in_code() -> dict[str, dict]:
     return {
         **{f"claim {claim.id}": claim_fields(claim) for claim in CLAIMS.values()},
         **{f"scale {name}": scale_fields(SCALES[name]) for name in REGISTERED_SCALES},
+        "procedure verdicts": dict(PROCEDURE),
     }
 
 
@@ -79,13 +88,14 @@ def unregistered_changes() -> list[str]:
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda entry: f"{subject(entry)}-{entry.get('date')}")
 def test_every_entry_says_when_why_and_whether_before_the_data(entry):
-    assert ("claim" in entry) != ("scale" in entry), f"an entry names one claim or one scale: {entry}"
+    named = [kind for kind in ("claim", "scale", "procedure") if kind in entry]
+    assert len(named) == 1, f"an entry names one claim, one scale or the procedure: {entry}"
     assert isinstance(entry.get("date"), datetime.date), f"{subject(entry)}: date must be a TOML date (2026-12-07)"
     assert entry["date"] <= datetime.date.today(), f"{subject(entry)}: dated {entry['date']}, after today"
     assert entry.get("timing") in TIMINGS, f"{subject(entry)} {entry['date']}: timing must be one of {TIMINGS}"
     assert str(entry.get("reason", "")).strip(), f"{subject(entry)} {entry['date']}: give a reason"
     assert subject(entry) in in_code(), f"unknown subject {subject(entry)}; known: {sorted(in_code())}"
-    fields = CLAIM_FIELDS if "claim" in entry else SCALE_FIELDS + OPTIONAL_SCALE_FIELDS
+    fields = registered_fields(subject(entry)) + (OPTIONAL_SCALE_FIELDS if "scale" in entry else ())
     unknown = set(entry) - ABOUT - set(fields)
     assert not unknown, f"{subject(entry)} {entry['date']}: unknown fields {sorted(unknown)}; registered: {fields}"
 
@@ -100,7 +110,7 @@ def test_entries_are_in_date_order():
 def test_every_claim_and_scale_is_first_registered_in_full(name):
     first = next((entry for entry in ENTRIES if subject(entry) == name), None)
     assert first is not None, f"{name} has no entry in {RECORD.name}: add one with every registered field"
-    fields = CLAIM_FIELDS if name.startswith("claim") else SCALE_FIELDS
+    fields = registered_fields(name)
     assert set(fields) <= set(first), f"{name}'s first entry lacks {sorted(set(fields) - set(first))}"
 
 
@@ -123,3 +133,8 @@ def test_the_code_declares_what_is_registered():
 def test_a_change_without_an_entry_fails_naming_the_subject_and_field(monkeypatch, declared, key, change, where):
     monkeypatch.setitem(declared, key, replace(declared[key], **change))
     assert any(line.startswith(where) for line in unregistered_changes())
+
+
+def test_a_procedure_change_without_an_entry_fails_too(monkeypatch):
+    monkeypatch.setitem(PROCEDURE, "family", "Holm per table over confirmations only")
+    assert any(line.startswith("procedure verdicts: `family`") for line in unregistered_changes())

@@ -14,6 +14,16 @@ import numpy as np
 from tl_claims.stats.intervals import Summary, summarize
 from tl_claims.stats.rules import Rule, Verdict
 from tl_claims.stats.sequential import Design, sequential_look
+from tl_claims.stats.stability import SPLIT_T
+
+# How a row's verdict and a table's family are decided, as pre-registered (tl_claims/claims/preregistration.toml,
+# subject `procedure = "verdicts"`): changing any of these changes verdicts, so it needs a dated entry there.
+PROCEDURE = {
+    "interval": "paired, seeds x test images (variance components, Satterthwaite t), 95 %",
+    "family": "Holm per table over primaries: confirmations at 2.5 %, refutations at 2.5 %",
+    "split_seeds": f"UNSTABLE when two groups of seeds lie {SPLIT_T:g} within-group sds apart (mean-shift rules)",
+    "exact": "decided only when every seed gives the same value",
+}
 
 # Given the seed count of the next look, the outcomes (baseline, treatment) of all seeds so far, shape (seeds, images).
 Grow = Callable[[int], tuple[np.ndarray, np.ndarray]]
