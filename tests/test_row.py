@@ -66,6 +66,7 @@ SCHEMA = [
     "versions",
     "machine",
     "n_test",
+    "backend",
 ]
 
 

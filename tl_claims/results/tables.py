@@ -18,6 +18,7 @@ COLUMNS = [
     "scale",
     "backbone",
     "dataset",
+    "backend",
     "image_size",
     "n_train",
     "n_test",
@@ -49,8 +50,9 @@ MARKDOWN_COLUMNS = [
     "verdict",
     "adjusted",
 ]
-# What makes two rows comparable: one table per distinct combination (a row's configuration).
-CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train", "seeds")
+# What makes two rows comparable: one table per distinct combination (a row's configuration). The Keras backend is
+# one: the same recipe on JAX is another measurement, set beside TensorFlow's by the replication table.
+CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train", "seeds", "backend")
 
 
 def table_key(row: dict) -> tuple:
@@ -67,10 +69,12 @@ def test_images(row: dict) -> str:
 
 def configuration_title(row: dict) -> str:
     """A heading that names a configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per class ·
-    5 seeds`."""
+    5 seeds`, and `· on jax` where a backend other than TensorFlow measured it."""
+    backend = row.get("backend") or "tensorflow"
     return (
         f"{row.get('scale')} · {row.get('backbone')} · {row.get('dataset')} · {row.get('image_size')} px · "
         f"{row.get('n_train')} per class · {test_images(row)}{row.get('seeds')} seeds"
+        + ("" if backend == "tensorflow" else f" · on {backend}")
     )
 
 
