@@ -10,7 +10,7 @@ CONSTRAINTS := constraints.txt
 WORKERS ?= 2
 RESULTS ?= results
 
-.PHONY: install test test-install verify explore replicate teaching bench lint report readme clean
+.PHONY: install test test-backends test-install verify explore replicate teaching bench lint report readme clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
 # fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
@@ -36,6 +36,27 @@ lint: install
 test: lint
 	$(PY) -m pytest -n 2 -q --benchmark-disable
 
+# The same recipe on another Keras backend: a second environment, .venv-jax, with the jax extra (JAX's CPU wheel, the
+# pinned versions; TensorFlow stays installed there, as a dependency), and the claims at smoke scale, the recipe, lab,
+# data and augmentation tests under KERAS_BACKEND=jax, two workers. The TensorFlow-only tests skip there with their
+# reason, and tests/test_backend.py runs claims with TensorFlow and PyTorch unimportable. About 40 s to install (uv's
+# cache warm) and 15-25 min of tests on this project's 2 CPUs (JAX compiles each Lite0 train step once; README,
+# "Other Keras backends"). PyTorch: docs/backends.md says how to run the same tests where it is installed.
+JAX_VENV := .venv-jax
+JAX_PY := $(JAX_VENV)/bin/python
+JAX_STAMP := $(JAX_VENV)/.installed
+BACKEND_TESTS := tests/claims/test_claims.py tests/test_backend.py tests/test_lab.py tests/test_training.py \
+	tests/test_augment.py tests/test_augment_mixing.py tests/test_augment_tta.py tests/test_differential_lr.py \
+	tests/data/test_sources.py tests/data/test_folders.py tests/data/test_batches.py
+
+$(JAX_STAMP): pyproject.toml $(CONSTRAINTS) $(STAMP)
+	test -x $(JAX_PY) || $(PYTHON) -m venv $(JAX_VENV)
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(JAX_PY) -c $(CONSTRAINTS) -e '.[dev,jax]'
+	touch $(JAX_STAMP)
+
+test-backends: $(JAX_STAMP)
+	KERAS_BACKEND=jax $(JAX_PY) -m pytest -n $(WORKERS) -q --benchmark-disable $(BACKEND_TESTS)
+
 # The pip user's path, from the index (minutes, network to PyPI): builds the wheel, installs it into fresh virtual
 # environments, runs the teaching checks, predict and a foreign project from an empty folder, and resolves the
 # dependencies for every platform with pip's resolver (tests/install/).
@@ -60,9 +81,15 @@ explore: install
 	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
-# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md).
-replicate: install
-	$(PY) -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
+# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md). BACKENDS adds
+# the Keras backend to the matrix, one process each (`make replicate BACKENDS="tensorflow jax"`: JAX in .venv-jax),
+# and the table then says whether each verdict holds across backends (docs/backends.md).
+BACKENDS ?= tensorflow
+replicate: install $(if $(filter-out tensorflow,$(BACKENDS)),$(JAX_STAMP))
+	status=0; for backend in $(BACKENDS); do \
+	  python=$(PY); [ $$backend = tensorflow ] || python=$(JAX_PY); \
+	  KERAS_BACKEND=$$backend $$python -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims || status=$$?; \
+	done; \
 	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 teaching: install
@@ -89,5 +116,5 @@ readme: install
 # What runs made: the environment, pytest's cache and the files under results/ that git does not track
 # (results/bench/'s tracked measurements stay).
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(JAX_VENV) .pytest_cache
 	git clean -q -d -f -X -- results
