@@ -47,3 +47,10 @@ def test_a_configuration_title_names_its_test_set_when_recorded():
         "cpu · b · tf_flowers · 96 px · 50 per class · 1,928 test images · 5 seeds"
     )
     assert "test images" not in tables.configuration_title({**row, "n_test": 0})
+
+
+def test_rows_of_two_backends_are_two_tables_and_only_another_backend_is_named():
+    tensorflow, jax = asdict(make_row(claim="a")), asdict(make_row(claim="a", backend="jax"))
+    assert len(tables.group_rows([tensorflow, jax])) == 2
+    assert len(tables.latest_rows([tensorflow, jax])) == 2  # neither replaces the other
+    assert tables.configuration_title(jax) == tables.configuration_title(tensorflow) + " · on jax"
