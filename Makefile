@@ -39,9 +39,9 @@ test: lint
 # The same recipe on another Keras backend: a second environment, .venv-jax, with the jax extra (JAX's CPU wheel, the
 # pinned versions; TensorFlow stays installed there, as a dependency), and the claims at smoke scale, the recipe, lab,
 # data and augmentation tests under KERAS_BACKEND=jax, two workers. The TensorFlow-only tests skip there with their
-# reason, and tests/test_backend.py runs claims with TensorFlow and PyTorch unimportable. About 40 s to install (uv's
-# cache warm) and 15-25 min of tests on this project's 2 CPUs (JAX compiles each Lite0 train step once; README,
-# "Other Keras backends"). PyTorch: docs/backends.md says how to run the same tests where it is installed.
+# reason, and tests/test_backend.py runs claims with TensorFlow and PyTorch unimportable. 39 s to install (uv's cache
+# warm) and 15 min of tests on this project's 2 CPUs (JAX compiles each Lite0 train step once; docs/backends.md).
+# PyTorch: docs/backends.md says how to run the same tests where it is installed.
 JAX_VENV := .venv-jax
 JAX_PY := $(JAX_VENV)/bin/python
 JAX_STAMP := $(JAX_VENV)/.installed

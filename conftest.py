@@ -15,6 +15,5 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     from tl_claims.core.backend import TENSORFLOW_ONLY, keras_backend
 
     if keras_backend() != "tensorflow":
-        pytest.skip(
-            f"{TENSORFLOW_ONLY}{': ' + marker.args[0] if marker.args else ''} (Keras runs on {keras_backend()})"
-        )
+        why = f" ({marker.args[0]})" if marker.args else ""
+        pytest.skip(f"{TENSORFLOW_ONLY}{why}; Keras runs on {keras_backend()} here")

@@ -241,7 +241,12 @@ def twenty_images(mixed: bool = False):
     return augment.augment_training_batches(data, "mixup", 0, 3) if mixed else data
 
 
-@pytest.mark.parametrize("mixed", [False, True])
+# Without a build first, Keras builds a model trained from a PyDataset by reading its first batch once more (there
+# is no element spec to read), which draws one more MixUp: on JAX the build first is what keeps that draw unused.
+PEEKED = pytest.mark.tensorflow_only("on JAX, fit alone reads the first batch an extra time to build")
+
+
+@pytest.mark.parametrize("mixed", [False, pytest.param(True, marks=PEEKED)])
 def test_building_the_training_state_first_changes_no_trained_bit(mixed):
     """Built from the batches' shapes alone (soft labels where MixUp makes them), with no batch read and no random
     draw used up: the trained weights are the bits `fit` alone gives."""
