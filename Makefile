@@ -54,11 +54,8 @@ $(JAX_STAMP): pyproject.toml $(CONSTRAINTS) $(STAMP)
 	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(JAX_PY) -c $(CONSTRAINTS) -e '.[dev,jax]'
 	touch $(JAX_STAMP)
 
-# JAX keeps its compiled steps on disk (JAX_COMPILATION_CACHE_DIR), so a second run skips most of the compiling.
-JAX_COMPILATION_CACHE_DIR ?= $(HOME)/.cache/tl-claims/jax-compilation
 test-backends: $(JAX_STAMP)
-	JAX_COMPILATION_CACHE_DIR=$(JAX_COMPILATION_CACHE_DIR) KERAS_BACKEND=jax \
-	$(JAX_PY) -m pytest -n $(WORKERS) -q --benchmark-disable $(BACKEND_TESTS)
+	KERAS_BACKEND=jax $(JAX_PY) -m pytest -n $(WORKERS) -q --benchmark-disable $(BACKEND_TESTS)
 
 # The pip user's path, from the index (minutes, network to PyPI): builds the wheel, installs it into fresh virtual
 # environments, runs the teaching checks, predict and a foreign project from an empty folder, and resolves the
