@@ -10,7 +10,8 @@ CONSTRAINTS := constraints.txt
 WORKERS ?= 2
 RESULTS ?= results
 
-.PHONY: install test test-install verify explore replicate teaching bench gpu-run gpu-wheels lint report readme clean
+.PHONY: install test test-backends test-install verify explore replicate teaching bench gpu-run gpu-wheels lint report \
+	readme clean
 
 # pip installs the pinned uv, uv the rest: the same versions as `pip install -c constraints.txt -e '.[dev]'`, in a
 # fraction of the time (it downloads, unpacks and compiles in parallel; docs/measured-facts.md, "Installing").
@@ -32,12 +33,34 @@ lint: install
 
 # Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
 # (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework` on three of
-# the examples at smoke scale (the gradebook; `-m cpu` grades the whole folder), two workers. A worker is sent a whole test module at a time, in collection order (the
-# modules of the longest tests first: tests/conftest.py): its module fixtures and its traced training steps then serve
-# all of its tests, the smoke claims share one lab, and no long test is left for the end. (xdist's default sent each
+# the examples at smoke scale (the gradebook; `-m cpu` grades the whole folder), two workers. A worker is sent a
+# whole test module at a time, in collection order (the modules of the longest tests first: tests/conftest.py): its
+# module fixtures and its traced training steps then serve all of its tests, the smoke claims share one lab, and no
+# long test is left for the end. (xdist's default sent each
 # worker a quarter of the tests at once: every long test landed in the first worker's batch.)
 test: lint
 	$(PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder -q --benchmark-disable
+
+# The same recipe on another Keras backend: a second environment, .venv-jax, with the jax extra (JAX's CPU wheel, the
+# pinned versions; TensorFlow stays installed there, as a dependency), and the claims at smoke scale, the recipe, lab,
+# data and augmentation tests under KERAS_BACKEND=jax, two workers. The TensorFlow-only tests skip there with their
+# reason, and tests/test_backend.py runs claims with TensorFlow and PyTorch unimportable. 39 s to install (uv's cache
+# warm) and 15 min of tests on this project's 2 CPUs (JAX compiles each Lite0 train step once; docs/backends.md).
+# PyTorch: docs/backends.md says how to run the same tests where it is installed.
+JAX_VENV := .venv-jax
+JAX_PY := $(JAX_VENV)/bin/python
+JAX_STAMP := $(JAX_VENV)/.installed
+BACKEND_TESTS := tests/claims/test_claims.py tests/test_backend.py tests/test_lab.py tests/test_training.py \
+	tests/test_augment.py tests/test_augment_mixing.py tests/test_augment_tta.py tests/test_differential_lr.py \
+	tests/data/test_sources.py tests/data/test_folders.py tests/data/test_batches.py
+
+$(JAX_STAMP): pyproject.toml $(CONSTRAINTS) $(STAMP)
+	test -x $(JAX_PY) || $(PYTHON) -m venv $(JAX_VENV)
+	$(VENV)/bin/uv pip install -q --compile-bytecode --python $(JAX_PY) -c $(CONSTRAINTS) -e '.[dev,jax]'
+	touch $(JAX_STAMP)
+
+test-backends: $(JAX_STAMP)
+	KERAS_BACKEND=jax $(JAX_PY) -m pytest -n $(WORKERS) -q --benchmark-disable $(BACKEND_TESTS)
 
 # The pip user's path, from the index (minutes, network to PyPI): builds the wheel, installs it into fresh virtual
 # environments, runs the teaching checks, predict and a foreign project from an empty folder, and resolves the
@@ -63,9 +86,15 @@ explore: install
 	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 # Replication: every claim's primary variant on each data family (flowers, objects) × backbone (Lite0, Lite1), one
-# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md).
-replicate: install
-	$(PY) -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims; status=$$?; \
+# row per set-up; the table marks each verdict replicated or not (results/replicate/replication.md). BACKENDS adds
+# the Keras backend to the matrix, one process each (`make replicate BACKENDS="tensorflow jax"`: JAX in .venv-jax),
+# and the table then says whether each verdict holds across backends (docs/backends.md).
+BACKENDS ?= tensorflow
+replicate: install $(if $(filter-out tensorflow,$(BACKENDS)),$(JAX_STAMP))
+	status=0; for backend in $(BACKENDS); do \
+	  python=$(PY); [ $$backend = tensorflow ] || python=$(JAX_PY); \
+	  KERAS_BACKEND=$$backend $$python -m pytest -m replicate -n $(WORKERS) --dist worksteal tests/claims || status=$$?; \
+	done; \
 	$(PY) -m tl_claims report --results-dir results; exit $$status
 
 teaching: install
@@ -107,4 +136,4 @@ readme: install
 # What runs made: the environment, pytest's cache and results/ (git tracks nothing there: the published tables live
 # in docs/rows/, the published measurements in docs/bench/).
 clean:
-	rm -rf $(VENV) .pytest_cache results
+	rm -rf $(VENV) $(JAX_VENV) .pytest_cache results

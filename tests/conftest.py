@@ -31,10 +31,9 @@ def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> ke
     return keras.Model(inputs, x, name="tiny_base")
 
 
-@pytest.fixture
-def tiny_backbone(monkeypatch) -> str:
-    """Registers the tiny base as a backbone for one test; returns its name."""
-    spec = BackboneSpec(
+def tiny_spec() -> BackboneSpec:
+    """The tiny base as a backbone (random weights only)."""
+    return BackboneSpec(
         name=TINY,
         input_range=(-1.0, 1.0),
         default_image_size=32,
@@ -42,7 +41,12 @@ def tiny_backbone(monkeypatch) -> str:
         preprocess=center_127_scale_128,
         builder=tiny_base,
     )
-    monkeypatch.setitem(backbones.REGISTRY, TINY, spec)
+
+
+@pytest.fixture
+def tiny_backbone(monkeypatch) -> str:
+    """Registers the tiny base as a backbone for one test; returns its name."""
+    monkeypatch.setitem(backbones.REGISTRY, TINY, tiny_spec())
     return TINY
 
 

@@ -7,18 +7,18 @@ import sys
 import pytest
 
 from benchmarks.bench import side_by_side
-from tl_claims.data import sources
+from tl_claims.data import tf_pipeline
 from tl_claims.recipe.scales import SCALES
 
 
 def test_a_child_times_the_steady_epochs_of_the_stage2_set_up(tiny_backbone, shared_data_cache):
     scale = SCALES["smoke"].override(backbone=tiny_backbone)
-    untuned = sources.without_autotuning
+    untuned = tf_pipeline.without_autotuning
     for autotuner in (True, False):
         timing = side_by_side.train_and_time(scale, shared_data_cache(), epochs=2, autotuner=autotuner)
         assert timing["wall_s"] > 0 and timing["cpu_s"] > 0
         assert timing["busy"] == pytest.approx(timing["cpu_s"] / timing["wall_s"])
-    assert sources.without_autotuning is untuned  # the autotuner child's stand-in does not outlive it
+    assert tf_pipeline.without_autotuning is untuned  # the autotuner child's stand-in does not outlive it
 
 
 def stand_in(setting: str) -> list[str]:

@@ -58,6 +58,9 @@ def test_every_student_message_points_at_something_a_pip_user_has():
 
 def test_without_tensorflow_a_command_prints_the_platform_message_and_docs_still_work(monkeypatch, capsys):
     monkeypatch.setattr(cli, "has_tensorflow", lambda: False)
+    monkeypatch.setenv(
+        "KERAS_BACKEND", "tensorflow"
+    )  # another backend needs no TensorFlow (tests/core/test_backend.py)
     monkeypatch.setattr(install_check.platform, "system", lambda: "Windows")
     monkeypatch.setattr(install_check.platform, "machine", lambda: "ARM64")
     assert cli.main(["predict", "cat.jpg"]) == 2

@@ -33,12 +33,12 @@ def test_runtime_dependencies_are_ranges_never_exact_pins():
 
 
 def test_every_dependency_and_dev_tool_has_its_verified_version_in_constraints():
-    declared = requirement_names(
-        PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["dev"]
-    )
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    declared = requirement_names(PYPROJECT["project"]["dependencies"] + extras["dev"] + extras["jax"])
     assert declared - set(constraints()) == set()
     assert constraints()["tensorflow"] == "2.21.0" and "tensorflow-cpu" not in constraints()
     assert {"pip", "uv"} <= set(constraints())  # the installers `make install` runs are pinned too
+    assert constraints()["jax"] == constraints()["jaxlib"]  # make test-backends' JAX: one release of both
 
 
 def test_one_tensorflow_distribution_everywhere_and_the_gpu_extra_adds_cuda_to_it():

@@ -2,10 +2,10 @@
 
 import pytest
 
-from tl_claims.results.replication import replication_status, replication_table
+from tl_claims.results.replication import replication_status, replication_table, several_setups
 
 
-def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1"):
+def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1", **extra):
     return {
         "claim": claim,
         "variant": "primary",
@@ -15,6 +15,7 @@ def row(claim, dataset, backbone, verdict, delta=0.05, run_id="r1"):
         "delta": delta,
         "run_id": run_id,
         "finished_at": "",
+        **extra,
     }
 
 
@@ -90,3 +91,42 @@ def test_assembling_rows_of_several_set_ups_writes_the_replication_table(tmp_pat
         "|---|---|---|---|---|",
     ]
     assert table.endswith("| a | v | CONFIRMED +10.0 pp | REFUTED +10.0 pp | not replicated |\n")
+
+
+def test_rows_of_two_backends_get_a_column_each_and_say_whether_each_set_up_agrees_across_them():
+    rows = [
+        row("bn", "flowers", "lite0", "CONFIRMED"),  # no backend: measured before rows said, on TensorFlow
+        row("bn", "flowers", "lite0", "REFUTED", -0.02, backend="jax"),
+        row("bn", "objects", "lite0", "CONFIRMED", backend="tensorflow"),
+        row("bn", "objects", "lite0", "CONFIRMED", backend="jax"),
+        row("lr", "flowers", "lite0", "CONFIRMED"),
+        row("lr", "flowers", "lite0", "CONFIRMED", 0.07, backend="jax"),
+    ]
+    assert several_setups(rows[4:]) and not several_setups(rows[4:5])
+    table = replication_table(rows)
+    assert list(table.columns) == [
+        "claim",
+        "variant",
+        "flowers × lite0 × jax",
+        "flowers × lite0 × tensorflow",
+        "objects × lite0 × jax",
+        "objects × lite0 × tensorflow",
+        "replicated",
+        "across backends",
+    ]
+    bn, lr = table.to_dict("records")
+    assert bn["flowers × lite0 × jax"] == "REFUTED -2.0 pp" and bn["across backends"] == "not replicated"
+    assert lr["objects × lite0 × jax"] == "—" and lr["replicated"] == "incomplete"
+    assert lr["across backends"] == "replicated"  # objects was never measured for lr: only flowers compares
+
+
+def test_one_backend_keeps_the_table_as_it_was():
+    rows = [row("a", "flowers", "lite0", "CONFIRMED", backend="jax"), row("a", "objects", "lite0", "CONFIRMED")]
+    rows[1]["backend"] = "jax"
+    assert list(replication_table(rows).columns) == [
+        "claim",
+        "variant",
+        "flowers × lite0",
+        "objects × lite0",
+        "replicated",
+    ]

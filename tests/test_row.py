@@ -67,6 +67,7 @@ SCHEMA = [
     "versions",
     "machine",
     "n_test",
+    "backend",
 ]
 
 

@@ -29,6 +29,15 @@ def test_unbounded_intervals_are_written_as_null(tmp_path):
     assert "n/a (1 seed)" in tables.grouped_markdown(assembly.assemble(tmp_path, "smoke").to_dict("records"), [])
 
 
+def test_a_row_from_before_the_backend_field_reads_as_tensorflow_and_a_jax_row_keeps_its_backend(tmp_path):
+    older = {key: value for key, value in asdict(make_row(claim="old")).items() if key != "backend"}
+    path = rowfile.append_row(tmp_path, make_row(claim="new", backend="jax"))
+    with open(path, "a") as handle:
+        handle.write(json.dumps(older) + "\n")
+    backends = {row["claim"]: row["backend"] for row in rowfile.read_rows(tmp_path / "smoke")}
+    assert backends == {"new": "jax", "old": "tensorflow"}
+
+
 MALFORMED = {
     "a number": b"42\n",
     "an empty object": b"{}\n",

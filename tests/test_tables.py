@@ -64,3 +64,10 @@ def test_rows_that_stopped_at_different_seed_counts_are_one_table():
     assert [r["claim"] for r in group] == ["a", "b", "c"]
     assert tables.configuration_title(group).endswith("50 per class · 5–10 seeds")
     assert len(tables.group_rows([*rows, {**row, "claim": "d", "seeds": 5, "n_train": 200}])) == 2
+
+
+def test_rows_of_two_backends_are_two_tables_and_only_another_backend_is_named():
+    tensorflow, jax = asdict(make_row(claim="a")), asdict(make_row(claim="a", backend="jax"))
+    assert len(tables.group_rows([tensorflow, jax])) == 2
+    assert len(tables.latest_rows([tensorflow, jax])) == 2  # neither replaces the other
+    assert tables.configuration_title([jax]) == tables.configuration_title([tensorflow]) + " · on jax"

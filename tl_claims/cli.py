@@ -12,6 +12,7 @@ import os
 import sys
 
 from tl_claims import __version__
+from tl_claims.core.backend import configured_backend
 from tl_claims.core.command_help import examples_epilog
 from tl_claims.core.errors import HarnessError
 from tl_claims.core.install_check import has_tensorflow, missing_tensorflow_message
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command in WITHOUT_TENSORFLOW:  # only its own module: no TensorFlow import
         args = parse(build_parser([WITHOUT_TENSORFLOW[command]]), argv)
-    elif has_tensorflow():
+    elif has_tensorflow() or configured_backend() != "tensorflow":  # KERAS_BACKEND=jax or torch: no TensorFlow needed
         args = parse(build_parser(), argv)
     elif {"-h", "--help"} & set(argv):
         args = parse(build_parser(list(WITHOUT_TENSORFLOW.values())), argv)

@@ -38,10 +38,10 @@ OUT_NAME = "side_by_side"
 def train_and_time(scale: Scale, cache_dir: Path, epochs: int, autotuner: bool) -> dict[str, float]:
     """In this process: the stage-2 set-up on the lab's pipeline, timed over `epochs` epochs after a traced one."""
     from benchmarks.bench.verify import stage2_model
-    from tl_claims.data import sources
+    from tl_claims.data import tf_pipeline
     from tl_claims.recipe.lab import Lab
 
-    default = mock.patch.object(sources, "without_autotuning", lambda data: data)  # tf.data's own default
+    default = mock.patch.object(tf_pipeline, "without_autotuning", lambda data: data)  # tf.data's own default
     with default if autotuner else contextlib.nullcontext():
         lab = Lab(scale, cache_dir)
         model = stage2_model(lab, seed=0)

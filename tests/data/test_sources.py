@@ -5,7 +5,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-import tensorflow as tf
 from PIL import Image
 
 from tl_claims.data import (
@@ -125,9 +124,9 @@ def test_only_the_requested_synthetic_images_are_generated(tiny):
 
 def test_dataset_batches_float_images_and_int_labels(tiny):
     splits = load_splits(tiny(), seed=0)
-    images, labels = next(iter(splits.dataset("train", 8, shuffle_seed=0)))
-    assert images.dtype == tf.float32 and labels.dtype == tf.int32 and images.shape == (8, 16, 16, 3)
-    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 255.0
+    images, labels = (np.asarray(part) for part in next(iter(splits.dataset("train", 8, shuffle_seed=0))))
+    assert images.dtype == np.float32 and labels.dtype == np.int32 and images.shape == (8, 16, 16, 3)
+    assert images.min() >= 0.0 and images.max() <= 255.0
     assert sum(int(b[1].shape[0]) for b in splits.dataset("test", 4)) == 15
 
 
@@ -139,27 +138,29 @@ def test_augmentation_never_touches_val_or_test(tiny):
         with pytest.raises(ValueError, match="augmentation never touches val/test"):
             splits.dataset(split, 4, augmentation=lesson_augmentation(0))
     augmented = splits.dataset("train", 20, augmentation=lesson_augmentation(0))
-    epochs = [next(iter(augmented))[0].numpy() for _ in range(2)]
+    epochs = [np.asarray(next(iter(augmented))[0]) for _ in range(2)]
     assert epochs[0].shape == (20, 16, 16, 3)
     assert not np.allclose(epochs[0], splits.x_train) and not np.allclose(epochs[0], epochs[1])
-    again = next(iter(splits.dataset("train", 20, augmentation=lesson_augmentation(0))))[0].numpy()
+    again = np.asarray(next(iter(splits.dataset("train", 20, augmentation=lesson_augmentation(0))))[0])
     assert np.allclose(again, epochs[0])  # seeded: reproducible
 
 
+@pytest.mark.tensorflow_only("tf.data's autotuner")
 def test_the_training_pipeline_runs_without_the_autotuner_and_gives_the_same_batches(tiny, monkeypatch):
     """The autotuner off (an idle core beside another worker otherwise) changes no batch and no order, epoch after
     epoch, each epoch on a new iterator as Keras makes them, shuffled and augmented."""
+    from tl_claims.data import tf_pipeline
     from tl_claims.data.augment import lesson_augmentation
 
     splits = load_splits(tiny(), seed=0)
 
-    def three_epochs() -> tuple[tf.data.Dataset, list[np.ndarray]]:
+    def three_epochs() -> tuple[object, list[np.ndarray]]:
         data = splits.dataset("train", 6, shuffle_seed=3, augmentation=lesson_augmentation(0))
         return data, [np.concatenate([batch[0].numpy() for batch in data]) for _ in range(3)]
 
     untuned, epochs = three_epochs()
     assert untuned.options().autotune.enabled is False
-    monkeypatch.setattr(sources, "without_autotuning", lambda data: data)
+    monkeypatch.setattr(tf_pipeline, "without_autotuning", lambda data: data)
     tuned, tuned_epochs = three_epochs()
     assert tuned.options().autotune.enabled is not False
     assert not np.array_equal(epochs[0], epochs[1])  # reshuffled and augmented anew each epoch
@@ -199,6 +200,12 @@ def test_tfds_source_offline_with_mock_data(name, class_names, tmp_path):
     assert splits.x_train.shape == (4 * len(class_names), 24, 24, 3) and splits.x_train.dtype == np.uint8
     assert np.bincount(splits.y_test).tolist() == [3] * len(class_names)
     assert not rows(splits.x_test) & rows(splits.x_train)
+
+
+def test_tfds_without_tensorflow_is_a_data_error_that_names_the_way_out(monkeypatch, tmp_path):
+    monkeypatch.setattr(sources, "has_tensorflow", lambda: False)
+    with pytest.raises(DataError, match=r"needs TensorFlow Datasets.*folder:PATH"):
+        sources.load_pools(DataConfig("tfds:tf_flowers", image_size=24, cache_dir=tmp_path))
 
 
 def test_tfds_without_data_says_how_to_get_it(monkeypatch):

@@ -48,3 +48,12 @@ def test_a_read_only_progress_log_stops_the_session_at_start(plugin_pytester, ch
     result = plugin_pytester.runpytest("--results-dir", "results")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--results-dir results: cannot append to results/smoke/progress.log (permission*"])
+
+
+def test_a_tfds_data_set_without_tensorflow_names_the_way_out(monkeypatch):
+    from tl_claims.core import install_check
+    from tl_claims.plugin import options
+
+    monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
+    with pytest.raises(pytest.UsageError, match=r"tfds:tf_flowers: tfds:tf_flowers needs TensorFlow.*folder:PATH"):
+        options.check_data_source("tfds:tf_flowers", cache_dir=None)

@@ -8,15 +8,17 @@ the `*_stage1_only` variants kept as secondary rows, the stage-1 model at the sc
 - `flip_rotate_zoom`: the lesson's layers run over the test images with `training=True`;
 - `tf_data_map`: the way it happens in practice — the test set is a `tf.data` pipeline with
   `.map(lambda x, y: (augment(x), y))`, the layer called standalone without `training`, and standalone Keras
-  augmentation layers default to augmenting. The row reports the share of test images the map changed.
+  augmentation layers default to augmenting. The row reports the share of test images the map changed. Under JAX or
+  PyTorch, where a test pipeline is a Python map over batches rather than tf.data, the same standalone call runs
+  batch by batch (`standalone_map`): the bug is Keras' default, not tf.data's.
 """
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tl_claims.claims import small_data
 from tl_claims.claims.base import TEST_ACCURACY, Arm, Claim, Measurement, Metric, Trial, Variant
+from tl_claims.core.backend import on_tensorflow
 from tl_claims.data.augment import lesson_augmentation
 from tl_claims.recipe import evaluation
 from tl_claims.recipe.architecture import Classifier
@@ -40,15 +42,21 @@ def augmented_test(trial: Trial) -> Measurement:
         changed = np.any(augmented != images.astype("float32"), axis=(1, 2, 3))
         details["share of test images changed by the map"] = float(np.mean(changed))
     else:
-        augmented = augment(images.astype("float32"), training=True).numpy()
+        augmented = keras.ops.convert_to_numpy(augment(images.astype("float32"), training=True))
     return Measurement.of(evaluation.evaluate(lab.readonly(trained_model(trial)).model, augmented, labels), details)
 
 
 def standalone_map(augment: keras.Layer, images: np.ndarray) -> np.ndarray:
-    """The bug as students write it: the test pipeline mapped through the augmentation, `training` left out."""
-    test = tf.data.Dataset.from_tensor_slices(images).batch(MAP_BATCH)
-    test = test.map(lambda batch: augment(tf.cast(batch, tf.float32)))  # no training=False: the layer augments
-    return np.concatenate([batch.numpy() for batch in test])
+    """The bug as students write it: the test pipeline mapped through the augmentation, `training` left out (a
+    tf.data map under TensorFlow, batch by batch elsewhere)."""
+    if on_tensorflow():
+        import tensorflow as tf  # the tf.data pipeline is TensorFlow by nature
+
+        test = tf.data.Dataset.from_tensor_slices(images).batch(MAP_BATCH)
+        test = test.map(lambda batch: augment(tf.cast(batch, tf.float32)))  # no training=False: the layer augments
+        return np.concatenate([batch.numpy() for batch in test])
+    batches = (images[start : start + MAP_BATCH].astype("float32") for start in range(0, len(images), MAP_BATCH))
+    return np.concatenate([keras.ops.convert_to_numpy(augment(batch)) for batch in batches])  # no training=False
 
 
 def variants() -> tuple[Variant, ...]:

@@ -26,7 +26,11 @@ class TensorFlowMissingError(HarnessError, ImportError):
 
 
 def has_tensorflow() -> bool:
-    return importlib.util.find_spec("tensorflow") is not None
+    """Whether `import tensorflow` can work here (a finder that refuses it counts as no TensorFlow)."""
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def missing_tensorflow_message(system: str | None = None, machine: str | None = None) -> str:

@@ -18,6 +18,9 @@ from pathlib import Path
 LIBRARIES = {
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel"),
     "keras": ("keras",),
+    "jax": ("jax",),  # the other Keras backends, where installed (the row's `backend` says which one measured)
+    "jaxlib": ("jaxlib",),
+    "torch": ("torch",),
     "numpy": ("numpy",),
     "scipy": ("scipy",),
     "pandas": ("pandas",),
@@ -80,7 +83,7 @@ def library_versions(libraries: dict[str, tuple[str, ...]] | None = None) -> dic
 
 
 def machine_info(gpus: list[str] | None = None) -> dict:
-    """The host as separate fields; `gpus` as TensorFlow lists them (the caller has TensorFlow loaded)."""
+    """The host as separate fields; `gpus` as the Keras backend lists them (`tl_claims.core.backend.visible_gpus`)."""
     return {
         "node": platform.node(),
         "machine": platform.machine(),
@@ -90,12 +93,6 @@ def machine_info(gpus: list[str] | None = None) -> dict:
         "python": platform.python_version(),
         "gpus": list(gpus or []),
     }
-
-
-def visible_gpus() -> list[str]:
-    import tensorflow as tf
-
-    return [device.name for device in tf.config.list_physical_devices("GPU")]
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:

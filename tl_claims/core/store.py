@@ -30,7 +30,6 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 
@@ -44,10 +43,13 @@ RECIPE_MODULES = (
     "tl_claims.recipe.training",
     "tl_claims.recipe.architecture",
     "tl_claims.recipe.evaluation",
+    "tl_claims.recipe.tf_tracing",
     "tl_claims.data.augment",
     "tl_claims.recipe.optimizers",
     "tl_claims.recipe.measures",
     "tl_claims.core.store",
+    "tl_claims.core.backend",
+    "tl_claims.core.install_check",
     "tl_claims.core.errors",
     "tl_claims.core.paths",
     "tl_claims.backbones",
@@ -60,18 +62,21 @@ LEGACY_TEMPORARY_PATTERNS = ("*.partial.*", "*.part", "*.tmp-*", ".*.npz.*", ".*
 _TEMPORARY_NAME = re.compile(r"^\.(?P<head>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp(\.[^.]+)*$")
 
 
-def _module_files(module: ModuleType) -> list[Path]:
-    path = Path(module.__file__ or "")
+def _module_files(name: str) -> list[Path]:
+    """The source files of a module (packages: every file in them), found without running the module: a module that
+    only one Keras backend imports (the TensorFlow tracing) is hashed on every backend, never imported there."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    path = Path(spec.origin if spec is not None and spec.origin else "")
     return sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]
 
 
 def code_fingerprint(module_names: tuple[str, ...] = RECIPE_MODULES) -> str:
     """A short hash of the source of the recipe modules (packages: every file in them)."""
-    import importlib
-
     digest = hashlib.sha256()
     for name in module_names:
-        for path in _module_files(importlib.import_module(name)):
+        for path in _module_files(name):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -6,9 +6,15 @@ standalone they default to augmenting. Pass them only to the training split (`Sp
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import keras
 import numpy as np
-import tensorflow as tf
+
+from tl_claims.data import batches
+
+if TYPE_CHECKING:
+    from tl_claims.data.batches import Batches
 
 
 def lesson_augmentation(seed: int | None = None) -> keras.Sequential:
@@ -78,8 +84,8 @@ def tta_accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
 
 
 # --- modern augmentations (training only) --------------------------------------------------------------------------
-# Each works on a whole batch and returns soft labels: they go into the training tf.data pipeline, before the model's
-# own lesson layers, and never into evaluation. The settings are the Keras defaults (MixUp's alpha 0.2 is the
+# Each works on a whole batch and returns soft labels: they go into the training batches (batches.py), before the
+# model's own lesson layers, and never into evaluation. The settings are the Keras defaults (MixUp's alpha 0.2 is the
 # ImageNet recommendation; CutMix samples its mixing weight from Beta(1, 1); RandAugment: 2 ops at strength 0.5).
 BATCH_AUGMENTATIONS: dict[str, dict] = {
     "mixup": {"alpha": 0.2},
@@ -108,17 +114,16 @@ def mix_batch(layer: keras.Layer, images, one_hot_labels, *, training: bool) -> 
     return mixed["images"], mixed["labels"]
 
 
-def augment_training_batches(dataset: tf.data.Dataset, name: str, seed: int, num_classes: int) -> tf.data.Dataset:
-    """Map (float images, int labels) training batches to (augmented images, soft labels).
-
-    A sequential map, so the seeded draws are reproducible; labels are mixed here and only here.
+def augment_training_batches(dataset: Batches, name: str, seed: int, num_classes: int) -> Batches:
+    """Map (float images, int labels) training batches to (augmented images, soft labels), on any backend
+    (batches.py). A sequential map, so the seeded draws are reproducible; labels are mixed here and only here.
     """
     layer = batch_augmentation(name, seed)
 
     def apply(images, labels):
-        return mix_batch(layer, images, tf.one_hot(labels, num_classes), training=True)
+        return mix_batch(layer, images, keras.ops.one_hot(labels, num_classes), training=True)
 
-    return dataset.map(apply).prefetch(tf.data.AUTOTUNE)
+    return batches.map_batches(dataset, apply)
 
 
 def soft_label_loss() -> keras.losses.Loss:

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import keras
 import numpy as np
 
 from tl_claims.core import store
+from tl_claims.core.install_check import has_tensorflow
 from tl_claims.data.decode import read_rgb
 from tl_claims.data.pools import Pool, Pools
-from tl_claims.data.validate import FolderReport, inspect_folder
+from tl_claims.data.validate import IMAGE_EXTENSIONS, FolderReport, inspect_folder
 
 LOAD_BATCH = 256
 
@@ -28,8 +30,11 @@ def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ..
     """Read a class-folder tree with `keras.utils.image_dataset_from_directory` into uint8 arrays.
 
     shuffle=False keeps the file order (class, then file name), so the result is deterministic.
-    Returns (images, labels, file paths).
+    Returns (images, labels, file paths). The loader is tf.data underneath, whatever the Keras backend; where
+    TensorFlow is not installed at all, Pillow reads the same files in the same order (`read_with_pillow`).
     """
+    if not has_tensorflow():
+        return read_with_pillow(folder, image_size, class_names)
     with contextlib.redirect_stdout(io.StringIO()):  # the loader prints "Found N files"; --json must stay JSON
         data = keras.utils.image_dataset_from_directory(
             folder,
@@ -47,6 +52,35 @@ def read_class_folders(folder: Path, image_size: int, class_names: tuple[str, ..
         xs.append(np.clip(np.round(images), 0, 255).astype(np.uint8))
         ys.append(labels.astype(np.int32))
     return np.concatenate(xs), np.concatenate(ys), list(data.file_paths)
+
+
+def read_with_pillow(folder: Path, image_size: int, class_names: tuple[str, ...] | None = None):
+    """`read_class_folders` without TensorFlow: the files `image_dataset_from_directory` would list (the class
+    folders in order, each walked sorted, its image extensions), decoded to RGB by the one decoder (`decode.read_rgb`)
+    and resized bilinearly by `keras.ops.image.resize` where their size differs. PNG files come out as TensorFlow
+    decodes them; JPEG pixels differ by a few levels (TensorFlow decodes with libjpeg's fast integer DCT, Pillow with
+    its accurate one), so a run without TensorFlow measures on very slightly different images
+    (tests/data/test_folders.py)."""
+    classes = list(class_names) if class_names else sorted(p.name for p in folder.iterdir() if is_class_dir(p))
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        for root, _, files in sorted(os.walk(folder / name), key=lambda entry: entry[0]):
+            found = [os.path.join(root, file) for file in sorted(files) if file.lower().endswith(IMAGE_EXTENSIONS)]
+            paths += found
+            labels += [label] * len(found)
+    images = np.zeros((len(paths), image_size, image_size, 3), np.uint8)
+    for index, path in enumerate(paths):
+        image = np.asarray(read_rgb(path))  # the one decoder's rules (tl_claims.data.decode)
+        if image.shape[:2] != (image_size, image_size):
+            image = keras.ops.convert_to_numpy(
+                keras.ops.image.resize(image.astype("float32"), (image_size, image_size), interpolation="bilinear")
+            )
+        images[index] = np.clip(np.round(image), 0, 255).astype(np.uint8)
+    return images, np.asarray(labels, np.int32), paths
+
+
+def is_class_dir(path: Path) -> bool:
+    return path.is_dir() and not path.name.startswith(".")
 
 
 @functools.lru_cache(maxsize=4)

@@ -23,20 +23,23 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tl_claims.core import store
+from tl_claims.core.install_check import has_tensorflow
 from tl_claims.core.paths import default_cache_dir
-from tl_claims.data import photos, streams
+from tl_claims.data import batches, photos, streams
 from tl_claims.data.content_split import SplitSizes, split_by_content
 from tl_claims.data.folders import folder_pools
 from tl_claims.data.pools import Pool, Pools
 from tl_claims.data.spec import parse_dataset_spec
-from tl_claims.data.tfds_source import tfds_pools
 from tl_claims.data.validate import DataError, TooFewPhotos
+
+if TYPE_CHECKING:
+    from tl_claims.data.batches import Batches
 
 SPLITS = ("train", "val", "test")
 PURPOSES = ("claims", "calibration")
@@ -79,34 +82,16 @@ class Splits:
 
     def dataset(
         self, split: str, batch_size: int, *, shuffle_seed: int | None = None, augmentation: keras.Layer | None = None
-    ) -> tf.data.Dataset:
-        """Batches of (float32 images in 0..255, int32 labels), prefetched; augmentation only for "train"."""
+    ) -> Batches:
+        """Batches of (float32 images in 0..255, int32 labels) on the Keras backend in use (batches.py);
+        augmentation only for "train"."""
         if augmentation is not None and split != "train":
             raise ValueError(
                 f"augmentation never touches val/test: got augmentation for split={split!r}; "
                 "evaluate on clean images and pass augmentation only for split='train'"
             )
         x, y = self.arrays(split)
-        data = tf.data.Dataset.from_tensor_slices((x, y))
-        if shuffle_seed is not None:
-            data = data.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-        data = data.batch(batch_size).map(
-            lambda images, labels: (tf.cast(images, tf.float32), labels), num_parallel_calls=tf.data.AUTOTUNE
-        )
-        if augmentation is not None:  # sequential map: seeded augmentation stays reproducible
-            data = data.map(lambda images, labels: (augmentation(images, training=True), labels))
-        return without_autotuning(data.prefetch(tf.data.AUTOTUNE))
-
-
-def without_autotuning(data: tf.data.Dataset) -> tf.data.Dataset:
-    """`data` with tf.data's autotuner off. The autotuner decides only how many threads and buffers feed the pipeline,
-    never which elements come in which order (parallel maps keep their order, shuffles are seeded), so every batch is
-    the same. Keras starts a new iterator every epoch, and an autotuned iterator leaves its core idle for moments while
-    another process holds the other one: two training processes side by side ran at 71-89 % of a core each with it and
-    97-99 % without (docs/measured-facts.md, "Two workers, one idle core")."""
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return data.with_options(options)
+        return batches.batches(x, y, batch_size, shuffle_seed=shuffle_seed, augmentation=augmentation)
 
 
 # ---------------------------------------------------------------------------------------------------- public
@@ -286,6 +271,14 @@ def load_pools(config: DataConfig) -> Pools:
             spec.argument, config.image_size, config.n_val, config.n_test, cache_dir, config.purpose, config.n_train
         )
     if spec.kind == "tfds":
+        if not has_tensorflow():
+            raise DataError(
+                f"tfds:{spec.argument} needs TensorFlow Datasets, which needs TensorFlow, and it is not installed "
+                "(any KERAS_BACKEND can read it once it is): pip install tensorflow tensorflow-datasets, or use "
+                "folder:PATH with one sub-folder per class"
+            )
+        from tl_claims.data.tfds_source import tfds_pools  # TensorFlow Datasets: imported only for this source
+
         return tfds_pools(spec.argument, config.image_size)
     if spec.kind == "tf_flowers":
         folder = photos.photo_folder(photos.resolution_for(config.image_size, spec.argument))

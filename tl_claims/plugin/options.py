@@ -150,9 +150,12 @@ def check_data_source(spec: str | None, cache_dir: Path) -> None:
 
 
 def _check_tfds_name(name: str) -> None:
-    import tensorflow_datasets as tfds
-
+    from tl_claims.core.install_check import has_tensorflow
     from tl_claims.data.validate import DataError
+
+    if not has_tensorflow():  # JAX or PyTorch alone: TensorFlow Datasets cannot load
+        raise DataError(f"tfds:{name} needs TensorFlow Datasets, hence TensorFlow; use folder:PATH without it")
+    import tensorflow_datasets as tfds
 
     try:
         tfds.builder(name)

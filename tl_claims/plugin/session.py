@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tl_claims.core import provenance
+from tl_claims.core.backend import keras_backend, on_tensorflow, visible_gpus
 from tl_claims.core.paths import REPO_ROOT, default_cache_dir
 from tl_claims.recipe.scales import SCALES
 
@@ -104,6 +105,13 @@ def share_cores_between_workers(config: pytest.Config) -> None:
         return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     threads = max(1, cores // workers)
+    backend = keras_backend()
+    if backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    if backend != "tensorflow":  # JAX: XLA sizes its own CPU pool, with no setting after start-up (not measured)
+        return
     import tensorflow as tf
 
     try:
@@ -114,7 +122,10 @@ def share_cores_between_workers(config: pytest.Config) -> None:
 
 
 def pin_worker_gpu(worker: str) -> None:
-    """With several GPUs and xdist, worker gwN takes GPU N mod count; must run before TensorFlow touches a GPU."""
+    """With several GPUs and xdist, worker gwN takes GPU N mod count; must run before TensorFlow touches a GPU.
+    TensorFlow only: JAX and PyTorch take the devices CUDA_VISIBLE_DEVICES gives the worker."""
+    if not on_tensorflow():
+        return
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -148,6 +159,7 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
     """One configuration's row: measured, stamped with its provenance, recorded with its outcomes."""
     from tl_claims import engine
     from tl_claims.backbones import WeightsUnavailableError
+    from tl_claims.core.errors import NotOnThisBackend
     from tl_claims.data.validate import TooFewPhotos
     from tl_claims.results import rowfile
     from tl_claims.results.row import stamp
@@ -163,7 +175,7 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
                 run_id=session.run_id,
                 progress=lambda line: session.progress(scale.name, line),
             )
-        except (WeightsUnavailableError, TooFewPhotos) as error:
+        except (WeightsUnavailableError, TooFewPhotos, NotOnThisBackend) as error:
             pytest.skip(f"{claim.id}[{variant}]: {error}")
     except pytest.skip.Exception as skipped:
         session.record_skip(claim.id, variant, scale.name, str(skipped.msg), node_id)
@@ -173,7 +185,7 @@ def run_configuration(session: ClaimsSession, node_id: str, claim: Claim, varian
         node_id=node_id,
         started_at=started_at,
         checkout=REPO_ROOT,
-        gpus=provenance.visible_gpus(),
+        gpus=visible_gpus(),
     )
     rowfile.append_row(session.results_dir, row, session.worker)
     rowfile.append_outcomes(session.results_dir, row, outcomes)
@@ -200,13 +212,11 @@ def judge(claim_id: str, variant: str, scale_name: str, rows: list) -> None:
 
 
 def skip_gpu_scale_without_gpu(scale_name: str) -> None:
-    """At gpu scale with no GPU visible to TensorFlow, skip with a reason that says what to run instead."""
+    """At gpu scale with no GPU visible to the Keras backend, skip with a reason that says what to run instead."""
     if scale_name != "gpu":
         return
-    import tensorflow as tf
-
-    if not tf.config.list_physical_devices("GPU"):
+    if not visible_gpus():
         pytest.skip(
-            "gpu scale: no GPU visible to TensorFlow (run `pytest -m cpu` here, or install the gpu extra "
+            f"gpu scale: no GPU visible to {keras_backend()} (run `pytest -m cpu` here, or install the gpu extra "
             "on a GPU machine)"
         )

@@ -1,18 +1,17 @@
 """A model's predictions on a split, image by image, through one traced function per evaluation.
 
-Apart from training (`tl_claims.recipe.training`) because evaluation has its own concern: tracing inference without
-changing a single bit of its outputs (`eager_arithmetic`), so that every row's numbers equal the eager model's.
+Apart from training (`tl_claims.recipe.training`) because evaluation has its own concern: compiling inference
+without changing a single bit of its outputs under TensorFlow (`tf_tracing.eager_arithmetic`), so that every row's
+numbers equal the eager model's. Under JAX or PyTorch it is Keras' own compiled predict step.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
-import tensorflow as tf
-from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
-from tensorflow.python.eager import context
+
+from tl_claims.core.backend import on_tensorflow
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,9 +76,10 @@ def inference(
 
 class Inference:
     """`forward` over images batch by batch through one traced function: 2.1× faster than calling a Lite0 classifier
-    eagerly (1,000 test images at 96 px, benchmarks/test_bench_evaluation.py), with the eager call's outputs bit for
-    bit (`eager_arithmetic`). The batch dimension is left open, so the last, shorter batch does not trace again, and
-    the trace is kept: a later call on images of the same size reuses it, with the weights the model has then."""
+    eagerly under TensorFlow (1,000 test images at 96 px, benchmarks/test_bench_evaluation.py), with the eager call's
+    outputs bit for bit (`tf_tracing.eager_arithmetic`). The batch dimension is left open, so the last, shorter batch
+    does not trace again, and the trace is kept: a later call on images of the same size reuses it, with the weights
+    the model has then."""
 
     def __init__(self, forward: Callable, prepare: Callable | None = None) -> None:
         if isinstance(forward, keras.Model):
@@ -91,29 +91,21 @@ class Inference:
     def __call__(self, images: np.ndarray, batch_size: int = 64) -> list[np.ndarray]:
         prepare = self.prepare
         if self._traced is None:
-            signature = [tf.TensorSpec((None, *prepare(images[:1]).shape[1:]), tf.float32)]
-            self._traced = tf.function(self.forward, input_signature=signature, autograph=False)
-        with eager_arithmetic():
-            batches = [self._traced(prepare(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+            self._traced = compiled(self.forward, prepare(images[:1]).shape[1:])
+        batches = self._traced(prepare(images[i : i + batch_size]) for i in range(0, len(images), batch_size))
         batches = [batch if isinstance(batch, list | tuple) else [batch] for batch in batches]
         return [np.concatenate([np.asarray(batch[i]) for batch in batches]) for i in range(len(batches[0]))]
 
 
-@contextmanager
-def eager_arithmetic() -> Iterator[None]:
-    """Functions called inside run without Grappler's arithmetic optimizer, on this thread only.
+def compiled(forward: Callable, shape: tuple[int, ...]) -> Callable[[Iterable[np.ndarray]], list]:
+    """`forward` compiled once for float32 batches of `shape`, as a function of an iterable of batches: under
+    TensorFlow a `tf.function` that equals the eager call (tf_tracing.py); elsewhere `forward` as a functional
+    Keras model, run by its `predict_on_batch` (JAX: one jit-compiled step per batch shape, the weights read at
+    every call)."""
+    if on_tensorflow():
+        from tl_claims.recipe import tf_tracing
 
-    That optimizer rewrites BatchNorm's inference arithmetic, so a traced Lite0 differs from the eager call by about
-    1e-5 in the pooled features, enough to flip a borderline test image and change a row's numbers. Without it the
-    traced outputs equal the eager ones bit for bit (tests/test_training.py) and keep most of the speed. Training
-    steps are never called inside, so they keep TensorFlow's default optimizations. TensorFlow has no public per-call
-    switch: this sets the thread's function-call options (tensorflow.python.eager.context) and restores them."""
-    eager = context.context()
-    saved = eager.function_call_options
-    config = config_pb2.ConfigProto.FromString(saved.config_proto_serialized)
-    config.graph_options.rewrite_options.arithmetic_optimization = rewriter_config_pb2.RewriterConfig.OFF
-    eager.function_call_options = context.FunctionCallOptions(saved.executor_type, config)
-    try:
-        yield
-    finally:
-        eager.function_call_options = saved
+        return tf_tracing.traced(forward, tuple(shape))
+    inputs = keras.Input(tuple(shape), dtype="float32")
+    model = keras.Model(inputs, forward(inputs))
+    return lambda batches: [model.predict_on_batch(batch) for batch in batches]

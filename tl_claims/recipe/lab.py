@@ -14,9 +14,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from tl_claims import backbones
 from tl_claims.core.store import ArtefactStore
@@ -28,6 +29,9 @@ from tl_claims.recipe.evaluation import Evaluation
 from tl_claims.recipe.options import LESSON_STAGE1, LESSON_STAGE2, Stage1Options, Stage2Options
 from tl_claims.recipe.scales import Scale
 from tl_claims.recipe.training import StageBudget
+
+if TYPE_CHECKING:
+    from tl_claims.data.batches import Batches
 
 
 class Lab:
@@ -57,7 +61,7 @@ class Lab:
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.data_config(n_train), seed)
 
-    def train_dataset(self, seed: int, n_train: int | None = None) -> tf.data.Dataset:
+    def train_dataset(self, seed: int, n_train: int | None = None) -> Batches:
         return self.splits(seed, n_train).dataset("train", self.scale.batch_size, shuffle_seed=seed)
 
     # --- trained models --------------------------------------------------------------------------------------------
@@ -245,11 +249,9 @@ class Lab:
 
         train_data = {name: value for name, value in asdict(config).items() if name != "cache_dir"}
         train = self._stored_arrays(
-            self.store.key(kind="train features", data=train_data, seed=seed, **recipe), lambda: pooled("train")
+            self._key(kind="train features", data=train_data, seed=seed, **recipe), lambda: pooled("train")
         )
-        test = self._stored_arrays(
-            self.store.key(kind="test features", data=test_data, **recipe), lambda: pooled("test")
-        )
+        test = self._stored_arrays(self._key(kind="test features", data=test_data, **recipe), lambda: pooled("test"))
         return {
             "train": train["features"],
             "y_train": train["labels"],
@@ -315,7 +317,7 @@ class Lab:
             min_steps=min_steps,
         )
 
-    def _mixed_batches(self, seed: int, n_train: int | None, name: str | None) -> tf.data.Dataset:
+    def _mixed_batches(self, seed: int, n_train: int | None, name: str | None) -> Batches:
         if name is None:
             raise ValueError("a batch-augmented stage needs the augmentation's name")
         classes = len(self.splits(seed, n_train).class_names)
@@ -397,7 +399,7 @@ class Lab:
         the model it starts from, which was asked for, and so noted, first), noted in the ledger on every request."""
         scale = self.scale
         data = {name: value for name, value in asdict(self.data_config(n_train)).items() if name != "cache_dir"}
-        key = self.store.key(
+        key = self._key(
             kind=step,
             backbone=scale.backbone,
             weights=weights,
@@ -458,6 +460,11 @@ class Lab:
                 model.set_weights(self._trained_weights(key))
             template.holds = key
         return template
+
+    def _key(self, **parts: object) -> str:
+        """The store key of an artefact: the backend is part of it, since each backend's kernels give their own
+        numbers (a model trained under JAX is not the TensorFlow one, and a row must say which it measured)."""
+        return self.store.key(backend=keras.backend.backend(), **parts)
 
     def _stored_arrays(self, key: str, build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         return self._once(("arrays", key), lambda: self.store.arrays(key, build, names=("features", "labels")))

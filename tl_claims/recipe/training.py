@@ -8,20 +8,25 @@ training data in, trained weights out; `tl_claims.recipe.lab` decides what to tr
 `tl_claims.recipe.evaluation` scores them.
 """
 
+from __future__ import annotations
+
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from tl_claims.backbones.spec import batchnorm_layers
-from tl_claims.data import augment
-from tl_claims.data.sources import without_autotuning
+from tl_claims.core.errors import NotOnThisBackend
+from tl_claims.data import augment, batches
 from tl_claims.recipe.architecture import BN_POLICIES, Classifier
 from tl_claims.recipe.optimizers import GroupRatesAdam
+
+if TYPE_CHECKING:
+    from tl_claims.data.batches import Batches
 
 
 def seed_everything(seed: int, step: str) -> None:
@@ -66,7 +71,7 @@ def stage_budget(
     return StageBudget(stage, per_class, epochs, epochs * steps_per_epoch)
 
 
-def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
+def trace_train_step(model: keras.Model, train: Batches) -> None:
     """Run the compiled train step on one batch at learning rate 0: the step is traced, the weights do not move.
 
     This puts a freshly loaded model where a student's model is after stage 1's `fit`: Keras 3 then holds a traced
@@ -76,27 +81,26 @@ def trace_train_step(model: keras.Model, train: tf.data.Dataset) -> None:
     rate = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
     build_training_state(model, train)
     model.optimizer.learning_rate.assign(0.0)
-    model.fit(train.take(1), epochs=1, shuffle=False, verbose=0)
+    model.fit(batches.first_batches(train), epochs=1, shuffle=False, verbose=0)
     model.optimizer.learning_rate.assign(rate)
 
 
-def fit(model: keras.Model, train: tf.data.Dataset, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
+def fit(model: keras.Model, train: Batches, *, epochs: int, seed: int, step: str) -> keras.callbacks.History:
     seed_everything(seed, step)
     build_training_state(model, train)
     return model.fit(train, epochs=epochs, shuffle=False, verbose=0)  # the dataset shuffles itself
 
 
-def build_training_state(model: keras.Model, data: tf.data.Dataset | tuple) -> None:
+def build_training_state(model: keras.Model, data: Batches | tuple) -> None:
     """Create, before the first training step, every variable Keras 3 would otherwise create inside it: the
     optimizer's slots and the compiled loss's and metrics' trackers. TensorFlow traces a step that creates variables
     twice, so this saves one trace of the whole step (seconds for Lite0, per recipe). It is Keras' own build
     (`Trainer._symbolic_build`, what `fit` runs under a distribution strategy), given the shapes of `data` (a
-    dataset's element spec, or one batch): no data is read, no weight or random state changes. A model whose
+    batch's shapes, `batches.batch_spec`): no data is read, no weight or random state changes. A model whose
     layers are not built yet (a subclassed model never called) is left to Keras: its variables do not exist yet."""
     if model.optimizer is None or not model.built:
         return
-    shapes = data.element_spec if isinstance(data, tf.data.Dataset) else tuple(data)
-    model._symbolic_build(data_batch=shapes)
+    model._symbolic_build(data_batch=batches.batch_spec(data))
 
 
 class Trainers:
@@ -141,7 +145,7 @@ def copy_state(source: keras.Model, target: keras.Model) -> None:
 
 def train_compiled(
     classifier: Classifier,
-    train: tf.data.Dataset,
+    train: Batches,
     *,
     compile_once: Callable[[], None],
     recipe: str,
@@ -243,16 +247,14 @@ def train_linear_head(
     outputs = keras.layers.Dense(num_classes)(keras.layers.Dropout(dropout)(inputs))
     head = keras.Model(inputs, outputs)
     compile_model(head, learning_rate)
-    data = tf.data.Dataset.from_tensor_slices((features, labels)).shuffle(len(labels), seed=seed).batch(batch_size)
-    data = without_autotuning(data)  # tl_claims.data.sources: the same batches, no idle core beside another worker
-    head.fit(data, epochs=epochs, shuffle=False, verbose=0)
+    head.fit(batches.batches(features, labels, batch_size, shuffle_seed=seed), epochs=epochs, shuffle=False, verbose=0)
     return head
 
 
 # --- the recipes: what each training stage does to a classifier -----------------------------------------------------
 def stage1(
     classifier: Classifier,
-    train: tf.data.Dataset,
+    train: Batches,
     *,
     learning_rate: float,
     epochs: int,
@@ -277,7 +279,7 @@ def stage1(
 def stage2(
     classifier: Classifier,
     stage1_weights: list[np.ndarray],
-    train: tf.data.Dataset,
+    train: Batches,
     *,
     learning_rate: float,
     epochs: int,
@@ -319,7 +321,7 @@ def stage2(
 def stage2_without_recompile(
     classifier: Classifier,
     stage1_weights: list[np.ndarray],
-    train: tf.data.Dataset,
+    train: Batches,
     *,
     stage1_learning_rate: float,
     epochs: int,
@@ -334,12 +336,21 @@ def stage2_without_recompile(
     compile_model(classifier.model, stage1_learning_rate)
     trace_train_step(classifier.model, train)
     unfreeze(classifier, bn_policy="frozen")
-    fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
+    try:
+        fit(classifier.model, train, epochs=epochs, seed=seed, step="stage2")
+    except ValueError as error:  # JAX: the optimizer's state no longer matches the trainable variables
+        if "optimizer" not in str(error):
+            raise
+        raise NotOnThisBackend(
+            f"on {keras.backend.backend()}, Keras refuses to fit a model whose `trainable` changed since compile() "
+            f"({str(error).splitlines()[0][:160]}): the mistake stops the student's script instead of silently "
+            "training the head alone, so there is no silent no-op to measure"
+        ) from error
 
 
 def scratch(
     classifier: Classifier,
-    train: tf.data.Dataset,
+    train: Batches,
     *,
     learning_rate: float,
     epochs: int,

@@ -212,10 +212,14 @@ def replication_summary(rows: list[dict]) -> str:
     """Where a scale measured the same claims on several set-ups: one line per claim, a column per set-up."""
     if not replication.several_setups(rows):
         return ""
+    backends = replication.several_backends(rows)
     return (
-        "### Replication (data family × backbone)\n\n" + markdown_table(replication.replication_table(rows)) + "\n\n"
-        "`replicated`: the same decided verdict on every set-up; `undecided`: no decided verdicts disagree but one "
-        "is INCONCLUSIVE; `incomplete`: a set-up has no row yet.\n\n"
+        f"### Replication (data family × backbone{' × Keras backend' if backends else ''})\n\n"
+        + markdown_table(replication.replication_table(rows))
+        + "\n\n`replicated`: the same decided verdict on every set-up; `undecided`: no decided verdicts disagree but "
+        "one is INCONCLUSIVE; `incomplete`: a set-up has no row yet."
+        + (" `across backends`: the same words for each data family × backbone on every backend." if backends else "")
+        + "\n\n"
     )
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tl_claims import __version__
 from tl_claims.core import provenance
+from tl_claims.core.backend import keras_backend
 from tl_claims.core.paths import REPO_ROOT
 
 if TYPE_CHECKING:
@@ -98,6 +99,9 @@ class Row:
     versions: dict = field(default_factory=dict)  # library -> version
     machine: dict = field(default_factory=dict)  # host, processor, CPUs, platform, Python, GPUs
     n_test: int = 0  # images in the configuration's test set (real photos: what the split left; 0: not recorded)
+    # The Keras backend that measured the row (tl_claims.core.backend): a replication axis. Rows recorded before this
+    # field were all measured on TensorFlow, so that is what a row without it reads as (rowfile.parse_row).
+    backend: str = "tensorflow"
 
     @classmethod
     def from_result(
@@ -159,6 +163,7 @@ def _setup_fields(claim: Claim, variant: Variant, scale: Scale) -> dict[str, Any
         "primary": variant.name == claim.primary_variant,
         "claim_version": claim.version,
         "expected": scale.known_finding(variant),
+        "backend": keras_backend(),
     }
 
 

@@ -162,7 +162,12 @@ def parse_row(raw: bytes) -> tuple[dict, str]:
     not_numbers += [key for key in ("ci_low", "ci_high") if value[key] is not None and not _is_number(value[key])]
     if not_numbers:
         return {}, f"{', '.join(not_numbers)} must be numbers"
-    return {"run_id": "", "finished_at": "", "n_test": 0, **value}, ""  # fields older rows lack
+    return {**OLDER_ROWS, **value}, ""
+
+
+# What a row recorded before a field existed reads as: unknown run and test-set size, and TensorFlow, the one backend
+# the suite ran on before `Row.backend`.
+OLDER_ROWS = {"run_id": "", "finished_at": "", "n_test": 0, "backend": "tensorflow"}
 
 
 def read_claims_json(path: Path) -> list[dict]:

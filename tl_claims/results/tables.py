@@ -20,6 +20,7 @@ COLUMNS = [
     "scale",
     "backbone",
     "dataset",
+    "backend",
     "image_size",
     "n_train",
     "n_test",
@@ -51,8 +52,9 @@ MARKDOWN_COLUMNS = [
     "verdict",
     "adjusted",
 ]
-# What makes two rows comparable: one table per distinct combination (a row's configuration).
-CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train")
+# What makes two rows comparable: one table per distinct combination (a row's configuration). The Keras backend is
+# one: the same recipe on JAX is another measurement, set beside TensorFlow's by the replication table.
+CONFIG_KEYS = ("scale", "backbone", "dataset", "image_size", "n_train", "backend")
 
 
 def table_key(row: dict) -> tuple:
@@ -69,13 +71,16 @@ def test_images(row: dict) -> str:
 
 def configuration_title(rows: list[dict]) -> str:
     """A heading that names a table's configuration, e.g. `cpu · efficientnet_lite0 · synthetic · 96 px · 50 per
-    class · 5 seeds`; `5–10 seeds` where its rows stopped at different seed counts."""
+    class · 5 seeds`; `5–10 seeds` where its rows stopped at different seed counts, and `· on jax` where a backend
+    other than TensorFlow measured it."""
     row = rows[0]
+    backend = row.get("backend") or "tensorflow"
     counts = sorted({int(r["seeds"]) for r in rows if isinstance(r.get("seeds"), int | float)})
     seeds = "?" if not counts else str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
     return (
         f"{row.get('scale')} · {row.get('backbone')} · {row.get('dataset')} · {row.get('image_size')} px · "
         f"{row.get('n_train')} per class · {test_images(row)}{seeds} seeds"
+        + ("" if backend == "tensorflow" else f" · on {backend}")
     )
 
 
