@@ -24,12 +24,11 @@ from tl_claims.recipe.lab import Lab
 from tl_claims.recipe.scales import SCALES
 
 # The claims whose primary rows, together, take every gpu-scale code path: the EfficientNetB0 builder with "imagenet"
-# weights and 0-255 input (keep_0_255) in every model, the photos, stage 1 (aug_train_only), stage 2 and scratch
-# (transfer_vs_scratch, two_stage), TTA (tta) and linear probes on frozen features (preprocessing, min_images).
-# About 60 s of one xdist worker on the 2-core machine. The other primaries repeat these paths with other settings
-# (BatchNorm policies, rates, partial unfreezing, MixUp, no recompile) and cost about 3.5 min more, so they run with
-# `pytest -m cpu` (the verification run, hours anyway), not in the fast suite.
-FAST = ("preprocessing", "min_images", "aug_train_only", "transfer_vs_scratch", "two_stage", "tta")
+# weights and 0-255 input (keep_0_255) in every model, the photos, stage 1 and stage 2 (two_stage), scratch
+# (transfer_vs_scratch), TTA (tta) and linear probes on frozen features (preprocessing). The other primaries repeat
+# these paths with other settings (the tf.data map, BatchNorm policies, rates, partial unfreezing, MixUp, no recompile,
+# more probes) and run with `pytest -m cpu`, not in the fast suite.
+FAST = ("preprocessing", "transfer_vs_scratch", "two_stage", "tta")
 TF_FLOWERS_CLASSES = ("daisy", "dandelion", "roses", "sunflowers", "tulips")  # the photos' class folders
 
 

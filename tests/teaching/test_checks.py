@@ -1,9 +1,9 @@
 """The teaching checks: each lesson error fails exactly its check with its message; a correct pipeline passes all.
 
-Most tests use the tiny student (fixtures/tiny_student.py). The examples/ pipelines, on the real Lite0, cost
-seconds each (mostly tracing the training step): here each one's checks run in this process, with their messages,
-except the three the fast suite grades through `pytest --homework` (test_classroom.py); grading every example that
-way costs twice as much and runs with `-m cpu`, as do the in-process checks of those three.
+Most tests use the tiny student (fixtures/tiny_student.py): every bug kind of the lesson fails exactly its check
+there. The examples/ pipelines, on the real Lite0, cost seconds each (mostly tracing the training step): the fast
+suite grades three of them through `pytest --homework` (test_classroom.py); every example, checked here in process
+with its message and graded as a class, runs with `-m cpu` (`make teaching`).
 """
 
 from pathlib import Path
@@ -214,17 +214,15 @@ def test_probe_config_spans_0_to_255():
 # ------------------------------------------------------------------------------------------------- examples
 
 
-# The examples the fast suite grades through `pytest --homework` (test_classroom.py's class of three asserts each
-# one's outcome per check; their messages are the tiny student's, asserted in this file and in
-# test_teaching_plugin.py): checked here in process with `-m cpu` only, the other seven in the fast suite too.
+# The examples the fast suite grades through `pytest --homework` (test_classroom.py asserts each one's outcome per
+# check); every bug kind fails exactly its check on the tiny student above (TINY_BUGS), in the fast suite.
 GRADED_IN_CLASS = ("student_correct", "student_no_recompile", "student_double_scaling")
 
 
-# Every example, checked in this process (the checks rehearse, as `pytest --student` does), message included.
-@pytest.mark.longest
-@pytest.mark.parametrize(
-    "name", [pytest.param(name, marks=pytest.mark.cpu) if name in GRADED_IN_CLASS else name for name in EXAMPLE_BUGS]
-)
+# Every example on the real Lite0, checked in this process (the checks rehearse, as `pytest --student` does), message
+# included: `make teaching` / `-m cpu` (about 20-30 s an example, mostly tracing Lite0's training step).
+@pytest.mark.cpu
+@pytest.mark.parametrize("name", list(EXAMPLE_BUGS))
 def test_examples_fail_exactly_their_checks(name):
     expected, phrase = EXAMPLE_BUGS[name]
     table = run_checks(EXAMPLES / f"{name}.py")
