@@ -6,7 +6,7 @@ import pytest
 from test_checks import EXAMPLE_BUGS
 
 from tl_claims.core.paths import REPO_ROOT
-from tl_claims.teaching.plugin import homework_files
+from tl_claims.teaching.plugin import homework_files, student_keys
 
 
 @pytest.fixture
@@ -158,3 +158,20 @@ def test_a_class_folder_holds_its_py_files_and_notebooks_and_nothing_else(tmp_pa
         tmp_path.joinpath(name).write_text("", encoding="utf-8")
     assert [path.name for path in homework_files([str(tmp_path)], "en")] == ["ana.py", "beto.ipynb"]
     assert {path.stem for path in homework_files([str(REPO_ROOT / "examples")], "en")} == set(EXAMPLE_BUGS)
+
+
+def test_each_student_file_is_a_student_of_its_own(tmp_path):
+    """Two files of the same name in two folders, or names that differ in spaces and underscores, were one row."""
+    names = ("ana/pipeline.py", "bob/pipeline.py", "a b.py", "a_b.py", "carla.py", "carla.ipynb", "dora.py")
+    paths = [tmp_path / name for name in names]
+    keys = student_keys(paths)
+    assert [keys[path.resolve()] for path in paths] == [
+        "ana/pipeline",
+        "bob/pipeline",
+        "a b",
+        "a_b",
+        "carla.py",
+        "carla.ipynb",
+        "dora",
+    ]
+    assert student_keys(paths) == keys  # stable

@@ -256,13 +256,19 @@ class HomeworkResult:
 
 
 def grade(
-    student: Student, scale: Scale, *, cache_dir: Path, run_id: str, progress: Callable[[str], None] = print
+    student: Student,
+    scale: Scale,
+    *,
+    cache_dir: Path,
+    run_id: str,
+    progress: Callable[[str], None] = print,
+    name: str | None = None,
 ) -> HomeworkResult:
     """Run the homework's claims on the student's recipe at `scale`; one row per claim. The lesson-literal
     reference is the caller's to add (`lesson_literal_reference`): it does not depend on the student, so a class
     computes it once, in the process where no student code has run."""
     lab = StudentLab(student, scale, cache_dir)
-    variant = Variant(f"student:{student.name}")
+    variant = Variant(f"student:{name or student.name}")  # `name`: the grader's file-safe name of the student
     measured = [
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]
