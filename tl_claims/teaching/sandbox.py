@@ -158,7 +158,7 @@ def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int |
         finally:
             kill_group(child.pid)
             child.wait()
-            kill_group(child.pid, leader_gone=True)  # what the child left in its group
+            end_turn(paths.tag, child.pid)
 
 
 def tensorflow_threads() -> int:
@@ -217,24 +217,51 @@ def kill_group(pid: int, leader_gone: bool = False) -> None:
 
 @contextlib.contextmanager
 def ending_turn(tag: str) -> Iterator[None]:
-    """At the end of a turn, however it ends, kill every process whose environment carries its tag (Linux)."""
+    """However the turn ends (the child never started, or the grader was interrupted), `end_turn`."""
     try:
         yield
     finally:
-        kill_tagged(tag)
+        end_turn(tag)
 
 
-def kill_tagged(tag: str) -> None:
-    needle = f"{TAG_VARIABLE}={tag}".encode()
+def end_turn(tag: str, group: int | None = None) -> None:
+    """Kill what is left of a turn: the child's process group (once the child is reaped) and every process whose
+    environment carries the turn's tag; then wait, a few seconds at most, until they have died (a killed process
+    with a large memory takes a moment to go)."""
+    if group is not None:
+        kill_group(group, leader_gone=True)
+    left = turn_processes(tag, group)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [pid for pid in left if state(pid) not in ("", "Z")]
+
+
+def turn_processes(tag: str, group: int | None) -> list[int]:
+    """The processes (Linux: read from /proc) in the child's group or with the turn's tag in their environment."""
+    needle, found = f"{TAG_VARIABLE}={tag}".encode(), []
     proc = Path("/proc")
-    if not proc.is_dir():
-        return
-    for entry in proc.iterdir():
+    for entry in proc.iterdir() if proc.is_dir() else ():
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        with contextlib.suppress(OSError):
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                os.kill(int(entry.name), signal.SIGKILL)
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and (
+                int(fields[2]) == group or needle in (entry / "environ").read_bytes().split(b"\0")
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def state(pid: int) -> str:
+    """A process's state letter (Z: dead, its status not yet read), "" when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def read_events(path: Path) -> list[dict]:
@@ -280,7 +307,7 @@ class ForkServer:
             self.close()
             raise
         finally:
-            kill_group(pid, leader_gone=True)  # what the child left in its group
+            end_turn(paths.tag, pid)
 
     def _wait(self, pid: int, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
         deadline, seen = time.monotonic() + seconds, 0
