@@ -2,6 +2,8 @@
 (fixtures/tiny_student.py), which keeps these fast. `pytest --homework` on the real examples: test_classroom.py.
 """
 
+import os
+
 import pytest
 from test_checks import EXAMPLE_BUGS
 
@@ -156,6 +158,7 @@ def test_a_class_folder_holds_its_py_files_and_notebooks_and_nothing_else(tmp_pa
     for name in ("ana.py", "beto.ipynb", "_helpers.py", "test_mine.py", "notes.txt", "sub/carla.py"):
         tmp_path.joinpath(name).parent.mkdir(exist_ok=True)
         tmp_path.joinpath(name).write_text("", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.py")  # opening it would wait for a writer: it stopped the class
     assert [path.name for path in homework_files([str(tmp_path)], "en")] == ["ana.py", "beto.ipynb"]
     assert {path.stem for path in homework_files([str(REPO_ROOT / "examples")], "en")} == set(EXAMPLE_BUGS)
 
