@@ -2,6 +2,7 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,10 @@ def test_the_class_table_has_a_row_per_student_points_and_a_summary_row(tmp_path
     ana, beto = tmp_path / "ana.py", tmp_path / "beto.py"
     ana.write_text("# ana", encoding="utf-8")
     beto.write_text("# beto", encoding="utf-8")
-    classroom.write_record(tmp_path, "cpu", "run-1", record("ana", ana, finetune_lr_10x_lower="failed"))
+    graded = record("ana", ana, finetune_lr_10x_lower="failed")
     crashed = record("beto", beto, **dict.fromkeys(CHECKS, "not run"), problem="build_model raised | twice\nsee log")
     del crashed["phase1"], crashed["two_stage_accepted"]
-    classroom.write_record(tmp_path, "cpu", "run-1", crashed)
-    _, md_path, summary = classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    _, md_path, summary = classroom.write_class_table(tmp_path, "cpu", [crashed, graded], scoring.POINTS)
     rows = read_table(tmp_path)
     assert list(rows) == ["ana", "beto"] and list(rows["ana"]) == list(classroom.COLUMNS)
     assert rows["ana"]["sha256"] == sha256_of(ana) and rows["ana"]["stale"] == "no" and rows["ana"]["scale"] == "cpu"
@@ -71,8 +71,8 @@ def test_at_smoke_scale_the_criteria_are_not_graded_and_the_row_says_so(tmp_path
     ana = tmp_path / "ana.py"
     ana.write_text("# ana", encoding="utf-8")
     phrase = "accuracy criteria not graded at smoke scale (-m cpu grades them)"
-    classroom.write_record(tmp_path, "smoke", "run-1", record("ana", ana, scale="smoke", note=phrase))
-    _, _, summary = classroom.write_class_table(tmp_path, "smoke", "run-1", scoring.POINTS)
+    records = [record("ana", ana, scale="smoke", note=phrase)]
+    _, _, summary = classroom.write_class_table(tmp_path, "smoke", records, scoring.POINTS)
     row = read_table(tmp_path, "smoke")["ana"]
     assert (row["two_stage_accepted"], row["scratch_accepted"], row["note"]) == ("", "", phrase)
     assert (row["points"], row["max_points"]) == ("70", "70")
@@ -83,17 +83,16 @@ def test_regrading_one_student_keeps_the_others_and_the_latest_grading_wins(tmp_
     ana, beto = tmp_path / "ana.py", tmp_path / "beto.py"
     for path in (ana, beto):
         path.write_text(f"# {path.stem}", encoding="utf-8")
-    classroom.write_record(tmp_path, "cpu", "run-1", record("ana", ana, phase1=0.1))
-    classroom.write_record(tmp_path, "cpu", "run-1", record("beto", beto, phase1=0.2))
-    classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
-    classroom.write_record(tmp_path, "cpu", "run-2", record("beto", beto, graded="2026-12-08T09:00:00Z", phase1=0.3))
-    classroom.write_class_table(tmp_path, "cpu", "run-2", scoring.POINTS)
+    first = [record("ana", ana, phase1=0.1), record("beto", beto, phase1=0.2)]
+    classroom.write_class_table(tmp_path, "cpu", first, scoring.POINTS)
+    again = [record("beto", beto, graded="2026-12-08T09:00:00Z", phase1=0.3)]
+    classroom.write_class_table(tmp_path, "cpu", again, scoring.POINTS)
     rows = read_table(tmp_path)
     assert {student: (row["phase1"], row["graded"]) for student, row in rows.items()} == {
         "ana": ("0.1", "2026-12-07T10:00:00Z"),
         "beto": ("0.3", "2026-12-08T09:00:00Z"),
     }
-    assert classroom.write_class_table(tmp_path, "cpu", "run-3", scoring.POINTS) is None  # nobody graded: untouched
+    assert classroom.write_class_table(tmp_path, "cpu", [], scoring.POINTS) is None  # nobody graded: untouched
     assert read_table(tmp_path) == rows
 
 
@@ -101,13 +100,13 @@ def test_a_student_whose_file_changed_since_grading_is_marked_stale(tmp_path):
     ana, beto, carla = tmp_path / "ana.py", tmp_path / "beto.py", tmp_path / "carla.py"
     for path in (ana, beto, carla):
         path.write_text(f"# {path.stem}", encoding="utf-8")
-    for student in (ana, beto, carla):
-        classroom.write_record(tmp_path, "cpu", "run-1", record(student.stem, student))
-    classroom.write_class_table(tmp_path, "cpu", "run-1", scoring.POINTS)
+    classroom.write_class_table(
+        tmp_path, "cpu", [record(path.stem, path) for path in (ana, beto, carla)], scoring.POINTS
+    )
     ana.write_text("# ana, edited after grading", encoding="utf-8")
     carla.unlink()
-    classroom.write_record(tmp_path, "cpu", "run-2", record("beto", beto, graded="2026-12-08T09:00:00Z"))
-    _, _, summary = classroom.write_class_table(tmp_path, "cpu", "run-2", scoring.POINTS)
+    again = [record("beto", beto, graded="2026-12-08T09:00:00Z")]
+    _, _, summary = classroom.write_class_table(tmp_path, "cpu", again, scoring.POINTS)
     assert {student: row["stale"] for student, row in read_table(tmp_path).items()} == {
         "ana": "yes",
         "beto": "no",
@@ -217,7 +216,10 @@ def test_two_xdist_workers_grade_the_same_class_table_as_a_serial_run(pytester, 
         result = pytester.runpytest_subprocess("--homework", str(folder), "--results-dir", str(results_dir), *options)
         result.assert_outcomes(passed=1, failed=2)
         with (results_dir / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
-            rows = [{key: value for key, value in row.items() if key != "graded"} for row in csv.DictReader(handle)]
+            rows = [
+                {key: value for key, value in row.items() if key not in ("graded", "run")}
+                for row in csv.DictReader(handle)
+            ]
         # The feedback pages, by name only: a check's message may count what a random augmentation did, which
         # differs from run to run in any case ("6 of 10 images differ" serially, "4 of 10" on a worker, once).
         return rows, sorted(path.name for path in (results_dir / "smoke" / "feedback").iterdir())
@@ -230,15 +232,109 @@ def test_two_xdist_workers_grade_the_same_class_table_as_a_serial_run(pytester, 
 
 def test_a_hostile_student_name_is_inert_in_the_class_table(tmp_path):
     """Student names went raw into homework_class.md (HTML) and .csv (a formula when opened in a spreadsheet)."""
-    for name in ("<script>alert(1)</script>", '=HYPERLINK("http://x")', "-ana"):
-        classroom.write_record(tmp_path, "smoke", "run-1", {"student": name, "phase1": -0.5, "problem": ""})
-    csv_path, md_path, _ = classroom.write_class_table(tmp_path, "smoke", "run-1", scoring.POINTS)
+    names = ("<script>alert(1)</script>", '=HYPERLINK("http://x")', "-ana")
+    records = [{"student": name, "phase1": -0.5, "problem": ""} for name in names]
+    csv_path, md_path, _ = classroom.write_class_table(tmp_path, "smoke", records, scoring.POINTS)
     markdown = md_path.read_text(encoding="utf-8")
     assert "<script>" not in markdown and "| &lt;script>alert(1)&lt;/script> | 0 | 70 | -0.500 |" in markdown
     with csv_path.open(encoding="utf-8") as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert set(rows) == {"<script>alert(1)</script>", '\'=HYPERLINK("http://x")', "'-ana"}
     assert {row["phase1"] for row in rows.values()} == {"-0.5"}  # a number, even a negative one, stays a number
-    classroom.write_record(tmp_path, "smoke", "run-2", {"student": "-ana", "phase1": 0.5, "graded": "2026-12-08"})
-    classroom.write_class_table(tmp_path, "smoke", "run-2", scoring.POINTS)  # read back and merged: still one -ana
+    again = [{"student": "-ana", "phase1": 0.5, "graded": "2026-12-08"}]
+    classroom.write_class_table(tmp_path, "smoke", again, scoring.POINTS)  # read back and merged: still one -ana
     assert read_table(tmp_path, "smoke")["'-ana"]["phase1"] == "0.5" and len(read_table(tmp_path, "smoke")) == 3
+
+
+def test_a_students_file_names_are_safe_distinct_and_short():
+    """Names differing only in spaces vs underscores shared their feedback file; a valid 215-character file name
+    crashed after the training, at writing its outcome files."""
+    assert classroom.safe_name("ana") == "ana" and classroom.safe_name("student_correct") == "student_correct"
+    spaced, underscored = classroom.safe_name("a b"), classroom.safe_name("a_b")
+    assert spaced != underscored and spaced.startswith("a_b-") and underscored == "a_b"
+    assert classroom.safe_name("ana/pipeline") != classroom.safe_name("bob/pipeline")
+    assert "/" not in classroom.safe_name("ana/pipeline") and not classroom.safe_name("..x").startswith(".")
+    long_a, long_b = "n" * 215, "n" * 214 + "m"
+    assert len(classroom.safe_name(long_a)) <= 111 and classroom.safe_name(long_a) != classroom.safe_name(long_b)
+    assert classroom.safe_name(long_a) == classroom.safe_name(long_a)
+
+
+FORGER = '''
+import json as _json, os as _os, subprocess as _subprocess, sys as _sys
+
+_RESULTS, _PIDS = {results!r}, {pids!r}
+_FORGE = {{"phase1": 1.0, "phase2": 1.0, "scratch": 0.0, "two_stage_accepted": True, "scratch_accepted": True,
+          "problem": "", "scale": "smoke", "graded": "2999-01-01T00:00:00Z", **dict.fromkeys({checks!r}, "passed")}}
+_HELPER = """
+import glob, json, os, sys, time
+results, pids, forge = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+with open(pids, "a") as handle:
+    handle.write(f"{{os.getpid()}}\\\\n")
+while True:  # rewrite every record and the class table with a pass, for as long as it runs
+    for path in glob.glob(os.path.join(results, "smoke", "homework", "*", "*.json")):
+        with open(path, "w") as handle:
+            json.dump(dict(forge, student=os.path.basename(path)[:-5]), handle)
+    table = os.path.join(results, "smoke", "homework_class.csv")
+    if os.path.exists(table):
+        with open(table) as handle:
+            text = handle.read()
+        with open(table, "w") as handle:
+            handle.write(text.replace("failed", "passed") + "mallory" + "," * 30 + "\\\\n")
+    time.sleep(0.1)
+"""
+_run = _json.loads(open(_sys.argv[2]).read())["run_id"] if len(_sys.argv) > 2 else "unknown"
+_folder = _os.path.join(_RESULTS, "smoke", "homework", _run)
+_os.makedirs(_folder, exist_ok=True)
+with open(_os.path.join(_folder, "mallory.json"), "w") as _handle:  # a student who does not exist
+    _json.dump(dict(_FORGE, student="mallory", file=__file__), _handle)
+_subprocess.Popen([_sys.executable, "-c", _HELPER, _RESULTS, _PIDS, _json.dumps(_FORGE)], start_new_session=True)
+if _os.fork() == 0:  # a copy of the child, in its group
+    with open(_PIDS, "a") as _handle:
+        _handle.write(f"{{_os.getpid()}}\\n")
+    import time as _time
+
+    _time.sleep(600)
+    _os._exit(0)
+'''
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead and waiting for its parent to read its status, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+@pytest.mark.cpu
+def test_a_student_cannot_write_the_gradebook_nor_outlive_its_turn(pytester, student_source):
+    """A student's process wrote the gradebook's records: it added a passing row for a student who does not exist,
+    turned every row into a pass, and a helper it left running kept doing so after its turn; two files named
+    pipeline.py in two students' folders were one row, and a valid 215-character file name crashed after training.
+    Now only the grader writes, from what it measured, one row per file, and nothing the student started is left.
+    About 40 s: three tiny students at 32 px."""
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
+    results, pids, folder = pytester.path / "results", pytester.path / "pids.txt", pytester.path / "class"
+    forger = FORGER.format(results=str(results), pids=str(pids), checks=list(CHECKS))
+    long_name = "n" * 212 + ".py"
+    students = {"ana/pipeline.py": student_source(), "bob/pipeline.py": student_source("no_recompile") + forger}
+    students[f"carla/{long_name}"] = student_source()
+    for name, source in students.items():
+        folder.joinpath(name).parent.mkdir(parents=True, exist_ok=True)
+        folder.joinpath(name).write_text(source, encoding="utf-8")
+    given = [str(folder / name) for name in students]
+    result = pytester.runpytest(*[f"--homework={path}" for path in given], "--results-dir", str(results),
+                                "--image-size", "32")  # fmt: skip
+    result.assert_outcomes(passed=2, failed=1)
+    rows = read_table(results, "smoke")
+    assert set(rows) == {"ana/pipeline", "bob/pipeline", "n" * 212}
+    assert rows["bob/pipeline"]["recompiled_after_unfreezing"] == "failed"
+    assert {row["phase1"] for row in rows.values()} != {"1.0"} and all(row["run"] for row in rows.values())
+    feedback = sorted(path.name for path in (results / "smoke" / "feedback").iterdir())
+    assert len(feedback) == 3 and all(len(name) < 120 for name in feedback)
+    variants = {row["variant"] for row in read_rows(results / "smoke") if row["variant"].startswith("student:")}
+    assert len(variants) == 3
+    started = [int(line) for line in pids.read_text(encoding="utf-8").split()]
+    assert len(started) == 2 and not any(alive(pid) for pid in started)

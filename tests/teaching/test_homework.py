@@ -2,11 +2,16 @@
 correct example through `pytest --homework` at cpu scale (acceptance)."""
 
 import json
+import time
+from dataclasses import replace
 
+import numpy as np
 import pytest
+import tensorflow as tf
 
 from tl_claims.backbones import keras_apps
 from tl_claims.claims.registry import CLAIMS
+from tl_claims.core.errors import HarnessError
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.recipe.scales import SCALES
 from tl_claims.results import rowfile
@@ -14,6 +19,7 @@ from tl_claims.results.row import Row
 from tl_claims.teaching import checks, homework
 from tl_claims.teaching.pipeline import Pipeline
 from tl_claims.teaching.rehearsal import Rehearsal
+from tl_claims.teaching.student import StudentTimeout
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
 
@@ -140,3 +146,41 @@ def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny,
         return {key: len(value) if isinstance(value, list) else value for key, value in vars(rehearsal).items()}
 
     assert facts(graded.rehearsal) == facts(rehearsed.rehearsal())
+
+
+def identity_model(images, training=False):
+    """A 'model' whose prediction for an image is its first pixel (enough to follow which images were scored)."""
+    return tf.one_hot(tf.cast(images[:, 0], tf.int32), 4)
+
+
+def test_scoring_reads_one_pass_of_the_test_pipeline_and_refuses_one_that_repeats_or_falls_short():
+    """A validation pipeline that repeats forever made scoring loop without bound; one that yielded part of the test
+    set was scored on that part without a word. Both are refused with a sentence that says which."""
+    images, labels = np.arange(10, dtype="float32")[:, None] % 4, np.arange(10) % 4
+    data = tf.data.Dataset.from_tensor_slices((images, labels))
+    evaluation = homework.evaluate_pipeline(identity_model, data.batch(3), expected=10)
+    assert list(evaluation.labels) == list(labels) and evaluation.predictions.tolist() == labels.tolist()
+    with pytest.raises(HarnessError, match="more than the 10 images it was given"):
+        homework.evaluate_pipeline(identity_model, data.batch(3).repeat(), expected=10)
+    with pytest.raises(HarnessError, match="yielded 9 of the 10 images"):
+        homework.evaluate_pipeline(identity_model, data.batch(3, drop_remainder=True), expected=10)
+    with pytest.raises(HarnessError, match="repeats without end"):
+        homework.count_batches(data.batch(2).repeat(), most_images=10)
+    assert homework.count_batches(data.batch(4), most_images=10) == 3
+
+
+def test_the_per_call_time_limit_covers_the_test_pass(tiny):
+    """Scoring runs the student's pipeline (its map functions): it is bounded by --call-timeout like every call."""
+    lab = object.__new__(homework.StudentLab)
+    lab.student, lab._n_test = replace(tiny(), time_limit=0.5), 20
+
+    def slow(image):
+        time.sleep(0.2)
+        return image
+
+    data = tf.data.Dataset.from_tensor_slices((np.zeros((20, 1), "float32"), np.zeros(20, "int64")))
+    slowed = data.map(lambda x, y: (tf.py_function(slow, [x], tf.float32), y)).batch(1)
+    started = time.monotonic()
+    with pytest.raises(StudentTimeout, match="build_datasets"):
+        lab._score(identity_model, slowed)
+    assert time.monotonic() - started < 2.0

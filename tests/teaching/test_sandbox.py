@@ -3,10 +3,15 @@ with the run is reported as one message and is never a pass. Each case is a row 
 code")."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tl_claims.core.paths import REPO_ROOT
 from tl_claims.teaching import sandbox
 from tl_claims.teaching.checks import CHECKS
 from tl_claims.teaching.plugin import check_verdicts
@@ -200,3 +205,65 @@ def test_where_the_fork_server_cannot_start_the_child_is_spawned(tmp_path, stude
         report = run_checks_in_child(tmp_path, source, server)
     assert report.finished and set(outcomes(report).values()) == {"passed"}
     assert seen.read_text() == str(os.getpid())  # this process started the child itself
+
+
+def started_pids(path: Path) -> list[int]:
+    return [int(line) for line in path.read_text(encoding="utf-8").split()] if path.is_file() else []
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, dead and waiting for its parent to read its status, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
+
+
+def spawning_line(pids: Path) -> str:
+    """A student line that leaves a helper in a session of its own and a forked copy of itself, both sleeping."""
+    helper = f"import os, time; open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(600)"
+    return (
+        f"import os, subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {helper!r}], "
+        f"start_new_session=True); pid = os.fork(); "
+        f"(open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n'), time.sleep(600), os._exit(0)) if pid == 0 else None"
+    )
+
+
+def test_nothing_a_student_starts_outlives_its_turn(tmp_path, student_source, launcher):
+    """A helper started in a session of its own and a forked copy of the child kept running after grading."""
+    pids = tmp_path / "pids.txt"
+    line = spawning_line(pids) + "; time.sleep(1)"  # both have written their pids by the end of build_model
+    report = run_checks_in_child(tmp_path, with_line(student_source(), BUILD_MODEL, line), launcher)
+    assert report.finished
+    started = started_pids(pids)  # two per call of build_model (the checks build the pipeline more than once)
+    assert len(started) >= 2 and not any(alive(pid) for pid in started)
+
+
+@pytest.mark.cpu
+def test_a_terminated_grader_leaves_no_student_process_nor_temporary_folder(tmp_path, student_source):
+    """SIGTERM to pytest while a student's function hangs left the child (and what it started) running, and its
+    temporary folder behind. About 15 s."""
+    pids, temporary = tmp_path / "pids.txt", tmp_path / "tmp"
+    temporary.mkdir()
+    line = spawning_line(pids) + f"; open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(600)"
+    student = tmp_path / "hangs.py"
+    student.write_text(with_line(student_source(), BUILD_MODEL, line), encoding="utf-8")
+    tmp_path.joinpath("conftest.py").write_text(
+        'pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]\n', encoding="utf-8"
+    )
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--homework", str(student), "--image-size",
+               "32", "--results-dir", str(tmp_path / "results")]  # fmt: skip
+    environment = {**os.environ, "TMPDIR": str(temporary), "PYTHONPATH": str(REPO_ROOT)}
+    grader = subprocess.Popen(
+        command, cwd=tmp_path, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 180
+    while len(started_pids(pids)) < 3 and time.monotonic() < deadline and grader.poll() is None:
+        time.sleep(0.2)
+    assert len(started_pids(pids)) == 3, "the student never reached build_model"
+    grader.send_signal(signal.SIGTERM)
+    assert grader.wait(timeout=60) != 0
+    assert not any(alive(pid) for pid in started_pids(pids))
+    assert not list(temporary.glob("tl-claims-student-*")) and not list(temporary.glob("*.pickle"))

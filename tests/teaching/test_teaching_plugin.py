@@ -2,11 +2,13 @@
 (fixtures/tiny_student.py), which keeps these fast. `pytest --homework` on the real examples: test_classroom.py.
 """
 
+import os
+
 import pytest
 from test_checks import EXAMPLE_BUGS
 
 from tl_claims.core.paths import REPO_ROOT
-from tl_claims.teaching.plugin import homework_files
+from tl_claims.teaching.plugin import homework_files, student_keys
 
 
 @pytest.fixture
@@ -156,5 +158,23 @@ def test_a_class_folder_holds_its_py_files_and_notebooks_and_nothing_else(tmp_pa
     for name in ("ana.py", "beto.ipynb", "_helpers.py", "test_mine.py", "notes.txt", "sub/carla.py"):
         tmp_path.joinpath(name).parent.mkdir(exist_ok=True)
         tmp_path.joinpath(name).write_text("", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.py")  # opening it would wait for a writer: it stopped the class
     assert [path.name for path in homework_files([str(tmp_path)], "en")] == ["ana.py", "beto.ipynb"]
     assert {path.stem for path in homework_files([str(REPO_ROOT / "examples")], "en")} == set(EXAMPLE_BUGS)
+
+
+def test_each_student_file_is_a_student_of_its_own(tmp_path):
+    """Two files of the same name in two folders, or names that differ in spaces and underscores, were one row."""
+    names = ("ana/pipeline.py", "bob/pipeline.py", "a b.py", "a_b.py", "carla.py", "carla.ipynb", "dora.py")
+    paths = [tmp_path / name for name in names]
+    keys = student_keys(paths)
+    assert [keys[path.resolve()] for path in paths] == [
+        "ana/pipeline",
+        "bob/pipeline",
+        "a b",
+        "a_b",
+        "carla.py",
+        "carla.ipynb",
+        "dora",
+    ]
+    assert student_keys(paths) == keys  # stable

@@ -2,21 +2,25 @@
 message, when and what was graded), and the gradebook `results/<scale>/homework_class.{csv,md}` assembled from them
 at the end of the session.
 
-Each record is a JSON file under `results/<scale>/homework/<run id>/`, written by whichever pytest process graded
-that student, so the table is complete under xdist too. The gradebook accumulates: the run's records are merged
-into the rows already in `homework_class.csv`, one row per student, the latest grading winning, so re-grading one
-student leaves the others. Each row carries the time graded, the scale, the SHA-256 of the file graded and the
-tool's version; a row whose file has changed (or gone) since is marked stale each time the table is written. Points
-are counted from the outcomes when the table is written (tl_claims/teaching/scoring.py), and the Markdown table and
-the terminal end with a class summary: the pass rate of each check and criterion, the mean and spread of each
-accuracy and of the points.
+The gradebook is written by the grader alone, from what it measured: each record travels from the pytest process that
+graded the student to the one that writes the table in memory (the test report's user properties, which carry it
+under xdist too), and the earlier gradebook is read before any student's code runs. So nothing a student's process
+writes in the results folder (a record for a student who does not exist, another student's row, its own row
+rewritten after its turn) counts. The gradebook accumulates: the run's records are merged into the earlier rows, one
+row per student, the latest grading winning, so re-grading one student leaves the others.
+
+A student is the file's path relative to the class folder ("ana/pipeline", "a b"): two students never share a row,
+whatever their files are called. Each row carries the time graded, the scale, the tool's version, the run and the
+SHA-256 of the file graded; a row whose file has changed (or gone) since is marked stale each time the table is
+written. Points are counted from the outcomes when the table is written (tl_claims/teaching/scoring.py), and the
+Markdown table and the terminal end with a class summary: the pass rate of each check and criterion, the mean and
+spread of each accuracy and of the points.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -31,24 +35,22 @@ from tl_claims.teaching.scoring import CRITERIA, criteria_graded, mean_spread, p
 
 NUMBERS = ("phase1", "phase2", "scratch")
 POINTS_COLUMNS = ("points", "max_points")
-ABOUT = ("graded", "scale", "version", "sha256", "stale", "file")  # when and what was graded
+ABOUT = ("graded", "scale", "version", "run", "sha256", "stale", "file")  # when, by which run, what was graded
 COLUMNS = ("student", *POINTS_COLUMNS, *NUMBERS, *CRITERIA, *CHECKS, "note", "problem", *ABOUT)
 SHOWN_SHA = 12  # hex digits of the SHA-256 in the Markdown table (the CSV keeps all 64)
-
-
-def record_path(results_dir: Path, scale: str, run_id: str, student: str) -> Path:
-    return Path(results_dir) / scale / "homework" / run_id / f"{safe_name(student)}.json"
+NAME_CHARACTERS = 100  # of a student's name in file names and claim variants, before its hash suffix
+NAME_HASH = 10  # hex digits of the SHA-256 of the student's name that keep a changed or shortened name unique
 
 
 def safe_name(student: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", student)
-
-
-def write_record(results_dir: Path, scale: str, run_id: str, record: dict) -> Path:
-    path = record_path(results_dir, scale, run_id, record["student"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
-    return path
+    """The student's name as a file name and a claim variant: itself when it is short and plain; otherwise its
+    plain characters (at most NAME_CHARACTERS) and a hash of the whole name, so that `a b` and `a_b`, or two long
+    names alike at the start, stay two files."""
+    plain = re.sub(r"[^A-Za-z0-9_.-]", "_", student).lstrip(".")
+    if plain == student and len(student) <= NAME_CHARACTERS:
+        return student
+    digest = hashlib.sha256(student.encode("utf-8", errors="surrogatepass")).hexdigest()[:NAME_HASH]
+    return f"{plain[:NAME_CHARACTERS]}-{digest}"
 
 
 def sha256_of(path: Path) -> str:
@@ -71,14 +73,13 @@ def cells(record: Mapping[str, object], scale: str) -> dict[str, str]:
     return row
 
 
-def class_rows(results_dir: Path, scale: str, run_id: str, points: Mapping[str, float]) -> list[dict[str, str]] | None:
-    """The gradebook after this run: earlier rows merged with this run's records by student, the latest grading
-    winning, each marked stale or not and scored; None when no student was graded at `scale` in this run."""
-    folder = Path(results_dir) / scale / "homework" / run_id
-    records = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
+def class_rows(
+    records: list[Mapping], earlier: list[dict[str, str]], scale: str, points: Mapping[str, float]
+) -> list[dict[str, str]] | None:
+    """The gradebook after this run: the `earlier` rows merged with this run's records by student, the latest
+    grading winning, each marked stale or not and scored; None when no student was graded at `scale` in this run."""
     if not records:
         return None
-    earlier = read_gradebook(gradebook_path(results_dir, scale))
     merged: dict[str, dict[str, str]] = {}
     for row in sorted([*earlier, *(cells(record, scale) for record in records)], key=lambda row: row["graded"]):
         merged[row["student"]] = row  # stable sort: at equal times this run's record comes last and wins
@@ -117,16 +118,28 @@ def staleness(row: Mapping[str, str]) -> str:
     return "yes" if sha256_of(path) != row["sha256"] else "no"
 
 
+def earlier_gradebooks(results_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """scale -> the rows of its `homework_class.csv` as they are now: read before any student's code runs."""
+    return {path.parent.name: read_gradebook(path) for path in sorted(Path(results_dir).glob("*/homework_class.csv"))}
+
+
 def write_class_table(
-    results_dir: Path, scale: str, run_id: str, points: Mapping[str, float]
+    results_dir: Path,
+    scale: str,
+    records: list[Mapping],
+    points: Mapping[str, float],
+    earlier: list[dict[str, str]] | None = None,
 ) -> tuple[Path, Path, list[str]] | None:
-    """`homework_class.csv` and `.md` for one scale and the class summary's terminal lines; None when no student
-    was graded at that scale in this run."""
-    rows = class_rows(results_dir, scale, run_id, points)
+    """`homework_class.csv` and `.md` for one scale from this run's `records` and the `earlier` rows (those on disk
+    now when not given), and the class summary's terminal lines; None when no student was graded at that scale."""
+    if earlier is None:
+        earlier = read_gradebook(gradebook_path(results_dir, scale))
+    rows = class_rows(records, earlier, scale, points)
     if rows is None:
         return None
     csv_path = gradebook_path(results_dir, scale)
     md_path = csv_path.with_suffix(".md")
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
     with csv_path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
@@ -159,8 +172,9 @@ def to_markdown(rows: list[dict[str, str]], summary: dict[str, str], scale: str)
         "\n\npoints of max_points (tl_claims/teaching/scoring.py); phase1 / phase2 / scratch: test accuracy (mean "
         "over seeds); *_accepted: the lesson's acceptance criteria (not graded at smoke scale); one column per "
         "teaching check; note: what was not graded; problem: why a student's grading stopped, if "
-        "it did; graded (UTC), scale, tool version and the SHA-256 of the file graded; stale: yes when that file "
-        "has changed since (gone: no longer there). The last row is the class: pass rates, mean ± sd over students. "
+        "it did; graded (UTC), scale, tool version, run id and the SHA-256 of the file graded; stale: yes when that "
+        "file has changed since (gone: no longer there). The last row is the class: pass rates, mean ± sd over "
+        "students. "
         "Each student's feedback: feedback/<student>.md.\n"
     )
     return title + markdown_table(shown) + note

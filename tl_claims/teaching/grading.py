@@ -9,13 +9,18 @@ record, the table's row and the terminal line say in one phrase that they were n
 
 from __future__ import annotations
 
+import json
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import tl_claims
+from tl_claims.results import rowfile
+from tl_claims.results.row import Outcomes, Row
 from tl_claims.teaching import classroom, feedback, homework, messages, sandbox, scoring
 from tl_claims.teaching.checks import CHECKS
 from tl_claims.teaching.plugin import (
@@ -30,33 +35,58 @@ from tl_claims.teaching.plugin import (
 )
 
 
-def grade_in_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str) -> dict:
-    """One student of the class: checks and homework in a child; its record in the gradebook and its feedback file,
-    whatever happens; the test fails on a stopped grading, a failed check or (at cpu / gpu scale) a missed criterion."""
+def grade_in_child(
+    config: pytest.Config, session, path: Path, student: str, scale_name: str, lang: str, keep: Callable[[dict], None]
+) -> dict:
+    """One student of the class: checks and homework in a child; its record (handed to `keep`, for the gradebook)
+    and its feedback file, whatever happens; the test fails on a stopped grading, a failed check or (at cpu / gpu
+    scale) a missed criterion. Only what the child reported through its events counts, and only this process writes:
+    the child is not told where the results go."""
     progress = config.stash.get(PROGRESS, {}).get(scale_name) or classroom.Progress(1)
-    session.progress(scale_name, progress.line(path.stem))
+    session.progress(scale_name, progress.line(student))
     sha256 = classroom.sha256_of(path)  # the file as graded, read before the student's code runs
     try:
-        report = run_homework_child(config, session, path, scale_name, lang)
+        report = run_homework_child(config, session, path, student, scale_name, lang)
     finally:
         progress.finished()
     record = graded_record(session, report, path, scale_name, lang)
-    record["sha256"] = sha256
-    classroom.write_record(session.results_dir, scale_name, session.run_id, record)
+    record.update(student=student, sha256=sha256, run=session.run_id)
+    keep(json.loads(json.dumps(record, default=str)))  # plain values: they travel to the xdist controller
+    if not record["problem"]:
+        write_claim_rows(session, report, scale_name, classroom.safe_name(student))
     written = feedback.write_feedback(session.results_dir, record, config.stash[POINTS], lang)
     where = messages.text(lang, "homework_feedback", path=written)
     if record["problem"]:
-        pytest.fail(f"{path.name}: {record['problem']}\n{where}", pytrace=False)
+        pytest.fail(f"{student}: {record['problem']}\n{where}", pytrace=False)
     headline, *rest = record["summary"].split("\n")
     summary = "\n".join([f"{headline}; {record['note']}" if record["note"] else headline, *rest])
-    session.progress(scale_name, f"{path.stem}: {summary}")
+    session.progress(scale_name, f"{student}: {summary}")
     failures = failure_lines(record, lang)
     if failures:
         pytest.fail("\n".join([summary, *failures, where]), pytrace=False)
     return record
 
 
-def run_homework_child(config: pytest.Config, session, path: Path, scale_name: str, lang: str):
+def write_claim_rows(session, report, scale_name: str, name: str) -> None:
+    """The homework's claim rows, as the child reported them, written here under this run, this scale and the
+    student's own variant (whatever the child put in those fields); a row that is not one is left out."""
+    for event in report.events:
+        if event["event"] != "claim_row" or event.get("row", {}).get("claim") not in homework.FAILURE_TEXTS:
+            continue
+        try:
+            fields = {**event["row"], "variant": f"student:{name}", "scale": scale_name, "run_id": session.run_id}
+            row = Row(**fields)
+            raw = event["outcomes"]
+            outcomes = Outcomes(
+                tuple(map(int, raw["seeds"])), np.asarray(raw["baseline"], float), np.asarray(raw["treatment"], float)
+            )
+        except (TypeError, KeyError, ValueError):
+            continue
+        rowfile.append_row(session.results_dir, row, session.worker)
+        rowfile.append_outcomes(session.results_dir, row, outcomes)
+
+
+def run_homework_child(config: pytest.Config, session, path: Path, student: str, scale_name: str, lang: str):
     """The checks and the homework on the student's file in a child (forked where offered); its `ChildReport`."""
     with tempfile.NamedTemporaryFile(suffix=".pickle", delete=False) as handle:
         pickle.dump(session.scale(scale_name), handle)
@@ -67,14 +97,13 @@ def run_homework_child(config: pytest.Config, session, path: Path, scale_name: s
         call_timeout=call_timeout(config),
         scale=handle.name,
         cache_dir=str(session.cache_dir),
-        results_dir=str(session.results_dir),
         run_id=session.run_id,
-        worker=session.worker,
+        name=classroom.safe_name(student),
     )
 
     def forward(event: dict) -> None:
         if event["event"] == "progress":
-            session.progress(scale_name, f"{path.stem}: {event['line']}")
+            session.progress(scale_name, f"{student}: {event['line']}")
 
     try:
         return sandbox.run_child(
@@ -95,7 +124,6 @@ def graded_record(session, report, path: Path, scale_name: str, lang: str) -> di
         result = homework.with_reference(result, reference, lang)
     verdicts = check_verdicts(report, lang)
     return {
-        "student": path.stem,
         **result,
         **{name: outcome for name, (outcome, _) in verdicts.items()},
         "check_messages": {name: message for name, (outcome, message) in verdicts.items() if outcome != "passed"},

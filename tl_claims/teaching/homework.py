@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from tl_claims import engine
 from tl_claims.claims.base import Variant
@@ -35,7 +36,7 @@ from tl_claims.recipe.training import StageBudget
 from tl_claims.results.row import Outcomes, Row
 from tl_claims.teaching import messages
 from tl_claims.teaching.rehearsal import Rehearsal, rehearsal_from, watching_stage1, watching_stage2
-from tl_claims.teaching.student import Student, StudentConfig
+from tl_claims.teaching.student import Student, StudentConfig, time_limit
 
 FAILURE_TEXTS = {"two_stage": "homework_two_stage", "transfer_vs_scratch": "homework_scratch"}  # claim -> message
 TOLERANCE = 1e-9  # accuracies are ratios of counts: a delta of exactly the threshold passes
@@ -54,6 +55,7 @@ class StudentLab:
         self.ledger: list[StageBudget] = []
         self._shifts: dict[int, float] = {}  # seed -> how far phase 2 moved the base
         self.rehearsal: Rehearsal | None = None  # the checks' training facts, read from the first phases
+        self._n_test = 0  # the test images handed to the student's pipeline (set with the pipelines)
 
     def splits(self, seed: int, n_train: int | None = None) -> Splits:
         return load_splits(self.scale.data_config(self.cache_dir, n_train), seed)
@@ -76,7 +78,7 @@ class StudentLab:
             model.compile(optimizer=type(optimizer).from_config(optimizer.get_config()), loss=loss)
             epochs = self.scale.stage1_epochs + self.scale.stage2_epochs
             training.fit(model, train, epochs=epochs, seed=seed, step="homework-scratch")
-            self._evaluations[key] = evaluate_pipeline(model, test)
+            self._evaluations[key] = self._score(model, test)
             self._budgets[key] = (self._budget("scratch", epochs, train),)
         self.ledger.extend(self._budgets[key])
         return Classifier(None, None, self.student.backbone, key)
@@ -125,12 +127,12 @@ class StudentLab:
         # nothing to build after a missing recompile).
         with watching_stage1(model, base) as stage1:
             training.fit(model, train, epochs=self.scale.stage1_epochs, seed=seed, step="homework-phase1")
-        self._evaluations[f"{self.student.name}:phase 1:{seed}"] = evaluate_pipeline(model, test)
+        self._evaluations[f"{self.student.name}:phase 1:{seed}"] = self._score(model, test)
         phase1_kernels = measures.base_kernels(base)
         self.student.unfreeze_and_compile_stage2(model, base)
         with watching_stage2(model, base) as stage2:
             training.fit(model, train, epochs=self.scale.stage2_epochs, seed=seed, step="homework-phase2")
-        self._evaluations[f"{self.student.name}:phase 2:{seed}"] = evaluate_pipeline(model, test)
+        self._evaluations[f"{self.student.name}:phase 2:{seed}"] = self._score(model, test)
         if self.rehearsal is None:
             self.rehearsal = rehearsal_from(stage1, stage2, base)
         self._shifts[seed] = measures.relative_shift(phase1_kernels, measures.base_kernels(base))
@@ -144,9 +146,14 @@ class StudentLab:
     def _budget(self, stage: str, epochs: int, train) -> StageBudget:
         """A phase's budget, read from the student's own training pipeline (its batch size is the student's)."""
         steps_per_epoch = int(train.cardinality())
-        if steps_per_epoch < 0:  # unknown or infinite: count one pass
-            steps_per_epoch = sum(1 for _ in train)
+        if steps_per_epoch < 0:  # unknown: count one pass, no more batches than images (a batch holds one at least)
+            steps_per_epoch = count_batches(train, self.scale.n_train, self.student.lang)
         return StageBudget(stage, self.scale.n_train, epochs, epochs * steps_per_epoch)
+
+    def _score(self, model, test) -> Evaluation:
+        """The test pipeline's one pass, under the per-call time limit (its elements run the student's own code)."""
+        with time_limit(self.student.time_limit, "build_datasets (test pass)", self.student.lang):
+            return evaluate_pipeline(model, test, self._n_test, self.student.lang)
 
     def _pipelines(self, seed: int):
         """The student's config, training pipeline, and their validation pipeline fed the suite's test images."""
@@ -165,6 +172,10 @@ class StudentLab:
         )
         train, _ = self.student.build_datasets(config)
         _, test = self.student.build_datasets(replace(config, x_val=splits.x_test, y_val=splits.y_test))
+        self._n_test = len(splits.y_test)
+        for name, dataset in (("train", train), ("test", test)):
+            if int(dataset.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
+                raise HarnessError(messages.text(self.student.lang, "homework_dataset_repeats", which=name))
         return config, train, test
 
     @staticmethod
@@ -172,14 +183,33 @@ class StudentLab:
         return HarnessError(f"the homework grades two_stage and transfer_vs_scratch only; {what} is not part of it")
 
 
-def evaluate_pipeline(model, test) -> Evaluation:
-    """Per-image predictions over one pass of the test pipeline, in inference mode; one-hot labels are accepted."""
-    predictions, labels = [], []
+def evaluate_pipeline(model, test, expected: int, lang: str = "en") -> Evaluation:
+    """Per-image predictions over one pass of the test pipeline, in inference mode; one-hot labels are accepted.
+
+    The pass is bounded by the test set: a pipeline that yields more images than it was given (it repeats, or
+    makes up images) is stopped at the first batch past them, and one that yields fewer (it drops a remainder,
+    filters, takes a part) is refused rather than scored on that part; either way the message says which."""
+    predictions, labels, seen = [], [], 0
     for element in test:
         images, batch_labels = element[0], np.asarray(element[1])
+        seen += len(batch_labels)
+        if seen > expected:
+            raise HarnessError(messages.text(lang, "homework_test_too_many", expected=expected))
         predictions.append(np.argmax(np.asarray(model(images, training=False)), axis=-1))  # eager: no predict trace
         labels.append(np.argmax(batch_labels, axis=-1) if batch_labels.ndim > 1 else batch_labels)
+    if seen < expected:
+        raise HarnessError(messages.text(lang, "homework_test_too_few", seen=seen, expected=expected))
     return Evaluation(np.concatenate(predictions), np.concatenate(labels))
+
+
+def count_batches(dataset, most_images: int, lang: str = "en") -> int:
+    """The batches of one pass of a pipeline of unknown length, stopped past `most_images` batches (it repeats)."""
+    batches = 0
+    for _ in dataset:
+        batches += 1
+        if batches > most_images:
+            raise HarnessError(messages.text(lang, "homework_dataset_repeats", which="train"))
+    return batches
 
 
 @dataclass(frozen=True)
@@ -226,13 +256,19 @@ class HomeworkResult:
 
 
 def grade(
-    student: Student, scale: Scale, *, cache_dir: Path, run_id: str, progress: Callable[[str], None] = print
+    student: Student,
+    scale: Scale,
+    *,
+    cache_dir: Path,
+    run_id: str,
+    progress: Callable[[str], None] = print,
+    name: str | None = None,
 ) -> HomeworkResult:
     """Run the homework's claims on the student's recipe at `scale`; one row per claim. The lesson-literal
     reference is the caller's to add (`lesson_literal_reference`): it does not depend on the student, so a class
     computes it once, in the process where no student code has run."""
     lab = StudentLab(student, scale, cache_dir)
-    variant = Variant(f"student:{student.name}")
+    variant = Variant(f"student:{name or student.name}")  # `name`: the grader's file-safe name of the student
     measured = [
         engine.run_claim(CLAIMS[claim_id], variant, lab, run_id=run_id, progress=progress) for claim_id in FAILURE_TEXTS
     ]

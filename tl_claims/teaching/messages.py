@@ -317,6 +317,13 @@ TEXTS = {
         "preprocessing and that build_model passes config.weights to the base.",
         # The grading of a class: the smoke-scale phrase, the feedback page (tl_claims/teaching/feedback.py).
         "homework_smoke_not_graded": "accuracy criteria not graded at smoke scale (-m cpu grades them)",
+        "homework_dataset_repeats": "the {which} pipeline from build_datasets repeats without end (a `.repeat()`, "
+        "or a generator that never stops): the grader reads one pass of it; drop the repeat.",
+        "homework_test_too_many": "the validation pipeline from build_datasets yielded more than the {expected} "
+        "images it was given (it repeats, or adds images): the grader scores each test image once; drop the repeat.",
+        "homework_test_too_few": "the validation pipeline from build_datasets yielded {seen} of the {expected} images "
+        "it was given (a `drop_remainder`, a filter or a `take` leaves some out): the grader scores every test image; "
+        "keep them all.",
         "homework_feedback": "feedback: {path}",
         "status_not_run": "not run",
         "feedback_title": "Homework feedback: {student}",
@@ -422,6 +429,14 @@ TEXTS = {
         "preprocesamiento y que build_model pase config.weights a la base.",
         # La corrección de una clase: la frase de la escala smoke, la devolución (tl_claims/teaching/feedback.py).
         "homework_smoke_not_graded": "criterios de exactitud sin corregir a escala smoke (-m cpu los corrige)",
+        "homework_dataset_repeats": "el pipeline de {which} de build_datasets se repite sin fin (un `.repeat()` o "
+        "un generador que nunca termina): el corrector lee una pasada; quitá la repetición.",
+        "homework_test_too_many": "el pipeline de validación de build_datasets entregó más de las {expected} "
+        "imágenes que recibió (se repite o agrega imágenes): el corrector evalúa cada imagen de test una vez; quitá "
+        "la repetición.",
+        "homework_test_too_few": "el pipeline de validación de build_datasets entregó {seen} de las {expected} "
+        "imágenes que recibió (un `drop_remainder`, un filtro o un `take` deja algunas afuera): el corrector evalúa "
+        "todas las imágenes de test; conservalas todas.",
         "homework_feedback": "devolución: {path}",
         "status_not_run": "no corrió",
         "feedback_title": "Devolución de la tarea: {student}",

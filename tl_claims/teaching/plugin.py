@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,11 @@ LANG_INI = "tl_claims_lang"
 TIMEOUT_VARIABLE = "TL_CLAIMS_CALL_TIMEOUT"
 HOMEWORK_SECONDS = 6 * 3600.0  # the bound on one student's whole grading (fit runs in the child, outside any call)
 STUDENTS = pytest.StashKey[dict]()  # option -> {resolved path: Path}
+STUDENT_KEYS = pytest.StashKey[dict]()  # resolved path -> the student's name: its path within the class folder
+RECORDS = pytest.StashKey[list]()  # this run's gradebook records, as the graders reported them (controller)
+EARLIER = pytest.StashKey[dict]()  # scale -> the gradebook's rows before any student code ran (controller)
+RECORD_PROPERTY = "tl_claims_homework_record"  # the user property a homework test's record travels in
+SIGTERM_BEFORE = pytest.StashKey[object]()  # the SIGTERM handler before grading's
 CHECK_REPORT = pytest.StashKey[object]()  # the --student child's ChildReport
 PROGRESS = pytest.StashKey[dict]()  # scale -> classroom.Progress
 POINTS = pytest.StashKey[dict]()  # item -> points (scoring.POINTS with the ini option's overrides)
@@ -179,6 +186,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if student is None and not homework:
         return
     activate(config)  # done already unless this plugin came in by a conftest.py
+    interrupt_on_sigterm(config)
     lang = lang_of(config)
     if student is not None:
         path = student_file("student", Path(student), lang)
@@ -189,6 +197,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[POINTS] = points_of(config)
         paths = homework_files(homework, lang)
         config.stash[STUDENTS]["homework"] = {path.resolve(): path for path in paths}
+        config.stash[STUDENT_KEYS] = student_keys(paths)
+        config.stash[RECORDS] = []
+        config.pluginmanager.register(RecordKeeper(config.stash[RECORDS]))
         for path in paths:
             add_to_collection(config, str(path))
 
@@ -212,14 +223,30 @@ def student_file(option: str, path: Path, lang: str) -> Path:
     return path
 
 
+def interrupt_on_sigterm(config: pytest.Config) -> None:
+    """SIGTERM stops the grading as Ctrl-C does, so that the student's processes and the temporary folders go too
+    (tl_claims/teaching/sandbox.py ends a turn however it ends); pytest's default would leave them behind."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        config.stash[SIGTERM_BEFORE] = signal.signal(signal.SIGTERM, raise_interrupt)
+
+
+def raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def homework_files(given: list[str], lang: str) -> list[Path]:
-    """Every .py or .ipynb file named or inside a named folder (not recursive; files starting with _ or test_
-    skipped)."""
+    """Every .py or .ipynb file named or inside a named folder (not recursive: a subfolder holds helpers or runners;
+    a class in one folder per student is `--homework class/*/`); files starting with _ or test_ skipped, and
+    anything that is not a file (a pipe named .py)."""
     paths: list[Path] = []
     for item in map(Path, given):
         if item.is_dir():
             found = sorted(
-                p for p in item.iterdir() if p.suffix in SOURCE_SUFFIXES and not p.name.startswith(("_", "test_"))
+                p
+                for p in item.iterdir()
+                if p.suffix in SOURCE_SUFFIXES and p.is_file() and not p.name.startswith(("_", "test_"))
             )
             if not found:
                 raise pytest.UsageError(f"--homework {item}: {messages.text(lang, 'homework_empty_folder')}")
@@ -228,6 +255,26 @@ def homework_files(given: list[str], lang: str) -> list[Path]:
             paths.append(student_file("homework", item, lang))
     unique = {path.resolve(): path for path in paths}
     return list(unique.values())
+
+
+def student_keys(paths: list[Path]) -> dict[Path, str]:
+    """resolved path -> the student's name: the file's name without its suffix, or as many of its folders as it
+    takes to tell it from the other students' files (`ana/pipeline`, `bob/pipeline`; the suffix kept where two
+    files differ only there). Two files never share a name, and a class graded as a whole keeps its names."""
+    resolved = [path.resolve() for path in paths]
+    keys: dict[Path, str] = {}
+    for depth in range(1, max((len(path.parts) for path in resolved), default=0) + 1):
+        for with_suffix in (False, True):
+            tails = {path: tail(path, depth, with_suffix) for path in resolved}
+            for path in resolved:
+                if path not in keys and list(tails.values()).count(tails[path]) == 1:
+                    keys[path] = tails[path]
+    return keys
+
+
+def tail(path: Path, depth: int, with_suffix: bool) -> str:
+    name = "/".join((path if with_suffix else path.with_suffix("")).parts[-depth:])
+    return name.lstrip("/")
 
 
 def run_checks_in_child(config: pytest.Config, path: Path, lang: str):
@@ -317,7 +364,9 @@ def grade_homework(request: pytest.FixtureRequest):
         from tl_claims.teaching.grading import grade_in_child
 
         skip_gpu_scale_without_gpu(scale_name)
-        return grade_in_child(request.config, session, path, scale_name, lang)
+        student = request.config.stash[STUDENT_KEYS][path.resolve()]
+        keep = lambda record: request.node.user_properties.append((RECORD_PROPERTY, record))  # noqa: E731
+        return grade_in_child(request.config, session, path, student, scale_name, lang, keep)
 
     return grade
 
@@ -337,6 +386,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     server = config.stash.get(FORK_SERVER, None)
     if server is not None:
         server.close()
+    if SIGTERM_BEFORE in config.stash:
+        signal.signal(signal.SIGTERM, config.stash[SIGTERM_BEFORE])
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The controller reads the earlier gradebooks now, before any student's code runs."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
+        return
+    from tl_claims.plugin.session import SESSION_KEY
+    from tl_claims.teaching import classroom
+
+    config.stash[EARLIER] = classroom.earlier_gradebooks(config.stash[SESSION_KEY].results_dir)
+
+
+class RecordKeeper:
+    """Keeps each graded student's record from its test's report (under xdist, the controller sees the workers')."""
+
+    def __init__(self, records: list[dict]) -> None:
+        self.records = records
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.records.extend(value for name, value in report.user_properties if name == RECORD_PROPERTY)
 
 
 def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
@@ -379,11 +452,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     claims_session = config.stash.get(SESSION_KEY, None)
     if claims_session is None:
         return
-    written = []
-    for scale_dir in sorted(Path(claims_session.results_dir).glob("*/homework")):
-        scale_name = scale_dir.parent.name
+    written, earlier = [], config.stash.get(EARLIER, {})
+    for scale_name in sorted({record["scale"] for record in config.stash[RECORDS]}):
+        records = [record for record in config.stash[RECORDS] if record["scale"] == scale_name]
         table = classroom.write_class_table(
-            claims_session.results_dir, scale_name, claims_session.run_id, config.stash[POINTS]
+            claims_session.results_dir, scale_name, records, config.stash[POINTS], earlier.get(scale_name, [])
         )
         if table:
             written.append(table)

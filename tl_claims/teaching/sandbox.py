@@ -16,8 +16,12 @@ which imports the student, runs the task and writes one JSON event per line to a
 
 The parent judges completeness against its own list of checks, so a child that reports fewer never passes. Each
 student function call has a time limit (`student.time_limit`); the parent also bounds the whole child and kills its
-process group past that bound. This is isolation against accidents and careless code in a class, not a security
-boundary: a student who sets out to forge the event file can.
+process group past that bound. Nothing the student starts outlives its turn: the child leads a session of its own,
+and when the turn ends (finished, timed out, or the grader interrupted: Ctrl-C, or SIGTERM, which the plugin turns
+into an interrupt) its process group is killed, and so is every process that still carries the turn's tag in its
+environment (`TAG_VARIABLE`: a helper that started a session of its own, then ran a program). This is isolation
+against accidents and careless code in a class, not a security boundary: a student who sets out to forge the event
+file can (docs/teachers.md, "What a student can and cannot do").
 
 On Linux a class is graded through a `ForkServer`: one process imports TensorFlow, Keras and the harness once and
 forks a child per student, which saves each child the imports (about 4 s). A forked child is isolated the same way:
@@ -29,13 +33,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import select
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +51,8 @@ CHECK_CALLS = 12  # student calls in one check run (import, datasets, model x3, 
 STARTUP_SECONDS = 120.0  # TensorFlow's import and the base's first trace, on a slow shared machine
 OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
 SERVER_ARGUMENTS = ("-m", "tl_claims.teaching.sandbox_child", "serve")
-VOLATILE = frozenset({"PYTEST_CURRENT_TEST"})  # change at every test phase; no import reads them
+TAG_VARIABLE = "TL_CLAIMS_STUDENT_TURN"  # a random tag per child, in its environment and its descendants'
+VOLATILE = frozenset({"PYTEST_CURRENT_TEST", TAG_VARIABLE})  # change at every test phase / turn; no import reads them
 
 
 @dataclass
@@ -115,14 +121,15 @@ def run_child(
 ) -> ChildReport:
     """Run `task` in a child process; return its `ChildReport`. `on_event` sees each event as it arrives. With a
     `server` the child is forked from it (a spawned child when the server cannot start)."""
-    with tempfile.TemporaryDirectory(prefix="tl-claims-student-") as folder:
+    tag = secrets.token_hex(12)
+    with tempfile.TemporaryDirectory(prefix="tl-claims-student-") as folder, ending_turn(tag):
         events_path, output_path = Path(folder) / "events.jsonl", Path(folder) / "output.txt"
         events_path.touch()
         output_path.touch()
         arguments_path = Path(folder) / "arguments.json"
         arguments = {**arguments, "events": str(events_path), "threads": tensorflow_threads()}
         arguments_path.write_text(json.dumps(arguments), encoding="utf-8")
-        paths = ChildPaths(arguments_path, events_path, output_path)
+        paths = ChildPaths(arguments_path, events_path, output_path, tag)
         ended = server.run(task, paths, seconds, on_event) if server is not None else None
         status, timed_out = ended or spawn(task, paths, seconds, on_event)
         events = read_events(events_path)
@@ -135,6 +142,7 @@ class ChildPaths:
     arguments: Path
     events: Path
     output: Path
+    tag: str  # TAG_VARIABLE's value in the child's environment
 
 
 def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
@@ -142,10 +150,15 @@ def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int |
     command = [sys.executable, "-m", "tl_claims.teaching.sandbox_child", task, str(paths.arguments)]
     with paths.output.open("wb") as output:
         child = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=child_environment(),
-            start_new_session=True,
+            command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=child_environment(paths.tag), start_new_session=True,
         )  # fmt: skip
-        return wait(child, paths.events, seconds, on_event)
+        try:
+            return wait(child, paths.events, seconds, on_event)
+        finally:
+            kill_group(child.pid)
+            child.wait()
+            end_turn(paths.tag, child.pid)
 
 
 def tensorflow_threads() -> int:
@@ -157,11 +170,14 @@ def tensorflow_threads() -> int:
     return sys.modules["tensorflow"].config.threading.get_intra_op_parallelism_threads()
 
 
-def child_environment() -> dict[str, str]:
-    """This process's environment, with this checkout's tl_claims first on the path (the child imports the same)."""
+def child_environment(tag: str | None = None) -> dict[str, str]:
+    """This process's environment, with this checkout's tl_claims first on the path (the child imports the same),
+    and the turn's tag (none for the fork server: it outlives the turns)."""
     root = str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+    environment = {**os.environ, "PYTHONPATH": root + (os.pathsep + path if path else "")}
+    environment.pop(TAG_VARIABLE, None)
+    return {**environment, TAG_VARIABLE: tag} if tag else environment
 
 
 def wait(child: subprocess.Popen, events_path: Path, seconds: float, on_event) -> tuple[int | None, bool]:
@@ -188,13 +204,64 @@ def forward(events_path: Path, seen: int, on_event) -> int:
     return len(events)
 
 
-def kill_group(pid: int) -> None:
-    """Kill the child's process group (the child leads it), or the child alone if it has not made one yet."""
-    with contextlib.suppress(ProcessLookupError):
+def kill_group(pid: int, leader_gone: bool = False) -> None:
+    """Kill the child's process group (the child leads it), or the child alone if it has not made one yet (not once
+    it is reaped: its pid may be another process's by then; a group's id is not reused while the group lives)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
+            if not leader_gone:
+                os.kill(pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def ending_turn(tag: str) -> Iterator[None]:
+    """However the turn ends (the child never started, or the grader was interrupted), `end_turn`."""
+    try:
+        yield
+    finally:
+        end_turn(tag)
+
+
+def end_turn(tag: str, group: int | None = None) -> None:
+    """Kill what is left of a turn: the child's process group (once the child is reaped) and every process whose
+    environment carries the turn's tag; then wait, a few seconds at most, until they have died (a killed process
+    with a large memory takes a moment to go)."""
+    if group is not None:
+        kill_group(group, leader_gone=True)
+    left = turn_processes(tag, group)
+    for pid in left:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [pid for pid in left if state(pid) not in ("", "Z")]
+
+
+def turn_processes(tag: str, group: int | None) -> list[int]:
+    """The processes (Linux: read from /proc) in the child's group or with the turn's tag in their environment."""
+    needle, found = f"{TAG_VARIABLE}={tag}".encode(), []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and (
+                int(fields[2]) == group or needle in (entry / "environ").read_bytes().split(b"\0")
+            ):
+                found.append(int(entry.name))
+    return found
+
+
+def state(pid: int) -> str:
+    """A process's state letter (Z: dead, its status not yet read), "" when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def read_events(path: Path) -> list[dict]:
@@ -230,10 +297,19 @@ class ForkServer:
         return sys.platform.startswith("linux") and hasattr(os, "fork")
 
     def run(self, task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool] | None:
-        environment = child_environment()
-        pid = self._fork(task, paths, environment)
+        pid = self._fork(task, paths, child_environment(paths.tag))
         if pid is None:
             return None
+        try:
+            return self._wait(pid, paths, seconds, on_event)
+        except BaseException:  # interrupted: the child goes now, and the server with its answer still to come
+            kill_group(pid)
+            self.close()
+            raise
+        finally:
+            end_turn(paths.tag, pid)
+
+    def _wait(self, pid: int, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
         deadline, seen = time.monotonic() + seconds, 0
         while True:
             try:
@@ -289,8 +365,8 @@ class ForkServer:
     def _start(self, environment: dict[str, str], key: tuple) -> bool:
         command = [sys.executable, *SERVER_ARGUMENTS]
         self._process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
-            start_new_session=True,
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env={name: value for name, value in environment.items() if name != TAG_VARIABLE}, start_new_session=True,
         )  # fmt: skip
         self._key = key
         try:

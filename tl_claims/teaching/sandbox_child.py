@@ -70,14 +70,16 @@ def run_check_events(
 
 
 def child_homework(arguments: dict, emit: Events) -> None:
-    """Load the student and grade it at the given scale; rows go to the results folder, numbers to the parent.
+    """Load the student and grade it at the given scale; its claim rows and numbers go to the parent as events (the
+    child is not told where the results go: the parent writes them).
 
     The checks that read what training trains run after the homework and take those facts from its first two phases
     (the same reading as the checks' own rehearsal, without tracing two more training steps); if the homework stops
     before, they rehearse."""
     import pickle
+    from dataclasses import asdict
 
-    from tl_claims.results import rowfile
+    from tl_claims.results.rowfile import json_safe
     from tl_claims.teaching import checks, homework
     from tl_claims.teaching.student import ContractError, load_student
 
@@ -101,6 +103,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
             cache_dir=Path(arguments["cache_dir"]),
             run_id=arguments["run_id"],
             progress=lambda line: emit("progress", line=line),
+            name=arguments["name"],
         )
     except Exception as error:
         result, problem = None, student.describe_error(error)
@@ -111,9 +114,9 @@ def child_homework(arguments: dict, emit: Events) -> None:
     if result is None:
         emit("problem", message=problem)
         return
-    for row, outcomes in zip(result.rows, result.outcomes, strict=True):
-        rowfile.append_row(Path(arguments["results_dir"]), row, arguments["worker"])
-        rowfile.append_outcomes(Path(arguments["results_dir"]), row, outcomes)
+    for row, outcomes in zip(result.rows, result.outcomes, strict=True):  # the parent writes them
+        scores = {arm: getattr(outcomes, arm).tolist() for arm in ("baseline", "treatment")}
+        emit("claim_row", row=json_safe(asdict(row)), outcomes={"seeds": list(outcomes.seeds), **scores})
     emit("result", **homework.result_fields(result, lang))
     emit("done")
 
