@@ -32,7 +32,7 @@ lint: install
 	$(PY) -m mypy
 
 # Unit tests, every claim at smoke scale (no verdicts asserted), the benchmarks' code paths, the Colab notebook
-# (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework` on three of
+# (examples/colab/student_colab.ipynb, executed offline against this checkout) and `pytest --homework` on two of
 # the examples at smoke scale (the gradebook; `-m cpu` grades the whole folder), two workers. A worker is sent a
 # whole test module at a time, in collection order (the modules of the longest tests first: tests/conftest.py): its
 # module fixtures and its traced training steps then serve all of its tests, the smoke claims share one lab, and no

@@ -114,6 +114,7 @@ def test_xdist_workers_share_the_cores_instead_of_each_taking_all(pytester):
     pytester.runpytest_subprocess("-n", "2", "-p", "xdist").assert_outcomes(passed=1)
 
 
+@pytest.mark.cpu  # the fast suite's dry runs: tests/claims/test_gpu_dry_run.py, tests/test_gpu_run.py
 def test_dry_run_runs_every_scale_at_smoke_sizes_without_a_gpu_and_asserts_no_verdict(pytester, tmp_path):
     """`--dry-run` (benchmarks/gpu_run.sh's form on a CPU): the gpu claim runs instead of skipping, a refuted claim
     passes (no verdict at smoke sizes), and the rows land under <scale>_dry/ with the smoke sizes."""

@@ -216,7 +216,7 @@ def test_probe_config_spans_0_to_255():
 
 # The examples the fast suite grades through `pytest --homework` (test_classroom.py asserts each one's outcome per
 # check); every bug kind fails exactly its check on the tiny student above (TINY_BUGS), in the fast suite.
-GRADED_IN_CLASS = ("student_correct", "student_no_recompile", "student_double_scaling")
+GRADED_IN_CLASS = ("student_correct", "student_no_recompile")
 
 
 # Every example on the real Lite0, checked in this process (the checks rehearse, as `pytest --student` does), message

@@ -123,17 +123,16 @@ def test_an_empty_folder_is_a_usage_error(pytester):
     result.stderr.fnmatch_lines(["ERROR: --homework empty: no student .py or .ipynb file in this folder*"])
 
 
-# The fast suite's class: the example that passes, one failing its check and the one on a keras.applications base
-# (refused offline), so the lesson's code runs once for two graded students. Grading every example costs four minutes
-# of one worker: the whole folder runs with `pytest -m cpu`, and the fast suite checks the other seven examples in
-# process instead (test_checks.py::test_examples_fail_exactly_their_checks, at half the cost of grading them).
+# The fast suite's class: the example that passes and one failing its check (every bug kind fails its check on the
+# tiny student in test_checks.py). Grading every example costs about four minutes of one worker: the whole folder,
+# with the example on a keras.applications base (refused offline), runs with `pytest -m cpu`.
 
 
 @pytest.mark.longest
 @pytest.mark.parametrize(
     "examples",
     [
-        pytest.param(GRADED_IN_CLASS, id="three_examples"),
+        pytest.param(GRADED_IN_CLASS, id="two_examples"),
         pytest.param(tuple(EXAMPLE_BUGS), id="every_example", marks=pytest.mark.cpu),
     ],
 )
