@@ -2,11 +2,11 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 from test_checks import EXAMPLE_BUGS, GRADED_IN_CLASS
+from test_sandbox import alive
 
 import tl_claims
 from tl_claims.claims.registry import CLAIMS
@@ -295,16 +295,6 @@ if _os.fork() == 0:  # a copy of the child, in its group
     _time.sleep(600)
     _os._exit(0)
 '''
-
-
-def alive(pid: int) -> bool:
-    """Whether a process runs (a zombie, dead and waiting for its parent to read its status, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.is_file() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
 @pytest.mark.cpu
