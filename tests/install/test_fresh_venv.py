@@ -75,7 +75,7 @@ def test_the_wheel_holds_the_package_data_the_license_and_the_entry_point(wheel)
     assert {"tl_claims/resources/imagenet_classes.json", "tl_claims/resources/student-contract.md"} <= set(names)
     assert f"tl_claims-{__version__}.dist-info/licenses/LICENSE" in names
     entry_points = zipfile.ZipFile(wheel).read(f"tl_claims-{__version__}.dist-info/entry_points.txt").decode()
-    assert "[pytest11]\nharness.teaching.plugin = tl_claims.teaching.plugin" in entry_points
+    assert "[pytest11]\ntl_claims.teaching.plugin = tl_claims.teaching.plugin" in entry_points
     assert "[console_scripts]\ntl-claims = tl_claims.cli:main" in entry_points
 
 
