@@ -1,9 +1,12 @@
 """The homework grader: the claims two_stage and transfer_vs_scratch through the engine on a student's recipe; the
 correct example through `pytest --homework` at cpu scale (acceptance)."""
 
+import csv
+import hashlib
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,15 +16,18 @@ from tl_claims.backbones import keras_apps
 from tl_claims.claims.registry import CLAIMS
 from tl_claims.core.errors import HarnessError
 from tl_claims.core.paths import REPO_ROOT
+from tl_claims.data import load_splits
 from tl_claims.recipe.scales import SCALES
 from tl_claims.results import rowfile
 from tl_claims.results.row import Row
-from tl_claims.teaching import checks, homework
+from tl_claims.teaching import checks, homework, seal
 from tl_claims.teaching.pipeline import Pipeline
 from tl_claims.teaching.rehearsal import Rehearsal
-from tl_claims.teaching.student import StudentTimeout
+from tl_claims.teaching.student import StudentConfig, StudentTimeout, probe_config
 
 CORRECT = REPO_ROOT / "examples" / "student_correct.py"
+CHEATER = Path(__file__).parent / "cheating_student.py"
+LANDLOCK, UNSEALED = seal.landlock_abi()
 
 
 @pytest.mark.cpu
@@ -132,10 +138,15 @@ def test_the_lesson_literal_reference_is_left_out_with_its_reason_when_the_suite
 def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny, tmp_path, bugs):
     """The homework child's checks read training's facts from the student's first two phases (sandbox.py): the same
     verdict for every check that reads them as the checks' own rehearsal gives, and the same facts."""
-    student = tiny(*bugs)
-    graded = homework.grade(student, SCALES["smoke"], cache_dir=tmp_path, run_id="t", progress=lambda line: None)
+    student, scale = tiny(*bugs), SCALES["smoke"]
+    splits = load_splits(scale.data_config(tmp_path), 0)
+    config = StudentConfig(scale.image_size, len(splits.class_names), scale.batch_size, "imagenet", 0, splits.x_train,
+                           splits.y_train, splits.x_val, splits.y_val, splits.class_names)  # fmt: skip
+    trained, rehearsal = homework.train_seed(student, homework.Settings.of(scale), config, tmp_path)
+    assert set(trained.budgets) == set(homework.PHASES)
+    assert all(homework.weights_path(tmp_path, 0, phase).is_file() for phase in homework.PHASES)
     rehearsed, from_phases = Pipeline.build(student), Pipeline.build(student)
-    from_phases.use_rehearsal(graded.rehearsal)
+    from_phases.use_rehearsal(rehearsal)
     for name in checks.REHEARSAL_CHECKS:
         assert (
             checks.run_one(checks.CHECKS[name], from_phases, "en")[0]
@@ -145,7 +156,7 @@ def test_the_homeworks_first_phases_give_the_checks_what_a_rehearsal_gives(tiny,
     def facts(rehearsal: Rehearsal) -> dict:  # variable paths differ between two builds: count them
         return {key: len(value) if isinstance(value, list) else value for key, value in vars(rehearsal).items()}
 
-    assert facts(graded.rehearsal) == facts(rehearsed.rehearsal())
+    assert facts(rehearsal) == facts(rehearsed.rehearsal())
 
 
 def identity_model(images, training=False):
@@ -171,8 +182,7 @@ def test_scoring_reads_one_pass_of_the_test_pipeline_and_refuses_one_that_repeat
 
 def test_the_per_call_time_limit_covers_the_test_pass(tiny):
     """Scoring runs the student's pipeline (its map functions): it is bounded by --call-timeout like every call."""
-    lab = object.__new__(homework.StudentLab)
-    lab.student, lab._n_test = replace(tiny(), time_limit=0.5), 20
+    student = replace(tiny(), time_limit=0.5)
 
     def slow(image):
         time.sleep(0.2)
@@ -180,7 +190,105 @@ def test_the_per_call_time_limit_covers_the_test_pass(tiny):
 
     data = tf.data.Dataset.from_tensor_slices((np.zeros((20, 1), "float32"), np.zeros(20, "int64")))
     slowed = data.map(lambda x, y: (tf.py_function(slow, [x], tf.float32), y)).batch(1)
+    student.module.build_datasets = lambda config: (slowed, slowed)
     started = time.monotonic()
     with pytest.raises(StudentTimeout, match="build_datasets"):
-        lab._score(identity_model, slowed)
+        homework.score_pass(student, identity_model, probe_config(), np.zeros((20, 1), "float32"))
     assert time.monotonic() - started < 2.0
+
+
+def shuffling(student, seed: int = 3):
+    """`student` whose validation pipeline shuffles its images (harmless: it must be graded all the same)."""
+    honest = student.module.build_datasets
+
+    def build_datasets(config):
+        train, val = honest(config)
+        return train, val.unbatch().shuffle(64, seed=seed).batch(3)
+
+    student.module.build_datasets = build_datasets
+    return student
+
+
+def test_a_validation_pipeline_that_shuffles_is_scored_image_by_image_in_groups(tiny):
+    """The scoring child feeds labels i mod K, so that the grader alone knows the truth: a pipeline that reorders the
+    images is scored again in groups of K, each image found by its label."""
+    student = shuffling(tiny())
+    images = np.arange(23, dtype="float32")[:, None] % 4  # the identity model predicts each image's first pixel
+    passes = homework.score_passes(student, identity_model, replace(probe_config(), num_classes=4), images)
+    assert len(passes) == 6 and [group["start"] for group in passes] == [0, 4, 8, 12, 16, 20]
+    assert homework.predictions_in_order(passes, 23, 4).tolist() == (np.arange(23) % 4).tolist()
+    honest = homework.score_passes(tiny(name="honest"), identity_model, replace(probe_config(), num_classes=4), images)
+    assert len(honest) == 1 and homework.predictions_in_order(honest, 23, 4).tolist() == (np.arange(23) % 4).tolist()
+    with pytest.raises(HarnessError, match="did not keep each image with its label"):
+        homework.predictions_in_order([{**group, "labels": [0] * len(group["labels"])} for group in passes], 23, 4)
+
+
+def test_a_validation_pipeline_that_changes_the_model_is_refused(tiny, tmp_path):
+    """The scoring child loads the trained weights and checks them after the pass: a pipeline that adapts the model
+    to the test images (here: through the module's own handle on it) is refused with a sentence."""
+    student, config = tiny(), probe_config()
+    model, _ = student.build_model(config)
+    for phase in homework.PHASES:
+        homework.save_weights(model, homework.weights_path(tmp_path, config.seed, phase))
+    honest_build_model, honest_build_datasets = student.module.build_model, student.module.build_datasets
+    built = []
+
+    def build_model(config):
+        built.append(honest_build_model(config))
+        return built[-1]
+
+    def nudge(images):
+        weights = built[-1][0].weights[0]
+        weights.assign(weights + 1.0)
+        return images
+
+    def build_datasets(config):
+        train, val = honest_build_datasets(config)
+        return train, val.map(lambda x, y: (tf.py_function(nudge, [x], tf.float32), y))
+
+    student.module.build_model, student.module.build_datasets = build_model, build_datasets
+    with pytest.raises(HarnessError, match="changed the model's weights"):
+        homework.score_seed(student, config, config.x_val, tmp_path)
+
+
+def photo_folder(root: Path, classes: int = 5, per_class: int = 16) -> Path:
+    """Class folders of small PNGs, each class a colour under noise: data the students never had."""
+    rng = np.random.default_rng(7)
+    for label in range(classes):
+        folder = root / f"class_{label}"
+        folder.mkdir(parents=True)
+        colour = rng.integers(40, 216, 3)
+        for index in range(per_class):
+            image = np.clip(colour + rng.integers(-40, 41, (40, 40, 3)), 0, 255).astype(np.uint8)
+            (folder / f"{index}.png").write_bytes(tf.io.encode_png(image).numpy())
+    return root
+
+
+@pytest.mark.skipif(not LANDLOCK, reason=f"test split not sealed: {UNSEALED}")
+def test_a_student_that_trains_on_everything_it_can_reach_scores_like_its_honest_twin(pytester, tmp_path):
+    """The grader handed the test images and labels to the student's build_datasets, and the child could rebuild the
+    split itself: a pipeline that trained on them scored 0.90 against 0.20 for its honest twin. Now the training
+    child holds training and validation images only and cannot read the data, the cache nor the network: the same
+    test accuracies as the twin, and no image it trained on is a test image. About a minute: two tiny students."""
+    pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
+    folder = photo_folder(tmp_path / "photos")
+    cache, results, log = (tmp_path / name for name in ("cache", "results", "log"))
+    source = CHEATER.read_text(encoding="utf-8")
+    placeholders = {"TINY_STUDENT": REPO_ROOT / "fixtures" / "tiny_student.py", "DATA_FOLDER": folder, "CACHE": cache}
+    for name, value in {**placeholders, "LOG": log}.items():
+        source = source.replace(f'{name} = ""', f"{name} = {str(value)!r}", 1)
+    pytester.path.joinpath("cheater.py").write_text(source, encoding="utf-8")
+    pytester.path.joinpath("honest.py").write_text(source.replace("CHEAT = True", "CHEAT = False", 1), encoding="utf-8")
+    dataset = f"folder:{folder}"
+    result = pytester.runpytest("--homework", "cheater.py", "--homework", "honest.py", "--results-dir", str(results),
+                                "--cache-dir", str(cache), "--dataset", dataset)  # fmt: skip
+    with (results / "smoke" / "homework_class.csv").open(encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["cheater"]["problem"] == rows["honest"]["problem"] == "", result.stdout.str()
+    assert "not sealed" not in rows["cheater"]["note"]
+    numbers = ("phase1", "phase2", "scratch")
+    assert [rows["cheater"][number] for number in numbers] == [rows["honest"][number] for number in numbers]
+    splits = load_splits(SCALES["smoke"].override(dataset=dataset).data_config(cache), 0)
+    test_images = {hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest() for image in splits.x_test}
+    trained_on = set(log.read_text(encoding="utf-8").split())
+    assert trained_on and not trained_on & test_images

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 class LabProtocol(Protocol):
     """Everything a claim may ask of a lab. `tl_claims.recipe.lab.Lab` is the suite's recipe; the homework's
-    `StudentLab` implements the models and the evaluation with a student's own functions (and refuses the rest)."""
+    `GradedLab` implements the models and the evaluation with what a student's own functions trained and predicted
+    (and refuses the rest)."""
 
     scale: Scale
     ledger: list[StageBudget]  # every training stage handed out, in order (what a row's regime is read from)

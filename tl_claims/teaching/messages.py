@@ -324,6 +324,15 @@ TEXTS = {
         "homework_test_too_few": "the validation pipeline from build_datasets yielded {seen} of the {expected} images "
         "it was given (a `drop_remainder`, a filter or a `take` leaves some out): the grader scores every test image; "
         "keep them all.",
+        "homework_test_changed_model": "the validation pipeline from build_datasets changed the model's weights "
+        "while the test images went through it: the grader scores the model as training left it; build_datasets "
+        "must only prepare the images.",
+        "homework_test_labels_changed": "the validation pipeline from build_datasets did not keep each image with "
+        "its label (it changes or drops labels): the grader needs every label as given; leave the labels as they "
+        "are.",
+        "homework_not_sealed": "test split not sealed: {reason}",
+        "step_train": "the training of the homework at {scale} scale",
+        "step_score": "the scoring of the trained models on the test images",
         "homework_feedback": "feedback: {path}",
         "status_not_run": "not run",
         "feedback_title": "Homework feedback: {student}",
@@ -437,6 +446,15 @@ TEXTS = {
         "homework_test_too_few": "el pipeline de validación de build_datasets entregó {seen} de las {expected} "
         "imágenes que recibió (un `drop_remainder`, un filtro o un `take` deja algunas afuera): el corrector evalúa "
         "todas las imágenes de test; conservalas todas.",
+        "homework_test_changed_model": "el pipeline de validación de build_datasets cambió los pesos del modelo "
+        "mientras pasaban las imágenes de test: el corrector evalúa el modelo tal como lo dejó el entrenamiento; "
+        "build_datasets solo debe preparar las imágenes.",
+        "homework_test_labels_changed": "el pipeline de validación de build_datasets no mantuvo cada imagen con su "
+        "etiqueta (cambia o descarta etiquetas): el corrector necesita cada etiqueta tal como la recibió; dejá las "
+        "etiquetas como están.",
+        "homework_not_sealed": "conjunto de test sin sellar: {reason}",
+        "step_train": "el entrenamiento de la tarea a escala {scale}",
+        "step_score": "la evaluación de los modelos entrenados sobre las imágenes de test",
         "homework_feedback": "devolución: {path}",
         "status_not_run": "no corrió",
         "feedback_title": "Devolución de la tarea: {student}",

@@ -4,14 +4,15 @@ harness's registries) can end the grader or turn into a pass.
 The parent never imports the student's file. It starts `python -m tl_claims.teaching.sandbox_child TASK ARGS.json`,
 which imports the student, runs the task and writes one JSON event per line to a file the parent reads:
 
+    {"event": "sealed", "reason": ...}           the child sealed itself off the data ("": it holds; seal.py)
     {"event": "contract", "message": ...}        the module breaks the contract (the session's usage error)
     {"event": "step", "step": ..., ...}          what the child is about to run (named if the child dies in it): a
                                                   step_* key of messages.TEXTS and its fields, worded in the parent
     {"event": "row", "check": ..., "status": ..., "message": ...}     one teaching check's outcome
     {"event": "problem", "message": ...}          a failure that stops the task (e.g. build_model raised)
     {"event": "checks_problem", "message": ...}   the checks could not build the pipeline (the homework goes on)
-    {"event": "progress", "line": ...}            a homework progress line
-    {"event": "result", ...}                      the homework's numbers
+    {"event": "trained", "seed": ..., ...}        the homework's models of one seed trained: budgets, base shift
+    {"event": "scored", "seed": ..., "phases": ...}   their predictions on the test images, pass by pass
     {"event": "done"}                             the task ran to its end
 
 The parent judges completeness against its own list of checks, so a child that reports fewer never passes. Each
@@ -19,9 +20,11 @@ student function call has a time limit (`student.time_limit`); the parent also b
 process group past that bound. Nothing the student starts outlives its turn: the child leads a session of its own,
 and when the turn ends (finished, timed out, or the grader interrupted: Ctrl-C, or SIGTERM, which the plugin turns
 into an interrupt) its process group is killed, and so is every process that still carries the turn's tag in its
-environment (`TAG_VARIABLE`: a helper that started a session of its own, then ran a program). This is isolation
-against accidents and careless code in a class, not a security boundary: a student who sets out to forge the event
-file can (docs/teachers.md, "What a student can and cannot do").
+environment (`TAG_VARIABLE`: a helper that started a session of its own, then ran a program). Where the arguments
+name folders to hide, the child seals itself off them and off TCP before any student code (tl_claims/teaching/seal.py):
+the homework's children cannot read the data. Otherwise this is isolation against accidents and careless code in a
+class, not a security boundary: a student who sets out to forge the event file can (docs/teachers.md, "What a student
+can and cannot do").
 
 On Linux a class is graded through a `ForkServer`: one process imports TensorFlow, Keras and the harness once and
 forks a child per student, which saves each child the imports (about 4 s). A forked child is isolated the same way:

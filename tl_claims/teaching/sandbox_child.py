@@ -1,8 +1,10 @@
 """The child side of the sandbox (tl_claims/teaching/sandbox.py): what runs inside the process that imports student
 code.
 
-`python -m tl_claims.teaching.sandbox_child TASK ARGS.json` imports the student, runs the task (`TASKS`: the checks,
-or the homework and the checks) and writes one JSON event per line (`Events`) for the parent to read;
+`python -m tl_claims.teaching.sandbox_child TASK ARGS.json` seals itself off the grader's data when the arguments
+name folders to hide (tl_claims/teaching/seal.py: before anything else, in one thread), imports the student, runs the
+task (`TASKS`: the checks; the homework's training and the checks; the scoring of the trained models) and writes one
+JSON event per line (`Events`) for the parent to read;
 `python -m tl_claims.teaching.sandbox_child serve` is the fork server's loop, which forks one such child per request.
 Its own module because the parent never imports it: it is only ever started, by its dotted name.
 """
@@ -70,64 +72,101 @@ def run_check_events(
 
 
 def child_homework(arguments: dict, emit: Events) -> None:
-    """Load the student and grade it at the given scale; its claim rows and numbers go to the parent as events (the
-    child is not told where the results go: the parent writes them).
+    """Load the student and train its models on each seed's training and validation images (the parent's files in
+    the turn's folder: no test image ever comes here); per seed a `trained` event, the weights saved in that folder
+    for the scoring child. The child is not told where the results go: the parent scores and writes them.
 
     The checks that read what training trains run after the homework and take those facts from its first two phases
     (the same reading as the checks' own rehearsal, without tracing two more training steps); if the homework stops
     before, they rehearse."""
-    import pickle
-    from dataclasses import asdict
+    import numpy as np
 
-    from tl_claims.results.rowfile import json_safe
     from tl_claims.teaching import checks, homework
-    from tl_claims.teaching.student import ContractError, load_student
+    from tl_claims.teaching.student import ContractError, StudentConfig, load_student
 
     chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
     first = [(name, check) for name, check in chosen if name not in checks.REHEARSAL_CHECKS]
     later = [(name, check) for name, check in chosen if name in checks.REHEARSAL_CHECKS]
-    lang = arguments["lang"]
+    lang, work = arguments["lang"], Path(arguments["work"])
+    settings = homework.Settings(**{**arguments["settings"], "seeds": tuple(arguments["settings"]["seeds"])})
     emit("step", step="import")
     try:
         student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"])
     except ContractError as error:
         emit("contract", message=str(error))
         return
-    scale = pickle.loads(Path(arguments["scale"]).read_bytes())  # written by the parent, never by student code
     pipeline = run_check_events(student, arguments, emit, first, run_one, stop_kind="checks_problem")
-    emit("step", step="homework", scale=scale.name)
+    emit("step", step="train", scale=settings.name)
+    rehearsal, problem = None, None
     try:
-        result = homework.grade(
-            student,
-            scale,
-            cache_dir=Path(arguments["cache_dir"]),
-            run_id=arguments["run_id"],
-            progress=lambda line: emit("progress", line=line),
-            name=arguments["name"],
-        )
+        for seed in settings.seeds:
+            with np.load(homework.data_path(work, seed)) as data:
+                arrays = {name: data[name] for name in ("x_train", "y_train", "x_val", "y_val")}
+            config = StudentConfig(
+                settings.image_size, len(arguments["class_names"]), settings.batch_size, "imagenet", seed,
+                **arrays, class_names=tuple(arguments["class_names"]),
+            )  # fmt: skip
+            trained, facts = homework.train_seed(student, settings, config, work)
+            rehearsal = rehearsal or facts
+            emit("trained", backbone=student.backbone, **trained.fields())
     except Exception as error:
-        result, problem = None, student.describe_error(error)
+        problem = student.describe_error(error)
     if pipeline is not None:
-        if result is not None and result.rehearsal is not None:
-            pipeline.use_rehearsal(result.rehearsal)
+        if rehearsal is not None:
+            pipeline.use_rehearsal(rehearsal)
         run_check_events(student, arguments, emit, later, run_one, stop_kind="checks_problem", pipeline=pipeline)
-    if result is None:
+    if problem is not None:
         emit("problem", message=problem)
         return
-    for row, outcomes in zip(result.rows, result.outcomes, strict=True):  # the parent writes them
-        scores = {arm: getattr(outcomes, arm).tolist() for arm in ("baseline", "treatment")}
-        emit("claim_row", row=json_safe(asdict(row)), outcomes={"seeds": list(outcomes.seeds), **scores})
-    emit("result", **homework.result_fields(result, lang))
     emit("done")
 
 
-TASKS = {"checks": child_checks, "homework": child_homework}
+def child_score(arguments: dict, emit: Events) -> None:
+    """Load the student and score each model the training child saved: the test images (without their labels)
+    through the student's validation pipeline; per seed a `scored` event with each phase's passes."""
+    import numpy as np
+
+    from tl_claims.teaching import homework
+    from tl_claims.teaching.student import ContractError, StudentConfig, load_student
+
+    lang, work = arguments["lang"], Path(arguments["work"])
+    settings = arguments["settings"]
+    emit("step", step="import")
+    try:
+        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"])
+    except ContractError as error:
+        emit("contract", message=str(error))
+        return
+    emit("step", step="score")
+    with np.load(homework.test_images_path(work)) as data:
+        x_test = data["x_test"]
+    try:
+        for seed in settings["seeds"]:
+            with np.load(homework.data_path(work, seed)) as data:
+                arrays = {name: data[name] for name in ("x_train", "y_train", "x_val", "y_val")}
+            class_names = tuple(arguments["class_names"])
+            config = StudentConfig(
+                settings["image_size"], len(class_names), settings["batch_size"], None, seed, **arrays,
+                class_names=class_names,
+            )  # fmt: skip
+            emit("scored", seed=seed, phases=homework.score_seed(student, config, x_test, work))
+    except Exception as error:
+        emit("problem", message=student.describe_error(error))
+        return
+    emit("done")
+
+
+TASKS = {"checks": child_checks, "homework": child_homework, "score": child_score}
 
 
 def main(argv: list[str]) -> int:
     task, arguments_path = argv
     arguments = json.loads(Path(arguments_path).read_text(encoding="utf-8"))
     emit = Events(arguments["events"])
+    if "hidden" in arguments:  # first, while this process has one thread and before any student code
+        from tl_claims.teaching.seal import seal
+
+        emit("sealed", reason=seal(arguments["hidden"]))
     from tl_claims.core.quiet import quiet_tensorflow
 
     quiet_tensorflow()
@@ -162,7 +201,6 @@ def serve() -> NoReturn:
     import keras  # noqa: F401
     import tensorflow  # noqa: F401
 
-    from tl_claims.results import rowfile  # noqa: F401
     from tl_claims.teaching import checks, homework  # noqa: F401
 
     answer({"ready": True})
