@@ -152,7 +152,8 @@ class StudentLab:
 
     def _score(self, model, test) -> Evaluation:
         """The test pipeline's one pass, under the per-call time limit (its elements run the student's own code)."""
-        with time_limit(self.student.time_limit, "build_datasets (test pass)", self.student.lang):
+        student = self.student
+        with time_limit(student.time_limit, "build_datasets (test pass)", student.lang, student.announce):
             return evaluate_pipeline(model, test, self._n_test, self.student.lang)
 
     def _pipelines(self, seed: int):
