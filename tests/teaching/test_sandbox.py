@@ -75,6 +75,22 @@ def test_an_endless_loop_in_build_model_is_stopped_by_the_time_limit(tmp_path, s
     assert "(student.py, line" in message and "--call-timeout" in message
 
 
+BLOCKED_FOREVER = "import signal, time; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}); time.sleep(600)"
+
+
+def test_a_call_the_timer_cannot_interrupt_is_ended_by_the_parent_past_its_limit(tmp_path, student_source, launcher):
+    """The child's timer never fires (the student blocked its signal, as a hung TensorFlow op would keep it from
+    running): the parent, told the call's limit, ends the child a grace period later, not at the child's overall
+    limit, and the message names the call."""
+    source = with_line(student_source(), BUILD_MODEL, BLOCKED_FOREVER)
+    started = time.monotonic()
+    report = run_checks_in_child(tmp_path, source, launcher, call_timeout=2, seconds=300)
+    assert time.monotonic() - started < 2 + sandbox.CALL_GRACE + 30  # far below the 300 s of the whole child
+    assert report.timed_out and report.overrun == {"function": "build_model", "seconds": 2.0}
+    message = assert_one_problem(report, "build_model did not return within 2 s")
+    assert "could not be interrupted" in message
+
+
 def test_os_exit_in_a_student_function_is_a_crash_not_a_pass(tmp_path, student_source, launcher):
     report = run_checks_in_child(tmp_path, with_line(student_source(), STAGE1, "import os; os._exit(0)"), launcher)
     assert report.status == 0  # what used to end pytest with status 0 and no output

@@ -214,7 +214,7 @@ def score_pass(student: Student, model, config: StudentConfig, images: np.ndarra
     _, test = student.build_datasets(replace(config, x_val=images, y_val=labels))
     if int(test.cardinality()) == int(tf.data.INFINITE_CARDINALITY):
         raise HarnessError(messages.text(student.lang, "homework_dataset_repeats", which="test"))
-    with time_limit(student.time_limit, "build_datasets (test pass)", student.lang):
+    with time_limit(student.time_limit, "build_datasets (test pass)", student.lang, student.announce):
         return evaluate_pipeline(model, test, len(images), student.lang)
 
 

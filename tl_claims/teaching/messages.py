@@ -286,6 +286,9 @@ TEXTS = {
         "set it with --call-timeout): look for an endless loop or training that should not run here.",
         "child_crashed": "the checks stopped during {step}: the process running your code ended with exit status "
         "{status} before reporting (os._exit, a crash, or running out of memory in your code). {output}",
+        "child_call_timeout": "{name} did not return within {seconds:g} s (the limit per call of a student "
+        "function; set it with --call-timeout), and the operation it was in could not be interrupted (a blocked "
+        "TensorFlow op, or a signal your code blocked): the process running your code was ended.",
         "child_timeout": "the checks stopped during {step}: the process running your code passed its overall "
         "limit of {seconds:g} s and was ended.",
         "child_missing": "the check did not run (the process running your code reported no result for it, e.g. "
@@ -406,6 +409,10 @@ TEXTS = {
         "se cambia con --call-timeout): buscá un bucle infinito o un entrenamiento que no debería correr acá.",
         "child_crashed": "los chequeos se detuvieron durante {step}: el proceso que corre tu código terminó con "
         "estado de salida {status} antes de informar (os._exit, un fallo o falta de memoria en tu código). {output}",
+        "child_call_timeout": "{name} no terminó en {seconds:g} s (el límite por llamada a una función del "
+        "estudiante; se cambia con --call-timeout) y la operación en la que estaba no se podía interrumpir (una "
+        "operación de TensorFlow bloqueada, o una señal que tu código bloqueó): se terminó el proceso que corre tu "
+        "código.",
         "child_timeout": "los chequeos se detuvieron durante {step}: el proceso que corre tu código superó su límite "
         "total de {seconds:g} s y fue terminado.",
         "child_missing": "el chequeo no corrió (el proceso que corre tu código no informó un resultado para él, "

@@ -14,17 +14,23 @@ which imports the student, runs the task and writes one JSON event per line to a
     {"event": "trained", "seed": ..., ...}        the homework's models of one seed trained: budgets, base shift
     {"event": "scored", "seed": ..., "phases": ...}   their predictions on the test images, pass by pass
     {"event": "done"}                             the task ran to its end
+    {"event": "call", "function": ..., "seconds": ...}   a student call starts, with its time limit
+    {"event": "call_end", "function": ...}              ... and ends
 
 The parent judges completeness against its own list of checks, so a child that reports fewer never passes. Each
-student function call has a time limit (`student.time_limit`); the parent also bounds the whole child and kills its
-process group past that bound. Nothing the student starts outlives its turn: the child leads a session of its own,
-and when the turn ends (finished, timed out, or the grader interrupted: Ctrl-C, or SIGTERM, which the plugin turns
-into an interrupt) its process group is killed, and so is every process that still carries the turn's tag in its
-environment (`TAG_VARIABLE`: a helper that started a session of its own, then ran a program). Where the arguments
-name folders to hide, the child seals itself off them and off TCP before any student code (tl_claims/teaching/seal.py):
-the homework's children cannot read the data. Otherwise this is isolation against accidents and careless code in a
-class, not a security boundary: a student who sets out to forge the event file can (docs/teachers.md, "What a student
-can and cannot do").
+student function call has a time limit (`student.time_limit`), a timer in the child; an operation the timer cannot
+interrupt (a blocked TensorFlow op, a signal the student's code blocked) is ended by the parent, which watches the
+announced calls (`Watch`) and kills the child's process group `CALL_GRACE` seconds past the call's limit. The parent
+also bounds the whole child the same way.
+
+Nothing the student starts outlives its turn: the child leads a session of its own, and when the turn ends
+(finished, timed out, or the grader interrupted: Ctrl-C, or SIGTERM, which the plugin turns into an interrupt) its
+process group is killed, and so is every process that still carries the turn's tag in its environment
+(`TAG_VARIABLE`: a helper that started a session of its own, then ran a program). Where the arguments name folders
+to hide, the child seals itself off them and off TCP before any student code (tl_claims/teaching/seal.py): the
+homework's children cannot read the data. Otherwise this is isolation against accidents and careless code in a
+class, not a security boundary: a student who sets out to forge the event file can (docs/teachers.md, "What a
+student can and cannot do").
 
 On Linux a class is graded through a `ForkServer`: one process imports TensorFlow, Keras and the harness once and
 forks a child per student, which saves each child the imports (about 4 s). A forked child is isolated the same way:
@@ -56,6 +62,7 @@ OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
 SERVER_ARGUMENTS = ("-m", "tl_claims.teaching.sandbox_child", "serve")
 TAG_VARIABLE = "TL_CLAIMS_STUDENT_TURN"  # a random tag per child, in its environment and its descendants'
 VOLATILE = frozenset({"PYTEST_CURRENT_TEST", TAG_VARIABLE})  # change at every test phase / turn; no import reads them
+CALL_GRACE = 10.0  # seconds past a call's own limit before the parent ends it (the child's timer has had its turn)
 
 
 @dataclass
@@ -67,6 +74,7 @@ class ChildReport:
     timed_out: bool
     seconds_limit: float
     output: str = ""
+    overrun: dict | None = None  # the student call the parent ended past its limit (its `call` event)
     rows: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,6 +113,10 @@ class ChildReport:
             return event["message"]
         if self.finished:
             return None
+        if self.overrun is not None:
+            return messages.text(
+                lang, "child_call_timeout", name=self.overrun["function"], seconds=self.overrun["seconds"]
+            )
         if self.timed_out:
             return messages.text(lang, "child_timeout", step=self.last_step(lang), seconds=self.seconds_limit)
         tail = self.output.strip()[-OUTPUT_TAIL:]
@@ -133,11 +145,52 @@ def run_child(
         arguments = {**arguments, "events": str(events_path), "threads": tensorflow_threads()}
         arguments_path.write_text(json.dumps(arguments), encoding="utf-8")
         paths = ChildPaths(arguments_path, events_path, output_path, tag)
-        ended = server.run(task, paths, seconds, on_event) if server is not None else None
-        status, timed_out = ended or spawn(task, paths, seconds, on_event)
+        watch = Watch(seconds, on_event)
+        ended = server.run(task, paths, watch) if server is not None else None
+        if ended is None:  # no server, or it could not start: a fresh interpreter, with the whole time again
+            watch = Watch(seconds, on_event)
+            ended = spawn(task, paths, watch)
+        status, timed_out = ended
         events = read_events(events_path)
         text = output_path.read_text(encoding="utf-8", errors="replace")
-    return ChildReport(events, status, timed_out, seconds, text)
+    return ChildReport(events, status, timed_out, seconds, text, overrun=watch.overrun)
+
+
+class Watch:
+    """The parent's bounds on a child, as its events tell them: the whole turn's deadline, and the deadline of the
+    student call under way (its limit plus `CALL_GRACE`). Passes each new event on to `on_event`."""
+
+    def __init__(self, seconds: float, on_event: Callable[[dict], None] | None) -> None:
+        self.deadline, self.on_event = time.monotonic() + seconds, on_event
+        self.seen = 0
+        self.calls: list[tuple[dict, float]] = []  # open calls, innermost last, each with its deadline
+        self.overrun: dict | None = None
+
+    def forward(self, events_path: Path) -> None:
+        """Read the events that came since the last look: track the calls, pass every event on."""
+        events = read_events(events_path)
+        for event in events[self.seen :]:
+            self._track(event)
+            if self.on_event is not None:
+                self.on_event(event)
+        self.seen = len(events)
+
+    def expired(self) -> bool:
+        """Past the turn's deadline, or past the open call's (then `overrun` names the call)."""
+        now = time.monotonic()
+        if self.calls and now > self.calls[-1][1]:
+            self.overrun = self.calls[-1][0]
+            return True
+        return now > self.deadline
+
+    def _track(self, event: dict) -> None:
+        if event["event"] == "call":
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                seconds = float(event["seconds"])
+                call = {"function": str(event["function"]), "seconds": seconds}
+                self.calls.append((call, time.monotonic() + seconds + CALL_GRACE))
+        elif event["event"] == "call_end" and self.calls:
+            self.calls.pop()
 
 
 @dataclass(frozen=True)
@@ -148,7 +201,7 @@ class ChildPaths:
     tag: str  # TAG_VARIABLE's value in the child's environment
 
 
-def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
+def spawn(task: str, paths: ChildPaths, watch: Watch) -> tuple[int | None, bool]:
     """A fresh interpreter runs the task (`python -m tl_claims.teaching.sandbox_child TASK ARGS.json`)."""
     command = [sys.executable, "-m", "tl_claims.teaching.sandbox_child", task, str(paths.arguments)]
     with paths.output.open("wb") as output:
@@ -157,7 +210,7 @@ def spawn(task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int |
             env=child_environment(paths.tag), start_new_session=True,
         )  # fmt: skip
         try:
-            return wait(child, paths.events, seconds, on_event)
+            return wait(child, paths.events, watch)
         finally:
             kill_group(child.pid)
             child.wait()
@@ -183,28 +236,19 @@ def child_environment(tag: str | None = None) -> dict[str, str]:
     return {**environment, TAG_VARIABLE: tag} if tag else environment
 
 
-def wait(child: subprocess.Popen, events_path: Path, seconds: float, on_event) -> tuple[int | None, bool]:
-    """Wait for the child, passing new events on; past `seconds` kill its whole process group."""
-    deadline, seen = time.monotonic() + seconds, 0
+def wait(child: subprocess.Popen, events_path: Path, watch: Watch) -> tuple[int | None, bool]:
+    """Wait for the child, passing new events on; past the watch's deadlines kill its whole process group."""
     while True:
         try:
             status = child.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             status = None
-        seen = forward(events_path, seen, on_event)
+        watch.forward(events_path)
         if status is not None:
             return status, False
-        if time.monotonic() > deadline:
+        if watch.expired():
             kill_group(child.pid)
             return child.wait(), True
-
-
-def forward(events_path: Path, seen: int, on_event) -> int:
-    events = read_events(events_path)
-    if on_event is not None:
-        for event in events[seen:]:
-            on_event(event)
-    return len(events)
 
 
 def kill_group(pid: int, leader_gone: bool = False) -> None:
@@ -299,12 +343,12 @@ class ForkServer:
         """Linux: forking after these imports is safe there (macOS' system libraries are not fork-safe)."""
         return sys.platform.startswith("linux") and hasattr(os, "fork")
 
-    def run(self, task: str, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool] | None:
+    def run(self, task: str, paths: ChildPaths, watch: Watch) -> tuple[int | None, bool] | None:
         pid = self._fork(task, paths, child_environment(paths.tag))
         if pid is None:
             return None
         try:
-            return self._wait(pid, paths, seconds, on_event)
+            return self._wait(pid, paths, watch)
         except BaseException:  # interrupted: the child goes now, and the server with its answer still to come
             kill_group(pid)
             self.close()
@@ -312,8 +356,7 @@ class ForkServer:
         finally:
             end_turn(paths.tag, pid)
 
-    def _wait(self, pid: int, paths: ChildPaths, seconds: float, on_event) -> tuple[int | None, bool]:
-        deadline, seen = time.monotonic() + seconds, 0
+    def _wait(self, pid: int, paths: ChildPaths, watch: Watch) -> tuple[int | None, bool]:
         while True:
             try:
                 answer = self._answer(0.5)
@@ -321,10 +364,10 @@ class ForkServer:
                 kill_group(pid)
                 self.close()
                 return None, False
-            seen = forward(paths.events, seen, on_event)
+            watch.forward(paths.events)
             if answer is not None and "status" in answer:
                 return answer["status"], False
-            if time.monotonic() > deadline:
+            if watch.expired():
                 kill_group(pid)
                 return self._status_after_kill(), True
 

@@ -41,7 +41,9 @@ def child_checks(arguments: dict, emit: Events) -> None:
     chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
     emit("step", step="import")
     try:
-        student = load_student(arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"])
+        student = load_student(
+            arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"], announce=emit
+        )
     except ContractError as error:
         emit("contract", message=str(error))
         return
@@ -91,7 +93,7 @@ def child_homework(arguments: dict, emit: Events) -> None:
     settings = homework.Settings(**{**arguments["settings"], "seeds": tuple(arguments["settings"]["seeds"])})
     emit("step", step="import")
     try:
-        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"])
+        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"], announce=emit)
     except ContractError as error:
         emit("contract", message=str(error))
         return
@@ -133,7 +135,7 @@ def child_score(arguments: dict, emit: Events) -> None:
     settings = arguments["settings"]
     emit("step", step="import")
     try:
-        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"])
+        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"], announce=emit)
     except ContractError as error:
         emit("contract", message=str(error))
         return

@@ -62,13 +62,32 @@ class StudentExit(HarnessError):
     """A student function called sys.exit: reported as an error of that function, never as the end of the run."""
 
 
+Announce = Callable[..., None]  # announce(event, **fields): what the sandbox's child writes for its parent
+
+
 @contextmanager
-def time_limit(seconds: float | None, function: str, lang: str = "en") -> Iterator[None]:
+def time_limit(
+    seconds: float | None, function: str, lang: str = "en", announce: Announce | None = None
+) -> Iterator[None]:
     """Raise `StudentTimeout` in the block after `seconds` (a timer signal; only in the main thread, POSIX).
 
-    Python code (an endless loop) is interrupted at once; a long TensorFlow op at its end. Where no timer signal is
-    available, the process around the student (tl_claims/teaching/sandbox.py) still bounds the whole run.
+    Python code (an endless loop) is interrupted at once; a long TensorFlow op at its end. An operation that never
+    returns (a blocked op, a signal the student's code blocked) is not: `announce` tells the process around the
+    student (tl_claims/teaching/sandbox.py) when the call starts and ends, and that process ends the call past its
+    limit. Where no timer signal is available, that process's bound is the only one.
     """
+    if announce is not None and seconds:
+        announce("call", function=function, seconds=seconds)
+    try:
+        with _timer(seconds, function, lang):
+            yield
+    finally:
+        if announce is not None and seconds:
+            announce("call_end", function=function)
+
+
+@contextmanager
+def _timer(seconds: float | None, function: str, lang: str) -> Iterator[None]:
     usable = seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
@@ -138,10 +157,11 @@ class Student:
     module: Any = field(repr=False)
     lang: str = "en"
     time_limit: float | None = None  # seconds per call of a student function (None: no limit)
+    announce: Announce | None = field(default=None, repr=False)  # each call's start and end, for the sandbox
 
     def call(self, function: str, *args: object) -> Any:
         """Call one of the student's functions under the time limit; a `sys.exit` in it is an error, not an exit."""
-        with time_limit(self.time_limit, function, self.lang):
+        with time_limit(self.time_limit, function, self.lang, self.announce):
             try:
                 return getattr(self.module, function)(*args)
             except SystemExit as error:
@@ -228,23 +248,30 @@ def describe(value: object, lang: str = "en") -> str:
 
 
 def load_student(
-    source: str | Path | ModuleType | object, *, lang: str = "en", time_limit: float | None = None
+    source: str | Path | ModuleType | object,
+    *,
+    lang: str = "en",
+    time_limit: float | None = None,
+    announce: Announce | None = None,
 ) -> Student:
     """A Student from a file path, an imported module, or any object with the contract's attributes.
 
-    `time_limit` bounds the import and every later call of the student's functions (seconds each)."""
+    `time_limit` bounds the import and every later call of the student's functions (seconds each); `announce`
+    (the sandbox child's event writer) is told when each of them starts and ends."""
     messages.check_language(lang)
     if isinstance(source, str | Path):
-        module = import_file(Path(source), lang, time_limit)
+        module = import_file(Path(source), lang, time_limit, announce)
         name = Path(source).stem
     else:
         module = source
         name = getattr(source, "__name__", type(source).__name__)
     validate(module, name, lang)
-    return Student(name=name, backbone=module.BACKBONE, module=module, lang=lang, time_limit=time_limit)
+    return Student(
+        name=name, backbone=module.BACKBONE, module=module, lang=lang, time_limit=time_limit, announce=announce
+    )
 
 
-def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleType:
+def import_file(path: Path, lang: str, seconds: float | None = None, announce: Announce | None = None) -> ModuleType:
     """Import a student's file (a .py, or a notebook's code cells: tl_claims/teaching/ipynb.py) under its own
     module name; an error in it (a `sys.exit` too, or running past the time limit) becomes one line with its
     location."""
@@ -267,7 +294,7 @@ def import_file(path: Path, lang: str, seconds: float | None = None) -> ModuleTy
         module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        with time_limit(seconds, "import", lang):
+        with time_limit(seconds, "import", lang, announce):
             if notebook is None:
                 module.__spec__.loader.exec_module(module)
             else:
