@@ -2,6 +2,7 @@
 stops the others, and the class table has one row per student with the numbers and every check's outcome."""
 
 import csv
+import time
 from pathlib import Path
 
 import pytest
@@ -281,7 +282,7 @@ while True:  # rewrite every record and the class table with a pass, for as long
             handle.write(text.replace("failed", "passed") + "mallory" + "," * 30 + "\\\\n")
     time.sleep(0.1)
 """
-_run = _json.loads(open(_sys.argv[2]).read())["run_id"] if len(_sys.argv) > 2 else "unknown"
+_run = _json.loads(open(_sys.argv[2]).read()).get("run_id", "unknown") if len(_sys.argv) > 2 else "unknown"
 _folder = _os.path.join(_RESULTS, "smoke", "homework", _run)
 _os.makedirs(_folder, exist_ok=True)
 with open(_os.path.join(_folder, "mallory.json"), "w") as _handle:  # a student who does not exist
@@ -303,27 +304,39 @@ def test_a_student_cannot_write_the_gradebook_nor_outlive_its_turn(pytester, stu
     turned every row into a pass, and a helper it left running kept doing so after its turn; two files named
     pipeline.py in two students' folders were one row, and a valid 215-character file name crashed after training.
     Now only the grader writes, from what it measured, one row per file, and nothing the student started is left.
-    About 40 s: three tiny students at 32 px."""
+    Beside them a student whose call hangs where its timer cannot reach (ended by the grader past --call-timeout) and
+    one whose process dies: the class still finishes, one row each. About 90 s: five tiny students at 32 px."""
     pytester.makeconftest('pytest_plugins = ["tl_claims.plugin.hooks", "tl_claims.teaching.plugin"]')
     results, pids, folder = pytester.path / "results", pytester.path / "pids.txt", pytester.path / "class"
     forger = FORGER.format(results=str(results), pids=str(pids), checks=list(CHECKS))
     long_name = "n" * 212 + ".py"
     students = {"ana/pipeline.py": student_source(), "bob/pipeline.py": student_source("no_recompile") + forger}
     students[f"carla/{long_name}"] = student_source()
+    hang = "import signal, time; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM}); time.sleep(600)"
+    students["dan/pipeline.py"] = student_source().replace(
+        "def build_model(config):\n", f"def build_model(config):\n    {hang}\n", 1
+    )
+    students["eva/pipeline.py"] = student_source().replace(
+        "def compile_stage1(model, base):\n", "def compile_stage1(model, base):\n    import os; os._exit(3)\n", 1
+    )
     for name, source in students.items():
         folder.joinpath(name).parent.mkdir(parents=True, exist_ok=True)
         folder.joinpath(name).write_text(source, encoding="utf-8")
     given = [str(folder / name) for name in students]
+    started_at = time.monotonic()
     result = pytester.runpytest(*[f"--homework={path}" for path in given], "--results-dir", str(results),
-                                "--image-size", "32")  # fmt: skip
-    result.assert_outcomes(passed=2, failed=1)
+                                "--image-size", "32", "--call-timeout", "20")  # fmt: skip
+    assert time.monotonic() - started_at < 600  # the hanging student took 20 s + the grace, not the child's hours
+    result.assert_outcomes(passed=2, failed=3)
     rows = read_table(results, "smoke")
-    assert set(rows) == {"ana/pipeline", "bob/pipeline", "n" * 212}
+    assert set(rows) == {"ana/pipeline", "bob/pipeline", "n" * 212, "dan/pipeline", "eva/pipeline"}
+    assert "build_model did not return within 20 s" in rows["dan/pipeline"]["problem"]
+    assert "exit status 3" in rows["eva/pipeline"]["problem"]
     assert rows["bob/pipeline"]["recompiled_after_unfreezing"] == "failed"
     assert {row["phase1"] for row in rows.values()} != {"1.0"} and all(row["run"] for row in rows.values())
     feedback = sorted(path.name for path in (results / "smoke" / "feedback").iterdir())
-    assert len(feedback) == 3 and all(len(name) < 120 for name in feedback)
+    assert len(feedback) == 5 and all(len(name) < 120 for name in feedback)
     variants = {row["variant"] for row in read_rows(results / "smoke") if row["variant"].startswith("student:")}
-    assert len(variants) == 3
+    assert len(variants) == 3  # the two that stopped have no claim rows
     started = [int(line) for line in pids.read_text(encoding="utf-8").split()]
-    assert len(started) == 2 and not any(alive(pid) for pid in started)
+    assert len(started) == 4 and not any(alive(pid) for pid in started)  # a helper and a fork per child: two children

@@ -62,7 +62,7 @@ OUTPUT_TAIL = 1500  # characters of the child's own output quoted when it dies
 SERVER_ARGUMENTS = ("-m", "tl_claims.teaching.sandbox_child", "serve")
 TAG_VARIABLE = "TL_CLAIMS_STUDENT_TURN"  # a random tag per child, in its environment and its descendants'
 VOLATILE = frozenset({"PYTEST_CURRENT_TEST", TAG_VARIABLE})  # change at every test phase / turn; no import reads them
-CALL_GRACE = 10.0  # seconds past a call's own limit before the parent ends it (the child's timer has had its turn)
+CALL_GRACE = 5.0  # seconds past a call's own limit before the parent ends it (the child's timer has had its turn)
 
 
 @dataclass
