@@ -178,3 +178,15 @@ def test_each_student_file_is_a_student_of_its_own(tmp_path):
         "dora",
     ]
     assert student_keys(paths) == keys  # stable
+
+
+def test_a_student_keeps_the_name_the_gradebook_gave_whatever_is_graded_with_it(tmp_path):
+    """Named by the files graded together, `bob/pipeline` graded alone became `pipeline`, a second row for him;
+    and a new `dora/x.py` took the name `x` that `carla/x.py` had been given."""
+    known = student_keys([tmp_path / "ana/pipeline.py", tmp_path / "bob/pipeline.py", tmp_path / "carla/x.py"])
+    assert student_keys([tmp_path / "bob/pipeline.py"], known) == {
+        (tmp_path / "bob/pipeline.py").resolve(): "bob/pipeline"
+    }
+    keys = student_keys([tmp_path / "dora/x.py", tmp_path / "eva/y.py"], known)
+    assert keys == {(tmp_path / "dora/x.py").resolve(): "dora/x", (tmp_path / "eva/y.py").resolve(): "y"}
+    assert not set(keys.values()) & set(known.values())

@@ -37,6 +37,7 @@ import importlib
 import os
 import signal
 import threading
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[POINTS] = points_of(config)
         paths = homework_files(homework, lang)
         config.stash[STUDENTS]["homework"] = {path.resolve(): path for path in paths}
-        config.stash[STUDENT_KEYS] = student_keys(paths)
         config.stash[RECORDS] = []
         config.pluginmanager.register(RecordKeeper(config.stash[RECORDS]))
         for path in paths:
@@ -257,19 +257,31 @@ def homework_files(given: list[str], lang: str) -> list[Path]:
     return list(unique.values())
 
 
-def student_keys(paths: list[Path]) -> dict[Path, str]:
+def student_keys(paths: list[Path], known: dict[Path, str] | None = None) -> dict[Path, str]:
     """resolved path -> the student's name: the file's name without its suffix, or as many of its folders as it
     takes to tell it from the other students' files (`ana/pipeline`, `bob/pipeline`; the suffix kept where two
-    files differ only there). Two files never share a name, and a class graded as a whole keeps its names."""
+    files differ only there). A file the gradebooks already name (`known`: resolved path -> name) keeps its name,
+    and a new one is told apart from those too: grading one student alone, or the class again, names everyone as
+    before, and two files never share a name."""
+    known = known or {}
     resolved = [path.resolve() for path in paths]
-    keys: dict[Path, str] = {}
-    for depth in range(1, max((len(path.parts) for path in resolved), default=0) + 1):
+    keys = {path: known[path] for path in resolved if path in known}
+    fresh = [path for path in resolved if path not in keys]
+    everyone = fresh + [path for path in known if path not in keys]
+    taken = set(known.values())
+    for depth in range(1, max((len(path.parts) for path in everyone), default=0) + 1):
         for with_suffix in (False, True):
-            tails = {path: tail(path, depth, with_suffix) for path in resolved}
-            for path in resolved:
-                if path not in keys and list(tails.values()).count(tails[path]) == 1:
+            tails = {path: tail(path, depth, with_suffix) for path in everyone}
+            counts = Counter(tails.values())
+            for path in fresh:
+                if path not in keys and counts[tails[path]] == 1 and tails[path] not in taken:
                     keys[path] = tails[path]
     return keys
+
+
+def known_students(gradebooks: dict[str, list[dict[str, str]]]) -> dict[Path, str]:
+    """resolved path -> the name the results folder's gradebooks gave that file (any scale)."""
+    return {Path(row["file"]): row["student"] for rows in gradebooks.values() for row in rows if row.get("file")}
 
 
 def tail(path: Path, depth: int, with_suffix: bool) -> str:
@@ -391,14 +403,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """The controller reads the earlier gradebooks now, before any student's code runs."""
+    """Before any student's code runs: each process names the students, keeping the names the earlier gradebooks
+    gave; the controller keeps those gradebooks."""
     config = session.config
-    if hasattr(config, "workerinput") or not config.stash.get(STUDENTS, {}).get("homework"):
+    students = config.stash.get(STUDENTS, {}).get("homework")
+    if not students:
         return
     from tl_claims.plugin.session import SESSION_KEY
     from tl_claims.teaching import classroom
 
-    config.stash[EARLIER] = classroom.earlier_gradebooks(config.stash[SESSION_KEY].results_dir)
+    earlier = classroom.earlier_gradebooks(config.stash[SESSION_KEY].results_dir)
+    config.stash[STUDENT_KEYS] = student_keys(list(students.values()), known_students(earlier))
+    if not hasattr(config, "workerinput"):
+        config.stash[EARLIER] = earlier
 
 
 class RecordKeeper:
