@@ -4,8 +4,8 @@ A claim may ask a lab for exactly what `tl_claims.claims.base.LabProtocol` lists
 stage-1 / stage-2 / scratch models, evaluations with per-image outcomes, and the few measurements of trained models
 the fine-tuning claims report. The training itself is `tl_claims.recipe.training`'s recipes; this class only decides the
 key of each artefact (everything that determines it, from the stages' typed options of `tl_claims.recipe.options`
-among the rest) and memoises. The homework's `GradedLab` implements the same
-protocol with what a student's own functions trained and predicted in child processes.
+among the rest) and memoises. The homework's `StudentLab` implements the same
+protocol with a student's own functions.
 """
 
 from __future__ import annotations
