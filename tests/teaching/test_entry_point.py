@@ -83,5 +83,6 @@ def test_the_plugin_module_imports_only_pytest_and_the_message_tables():
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert (
         imported.strip()
-        == "['tl_claims', 'tl_claims.teaching', 'tl_claims.teaching.messages', 'tl_claims.teaching.plugin']"
+        == "['tl_claims', 'tl_claims.teaching', 'tl_claims.teaching.messages', 'tl_claims.teaching.plugin', "
+        "'tl_claims.teaching.texts']"
     )
