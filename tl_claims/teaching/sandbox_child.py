@@ -36,16 +36,9 @@ class Events:
 def child_checks(arguments: dict, emit: Events) -> None:
     """Load the student, build the pipeline once, run every check; each outcome an event."""
     from tl_claims.teaching import checks
-    from tl_claims.teaching.student import ContractError, load_student
 
     chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
-    emit("step", step="import")
-    try:
-        student = load_student(
-            arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"], announce=emit
-        )
-    except ContractError as error:
-        emit("contract", message=str(error))
+    if (student := loaded_student(arguments, emit)) is None:
         return
     if run_check_events(student, arguments, emit, chosen, run_one, stop_kind="problem") is not None:
         emit("done")
@@ -81,33 +74,22 @@ def child_homework(arguments: dict, emit: Events) -> None:
     The checks that read what training trains run after the homework and take those facts from its first two phases
     (the same reading as the checks' own rehearsal, without tracing two more training steps); if the homework stops
     before, they rehearse."""
-    import numpy as np
 
     from tl_claims.teaching import checks, homework
-    from tl_claims.teaching.student import ContractError, StudentConfig, load_student
 
     chosen, run_one = list(checks.CHECKS.items()), checks.run_one  # taken before the student's code runs
     first = [(name, check) for name, check in chosen if name not in checks.REHEARSAL_CHECKS]
     later = [(name, check) for name, check in chosen if name in checks.REHEARSAL_CHECKS]
-    lang, work = arguments["lang"], Path(arguments["work"])
+    work = Path(arguments["work"])
     settings = homework.Settings(**{**arguments["settings"], "seeds": tuple(arguments["settings"]["seeds"])})
-    emit("step", step="import")
-    try:
-        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"], announce=emit)
-    except ContractError as error:
-        emit("contract", message=str(error))
+    if (student := loaded_student(arguments, emit)) is None:
         return
     pipeline = run_check_events(student, arguments, emit, first, run_one, stop_kind="checks_problem")
     emit("step", step="train", scale=settings.name)
     rehearsal, problem = None, None
     try:
         for seed in settings.seeds:
-            with np.load(homework.data_path(work, seed)) as data:
-                arrays = {name: data[name] for name in ("x_train", "y_train", "x_val", "y_val")}
-            config = StudentConfig(
-                settings.image_size, len(arguments["class_names"]), settings.batch_size, "imagenet", seed,
-                **arrays, class_names=tuple(arguments["class_names"]),
-            )  # fmt: skip
+            config = seed_config(arguments, seed, weights="imagenet")
             trained, facts = homework.train_seed(student, settings, config, work)
             rehearsal = rehearsal or facts
             emit("trained", backbone=student.backbone, **trained.fields())
@@ -129,33 +111,50 @@ def child_score(arguments: dict, emit: Events) -> None:
     import numpy as np
 
     from tl_claims.teaching import homework
-    from tl_claims.teaching.student import ContractError, StudentConfig, load_student
 
-    lang, work = arguments["lang"], Path(arguments["work"])
-    settings = arguments["settings"]
-    emit("step", step="import")
-    try:
-        student = load_student(arguments["path"], lang=lang, time_limit=arguments["call_timeout"], announce=emit)
-    except ContractError as error:
-        emit("contract", message=str(error))
+    work = Path(arguments["work"])
+    if (student := loaded_student(arguments, emit)) is None:
         return
     emit("step", step="score")
     with np.load(homework.test_images_path(work)) as data:
         x_test = data["x_test"]
     try:
-        for seed in settings["seeds"]:
-            with np.load(homework.data_path(work, seed)) as data:
-                arrays = {name: data[name] for name in ("x_train", "y_train", "x_val", "y_val")}
-            class_names = tuple(arguments["class_names"])
-            config = StudentConfig(
-                settings["image_size"], len(class_names), settings["batch_size"], None, seed, **arrays,
-                class_names=class_names,
-            )  # fmt: skip
+        for seed in arguments["settings"]["seeds"]:
+            config = seed_config(arguments, seed, weights=None)
             emit("scored", seed=seed, phases=homework.score_seed(student, config, x_test, work))
     except Exception as error:
         emit("problem", message=student.describe_error(error))
         return
     emit("done")
+
+
+def seed_config(arguments: dict, seed: int, weights: str | None):
+    """One seed's `StudentConfig`: its training and validation images as the grader wrote them, the scale's sizes."""
+    import numpy as np
+
+    from tl_claims.teaching import homework
+    from tl_claims.teaching.student import StudentConfig
+
+    with np.load(homework.data_path(Path(arguments["work"]), seed)) as data:
+        arrays = {name: data[name] for name in ("x_train", "y_train", "x_val", "y_val")}
+    settings, class_names = arguments["settings"], tuple(arguments["class_names"])
+    size, batch = settings["image_size"], settings["batch_size"]
+    return StudentConfig(size, len(class_names), batch, weights, seed, **arrays, class_names=class_names)
+
+
+def loaded_student(arguments: dict, emit: Events):
+    """The student's file imported under the per-call limits (each call announced to the parent), or None after a
+    `contract` event saying why it breaks the contract."""
+    from tl_claims.teaching.student import ContractError, load_student
+
+    emit("step", step="import")
+    try:
+        return load_student(
+            arguments["path"], lang=arguments["lang"], time_limit=arguments["call_timeout"], announce=emit
+        )
+    except ContractError as error:
+        emit("contract", message=str(error))
+        return None
 
 
 TASKS = {"checks": child_checks, "homework": child_homework, "score": child_score}
