@@ -28,14 +28,15 @@ TIMINGS = ("pre", "post-hoc")
 
 
 def claim_fields(claim: Claim) -> dict:
-    """What a claim registers, read from its code."""
-    primary = claim.variant(claim.primary_variant)
+    """What a claim registers, read from its code. A claim without a primary registers primary "" and the rule its
+    variants are read by (the claim's own or its threshold's), no known finding."""
+    primary = claim.variant(claim.primary_variant) if claim.primary_variant else replace(claim.variants[0], rule=None)
     return {
         "version": claim.version,
-        "primary": primary.name,
+        "primary": primary.name if claim.primary_variant else "",
         "rule": repr(claim.rule_for(primary)),
         "threshold": claim.threshold,
-        "expected": dict(primary.expected),
+        "expected": dict(primary.expected) if claim.primary_variant else {},
         "min_seeds": {variant.name: dict(variant.min_seeds) for variant in claim.variants if variant.min_seeds},
         "statement": claim.statement,
         "lesson_section": claim.lesson_section,

@@ -151,7 +151,9 @@ class Claim:
     variants: tuple[Variant, ...]
     metric: Metric = TEST_ACCURACY
     rule: Rule | None = None  # the claim type, when not read from the threshold (a band, an exact value)
-    primary: str = ""  # the variant that is the lesson's own reading (default: the first)
+    # The variant that is the lesson's own reading ("": the first). None where the lesson makes no claim to test (it
+    # only announces a topic): every variant is then exploratory, a direction reported, never a verdict on the lesson.
+    primary: str | None = ""
     smoke: tuple[str, ...] = ()  # variants run at smoke scale (default: all); one covers a shared code path
     version: int = 1  # bumped when the experiment changes; recorded in every row
     reading: str = ""  # how we read a vague claim into the rule above, when it needs saying
@@ -166,8 +168,8 @@ class Claim:
                 raise ValueError(f"claim {self.id!r} names an unknown variant {name!r}; variants: {names}")
 
     @property
-    def primary_variant(self) -> str:
-        return self.primary or self.variants[0].name
+    def primary_variant(self) -> str | None:
+        return self.variants[0].name if self.primary == "" else self.primary
 
     @property
     def smoke_variants(self) -> tuple[str, ...]:

@@ -6,7 +6,9 @@ before the model's own layers: Keras' MixUp (alpha 0.2), CutMix (Beta(1, 1) area
 strength 0.5), one variant each, at 25 images per class in the small-data regime of tl_claims.claims.small_data.
 MixUp and CutMix make soft labels, so those stages train with cross-entropy on probabilities; evaluation never mixes
 anything. The `*_stage1_only` variants keep the earlier measurement (stage 1 alone, the scale's n) as secondary rows.
-Rule: the direction (delta > 0), reported with the delta.
+Rule: the direction (delta > 0), reported with the delta. The lesson only announces these augmentations, with no
+claim or number, so no variant is a primary: every row is exploratory, a direction measured at this budget and never
+a verdict on the lesson (nor part of the family the primaries' verdicts are adjusted over).
 """
 
 from tl_claims.claims import small_data
@@ -37,13 +39,15 @@ EXPECTED_STAGE1_ONLY_ON_CPU = {"mixup": "INCONCLUSIVE", "cutmix": "REFUTED", "ra
 
 CLAIM = Claim(
     id="modern_augs",
-    statement="Modern augmentations (MixUp, CutMix, RandAugment) improve on the lesson's augmentation.",
+    statement="Modern augmentations (MixUp, CutMix, RandAugment), which the lesson announces without a claim: do "
+    "they improve on the lesson's augmentation?",
     lesson_section="Temas: MixUp, CutMix, RandAugment como augmentations modernas (anticipo)",
     metric=Metric("test accuracy after the recipe (stage1_only: after stage 1)", accuracy_and_train_accuracy),
     baseline=Arm("lesson augmentation", lambda trial: recipe(trial, None)),
     treatment=Arm("lesson augmentation + {augmentation}", lambda trial: recipe(trial, trial.params["augmentation"])),
     threshold=0.0,
-    version=2,
+    version=3,
+    primary=None,
     variants=(
         *(
             Variant(name, {"augmentation": name, "stage1_only": False}, expected={"cpu": EXPECTED_ON_CPU[name]})
@@ -59,8 +63,8 @@ CLAIM = Claim(
         ),
     ),
     smoke=("cutmix",),
-    reading="The lesson gives no number: verdict on the direction (treatment − baseline > 0), reported with the "
-    "delta. Settings per variant: "
+    reading="The lesson announces these augmentations without a claim: each row reports the direction "
+    "(treatment − baseline > 0) with the delta, none is a verdict on the lesson. Settings per variant: "
     + "; ".join(f"{name} {settings}" for name, settings in augment.BATCH_AUGMENTATIONS.items())
     + ".",
     advice="MixUp, CutMix and RandAugment are strong regularisers that usually need longer training than a short "
