@@ -89,6 +89,20 @@ def test_the_readme_shows_one_line_per_primary_under_its_configuration(tmp_path)
     assert "**cpu · b · d · 32 px · 4 per class · 3–10 seeds**, measured 2026-01-01 to 2026-12-02." in block
     assert "| `a` | A holds. |" in block and "| w |" not in block and "`w`" not in block
     assert "**cpu · b · d · 32 px · 8 per class · 3 seeds**, measured 2026-01-01." in block
+    assert "No verdict on the lesson" not in block  # every claim of these tables has its primary
+
+
+def test_a_claim_with_rows_but_no_primary_is_named_under_its_table(tmp_path):
+    root = make_checkout(tmp_path / "checkout")
+    rows = [
+        make_row(claim="a", scale_name="cpu", statement="A holds."),
+        make_row(claim="announced", variant="x", scale_name="cpu", primary=False),
+        make_row(claim="announced", variant="y", scale_name="cpu", primary=False),
+    ]
+    publish_rows(tmp_path, root, "cpu", rows)
+    block = published.split_block(root / "README.md", published.PRIMARIES)[1]
+    assert "| `a` | A holds. |" in block and "| `announced` |" not in block
+    assert block.count("No verdict on the lesson for `announced`: the lesson only announces the topic") == 1
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def primaries_block(published: list[Published]) -> str:
             primary = [row for row in group if row.get("primary")]
             if primary:
                 table = markdown_table([primary_line(row) for row in primary])
-                parts.append(f"**{configuration_title(group)}**, {measured_when(group)}.\n\n{table}\n")
+                parts.append(f"**{configuration_title(group)}**, {measured_when(group)}.\n\n{table}{unjudged(group)}\n")
         figure = (FIGURES_DIR / f"deltas-{scale.scale}.png").as_posix()
         parts.append(
             f"![Δ and its 95 % interval per claim and variant, {scale.scale} scale]({figure})\n\n"
@@ -153,6 +153,20 @@ def primaries_block(published: list[Published]) -> str:
             f"verdict;\nevery table in full: [{RESULTS_DOC.as_posix()}]({RESULTS_DOC.as_posix()}).\n"
         )
     return "\n" + ("\n".join(parts) if parts else NO_README_ROWS + "\n")
+
+
+def unjudged(rows: list[dict]) -> str:
+    """A sentence naming the claims of a table with rows but no primary (the lesson announces them without a claim,
+    so their rows are reported directions, not verdicts on the lesson); "" when every claim has one."""
+    with_primary = {row["claim"] for row in rows if row.get("primary")}
+    others = sorted({row["claim"] for row in rows} - with_primary)
+    if not others:
+        return ""
+    names = ", ".join(f"`{claim}`" for claim in others)
+    return (
+        f"\n\nNo verdict on the lesson for {names}: the lesson only announces the topic, with no claim to test; the "
+        "rows report a direction (exploratory rows, in the full table)."
+    )
 
 
 def primary_line(row: dict) -> dict:
