@@ -3,9 +3,10 @@ exactly the Monte Carlo error those replicates carry (computed in the simulation
 full count docs/statistics.md quotes.
 
 Pinned: the outlier and bimodal scenarios meet the false-confirmation and false-refutation bars for every claim type
-and plan; at the full count every scenario but the overlapping pools does, coverage holds its lower bar in and near
-the model, and the family's error stays under its bar where docs/statistics.md says it does. What fails is listed
-there, with its figures, not hidden here.
+and plan; the overlapping pools meet them against each pool's own Δ (the pool-conditional estimand) and report the
+coverage of the Δ over pools, short of 0.95; at the full count every scenario meets them but one listed setting,
+coverage holds its lower bar in the model and with overlapping pools, and the family's error stays under its bar
+where docs/statistics.md says it does. What fails is listed there, with its figures, not hidden here.
 """
 
 import json
@@ -18,6 +19,8 @@ from tl_claims.stats import family, scenarios, simulation
 
 SCENARIOS = {scenario.name: scenario for scenario in scenarios.default_scenarios()}
 SPLIT = ("outlier-seed", "collapse-25", "collapse-40", "take-off-10", "take-off-25", "take-off-40")
+OVERLAP = ("pool-overlap-50-of-200", "pool-overlap-100-of-200", "pool-overlap-200-of-200")
+MEAN_SHIFT = ("superiority", "non-inferiority", "band")
 IN_MODEL = ("typical", "noisy-seeds", "image-dominated", "hard-task", "heavy-tailed-t3")
 FAST_REPLICATES, FULL_REPLICATES = 100, 1000
 
@@ -45,6 +48,27 @@ def test_split_seeds_do_not_make_false_verdicts():
     assert row["unstable_rate"] > 0.5  # what keeps them out: the seeds-apart check
 
 
+def test_overlapping_pools_meet_the_bars_against_each_pools_own_delta():
+    """The estimand is pool-conditional: judged against its own pool's Δ, a row from an overlapping pool errs no
+    more than the bars allow and its interval covers at least 0.95 − 2 MCSE."""
+    document = _settings(FAST_REPLICATES, OVERLAP)
+    assert _bars_met(document, OVERLAP, ("false_confirm", "false_refute")) == []
+    for row in document["settings"]:
+        if "coverage" in row:
+            assert row["coverage"] >= 0.95 - row["bars"]["coverage_margin"] - 1e-9, row
+
+
+def test_the_delta_over_pools_is_what_the_interval_does_not_cover():
+    """At half the pool (100 of 200 per class) the population Δ is reported beside every mean-shift row, and the
+    intervals cover it clearly less often than 0.95 (by more than the bar's Monte Carlo margin)."""
+    document = _settings(FAST_REPLICATES, ["pool-overlap-100-of-200"])
+    rows = [row for row in document["settings"] if row["claim"] in MEAN_SHIFT]
+    assert rows and all("population_coverage" in row for row in rows)
+    for row in rows:
+        assert row["population_coverage"] < 0.95 - row["bars"]["coverage_margin"], row
+    assert "pool-conditional" in document["estimand"]
+
+
 def test_the_bars_widen_only_by_the_monte_carlo_error():
     (row, *_) = _settings(FAST_REPLICATES, ["typical"])["settings"]
     assert row["bars"]["error_max"] == pytest.approx(0.025 + 2 * np.sqrt(0.025 * 0.975 / FAST_REPLICATES), abs=1e-4)
@@ -58,6 +82,12 @@ def test_a_table_of_rows_on_their_bounds_errs_at_most_at_the_family_level():
     for row in family_rows:
         assert row["meets"]["family_wise_error"], row
         assert row["family_wise_error_unadjusted"] > row["family_wise_error"]  # Holm is what keeps it
+
+
+def test_a_table_from_one_pool_errs_within_its_bar_and_reports_the_error_over_pools():
+    row = simulation.run_family(SCENARIOS["pool-overlap-100-of-200"], np.random.default_rng(3), FAST_REPLICATES, 10)
+    assert row["meets"]["family_wise_error"], row
+    assert row["family_wise_error_population"] > row["bar"], row  # what the pool-conditional family excludes
 
 
 def test_holm_on_arrays_is_the_family_adjustment():
@@ -88,16 +118,20 @@ def test_command_line_reports_every_rate_with_its_error(capsys):
 @pytest.mark.cpu
 def test_full_count_meets_the_bars_docs_statistics_quotes():
     """The run docs/statistics.md quotes (`tl-claims stats simulate --json --replicates 1000 --relation boundary`).
-    Pinned: no false verdicts beyond the bar in any scenario but the overlapping pools; coverage at least
-    0.95 − 2 MCSE in and near the model; the family's error under its bar except where docs/statistics.md lists it
-    failing (40 % split seeds at 5 seeds, noisy seeds at 5, overlapping pools)."""
+    Pinned: no false verdicts beyond the bar and coverage at least 0.95 − 2 MCSE in the model and with overlapping
+    pools (pool-conditional), no false verdicts beyond the bar elsewhere, except the one setting docs/statistics.md
+    lists (50 of 200 under --seeds auto, noisy seeds' light interval); the family's error under its bar except where
+    it lists it failing (40 % split seeds at 5 seeds, noisy seeds at 5 and the two pools that inherit it)."""
     document = simulation.simulate(FULL_REPLICATES, seed=2024, relations=("boundary",), family_seeds=(5, 10))
-    no_overlap = [name for name in SCENARIOS if not SCENARIOS[name].pool_overlap]
-    assert _bars_met(document, no_overlap, ("false_confirm", "false_refute")) == []
+    known_rows = {("pool-overlap-50-of-200", "auto [5, 7, 10]")}
     for row in document["settings"]:
-        if row["scenario"] in IN_MODEL and "coverage" in row:
+        if (row["scenario"], row["plan"]) in known_rows:
+            continue
+        assert row["meets"].get("false_confirm", True) and row["meets"].get("false_refute", True), row
+        if row["scenario"] in IN_MODEL + OVERLAP and "coverage" in row:
             assert row["coverage"] >= 0.95 - 2 * row["coverage_mc_se"] - 1e-9, row
     known = {("noisy-seeds", "fixed 5"), ("collapse-40", "fixed 5"), ("take-off-40", "fixed 5")}
+    known |= {("pool-overlap-50-of-200", "fixed 5"), ("pool-overlap-100-of-200", "fixed 5")}
     for row in document["family"]:
-        if not SCENARIOS[row["scenario"]].pool_overlap and (row["scenario"], row["plan"]) not in known:
+        if (row["scenario"], row["plan"]) not in known:
             assert row["meets"]["family_wise_error"], row

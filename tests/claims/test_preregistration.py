@@ -23,6 +23,9 @@ SCALE_FIELDS = ("backbone", "dataset", "image_size", "n_train", "n_test", "stage
 # existed stay complete.
 OPTIONAL_SCALE_FIELDS = ("offline_backbone",)
 PROCEDURE_FIELDS = tuple(PROCEDURE)
+# Fields declared after their subject's first entry, registered by the entry that adds them (the code must still
+# equal the registration), so the entries written before them stay as written.
+ADDED_LATER = {"procedure verdicts": ("estimand",)}
 ABOUT = {"date", "claim", "scale", "procedure", "commit", "timing", "reason"}  # what an entry says about itself
 TIMINGS = ("pre", "post-hoc")
 
@@ -111,8 +114,8 @@ def test_entries_are_in_date_order():
 def test_every_claim_and_scale_is_first_registered_in_full(name):
     first = next((entry for entry in ENTRIES if subject(entry) == name), None)
     assert first is not None, f"{name} has no entry in {RECORD.name}: add one with every registered field"
-    fields = registered_fields(name)
-    assert set(fields) <= set(first), f"{name}'s first entry lacks {sorted(set(fields) - set(first))}"
+    fields = set(registered_fields(name)) - set(ADDED_LATER.get(name, ()))
+    assert fields <= set(first), f"{name}'s first entry lacks {sorted(fields - set(first))}"
 
 
 def test_the_code_declares_what_is_registered():

@@ -23,6 +23,7 @@ PROCEDURE = {
     "family": "Holm per table over primaries: confirmations at 2.5 %, refutations at 2.5 %",
     "split_seeds": f"UNSTABLE when two groups of seeds lie {SPLIT_T:g} within-group sds apart (mean-shift rules)",
     "exact": "decided only when every seed gives the same value",
+    "estimand": "pool-conditional: the typical run's Δ on seeds drawn from the row's training pool, over test images",
 }
 
 # Given the seed count of the next look, the outcomes (baseline, treatment) of all seeds so far, shape (seeds, images).

@@ -8,8 +8,11 @@ test-image sampling (a different test set). The first shrinks with more seeds; t
 by the number of test images.
 
 The estimand ("true Δ") is the expected difference over the population of training seeds and of test images: the
-number the lesson's claim is about. `summarize` estimates it with the two-way crossed variance components of D (see
-`summarize`); the choice over the crossed bootstrap was made by an earlier version of `tl-claims stats simulate`.
+number the lesson's claim is about. It is pool-conditional: the seeds are draws from the row's own fixed training
+pool (the data set the row names), so another photo collection is the replication table's question, not the
+interval's (docs/statistics.md, "Estimand"). `summarize` estimates it with the two-way crossed variance components
+of D (see `summarize`); the choice over the crossed bootstrap was made by an earlier version of
+`tl-claims stats simulate`.
 """
 
 import math
