@@ -245,7 +245,7 @@ SCALES: dict[str, Scale] = {
     # models per seed to the 17 the primaries train), and offline: the shipped tf_flowers photos (227 px, read at
     # 224) with EfficientNetB0 "imagenet" where Keras' weights file is on disk, else Lite0 (weights from its
     # package; B0's closest offline relative: native 224 px, 0.385 G multiply-adds a forward pass there, as B0).
-    # 80 training images per class: the 14 primaries then fit the claims' share of one 10-minute H100 call of
+    # 80 training images per class: the primaries then fit the claims' share of one 10-minute H100 call of
     # benchmarks/gpu_run.sh (about 8 minutes) with a minute to spare, by docs/gpu.md's estimate (100 per class: no
     # spare minute; 200: about 12 minutes). The photos' smallest class, roses, holds 429 distinct photos.
     "gpu": Scale(
