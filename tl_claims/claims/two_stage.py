@@ -67,7 +67,12 @@ CLAIM = Claim(
         Variant("lr_1e-4", {"learning_rate": 1e-4}),
         Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
         Variant("lr_1e-5_long", {"learning_rate": 1e-5, "min_steps": LONG_STAGE2_STEPS}),
-        Variant("lesson_budget", {"learning_rate": 1e-5, "bn_policy": "call_inference", "whole_pool": True}),
+        # On the photos (2026-12-07): −12.0 pp [−15.2, −8.8], stage 1 at 0.672 and the lesson's stage 2 at 0.552.
+        Variant(
+            "lesson_budget",
+            {"learning_rate": 1e-5, "bn_policy": "call_inference", "whole_pool": True},
+            expected={"cpu": "REFUTED"},
+        ),
     ),
     smoke=("lr_1e-5",),
     reading="the homework's criterion as stated: stage 2 − stage 1 ≥ 2 pp, on held-out test images",
