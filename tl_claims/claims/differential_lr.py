@@ -54,8 +54,8 @@ CLAIM = Claim(
     threshold=0.0,
     version=2,
     variants=(
-        # On the photos (2026-12-07): UNSTABLE, +1.0 pp. Seeds 0-2 chose 1e-4 on validation (Δ about −0.2 pp), seeds 3
-        # and 4 chose 1e-5 (+3.4, +5.2 pp): with 10 validation photos per class the tuned rate is itself a coin.
+        # On the photos (2026-12-07): UNSTABLE, +1.0 pp. Seeds 0, 1 and 4 chose 1e-4 on validation (Δ −2.0, −0.2,
+        # −1.2 pp), seeds 2 and 3 chose 1e-5 (+3.4, +5.2 pp): with 10 validation photos per class the choice is noisy.
         Variant(
             "vs_best_uniform",
             {"uniform_rates": LESSON_RATES, "uniform": "rate best on validation"},

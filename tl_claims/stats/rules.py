@@ -111,7 +111,8 @@ def split_seeds(summary: Summary, label: str) -> Verdict | None:
     if not flagged.any():
         return None
     low, high = summary.interval()
-    seeds = ", ".join(f"{index + 1} ({per_seed[index] * 100:+.1f} pp)" for index in np.flatnonzero(flagged))
+    # A row's seeds are 0, 1, ... in order (every preset, --seeds N, --seeds auto), so a position is the seed's name.
+    seeds = ", ".join(f"seed {index} ({per_seed[index] * 100:+.1f} pp)" for index in np.flatnonzero(flagged))
     note = (
         f"seeds apart from the rest: {seeds}; median seed {float(np.median(per_seed)) * 100:+.1f} pp. "
         "A typical run's Δ is not one number here: how often a run fails is a risk claim"
