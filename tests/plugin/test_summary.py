@@ -24,15 +24,16 @@ def _rows(results_dir: Path) -> list[dict]:
 
 # Each xdist worker writes the thread counts its TensorFlow was given (session.share_cores_between_workers) when its
 # session starts, after the plugin's pytest_configure: the run that compares the tables checks the cores' share too.
+# TensorFlow is imported in the workers only: the controller, which runs no claim, never imports it.
 THREADS_PROBE = """
 import os
-
-import tensorflow as tf
 
 
 def pytest_sessionstart(session):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
+        import tensorflow as tf
+
         threading = tf.config.threading
         counts = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
         with open(os.path.join({folder!r}, worker + ".threads"), "w") as handle:
