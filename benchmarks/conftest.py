@@ -28,7 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "bench_full: measured by `make bench` only; the fast suite's smoke run (--benchmark-disable) leaves it out",
     )
     config.stash[RECORDS] = []
-    config.stash[STARTED] = bench.thread_settings()
+    # Only a timed run reports them; TensorFlow's import (seconds) is spared where nothing is timed (make test).
+    config.stash[STARTED] = {} if _benchmarks_disabled(config) else bench.thread_settings()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

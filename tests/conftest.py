@@ -1,16 +1,30 @@
 """Helpers shared by the tests: a tiny backbone that trains in well under a second, labs' cache folders, and file
-modes set for one test."""
+modes set for one test.
 
+Keras is imported inside the helpers that use it: pytest loads this file in every process that is given a path under
+tests/, pytest-xdist's controller included, and that process need not import TensorFlow."""
+
+from __future__ import annotations
+
+import importlib
 import itertools
+from typing import TYPE_CHECKING
 
-import keras
 import pytest
 
-from tl_claims import backbones
-from tl_claims.backbones.spec import BackboneSpec, center_127_scale_128
 from tl_claims.core.paths import default_cache_dir
 
+if TYPE_CHECKING:
+    import keras
+
+    from tl_claims.backbones.spec import BackboneSpec
+
 TINY = "tiny_bn_test"
+
+# numpy's extension modules load once per process, and pytester drops the modules a test imported: numpy's lazily
+# loaded ones are loaded here, before any test (Keras' import did it when this file imported Keras).
+for module in ("numpy.fft", "numpy.random"):
+    importlib.import_module(module)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -22,6 +36,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> keras.Model:
     """Two conv → BatchNorm → ReLU blocks: enough to check recipes and Keras' behaviour, not pretrained weights."""
+    import keras
+
     inputs = keras.Input((image_size, image_size, 3))
     x = inputs
     for index, filters in enumerate((4, 8)):
@@ -33,6 +49,8 @@ def tiny_base(image_size: int, include_top: bool, weights, cache_dir=None) -> ke
 
 def tiny_spec() -> BackboneSpec:
     """The tiny base as a backbone (random weights only)."""
+    from tl_claims.backbones.spec import BackboneSpec, center_127_scale_128
+
     return BackboneSpec(
         name=TINY,
         input_range=(-1.0, 1.0),
@@ -46,6 +64,8 @@ def tiny_spec() -> BackboneSpec:
 @pytest.fixture
 def tiny_backbone(monkeypatch) -> str:
     """Registers the tiny base as a backbone for one test; returns its name."""
+    from tl_claims import backbones
+
     monkeypatch.setitem(backbones.REGISTRY, TINY, tiny_spec())
     return TINY
 

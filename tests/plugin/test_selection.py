@@ -1,7 +1,8 @@
 """Which tests a run selects (tl_claims/plugin/selection.py): markers, the fast-suite default, node ids, --lf, and
-make verify's and make explore's claims, longest first."""
+make verify's and make explore's claims, longest first; and `-m gpu` without a GPU, every claim skipped."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -86,11 +87,15 @@ RECORDED = {  # claim case -> the seconds of its recorded rows, oldest run first
 SELECTIONS = ("cpu and not exploratory", "cpu and exploratory")  # make verify's, make explore's
 
 
+GPU_RUN = "-m gpu"  # the gpu scale's run, beside the collections
+
+
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
-    """This checkout's claim tests collected with its pyproject.toml and conftest.py, in one process (TensorFlow's
-    import is most of a collection's time): each of SELECTIONS with RECORDED's rows in the results folder, then
-    NODE_ID. The process and each collection's output, by selection (NODE_ID's by the id)."""
+def claim_runs(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """This checkout's claim tests run with its pyproject.toml and conftest.py, all in one process (TensorFlow's
+    import is most of each run's time): collected for each of SELECTIONS with RECORDED's rows in the results folder,
+    NODE_ID collected, and the gpu scale run with no GPU visible (GPU_RUN). The process and each run's output, by
+    label (the selection, the node id, GPU_RUN)."""
     from dataclasses import replace
 
     from test_row import make_row
@@ -102,40 +107,56 @@ def collected(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict[str, 
         for run, value in enumerate(seconds):
             row = make_row(case.split("-")[0], run_id=f"2026010{run}T000000-1", scale_name="cpu", seconds=value)
             rowfile.append_row(results, replace(row, node_id=NODE.format(case)))
-    runs = [["tests/claims/test_claims.py", "-m", selection, "--results-dir", str(results)] for selection in SELECTIONS]
+    claims = "tests/claims/test_claims.py"
+    collect = ["--results-dir", str(results), "--collect-only"]
+    runs = {selection: [claims, "-m", selection, *collect] for selection in SELECTIONS}
+    runs[NODE_ID] = [NODE_ID, "--collect-only"]
+    runs[GPU_RUN] = [claims, "-m", "gpu", "-rs", "--results-dir", str(tmp_path_factory.mktemp("gpu_results"))]
     code = (
         "import json, sys, pytest\n"
-        "for arguments in json.loads(sys.argv[1]):\n"
-        "    print('collection:', arguments[2] if '-m' in arguments else arguments[0], flush=True)\n"
-        "    code = pytest.main([*arguments, '--collect-only', '-q', '-p', 'no:cacheprovider'])\n"
+        "for label, arguments in json.loads(sys.argv[1]).items():\n"
+        "    print('run:', label, flush=True)\n"
+        "    code = pytest.main([*arguments, '-q', '-p', 'no:cacheprovider'])\n"
         "    assert code == 0, code\n"
     )
-    command = [sys.executable, "-c", code, json.dumps([*runs, [NODE_ID]])]
-    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    command = [sys.executable, "-c", code, json.dumps(runs)]
+    hidden_gpus = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # with a GPU, `-m gpu` would train every claim
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=hidden_gpus, capture_output=True, text=True, timeout=300, check=False
+    )
     outputs: dict[str, str] = {}
     for line in result.stdout.splitlines(keepends=True):
-        if line.startswith("collection: "):
-            current = line.removeprefix("collection: ").strip()
+        if line.startswith("run: "):
+            current = line.removeprefix("run: ").strip()
             outputs[current] = ""
         elif outputs:
             outputs[current] += line
     return result, outputs
 
 
-def test_a_claim_node_id_is_collected_with_the_repository_configuration(collected):
+def test_a_claim_node_id_is_collected_with_the_repository_configuration(claim_runs):
     """End to end with this checkout's pyproject.toml and conftest.py: the id `pytest` prints for a failed claim."""
-    result, outputs = collected
+    result, outputs = claim_runs
     assert result.returncode == 0, result.stdout + result.stderr
     assert NODE_ID in outputs[NODE_ID] and "deselected" not in outputs[NODE_ID]
 
 
-def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(collected):
+def test_gpu_scale_skips_every_claim_without_a_gpu(claim_runs):
+    result, outputs = claim_runs
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = outputs[GPU_RUN].splitlines()
+    outcomes = pytest.RunResult.parse_summary_nouns(lines)
+    assert outcomes.get("skipped", 0) >= 4 and "passed" not in outcomes and "failed" not in outcomes
+    pytest.LineMatcher(lines).fnmatch_lines(["*no GPU visible*"])
+
+
+def test_make_verify_selects_every_claims_primary_and_make_explore_the_rest(claim_runs):
     """`-m "cpu and not exploratory"` (make verify) collects one cpu case per claim, its primary; `-m "cpu and
     exploratory"` (make explore) every other cpu variant; together, the whole cpu table. The claims come never
     recorded first, in registry order, then longest first by their latest recorded row's seconds."""
     from tl_claims.claims.registry import CLAIMS
 
-    result, outputs = collected
+    result, outputs = claim_runs
     assert result.returncode == 0, result.stdout + result.stderr
     cases = {selection: [] for selection in SELECTIONS}
     for selection in SELECTIONS:

@@ -24,15 +24,16 @@ def _rows(results_dir: Path) -> list[dict]:
 
 # Each xdist worker writes the thread counts its TensorFlow was given (session.share_cores_between_workers) when its
 # session starts, after the plugin's pytest_configure: the run that compares the tables checks the cores' share too.
+# TensorFlow is imported in the workers only: the controller, which runs no claim, never imports it.
 THREADS_PROBE = """
 import os
-
-import tensorflow as tf
 
 
 def pytest_sessionstart(session):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
+        import tensorflow as tf
+
         threading = tf.config.threading
         counts = threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()
         with open(os.path.join({folder!r}, worker + ".threads"), "w") as handle:
@@ -71,21 +72,45 @@ def test_two_xdist_workers_give_the_same_table_as_a_serial_run(pytester, tmp_pat
     assert threads == {"gw0": f"{share} {share}", "gw1": f"{share} {share}"}
 
 
+# Two claim tests at smoke scale whose arms measure constants: what a row is made of does not matter to the plugin
+# that records it, and no model is trained.
+TWO_TOY_CLAIMS = """
+import numpy as np
+
+from tl_claims.claims.base import Arm, Claim, Measurement, Metric, Variant
+
+
+def claim(claim_id):
+    arm = lambda label, value: Arm(label, lambda trial: Measurement.of(np.full(20, value)))
+    return Claim(id=claim_id, statement="s", lesson_section="l", metric=Metric("m"), threshold=0.0,
+                 baseline=arm("low", 0.5), treatment=arm("high", 0.8), variants=(Variant("default"),), advice="a")
+
+
+def test_first(verify_claim):
+    verify_claim(claim("first"), "default", "smoke")
+
+
+def test_second(verify_claim):
+    verify_claim(claim("second"), "default", "smoke")
+"""
+
+
 def test_a_run_killed_midway_keeps_its_finished_rows(pytester, tmp_path):
     """The process dies hard after the first claim test: no session end, yet its row is on disk for `report`."""
     pytester.makepyfile(
-        die_after_first_test=("import os\ndef pytest_runtest_logfinish(nodeid, location):\n    os._exit(9)\n")
+        test_two_claims=TWO_TOY_CLAIMS,
+        die_after_first_test="import os\ndef pytest_runtest_logfinish(nodeid, location):\n    os._exit(9)\n",
     )
     results_dir = tmp_path / "results"
     result = pytester.runpytest_subprocess(
-        str(CLAIM_TESTS), *SMOKE_PAIR, "-p", "die_after_first_test", "--results-dir", str(results_dir)
+        "-p", "tl_claims.plugin.hooks", "-p", "die_after_first_test", "--results-dir", str(results_dir)
     )
     assert result.ret == 9
     assert not (results_dir / "smoke" / "claims.csv").exists()  # the session never finished
     from tl_claims.results import assembly, rowfile
 
-    assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["preprocessing"]
-    assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["preprocessing"]
+    assert [row["claim"] for row in rowfile.read_rows(results_dir / "smoke")] == ["first"]
+    assert list(assembly.assemble(results_dir, "smoke")["claim"]) == ["first"]
 
 
 def _row(claim: str, verdict: str, delta: float, primary: bool = True, **fields) -> dict:

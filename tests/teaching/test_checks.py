@@ -13,7 +13,7 @@ import pytest
 from student_styles import BUG_CHECKS
 
 from tl_claims.core.paths import REPO_ROOT
-from tl_claims.teaching import checks, input_checks, rehearsal, training_checks
+from tl_claims.teaching import checks, input_checks, messages, rehearsal, training_checks
 from tl_claims.teaching.checks import CHECKS, parametrize_with_checks, run_checks
 from tl_claims.teaching.pipeline import CheckFailure, Pipeline
 from tl_claims.teaching.student import ContractError, load_student, probe_config
@@ -41,6 +41,11 @@ EXAMPLE_BUGS = {
 def failed(table) -> set[str]:
     assert set(table["status"]) <= {"passed", "failed"}, table.to_dict("records")
     return set(table.loc[table["status"] == "failed", "check"])
+
+
+def test_the_names_that_report_the_checks_are_the_checks_in_their_order():
+    """`pytest --student`'s process reports the checks by these names without importing the checks (Keras)."""
+    assert tuple(CHECKS) == messages.CHECK_NAMES
 
 
 def test_a_correct_tiny_pipeline_passes_every_check(tiny, tmp_path):

@@ -61,6 +61,11 @@ KERAS3_BN_PITFALL = {
     ),
 }
 
+# The teaching checks' names in the order they run (tl_claims/teaching/checks.py's CHECKS, kept in step by
+# tests/teaching/test_checks.py): what reports the checks without running them (`pytest --student`'s process, whose
+# child runs them) reads the names here and never imports Keras, which costs seconds.
+CHECK_NAMES = tuple(TITLES["en"])
+
 BN_FIX_CODE = (
     "for layer in base.layers:\n"
     "          if isinstance(layer, keras.layers.BatchNormalization):\n"

@@ -292,7 +292,6 @@ def tail(path: Path, depth: int, with_suffix: bool) -> str:
 def run_checks_in_child(config: pytest.Config, path: Path, lang: str):
     """The teaching checks on the student's file, in a child process; a broken contract is a usage error."""
     from tl_claims.teaching import sandbox
-    from tl_claims.teaching.checks import CHECKS
 
     seconds = call_timeout(config)
     arguments = dict(
@@ -301,7 +300,7 @@ def run_checks_in_child(config: pytest.Config, path: Path, lang: str):
         image_size=config.getoption("--image-size") or CHECK_IMAGE_SIZE,
         call_timeout=seconds,
     )
-    limit = seconds * sandbox.CHECK_CALLS + sandbox.STARTUP_SECONDS * len(CHECKS) / 3
+    limit = seconds * sandbox.CHECK_CALLS + sandbox.STARTUP_SECONDS * len(messages.CHECK_NAMES) / 3
     report = sandbox.run_child("checks", arguments, seconds=limit)
     if report.contract is not None:
         raise pytest.UsageError(f"--student {path}: {report.contract}")
@@ -437,13 +436,11 @@ def check_verdicts(report, lang: str) -> dict[str, tuple[str, str]]:
     died, timed out, the pipeline could not be built, or the student's code changed the harness), the rest refer
     to it.
     """
-    from tl_claims.teaching.checks import CHECKS
-
     verdicts: dict[str, tuple[str, str]] = {}
     errors: dict[str, str] = {}
     problem = report.checks_problem(lang) or messages.text(lang, "child_missing")
     reported_in = None
-    for name in CHECKS:
+    for name in messages.CHECK_NAMES:
         row = report.rows.get(name)
         if row is None:
             later = messages.text(lang, "not_run_after", check=reported_in)

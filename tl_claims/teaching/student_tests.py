@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tl_claims.teaching.checks import CHECKS
+from tl_claims.teaching.messages import CHECK_NAMES
 from tl_claims.teaching.plugin import CHECK_REPORT, STUDENTS, check_verdicts, lang_of
 
 
@@ -19,7 +19,7 @@ def verdicts(request: pytest.FixtureRequest) -> dict[str, tuple[str, str]]:
     return check_verdicts(request.config.stash[CHECK_REPORT], lang_of(request.config))
 
 
-@pytest.mark.parametrize("check_name", list(CHECKS))
+@pytest.mark.parametrize("check_name", CHECK_NAMES)
 def test_check(check_name: str, verdicts: dict[str, tuple[str, str]]) -> None:
     outcome, message = verdicts[check_name]
     if outcome == "not run":
