@@ -1,5 +1,7 @@
 """Option checks (tl_claims/plugin/options.py): a bad option stops the session at start, in one sentence."""
 
+import importlib
+
 import pytest
 
 
@@ -51,9 +53,11 @@ def test_a_read_only_progress_log_stops_the_session_at_start(plugin_pytester, ch
 
 
 def test_a_tfds_data_set_without_tensorflow_names_the_way_out(monkeypatch):
-    from tl_claims.core import install_check
     from tl_claims.plugin import options
 
+    # The module the check imports at call time is sys.modules' entry; the in-process pytester runs of this file can
+    # leave the package's attribute pointing at an earlier copy, so patch the entry itself.
+    install_check = importlib.import_module("tl_claims.core.install_check")
     monkeypatch.setattr(install_check, "has_tensorflow", lambda: False)
     with pytest.raises(pytest.UsageError, match=r"tfds:tf_flowers: tfds:tf_flowers needs TensorFlow.*folder:PATH"):
         options.check_data_source("tfds:tf_flowers", cache_dir=None)
