@@ -4,9 +4,10 @@ full count docs/statistics.md quotes.
 
 Pinned: the outlier and bimodal scenarios meet the false-confirmation and false-refutation bars for every claim type
 and plan; the overlapping pools meet them against each pool's own Δ (the pool-conditional estimand) and report the
-coverage of the Δ over pools, short of 0.95; at the full count every scenario meets them but one listed setting,
-coverage holds its lower bar in the model and with overlapping pools, and the family's error stays under its bar
-where docs/statistics.md says it does. What fails is listed there, with its figures, not hidden here.
+coverage of the Δ over pools, short of 0.95; at the full count every scenario meets them, coverage holds its lower
+bar in the model and with overlapping pools, and the family's error stays under its bar everywhere but where
+docs/statistics.md lists it failing (40 % split seeds at 5 seeds). What fails is listed there, with its figures, not
+hidden here: that and the conservative coverage at 5 seeds (above the upper bar) the df rule costs.
 """
 
 import json
@@ -118,20 +119,15 @@ def test_command_line_reports_every_rate_with_its_error(capsys):
 @pytest.mark.cpu
 def test_full_count_meets_the_bars_docs_statistics_quotes():
     """The run docs/statistics.md quotes (`tl-claims stats simulate --json --replicates 1000 --relation boundary`).
-    Pinned: no false verdicts beyond the bar and coverage at least 0.95 − 2 MCSE in the model and with overlapping
-    pools (pool-conditional), no false verdicts beyond the bar elsewhere, except the one setting docs/statistics.md
-    lists (50 of 200 under --seeds auto, noisy seeds' light interval); the family's error under its bar except where
-    it lists it failing (40 % split seeds at 5 seeds, noisy seeds at 5 and the two pools that inherit it)."""
+    Pinned: no false verdicts beyond the bar anywhere, coverage at least 0.95 − 2 MCSE in the model and with
+    overlapping pools (pool-conditional); the family's error under its bar except where docs/statistics.md lists it
+    failing (40 % split seeds at 5 seeds, where 1 % of rows have every seed split off and look clean)."""
     document = simulation.simulate(FULL_REPLICATES, seed=2024, relations=("boundary",), family_seeds=(5, 10))
-    known_rows = {("pool-overlap-50-of-200", "auto [5, 7, 10]")}
     for row in document["settings"]:
-        if (row["scenario"], row["plan"]) in known_rows:
-            continue
         assert row["meets"].get("false_confirm", True) and row["meets"].get("false_refute", True), row
         if row["scenario"] in IN_MODEL + OVERLAP and "coverage" in row:
             assert row["coverage"] >= 0.95 - 2 * row["coverage_mc_se"] - 1e-9, row
-    known = {("noisy-seeds", "fixed 5"), ("collapse-40", "fixed 5"), ("take-off-40", "fixed 5")}
-    known |= {("pool-overlap-50-of-200", "fixed 5"), ("pool-overlap-100-of-200", "fixed 5")}
+    known = {("collapse-40", "fixed 5"), ("take-off-40", "fixed 5")}
     for row in document["family"]:
         if (row["scenario"], row["plan"]) not in known:
             assert row["meets"]["family_wise_error"], row

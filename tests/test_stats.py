@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from scipy.stats import chi2 as scipy_chi2
 from scipy.stats import t as scipy_t
 
 from tl_claims.stats import intervals
@@ -48,16 +49,59 @@ def test_variance_is_the_seed_term_plus_the_image_term():
 
 
 def test_satterthwaite_degrees_of_freedom_by_hand():
+    """Satterthwaite's df with the seed term at its 90 % upper limit; the variance itself is the estimate."""
     rng = np.random.default_rng(3)
     delta = rng.normal(0, 1, (4, 50)) + rng.normal(0, 3, (4, 1)) + rng.normal(0, 3, (1, 50))
     summary = intervals.summarize(np.zeros_like(delta), delta)
     ms_s, ms_i, ms_r = intervals.mean_squares(delta)
     cells = delta.size
     seed_term, image_term = ms_s / cells, (ms_i - ms_r) / cells
-    expected = (seed_term + image_term) ** 2 / (seed_term**2 / 3 + (ms_i**2 / 49 + ms_r**2 / (3 * 49)) / cells**2)
+    seed_limit = seed_term * 3 / scipy_chi2.ppf(0.10, 3)
+    expected = (seed_limit + image_term) ** 2 / (seed_limit**2 / 3 + (ms_i**2 / 49 + ms_r**2 / (3 * 49)) / cells**2)
     assert summary.df == pytest.approx(expected)
+    plain = (seed_term + image_term) ** 2 / (seed_term**2 / 3 + (ms_i**2 / 49 + ms_r**2 / (3 * 49)) / cells**2)
+    assert 3 <= summary.df < plain  # between the seeds' own df and plain Satterthwaite's
     half = summary.ci_high - summary.delta
     assert half == pytest.approx(float(scipy_t.isf(0.025, expected)) * math.sqrt(seed_term + image_term))
+
+
+DRAWS = 400_000
+
+
+def _tail_rates(seeds: int, seed_share: float, alphas: tuple[float, ...], plain: bool = False) -> list[float]:
+    """How often the one-sided test at each of `alphas` rejects a true null when the seeds carry `seed_share` of
+    Var(Δ̂) (their term estimated with S − 1 df, the test images' with a thousand) and the rest is the test images'."""
+    rng = np.random.default_rng(seeds)
+    n_images, cells = 1000, seeds * 1000
+    z, chi = rng.standard_normal(DRAWS), rng.chisquare(seeds - 1, DRAWS)
+    ms_resid = np.full(DRAWS, 1e-9)
+    ms_seed = cells * seed_share * chi / (seeds - 1)
+    ms_image = np.full(DRAWS, cells * (1 - seed_share)) + ms_resid
+    variance, dof = intervals.batch_variance_components(ms_seed, ms_image, ms_resid, seeds, n_images)
+    if plain:  # Satterthwaite's df from the estimates themselves
+        dof = variance**2 / ((ms_seed / cells) ** 2 / (seeds - 1))
+    pivot = z / np.sqrt(variance)
+    return [float(np.mean(pivot > scipy_t.isf(alpha, dof))) for alpha in alphas]
+
+
+def _bar(alpha: float) -> float:
+    return alpha + 3 * math.sqrt(alpha * (1 - alpha) / DRAWS)
+
+
+@pytest.mark.parametrize("seeds", [5, 7, 10])
+def test_the_t_quantile_keeps_its_level_at_every_seed_share(seeds):
+    """The df rule's property: at most the nominal rejection rate (within 3 Monte Carlo errors), whatever share of
+    the variance the seeds carry (all of it: the paired t over seeds, exact by construction), at the 2.5 % of one
+    row and the 0.2 % of Holm's first step over 12 rows."""
+    for share in (0.95, 0.9, 0.8, 0.5, 0.2):
+        one_row, holm_first = _tail_rates(seeds, share, (0.025, 0.002))
+        assert one_row <= _bar(0.025) and holm_first <= _bar(0.002), (share, one_row, holm_first)
+
+
+def test_plain_satterthwaite_df_are_liberal_with_few_seeds():
+    """Why the seed term is taken at its upper limit: with 5 seeds carrying 90 % of the variance, df estimated from
+    the same mean square as the standard error reject a true null more than twice as often at Holm's 0.2 %."""
+    assert _tail_rates(5, 0.9, (0.002,), plain=True)[0] > 2 * 0.002
 
 
 def test_with_no_image_component_the_interval_is_the_paired_t_over_seeds():

@@ -19,7 +19,10 @@ from tl_claims.stats.stability import SPLIT_T
 # How a row's verdict and a table's family are decided, as pre-registered (tl_claims/claims/preregistration.toml,
 # subject `procedure = "verdicts"`): changing any of these changes verdicts, so it needs a dated entry there.
 PROCEDURE = {
-    "interval": "paired, seeds x test images (variance components, Satterthwaite t), 95 %",
+    "interval": (
+        "paired, seeds x test images (variance components; t, Satterthwaite df at the seed term's 90 % upper limit), "
+        "95 %"
+    ),
     "family": "Holm per table over primaries: confirmations at 2.5 %, refutations at 2.5 %",
     "split_seeds": f"UNSTABLE when two groups of seeds lie {SPLIT_T:g} within-group sds apart (mean-shift rules)",
     "exact": "decided only when every seed gives the same value",
