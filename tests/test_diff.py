@@ -75,3 +75,19 @@ def test_nothing_to_compare_is_one_clear_error(tmp_path, capsys):
 @pytest.fixture(autouse=True)
 def _only_the_diff_command(monkeypatch):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ["tl_claims.results.diff"])
+
+
+def test_a_risk_row_is_compared_on_its_failing_share_not_its_mean_delta():
+    """A risk row's interval is over the share of failing seeds: the same share with the same mean Δ is no shift."""
+    risk = {"rule": "risk P(...) > 20%", "delta": 0.374, "estimate": 1.0, "ci_low": 0.478, "ci_high": 1.0}
+    risk["confidence"] = 0.95
+    assert not diff.shifted(risk, dict(risk))
+    assert diff.shifted(risk, {**risk, "estimate": 0.2, "ci_low": 0.01, "ci_high": 0.4})
+
+
+def test_a_primary_that_keeps_its_raw_verdict_but_loses_the_adjusted_one_is_a_change():
+    before = {"claim": "c", "variant": "v", "verdict": "INFERIOR", "adjusted": "INFERIOR", "delta": -0.06}
+    after = {**before, "adjusted": "INCONCLUSIVE"}
+    assert diff.classify(before, after) == "verdict changed"
+    assert diff.classify(before, dict(before, ci_low=None)) != "verdict changed"
+    assert diff._verdict_text(after) == "INFERIOR (adjusted INCONCLUSIVE)"

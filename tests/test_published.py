@@ -9,6 +9,7 @@ from test_row import make_row
 
 from tl_claims.core.paths import REPO_ROOT
 from tl_claims.results import assembly, published, rowfile
+from tl_claims.stats import intervals
 
 
 def test_the_checkouts_generated_blocks_are_what_its_tracked_rows_give():
@@ -164,3 +165,13 @@ def test_the_replication_summary_is_an_escaped_table_then_its_legend():
     assert "| claim | variant | d1 × x | d2 × x | replicated |\n|---|---|---|---|---|\n| a\\|b | v |" in text
     assert "| replicated |\n\n`replicated`:" in text
     assert published.replication_summary(rows[:1]) == ""
+
+
+def test_the_interval_line_names_what_the_rows_were_decided_with():
+    """A table measured before the interval changed says so, row counts and all; a table of one method names it."""
+    current, earlier = intervals.VC_METHOD, "an older interval (Satterthwaite df)"
+    same = published.interval_line([{"ci_method": current}, {"ci_method": current + "; no variation observed"}])
+    assert same == f"Interval: {current}, 95 %."
+    mixed = published.interval_line([{"ci_method": earlier}] * 2 + [{"ci_method": current}])
+    assert mixed.startswith("Intervals, 95 %") and "(2 rows, an earlier method" in mixed
+    assert f"{current} (1 row)" in mixed

@@ -3,9 +3,10 @@ data set, new code).
 
 A and B are results folders (`results/`, or one scale's `results/cpu/`) or assembled `claims.json` files. Rows are
 matched by claim, variant and configuration (scale, backbone, data set, image size, training images per class; the
-number of seeds may differ and is shown). Changed verdicts come first, then shifts larger than the intervals (each
-run's Δ outside the other's 95 % interval; for exact rows any change), then rows found in one run only.
-`--fail-on-change` makes either of the first two an exit status of 1, for CI.
+number of seeds may differ and is shown). Changed verdicts come first (the raw verdict, or the verdict after the
+table's Holm adjustment: a primary can keep its raw verdict and lose the adjusted one), then shifts larger than the
+intervals (each run's Δ outside the other's 95 % interval; for exact rows any change), then rows found in one run
+only. `--fail-on-change` makes either of the first two an exit status of 1, for CI.
 """
 
 from __future__ import annotations
@@ -103,17 +104,26 @@ def classify(a: dict | None, b: dict | None) -> str:
         return "only in B"
     if b is None:
         return "only in A"
-    if a.get("verdict") != b.get("verdict"):
+    if a.get("verdict") != b.get("verdict") or a.get("adjusted", a.get("verdict")) != b.get(
+        "adjusted", b.get("verdict")
+    ):
         return "verdict changed"
     return "shift beyond intervals" if shifted(a, b) else "within intervals"
 
 
 def shifted(a: dict, b: dict) -> bool:
-    """Each run's Δ lies outside the other's interval; without an interval on either side, any change of Δ."""
+    """Each run's estimate lies outside the other's interval; without an interval on either side, any change of Δ.
+    The estimate is what the interval is about: Δ, or a risk row's failing share (its `estimate`)."""
     interval_a, interval_b = _interval(a), _interval(b)
     if interval_a is None or interval_b is None:
         return not math.isclose(float(a["delta"]), float(b["delta"]), abs_tol=1e-9)
-    return not _inside(float(a["delta"]), interval_b) and not _inside(float(b["delta"]), interval_a)
+    return not _inside(_estimate(a), interval_b) and not _inside(_estimate(b), interval_a)
+
+
+def _estimate(row: dict) -> float:
+    value = row.get("estimate")
+    is_risk = str(row.get("rule", "")).startswith("risk")
+    return float(value if is_risk and isinstance(value, int | float) else row["delta"])
 
 
 def _interval(row: dict) -> tuple[float, float] | None:
@@ -147,9 +157,15 @@ def change_cells(change: Change) -> dict[str, object]:
         _delta_text(a),
         _delta_text(b),
         shift,
-        f"{a.get('verdict', '–')} → {b.get('verdict', '–')}",
+        f"{_verdict_text(a)} → {_verdict_text(b)}",
     )
     return dict(zip(COLUMNS, cells))
+
+
+def _verdict_text(row: dict) -> str:
+    """The raw verdict, and the adjusted one beside it where Holm's adjustment changed it."""
+    verdict, adjusted = row.get("verdict", "–"), row.get("adjusted")
+    return f"{verdict} (adjusted {adjusted})" if adjusted and adjusted != verdict else str(verdict)
 
 
 def _configuration_text(row: dict) -> str:

@@ -15,6 +15,7 @@ fewer rows (unless forced); a scale the results folder has no rows for keeps its
 """
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,13 +214,29 @@ def scale_section(scale: Published) -> str:
     figure = (FIGURES_DIR.relative_to("docs") / f"deltas-{scale.scale}.png").as_posix()
     return (
         f"## {scale.scale} scale\n\n{provenance_summary(scale.rows, scale.environment)}"
-        f"\nInterval: {intervals.CHOSEN_METHOD}, 95 % (a row's `ci_method` says where it differs). `metric` is "
+        f"\n{interval_line(scale.rows)} `metric` is "
         "what the arms' means measure; each row's claim type and bound is its `rule`; `adjusted` is the verdict "
         "after Holm's adjustment over the primary rows (one per claim) of its table; exploratory and deterministic "
         f"rows are not adjusted.\n\n![Δ and its 95 % interval per claim and variant, {scale.scale} scale]({figure})\n\n"
         + replication_summary(scale.rows)
         + grouped_markdown(scale.rows, scale.skipped, heading="###")
     )
+
+
+def interval_line(rows: list[dict]) -> str:
+    """The interval the rows were decided with, from their own `ci_method`: rows recorded under an earlier method
+    keep it (a table can mix them until it is measured again), and the line says how many carry each."""
+    methods = Counter(str(row.get("ci_method") or intervals.CHOSEN_METHOD).split(";")[0] for row in rows)
+    if len(methods) <= 1:
+        method = next(iter(methods), intervals.CHOSEN_METHOD)
+        return f"Interval: {method}, 95 %."
+    current = {intervals.VC_METHOD, intervals.SEED_ONLY_METHOD, intervals.BOOTSTRAP_METHOD}
+    earlier = ", an earlier method: docs/statistics.md"
+    listed = "; ".join(
+        f"{method} ({count} row{'s' * (count != 1)}{'' if method in current else earlier})"
+        for method, count in methods.most_common()
+    )
+    return f"Intervals, 95 %, as each row's `ci_method` records: {listed}."
 
 
 def replication_summary(rows: list[dict]) -> str:
