@@ -173,5 +173,5 @@ def test_the_interval_line_names_what_the_rows_were_decided_with():
     same = published.interval_line([{"ci_method": current}, {"ci_method": current + "; no variation observed"}])
     assert same == f"Interval: {current}, 95 %."
     mixed = published.interval_line([{"ci_method": earlier}] * 2 + [{"ci_method": current}])
-    assert mixed.startswith("Intervals, 95 %") and "(2 rows, an earlier method" in mixed
-    assert f"{current} (1 row)" in mixed
+    assert mixed.startswith("Intervals, 95 %") and "— 2 rows, an earlier method" in mixed
+    assert f"{current} — 1 row;" in mixed or mixed.endswith(f"{current} — 1 row.")

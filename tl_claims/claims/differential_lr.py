@@ -65,7 +65,7 @@ CLAIM = Claim(
         Variant(
             "vs_uniform_1e-4",
             {"uniform_rates": (1e-4,), "uniform": "1e-4"},
-            # On the photos (2026-12-07, ten seeds): −0.7 pp [−1.8, +0.4]; REFUTED on the generated flowers.
+            # On the photos (2026-12-08, ten seeds): −0.7 pp [−1.8, +0.5]; REFUTED on the generated flowers.
             expected={"cpu": "INCONCLUSIVE"},
             min_seeds={"cpu": 10},
         ),

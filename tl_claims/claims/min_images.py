@@ -65,7 +65,7 @@ CLAIM = Claim(
     threshold=-0.02,
     version=2,
     variants=(
-        # On the photos (2026-12-07): −6.2 pp [−8.2, −4.1] below 200 per class, where 100 give −2.6 pp [−4.1, −1.0].
+        # On the photos (2026-12-08): −6.2 pp [−8.5, −3.9] below 200 per class, where 100 give −2.6 pp [−4.2, −0.9].
         Variant("feature_extraction_50", {"method": "FE", "stated": 50}, expected={"cpu": "INFERIOR"}),
         Variant("feature_extraction_100", {"method": "FE", "stated": 100}, expected={"cpu": "INCONCLUSIVE"}),
         Variant(

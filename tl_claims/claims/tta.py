@@ -67,7 +67,7 @@ CLAIM = Claim(
     rule=Band(*LESSON_BAND),
     variants=(
         Variant("flip_crop", expected={"cpu": "INCONCLUSIVE"}),
-        # On the photos (2026-12-07): +1.0 pp [−0.1, +2.1], a gain not shown at five seeds.
+        # On the photos (2026-12-08): +1.0 pp [−0.2, +2.2], a gain not shown at five seeds.
         Variant("flip_crop_any_gain", rule=Superiority(0.0), expected={"cpu": "INCONCLUSIVE"}),
     ),
     reading="The lesson's band, tested as a band: INSIDE BAND when the whole interval lies in 0.5–2 pp (the note "

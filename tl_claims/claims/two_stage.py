@@ -61,13 +61,13 @@ CLAIM = Claim(
     threshold=0.02,
     version=2,
     variants=(
-        # On the photos at cpu scale the gain clears zero but not the lesson's 2 pp with five seeds (2026-12-07:
-        # +3.4 pp [+1.7, +5.1]): six stage-2 epochs of the lesson's ten at 1e-5 barely move the base (lr_1e-5_long).
+        # On the photos at cpu scale the gain clears zero but not the lesson's 2 pp with five seeds (2026-12-08:
+        # +3.4 pp [+1.7, +5.2]): six stage-2 epochs of the lesson's ten at 1e-5 barely move the base (lr_1e-5_long).
         Variant("lr_1e-5", {"learning_rate": 1e-5}, expected={"cpu": "INCONCLUSIVE"}),
         Variant("lr_1e-4", {"learning_rate": 1e-4}),
         Variant("lesson_literal", {"learning_rate": 1e-5, "bn_policy": "call_inference"}, expected={"cpu": "REFUTED"}),
         Variant("lr_1e-5_long", {"learning_rate": 1e-5, "min_steps": LONG_STAGE2_STEPS}),
-        # On the photos (2026-12-07): −12.0 pp [−15.2, −8.8], stage 1 at 0.672 and the lesson's stage 2 at 0.552.
+        # On the photos (2026-12-08): −12.0 pp [−15.6, −8.4], stage 1 at 0.672 and the lesson's stage 2 at 0.552.
         Variant(
             "lesson_budget",
             {"learning_rate": 1e-5, "bn_policy": "call_inference", "whole_pool": True},

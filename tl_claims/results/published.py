@@ -233,7 +233,7 @@ def interval_line(rows: list[dict]) -> str:
     current = {intervals.VC_METHOD, intervals.SEED_ONLY_METHOD, intervals.BOOTSTRAP_METHOD}
     earlier = ", an earlier method: docs/statistics.md"
     listed = "; ".join(
-        f"{method} ({count} row{'s' * (count != 1)}{'' if method in current else earlier})"
+        f"{method} — {count} row{'s' * (count != 1)}{'' if method in current else earlier}"
         for method, count in methods.most_common()
     )
     return f"Intervals, 95 %, as each row's `ci_method` records: {listed}."

@@ -129,8 +129,8 @@ def summarize(baseline: np.ndarray, treatment: np.ndarray, confidence: float = 0
     df and a short t quantile: with 5 seeds and the seeds carrying 80–95 % of the variance, a one-sided test at
     2.5 % rejects 2.8–2.9 % of the time, and at 0.2 % (Holm's first step over 12 rows) 0.44–0.50 %; the simulation's
     noisy-seeds family failed on it. At the upper limit the df lie between S − 1 and Satterthwaite's, and the same
-    calculation gives at most the nominal rate, ± 1 % of it, for 5, 7 and 10 seeds at every seed share, at both
-    levels (conservative by up to half where seeds and images share the variance at 5 seeds; docs/statistics.md).
+    calculation gives at most 1.01 times the nominal rate for 5, 7 and 10 seeds at every seed share, at both levels
+    (down to about half of it where seeds and images share the variance at 5 seeds; docs/statistics.md).
 
     Why this form: the textbook two-way estimate (MS_seed + MS_image − MS_resid)/(S·I), guarded by the one-way
     estimates, switches to the image-only estimate with ~I df whenever MS_seed comes out small, which with 2 seed df
