@@ -5,8 +5,9 @@ A and B are results folders (`results/`, or one scale's `results/cpu/`) or assem
 matched by claim, variant and configuration (scale, backbone, data set, image size, training images per class; the
 number of seeds may differ and is shown). Changed verdicts come first (the raw verdict, or the verdict after the
 table's Holm adjustment: a primary can keep its raw verdict and lose the adjusted one), then shifts larger than the
-intervals (each run's Δ outside the other's 95 % interval; for exact rows any change), then rows found in one run
-only. `--fail-on-change` makes either of the first two an exit status of 1, for CI.
+intervals (each run's estimate, Δ or a risk row's failing share, outside the other's 95 % interval; for exact rows
+any change of Δ), then rows found in one run only. `--fail-on-change` makes either of the first two an exit status
+of 1, for CI.
 """
 
 from __future__ import annotations
@@ -104,9 +105,7 @@ def classify(a: dict | None, b: dict | None) -> str:
         return "only in B"
     if b is None:
         return "only in A"
-    if a.get("verdict") != b.get("verdict") or a.get("adjusted", a.get("verdict")) != b.get(
-        "adjusted", b.get("verdict")
-    ):
+    if _verdicts(a) != _verdicts(b):
         return "verdict changed"
     return "shift beyond intervals" if shifted(a, b) else "within intervals"
 
@@ -118,6 +117,11 @@ def shifted(a: dict, b: dict) -> bool:
     if interval_a is None or interval_b is None:
         return not math.isclose(float(a["delta"]), float(b["delta"]), abs_tol=1e-9)
     return not _inside(_estimate(a), interval_b) and not _inside(_estimate(b), interval_a)
+
+
+def _verdicts(row: dict) -> tuple[object, object]:
+    """The raw verdict and the adjusted one (the raw verdict where the row carries no adjustment)."""
+    return row.get("verdict"), row.get("adjusted", row.get("verdict"))
 
 
 def _estimate(row: dict) -> float:

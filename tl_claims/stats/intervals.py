@@ -29,7 +29,8 @@ VC_METHOD = (
 BOOTSTRAP_METHOD = "two-way crossed bootstrap over seeds × test images (percentile)"
 SEED_ONLY_METHOD = "paired t over seeds (per-seed scalar metric: test-image sampling not estimable)"
 CHOSEN_METHOD = VC_METHOD
-# The df are Satterthwaite's with the seed term at this upper-tail probability's confidence limit (see `summarize`).
+# Satterthwaite's df take the seed term at its upper confidence limit, through the χ² quantile at this probability:
+# 0.10 gives the 90 % upper limit (see `summarize`).
 SEED_TERM_LIMIT = 0.10
 
 
